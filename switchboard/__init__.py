@@ -1,0 +1,1 @@
+"""switchboard: a telephony switchboard and presence engine."""

@@ -1,0 +1,177 @@
+"""Availability values: referrals, their sources, templates and calendar segments (R5-R7).
+
+A referral ("hänvisning") says why someone cannot take calls and when they are back. A
+*closed* referral plays instead of ringing (R10); an *open* one ("öppen hänvisning") rings
+first and plays if the call is not answered.
+
+Pure values: every instant is timezone-aware; nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    LUNCH = "lunch"
+    MEETING = "meeting"
+    HOLIDAY = "holiday"
+    LEAVE = "leave"
+    SICK = "sick"
+    TRAINING = "training"
+    BUSINESS_TRIP = "business_trip"
+    GONE_FOR_THE_DAY = "gone_for_the_day"
+    OTHER = "other"
+    OUTSIDE_HOURS = "outside_hours"
+    """Set only by the working-hours schedule (R8), never picked by hand."""
+
+
+class ReferralKind(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+
+
+class Source(StrEnum):
+    MANUAL = "manual"
+    ON_BEHALF = "on_behalf"
+    CALENDAR = "calendar"
+    SCHEDULE = "schedule"
+
+
+class PresenceError(ValueError):
+    """A referral or template that cannot be accepted; the message says what to change."""
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    reason: Reason
+    kind: ReferralKind = ReferralKind.CLOSED
+    until: datetime | None = None
+    """The return time: also when a manual referral stops applying."""
+    text: str | None = None
+    """Free text: required for OTHER, an optional note otherwise."""
+    source: Source = Source.MANUAL
+    divert_to: str | None = None
+    """Send callers here instead (an extension or E.164), for a closed referral."""
+
+    def __post_init__(self) -> None:
+        if self.until is not None and self.until.tzinfo is None:
+            raise PresenceError("a return time must carry a time zone")
+        if self.reason is Reason.OTHER and not (self.text and self.text.strip()):
+            raise PresenceError("a referral for reason 'other' needs a text (R6)")
+        if self.text is not None and len(self.text) > 200:
+            raise PresenceError("a referral text may be at most 200 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class ManualStatus:
+    """What a person (or someone on their behalf) set by hand.
+
+    ``referral`` None means "available": a manual *available* also beats the calendar,
+    for the meeting that was cancelled but is still in Outlook.
+    """
+
+    referral: Referral | None
+    set_by: str
+    set_at: datetime
+    starts: datetime | None = None
+    """Planned in advance: applies from this instant (None: from ``set_at``)."""
+    until: datetime | None = None
+    """When a manual *available* stops applying (a referral's own ``until`` governs it)."""
+
+    @property
+    def start(self) -> datetime:
+        return self.starts or self.set_at
+
+    @property
+    def end(self) -> datetime | None:
+        return self.referral.until if self.referral is not None else self.until
+
+    def active_at(self, now: datetime) -> bool:
+        end = self.end
+        return self.start <= now and (end is None or now < end)
+
+    def expired_at(self, now: datetime) -> bool:
+        end = self.end
+        return end is not None and now >= end
+
+
+class BusyClass(StrEnum):
+    """Free/busy of a calendar item, ranked as Exchange ranks them."""
+
+    FREE = "free"
+    WORKING_ELSEWHERE = "working_elsewhere"
+    TENTATIVE = "tentative"
+    BUSY = "busy"
+    OOF = "oof"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarSegment:
+    """A stretch of time the calendar says something about, already mapped to a referral.
+
+    ``label`` is what may be shown (never the subject of a private item).
+    """
+
+    start: datetime
+    end: datetime
+    busy: BusyClass
+    reason: Reason
+    kind: ReferralKind = ReferralKind.CLOSED
+    label: str | None = None
+    private: bool = False
+
+    def covers(self, now: datetime) -> bool:
+        return self.start <= now < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A referral a person saved for reuse (R6): "Lunch, 45 minutes", "Gone for the day"."""
+
+    name: str
+    reason: Reason
+    kind: ReferralKind = ReferralKind.CLOSED
+    duration: timedelta | None = None
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise PresenceError("a template needs a name")
+        if self.reason is Reason.OTHER and not (self.text and self.text.strip()):
+            raise PresenceError("a template for reason 'other' needs a text (R6)")
+        if self.duration is not None and self.duration <= timedelta(0):
+            raise PresenceError("a template's duration must be positive")
+
+    def referral_at(self, now: datetime, source: Source = Source.MANUAL) -> Referral:
+        until = now + self.duration if self.duration is not None else None
+        return Referral(self.reason, self.kind, until, self.text, source)
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceInputs:
+    """Everything resolve() needs about one person, besides the person and the instant."""
+
+    manual: ManualStatus | None = None
+    calendar: tuple[CalendarSegment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """The effective state at an instant, with the reason it is so."""
+
+    available: bool
+    """Calls ring the person (an open referral rings first, then plays)."""
+    referral: Referral | None
+    """The referral in force: closed when not available; open ones ring first."""
+    explanation: str
+    next_change: datetime | None
+    """The next instant at which resolve() may answer differently (None: not foreseeable)."""
+    hints: tuple[str, ...] = ()
+    """Information for a receptionist that does not change routing ("tentatively busy")."""
+
+    @property
+    def source(self) -> Source | None:
+        return self.referral.source if self.referral is not None else None
