@@ -11,8 +11,8 @@ Pure: the caller passes the instant and the zone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 _DAY_NAMES: dict[str, int] = {}
