@@ -66,7 +66,12 @@ class Store(Protocol):
     async def version(self) -> int: ...
 
     async def import_people(self, people: list[Person], actor: str, at: datetime) -> ImportResult:
-        """Create or update ``people`` (matched by person_id) in one transaction."""
+        """Create or update ``people`` (matched by person_id) in one transaction.
+
+        A person equal to the stored one counts as unchanged. When nothing changed, the
+        version stays and no event is published (a version without events would make every
+        node reload for nothing); the audit trail still records the import.
+        """
         ...
 
     async def save_person(self, person: Person, actor: str, at: datetime) -> int: ...

@@ -1,0 +1,345 @@
+"""Conversions between core values and SQLite rows, and the plain words of the audit trail.
+
+Kept apart from ``sqlite.py`` so the store reads as transactions, and so the rules for
+what a row means live in one place:
+- instants are ISO 8601 text in UTC with an explicit offset (``2024-05-02T09:30:00+00:00``),
+  so they sort, read well in ``sqlite3`` and come back as aware datetimes equal to what was
+  stored; a naive datetime is refused rather than guessed at;
+- working hours are their canonical written form (``WorkingHours.format()``), the same text
+  an administrator types, and NULL for "the organisation's default";
+- durations are seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
+
+from switchboard.directory.hours import HoursError, WorkingHours
+from switchboard.directory.model import Arrangement, Person, PolicyException, PolicyRule
+from switchboard.presence.model import (
+    BusyClass,
+    CalendarSegment,
+    ManualStatus,
+    Reason,
+    Referral,
+    ReferralKind,
+    Source,
+    Template,
+)
+from switchboard.store.protocol import StoreError
+
+Row = tuple[object, ...]
+
+# --- instants and hours -------------------------------------------------------------------
+
+
+def iso(value: datetime) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise StoreError(f"the instant {value.isoformat()} has no time zone; store aware times")
+    return value.astimezone(UTC).isoformat()
+
+
+def iso_or_none(value: datetime | None) -> str | None:
+    return None if value is None else iso(value)
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def instant_or_none(text: str | None) -> datetime | None:
+    return None if text is None else instant(text)
+
+
+def hours_text(person: Person) -> str | None:
+    """The written form of ``person.hours``; refuses hours that would not read back equal."""
+    hours = person.hours
+    if hours is None:
+        return None
+    text = hours.format()
+    if read_hours(text) != hours:
+        raise StoreError(
+            f"the working hours of {person.person_id} cannot be stored exactly "
+            f"(they read back differently from {text!r}); parse them from text first"
+        )
+    return text
+
+
+def read_hours(text: str | None) -> WorkingHours | None:
+    if text is None:
+        return None
+    if text == "":
+        # An empty week ("no fixed hours") formats as "", which parse() rightly refuses.
+        return WorkingHours(((),) * 7)
+    try:
+        return WorkingHours.parse(text)
+    except HoursError as exc:
+        raise StoreError(f"stored working hours are unreadable: {exc}") from exc
+
+
+# --- people -------------------------------------------------------------------------------
+
+PERSON_COLUMNS = (
+    "person_id",
+    "name",
+    "extension",
+    "mobile",
+    "email",
+    "email_key",
+    "organisation",
+    "unit",
+    "title",
+    "language",
+    "hide_mobile",
+    "secret_mobile",
+    "hide_extension",
+    "arrangement",
+    "hours",
+    "ring_after_hours",
+    "tentative_diverts",
+)
+
+
+def email_key(email: str | None) -> str | None:
+    """The form two addresses are compared in (as ``subject_keys`` compares them)."""
+    return None if email is None else email.lower()
+
+
+def person_row(p: Person) -> Row:
+    """Values in ``PERSON_COLUMNS`` order."""
+    return (
+        p.person_id,
+        p.name,
+        p.extension,
+        p.mobile,
+        p.email,
+        email_key(p.email),
+        p.organisation,
+        p.unit,
+        p.title,
+        p.language,
+        int(p.hide_mobile),
+        int(p.secret_mobile),
+        int(p.hide_extension),
+        p.arrangement.value,
+        hours_text(p),
+        int(p.ring_after_hours),
+        int(p.tentative_diverts),
+    )
+
+
+def person_from_row(r: sqlite3.Row) -> Person:
+    return Person(
+        person_id=r["person_id"],
+        name=r["name"],
+        extension=r["extension"],
+        mobile=r["mobile"],
+        email=r["email"],
+        organisation=r["organisation"],
+        unit=r["unit"],
+        title=r["title"],
+        language=r["language"],
+        hide_mobile=bool(r["hide_mobile"]),
+        secret_mobile=bool(r["secret_mobile"]),
+        hide_extension=bool(r["hide_extension"]),
+        arrangement=Arrangement(r["arrangement"]),
+        hours=read_hours(r["hours"]),
+        ring_after_hours=bool(r["ring_after_hours"]),
+        tentative_diverts=bool(r["tentative_diverts"]),
+    )
+
+
+# --- availability -------------------------------------------------------------------------
+
+MANUAL_COLUMNS = (
+    "person_id",
+    "set_by",
+    "set_at",
+    "starts",
+    "until",
+    "referral_reason",
+    "referral_kind",
+    "referral_until",
+    "referral_text",
+    "referral_source",
+    "referral_divert_to",
+)
+
+
+def manual_row(person_id: str, s: ManualStatus) -> Row:
+    ref = s.referral
+    return (
+        person_id,
+        s.set_by,
+        iso(s.set_at),
+        iso_or_none(s.starts),
+        iso_or_none(s.until),
+        None if ref is None else ref.reason.value,
+        None if ref is None else ref.kind.value,
+        None if ref is None else iso_or_none(ref.until),
+        None if ref is None else ref.text,
+        None if ref is None else ref.source.value,
+        None if ref is None else ref.divert_to,
+    )
+
+
+def manual_from_row(r: sqlite3.Row) -> ManualStatus:
+    referral = None
+    if r["referral_reason"] is not None:
+        referral = Referral(
+            reason=Reason(r["referral_reason"]),
+            kind=ReferralKind(r["referral_kind"]),
+            until=instant_or_none(r["referral_until"]),
+            text=r["referral_text"],
+            source=Source(r["referral_source"]),
+            divert_to=r["referral_divert_to"],
+        )
+    return ManualStatus(
+        referral=referral,
+        set_by=r["set_by"],
+        set_at=instant(r["set_at"]),
+        starts=instant_or_none(r["starts"]),
+        until=instant_or_none(r["until"]),
+    )
+
+
+SEGMENT_COLUMNS = (
+    "person_id",
+    "source",
+    "position",
+    "starts",
+    "ends",
+    "busy",
+    "reason",
+    "kind",
+    "label",
+    "private",
+)
+
+
+def segment_row(person_id: str, source: str, position: int, s: CalendarSegment) -> Row:
+    return (
+        person_id,
+        source,
+        position,
+        iso(s.start),
+        iso(s.end),
+        s.busy.value,
+        s.reason.value,
+        s.kind.value,
+        s.label,
+        int(s.private),
+    )
+
+
+def segment_from_row(r: sqlite3.Row) -> CalendarSegment:
+    return CalendarSegment(
+        start=instant(r["starts"]),
+        end=instant(r["ends"]),
+        busy=BusyClass(r["busy"]),
+        reason=Reason(r["reason"]),
+        kind=ReferralKind(r["kind"]),
+        label=r["label"],
+        private=bool(r["private"]),
+    )
+
+
+TEMPLATE_COLUMNS = ("person_id", "name", "reason", "kind", "duration_seconds", "text")
+
+
+def template_row(person_id: str, t: Template) -> Row:
+    seconds = None if t.duration is None else t.duration.total_seconds()
+    return (person_id, t.name, t.reason.value, t.kind.value, seconds, t.text)
+
+
+def template_from_row(r: sqlite3.Row) -> Template:
+    seconds = r["duration_seconds"]
+    return Template(
+        name=r["name"],
+        reason=Reason(r["reason"]),
+        kind=ReferralKind(r["kind"]),
+        duration=None if seconds is None else timedelta(seconds=seconds),
+        text=r["text"],
+    )
+
+
+EXCEPTION_COLUMNS = ("subject", "subject_key", "rule", "reason", "granted_by", "granted_at")
+
+
+def subject_key(subject: str) -> str:
+    """Exceptions match people case-insensitively (``policy_violations`` lower-cases)."""
+    return subject.lower()
+
+
+def exception_row(e: PolicyException) -> Row:
+    return (
+        e.subject,
+        subject_key(e.subject),
+        e.rule.value,
+        e.reason,
+        e.granted_by,
+        iso(e.granted_at),
+    )
+
+
+def exception_from_row(r: sqlite3.Row) -> PolicyException:
+    return PolicyException(
+        subject=r["subject"],
+        rule=PolicyRule(r["rule"]),
+        reason=r["reason"],
+        granted_by=r["granted_by"],
+        granted_at=instant(r["granted_at"]),
+    )
+
+
+# --- audit words (R18) --------------------------------------------------------------------
+# Audit details describe *what kind* of change happened, never the values typed: a mobile
+# number, a diversion target or a free-text note may be secret (R18). ``plain`` is a second
+# line of defence for the few user-chosen words that do appear (template names).
+
+_NUMBER_LIKE = re.compile(r"\+?(?:\d[\s().-]?){6,}\d")
+
+
+def plain(text: str) -> str:
+    """``text`` with anything that looks like a phone number (7+ digits) masked."""
+    return _NUMBER_LIKE.sub("[number]", text)
+
+
+def changed_fields(old: Person, new: Person) -> list[str]:
+    return [f.name for f in fields(Person) if getattr(old, f.name) != getattr(new, f.name)]
+
+
+def person_change(old: Person | None, new: Person) -> str:
+    if old is None:
+        return "created"
+    changed = changed_fields(old, new)
+    return "updated: " + ", ".join(changed) if changed else "saved without changes"
+
+
+def manual_change(status: ManualStatus | None) -> str:
+    if status is None:
+        return "cleared"
+    ref = status.referral
+    when = "" if status.starts is None else f" from {iso(status.starts)}"
+    if ref is None:
+        until = "" if status.until is None else f" until {iso(status.until)}"
+        return f"available{when}{until}"
+    words = f"{ref.kind.value} referral: {ref.reason.value} (source {ref.source.value})"
+    if ref.until is not None:
+        words += f" until {iso(ref.until)}"
+    if ref.text is not None:
+        words += ", with a note"
+    if ref.divert_to is not None:
+        words += ", diverted"
+    return words + when
+
+
+def calendar_change(source: str, segments: tuple[CalendarSegment, ...]) -> str:
+    if not segments:
+        return f"source {plain(source)}: no segments"
+    first = min(s.start for s in segments)
+    last = max(s.end for s in segments)
+    return f"source {plain(source)}: {len(segments)} segment(s) from {iso(first)} to {iso(last)}"

@@ -1,0 +1,184 @@
+"""The SQLite schema as an ordered list of migrations, tracked by ``PRAGMA user_version``.
+
+Why migrations and not ``CREATE TABLE IF NOT EXISTS``: a deployed switchboard keeps its
+database across upgrades, so each schema change is a numbered step applied exactly once, in
+one transaction with the new ``user_version`` (SQLite makes both transactional), so a crash
+mid-upgrade leaves the old schema whole. A database written by a newer switchboard is
+refused rather than guessed at: its tables may mean things this code does not know.
+
+Append new migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from switchboard.store.protocol import StoreError
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    """The ``user_version`` after this migration."""
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "people, availability, templates, policy exceptions, audit trail, version",
+        (
+            # email_key is lower(email) computed in Python: SQLite's lower() folds ASCII only,
+            # and the policy code compares addresses with str.lower() (subject_keys).
+            """
+            CREATE TABLE people (
+                person_id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                extension TEXT UNIQUE,
+                mobile TEXT,
+                email TEXT,
+                email_key TEXT UNIQUE,
+                organisation TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                title TEXT NOT NULL,
+                language TEXT NOT NULL,
+                hide_mobile INTEGER NOT NULL CHECK (hide_mobile IN (0, 1)),
+                secret_mobile INTEGER NOT NULL CHECK (secret_mobile IN (0, 1)),
+                hide_extension INTEGER NOT NULL CHECK (hide_extension IN (0, 1)),
+                arrangement TEXT NOT NULL,
+                hours TEXT,
+                ring_after_hours INTEGER NOT NULL CHECK (ring_after_hours IN (0, 1)),
+                tentative_diverts INTEGER NOT NULL CHECK (tentative_diverts IN (0, 1)),
+                CHECK ((email IS NULL) = (email_key IS NULL))
+            )
+            """,
+            """
+            CREATE TABLE manual_status (
+                person_id TEXT PRIMARY KEY
+                    REFERENCES people (person_id) ON DELETE CASCADE,
+                set_by TEXT NOT NULL,
+                set_at TEXT NOT NULL,
+                starts TEXT,
+                until TEXT,
+                referral_reason TEXT,
+                referral_kind TEXT,
+                referral_until TEXT,
+                referral_text TEXT,
+                referral_source TEXT,
+                referral_divert_to TEXT,
+                CHECK ((referral_reason IS NULL) = (referral_kind IS NULL)),
+                CHECK ((referral_reason IS NULL) = (referral_source IS NULL))
+            )
+            """,
+            """
+            CREATE TABLE calendar_segments (
+                person_id TEXT NOT NULL REFERENCES people (person_id) ON DELETE CASCADE,
+                source TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                starts TEXT NOT NULL,
+                ends TEXT NOT NULL,
+                busy TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                label TEXT,
+                private INTEGER NOT NULL CHECK (private IN (0, 1)),
+                PRIMARY KEY (person_id, source, position)
+            )
+            """,
+            # id keeps the order templates were first saved in; replacing one keeps its place.
+            """
+            CREATE TABLE templates (
+                id INTEGER PRIMARY KEY,
+                person_id TEXT NOT NULL REFERENCES people (person_id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                duration_seconds REAL,
+                text TEXT,
+                UNIQUE (person_id, name)
+            )
+            """,
+            # Exceptions name a person by e-mail or extension, not by person_id, so they
+            # outlive a re-import that changes ids; subject_key is the lower-cased subject.
+            """
+            CREATE TABLE policy_exceptions (
+                id INTEGER PRIMARY KEY,
+                subject TEXT NOT NULL,
+                subject_key TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                granted_by TEXT NOT NULL,
+                granted_at TEXT NOT NULL,
+                UNIQUE (subject_key, rule)
+            )
+            """,
+            """
+            CREATE TABLE audit (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                detail TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX audit_subject ON audit (subject, seq)",
+            """
+            CREATE TABLE store_version (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                version INTEGER NOT NULL CHECK (version >= 0)
+            )
+            """,
+            "INSERT INTO store_version (id, version) VALUES (1, 0)",
+        ),
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def migrate(
+    conn: sqlite3.Connection, path: Path, migrations: tuple[Migration, ...] = MIGRATIONS
+) -> int:
+    """Bring the database at ``path`` up to the last of ``migrations``; return its version.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``) so the explicit
+    ``BEGIN IMMEDIATE`` here is the only transaction; the immediate lock also keeps two
+    processes from migrating the same file at once.
+    """
+    latest = migrations[-1].version if migrations else 0
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot lock the database to check its schema: {exc}") from exc
+    try:
+        found = user_version(conn)
+        if found > latest:
+            raise StoreError(
+                f"{path}: the database has schema version {found}, but this switchboard "
+                f"knows only up to version {latest}; it was written by a newer release. "
+                "Upgrade switchboard, or point it at another database file."
+            )
+        for migration in migrations:
+            if migration.version <= found:
+                continue
+            for statement in migration.statements:
+                conn.execute(statement)
+            # PRAGMA cannot take a bound parameter; the value is our own integer.
+            conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, StoreError) or not isinstance(exc, Exception):
+            raise
+        raise StoreError(f"{path}: schema migration failed, nothing was changed: {exc}") from exc
+    return latest

@@ -1,0 +1,372 @@
+"""The embedded SQLite store: the default backend, so ``switchboard serve`` needs nothing else.
+
+Why the async methods call ``sqlite3`` directly instead of hopping to a thread: writes are
+rare and small (a person sets a referral, an administrator imports the directory), and reads
+on the hot path (routing a call) come from the in-memory live view, never from the store.
+A write that blocks the loop for a millisecond costs less than an executor and the ordering
+questions it brings; the methods are async so a networked backend (Redis) fits the same
+protocol. One connection, used only from the event loop's thread, so no two calls interleave.
+
+Durability: WAL journal with ``synchronous=FULL`` (a commit is on disk before the write call
+returns), foreign keys on (removing a person removes their availability with them), and a
+busy timeout so a second process on the same file (the ``switchboard users`` command next to
+a running server) waits instead of failing.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction that applies the change, appends its audit
+entries and bumps the version; any failure rolls it back and raises StoreError. Only after
+the commit are the events published, carrying the new version. One exception: an import in
+which nothing changed records its audit entry but keeps the version and publishes nothing,
+since a version without an event would make every node reload for no reason.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from pathlib import Path
+
+from switchboard.directory.model import Person, PolicyException, PolicyRule
+from switchboard.events import (
+    CalendarChanged,
+    DirectoryImported,
+    Event,
+    ExceptionsChanged,
+    ManualStatusChanged,
+    PersonRemoved,
+    PersonSaved,
+    TemplatesChanged,
+)
+from switchboard.presence.model import CalendarSegment, ManualStatus, Template
+from switchboard.store import codec, tables
+from switchboard.store.bus import EventBus
+from switchboard.store.protocol import (
+    AuditEntry,
+    ImportResult,
+    NotFoundError,
+    StoreError,
+    StoreState,
+)
+from switchboard.store.schema import migrate
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class SqliteStore:
+    """The ``Store`` protocol on one SQLite file. Create it with ``await SqliteStore.open()``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, bus: EventBus) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self._path = path
+        self._bus = bus
+
+    @classmethod
+    async def open(cls, path: Path, bus: EventBus) -> SqliteStore:
+        """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the folder for the database: {exc}") from exc
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            _configure(conn, path)
+            migrate(conn, path)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"{path}: cannot use the database: {exc}") from exc
+            raise
+        return cls(conn, path, bus)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    # --- reads ----------------------------------------------------------------------------
+
+    async def load(self) -> StoreState:
+        with self._reading("load") as conn:
+            version = tables.current_version(conn)
+            people = tuple(
+                codec.person_from_row(r)
+                for r in conn.execute("SELECT * FROM people ORDER BY person_id")
+            )
+            manual = {
+                r["person_id"]: codec.manual_from_row(r)
+                for r in conn.execute("SELECT * FROM manual_status ORDER BY person_id")
+            }
+            segments: dict[str, dict[str, list[CalendarSegment]]] = {}
+            for r in conn.execute(
+                "SELECT * FROM calendar_segments ORDER BY person_id, source, position"
+            ):
+                by_source = segments.setdefault(r["person_id"], {})
+                by_source.setdefault(r["source"], []).append(codec.segment_from_row(r))
+            templates: dict[str, list[Template]] = {}
+            for r in conn.execute("SELECT * FROM templates ORDER BY person_id, id"):
+                templates.setdefault(r["person_id"], []).append(codec.template_from_row(r))
+            exceptions = tables.all_exceptions(conn)
+        calendar = {
+            person_id: {source: tuple(s) for source, s in by_source.items()}
+            for person_id, by_source in segments.items()
+        }
+        frozen_templates = {person_id: tuple(t) for person_id, t in templates.items()}
+        return StoreState(version, people, manual, calendar, frozen_templates, exceptions)
+
+    async def version(self) -> int:
+        with self._reading("read the version") as conn:
+            return tables.current_version(conn)
+
+    async def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditEntry]:
+        if limit < 0:
+            raise StoreError(f"an audit limit must not be negative, not {limit}")
+        with self._reading("read the audit trail") as conn:
+            if subject is None:
+                rows = conn.execute("SELECT * FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
+            else:
+                rows = conn.execute(
+                    "SELECT * FROM audit WHERE subject = ? ORDER BY seq DESC LIMIT ?",
+                    (subject, limit),
+                )
+            return [
+                AuditEntry(
+                    r["seq"],
+                    codec.instant(r["at"]),
+                    r["actor"],
+                    r["action"],
+                    r["subject"],
+                    r["detail"],
+                )
+                for r in rows
+            ]
+
+    # --- people ---------------------------------------------------------------------------
+
+    async def import_people(self, people: list[Person], actor: str, at: datetime) -> ImportResult:
+        seen: set[str] = set()
+        for person in people:
+            if person.person_id in seen:
+                raise StoreError(f"the import lists person {person.person_id} more than once")
+            seen.add(person.person_id)
+        with self._writing("import the directory") as conn:
+            existing = {
+                r["person_id"]: codec.person_from_row(r)
+                for r in conn.execute("SELECT * FROM people")
+            }
+            changes = [(existing.get(p.person_id), p) for p in people]
+            changes = [(old, new) for old, new in changes if old != new]
+            created = sum(1 for old, _ in changes if old is None)
+            updated = len(changes) - created
+            unchanged = len(people) - len(changes)
+            summary = f"{created} created, {updated} updated, {unchanged} unchanged"
+            entries = [
+                tables.entry(
+                    at,
+                    actor,
+                    tables.person_action(old),
+                    new.person_id,
+                    codec.person_change(old, new),
+                )
+                for old, new in changes
+            ]
+            entries.append(tables.entry(at, actor, "directory_imported", "directory", summary))
+            tables.write_people(conn, changes)
+            if changes:
+                version = tables.finish(conn, entries)
+            else:
+                conn.executemany(tables.INSERT_AUDIT, entries)
+                version = tables.current_version(conn)
+        if changes:
+            self._publish(*(PersonSaved(version, new) for _, new in changes))
+            self._publish(DirectoryImported(version, created, updated, unchanged))
+        return ImportResult(created, updated, unchanged, version)
+
+    async def save_person(self, person: Person, actor: str, at: datetime) -> int:
+        with self._writing(f"save person {person.person_id}") as conn:
+            old = tables.get_person(conn, person.person_id)
+            tables.write_people(conn, [(old, person)])
+            detail = codec.person_change(old, person)
+            version = tables.record(
+                conn, at, actor, tables.person_action(old), person.person_id, detail
+            )
+        self._publish(PersonSaved(version, person))
+        return version
+
+    async def remove_person(self, person_id: str, actor: str, at: datetime) -> int:
+        with self._writing(f"remove person {person_id}") as conn:
+            if conn.execute("DELETE FROM people WHERE person_id = ?", (person_id,)).rowcount == 0:
+                raise NotFoundError(f"person {person_id}")
+            detail = "removed, with their manual status, calendar and templates"
+            version = tables.record(conn, at, actor, "person_removed", person_id, detail)
+        self._publish(PersonRemoved(version, person_id))
+        return version
+
+    # --- availability ---------------------------------------------------------------------
+
+    async def set_manual(
+        self, person_id: str, status: ManualStatus | None, actor: str, at: datetime
+    ) -> int:
+        with self._writing(f"set the manual status of {person_id}") as conn:
+            tables.require_person(conn, person_id)
+            if status is None:
+                conn.execute("DELETE FROM manual_status WHERE person_id = ?", (person_id,))
+            else:
+                conn.execute(tables.UPSERT_MANUAL, codec.manual_row(person_id, status))
+            action = "manual_cleared" if status is None else "manual_set"
+            detail = codec.manual_change(status)
+            version = tables.record(conn, at, actor, action, person_id, detail)
+        self._publish(ManualStatusChanged(version, person_id, status))
+        return version
+
+    async def set_calendar(
+        self,
+        person_id: str,
+        source: str,
+        segments: tuple[CalendarSegment, ...],
+        actor: str,
+        at: datetime,
+    ) -> int:
+        with self._writing(f"set the calendar of {person_id}") as conn:
+            tables.require_person(conn, person_id)
+            conn.execute(
+                "DELETE FROM calendar_segments WHERE person_id = ? AND source = ?",
+                (person_id, source),
+            )
+            conn.executemany(
+                tables.INSERT_SEGMENT,
+                [codec.segment_row(person_id, source, i, s) for i, s in enumerate(segments)],
+            )
+            detail = codec.calendar_change(source, segments)
+            version = tables.record(conn, at, actor, "calendar_set", person_id, detail)
+        self._publish(CalendarChanged(version, person_id, source, segments))
+        return version
+
+    async def save_template(
+        self, person_id: str, template: Template, actor: str, at: datetime
+    ) -> int:
+        with self._writing(f"save a template of {person_id}") as conn:
+            tables.require_person(conn, person_id)
+            conn.execute(tables.UPSERT_TEMPLATE, codec.template_row(person_id, template))
+            detail = f"template {codec.plain(template.name)!r}: {template.reason.value}"
+            version = tables.record(conn, at, actor, "template_saved", person_id, detail)
+            templates = tables.person_templates(conn, person_id)
+        self._publish(TemplatesChanged(version, person_id, templates))
+        return version
+
+    async def delete_template(self, person_id: str, name: str, actor: str, at: datetime) -> int:
+        with self._writing(f"delete a template of {person_id}") as conn:
+            tables.require_person(conn, person_id)
+            deleted = conn.execute(
+                "DELETE FROM templates WHERE person_id = ? AND name = ?", (person_id, name)
+            ).rowcount
+            if deleted == 0:
+                raise NotFoundError(f"template {name!r} of person {person_id}")
+            detail = f"template {codec.plain(name)!r} deleted"
+            version = tables.record(conn, at, actor, "template_deleted", person_id, detail)
+            templates = tables.person_templates(conn, person_id)
+        self._publish(TemplatesChanged(version, person_id, templates))
+        return version
+
+    # --- policy ---------------------------------------------------------------------------
+
+    async def grant_exception(self, exception: PolicyException) -> int:
+        """Grant, or re-grant with a new reason, the exception for its subject and rule."""
+        with self._writing(f"grant an exception for {exception.subject}") as conn:
+            conn.execute(tables.UPSERT_EXCEPTION, codec.exception_row(exception))
+            version = tables.record(
+                conn,
+                exception.granted_at,
+                exception.granted_by,
+                "exception_granted",
+                exception.subject,
+                f"rule {exception.rule.value} lifted, with a reason",
+            )
+            exceptions = tables.all_exceptions(conn)
+        self._publish(ExceptionsChanged(version, exceptions))
+        return version
+
+    async def revoke_exception(
+        self, subject: str, rule: PolicyRule, actor: str, at: datetime
+    ) -> int:
+        with self._writing(f"revoke an exception for {subject}") as conn:
+            deleted = conn.execute(
+                "DELETE FROM policy_exceptions WHERE subject_key = ? AND rule = ?",
+                (codec.subject_key(subject), rule.value),
+            ).rowcount
+            if deleted == 0:
+                raise NotFoundError(f"exception to {rule.value} for {subject}")
+            detail = f"rule {rule.value} applies again"
+            version = tables.record(conn, at, actor, "exception_revoked", subject, detail)
+            exceptions = tables.all_exceptions(conn)
+        self._publish(ExceptionsChanged(version, exceptions))
+        return version
+
+    async def close(self) -> None:
+        """Close the connection (the last one checkpoints the WAL); closing twice is harmless."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"{self._path}: the store is closed")
+        return self._conn
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed whole, or rolled back and StoreError."""
+        with self._transaction(what, write=True) as conn:
+            yield conn
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same committed version."""
+        with self._transaction(what, write=False) as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self, what: str, *, write: bool) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        try:
+            # IMMEDIATE takes the write lock up front, so a busy database fails (after the
+            # busy timeout) before any work is done, never half-way through.
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self._path}: cannot {what}: {exc}") from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                # A failing ROLLBACK must not hide why the transaction failed; SQLite
+                # discards an unfinished transaction anyway when the connection closes.
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, StoreError) or not isinstance(exc, Exception):
+                raise
+            outcome = "; nothing was changed" if write else ""
+            raise StoreError(f"{self._path}: cannot {what}{outcome}: {exc}") from exc
+
+    def _publish(self, *events: Event) -> None:
+        for event in events:
+            self._bus.publish(event)
+
+
+def _configure(conn: sqlite3.Connection, path: Path) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise StoreError(
+            f"{path}: SQLite refused write-ahead logging (journal mode stays {mode!r}); "
+            "put the database on a local file system"
+        )
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if conn.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
+        raise StoreError(f"{path}: this SQLite build cannot enforce foreign keys")

@@ -1,0 +1,149 @@
+"""The statements the SQLite store runs inside its transactions, one helper per job.
+
+Each function takes the open connection and runs within the caller's ``BEGIN IMMEDIATE``
+(see ``sqlite.py``), so none of them commits. Kept apart from the store class so that one
+reads as "which transaction does what" and this one as "how rows are written".
+
+The SQL is built once, at import, from the column lists in ``codec``: identifiers are our
+own constants, every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from switchboard.directory.model import Person, PolicyException
+from switchboard.presence.model import Template
+from switchboard.store import codec
+from switchboard.store.protocol import NotFoundError, StoreError
+
+AuditRow = tuple[str, str, str, str, str]
+"""at, actor, action, subject, detail."""
+
+
+def _insert(table: str, columns: Sequence[str]) -> str:
+    placeholders = ", ".join("?" * len(columns))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+
+
+INSERT_PERSON = _insert("people", codec.PERSON_COLUMNS)
+UPDATE_PERSON = (
+    "UPDATE people SET "  # noqa: S608 - our column names, bound values
+    + ", ".join(f"{c} = ?" for c in codec.PERSON_COLUMNS[1:])
+    + " WHERE person_id = ?"
+)
+UPSERT_MANUAL = _insert("manual_status", codec.MANUAL_COLUMNS) + (
+    " ON CONFLICT (person_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in codec.MANUAL_COLUMNS[1:])
+)
+INSERT_SEGMENT = _insert("calendar_segments", codec.SEGMENT_COLUMNS)
+# An upsert, not INSERT OR REPLACE: the row keeps its id, so a replaced template keeps its place.
+UPSERT_TEMPLATE = _insert("templates", codec.TEMPLATE_COLUMNS) + (
+    " ON CONFLICT (person_id, name) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in codec.TEMPLATE_COLUMNS[2:])
+)
+UPSERT_EXCEPTION = _insert("policy_exceptions", codec.EXCEPTION_COLUMNS) + (
+    " ON CONFLICT (subject_key, rule) DO UPDATE SET "
+    "subject = excluded.subject, reason = excluded.reason, "
+    "granted_by = excluded.granted_by, granted_at = excluded.granted_at"
+)
+INSERT_AUDIT = "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)"
+
+
+def entry(at: datetime, actor: str, action: str, subject: str, detail: str) -> AuditRow:
+    return (codec.iso(at), actor, action, subject, detail)
+
+
+def person_action(old: Person | None) -> str:
+    return "person_created" if old is None else "person_updated"
+
+
+def finish(conn: sqlite3.Connection, entries: Sequence[AuditRow]) -> int:
+    """Append the audit entries and bump the version, inside the caller's transaction."""
+    conn.executemany(INSERT_AUDIT, entries)
+    conn.execute("UPDATE store_version SET version = version + 1 WHERE id = 1")
+    return current_version(conn)
+
+
+def record(
+    conn: sqlite3.Connection, at: datetime, actor: str, action: str, subject: str, detail: str
+) -> int:
+    """``finish`` for the common write with one audit entry; returns the new version."""
+    return finish(conn, [entry(at, actor, action, subject, detail)])
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT version FROM store_version WHERE id = 1").fetchone()[0])
+
+
+def get_person(conn: sqlite3.Connection, person_id: str) -> Person | None:
+    row = conn.execute("SELECT * FROM people WHERE person_id = ?", (person_id,)).fetchone()
+    return None if row is None else codec.person_from_row(row)
+
+
+def require_person(conn: sqlite3.Connection, person_id: str) -> None:
+    if conn.execute("SELECT 1 FROM people WHERE person_id = ?", (person_id,)).fetchone() is None:
+        raise NotFoundError(f"person {person_id}")
+
+
+def person_templates(conn: sqlite3.Connection, person_id: str) -> tuple[Template, ...]:
+    rows = conn.execute("SELECT * FROM templates WHERE person_id = ? ORDER BY id", (person_id,))
+    return tuple(codec.template_from_row(r) for r in rows)
+
+
+def all_exceptions(conn: sqlite3.Connection) -> tuple[PolicyException, ...]:
+    rows = conn.execute("SELECT * FROM policy_exceptions ORDER BY id")
+    return tuple(codec.exception_from_row(r) for r in rows)
+
+
+def write_people(conn: sqlite3.Connection, changes: Sequence[tuple[Person | None, Person]]) -> None:
+    """Insert or update people in place (an update keeps their availability rows).
+
+    The extensions and addresses of the people being renumbered are freed first, so two
+    people may swap them in one write: SQLite checks UNIQUE per statement, not per commit.
+    """
+    freed = [
+        (new.person_id,)
+        for old, new in changes
+        if old is not None and (old.extension != new.extension or old.email != new.email)
+    ]
+    conn.executemany(
+        "UPDATE people SET extension = NULL, email = NULL, email_key = NULL WHERE person_id = ?",
+        freed,
+    )
+    for old, new in changes:
+        row = codec.person_row(new)
+        try:
+            if old is None:
+                conn.execute(INSERT_PERSON, row)
+            else:
+                conn.execute(UPDATE_PERSON, (*row[1:], row[0]))
+        except sqlite3.IntegrityError as exc:
+            raise conflict(conn, new, exc) from exc
+
+
+def conflict(conn: sqlite3.Connection, person: Person, exc: sqlite3.IntegrityError) -> StoreError:
+    """Name the value two people may not share, found by asking the table who holds it."""
+    if person.extension is not None:
+        row = conn.execute(
+            "SELECT person_id FROM people WHERE extension = ? AND person_id <> ?",
+            (person.extension, person.person_id),
+        ).fetchone()
+        if row is not None:
+            return StoreError(
+                f"extension {person.extension} already belongs to {row[0]}, "
+                f"so {person.person_id} cannot have it too"
+            )
+    if person.email is not None:
+        row = conn.execute(
+            "SELECT person_id FROM people WHERE email_key = ? AND person_id <> ?",
+            (codec.email_key(person.email), person.person_id),
+        ).fetchone()
+        if row is not None:
+            return StoreError(
+                f"e-mail address {person.email} already belongs to {row[0]}, "
+                f"so {person.person_id} cannot have it too"
+            )
+    return StoreError(f"person {person.person_id} cannot be saved: {exc}")

@@ -1,0 +1,68 @@
+"""The backends the Store contract runs against, behind one fixture.
+
+Each backend comes with a way to read its committed version *as another client would*
+(a second connection), so the suite can check that every event is published only after
+its write is visible to everyone. To add Redis: append "redis" to BACKENDS and a branch
+in ``backend`` that opens it (skipping with a reason when redis-server is missing, failing
+in CI).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from switchboard.events import Event
+from switchboard.store.bus import EventBus
+from switchboard.store.protocol import Store
+from switchboard.store.sqlite import SqliteStore
+
+BACKENDS = ["sqlite"]
+
+
+@dataclass
+class Backend:
+    store: Store
+    bus: EventBus
+    committed_version: Callable[[], int]
+    """The version another client reads right now."""
+    events: list[Event] = field(default_factory=list)
+    committed_at_publish: list[int] = field(default_factory=list)
+    """committed_version() at the moment each event was published."""
+
+    def record(self, event: Event) -> None:
+        self.events.append(event)
+        self.committed_at_publish.append(self.committed_version())
+
+    def take_events(self) -> list[Event]:
+        taken, self.events[:] = list(self.events), []
+        self.committed_at_publish.clear()
+        return taken
+
+
+def _sqlite_version_reader(path: Path) -> Callable[[], int]:
+    def read() -> int:
+        with closing(sqlite3.connect(path)) as conn:
+            return int(conn.execute("SELECT version FROM store_version").fetchone()[0])
+
+    return read
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    bus = EventBus()
+    if request.param == "sqlite":
+        path = tmp_path / "store.db"
+        store: Store = await SqliteStore.open(path, bus)
+        reader = _sqlite_version_reader(path)
+    else:  # pragma: no cover - a backend listed without an opener
+        raise AssertionError(f"no opener for backend {request.param!r}")
+    harness = Backend(store, bus, reader)
+    bus.add_listener(harness.record)
+    yield harness
+    await store.close()
