@@ -39,6 +39,7 @@ class NumberSeries:
     """
 
     organisation: str
+    """The owning organisation's id (config `organisations[].id`)."""
     area_code: str
     first: str
     last: str

@@ -1,0 +1,227 @@
+"""Configuration: TOML files read once at start into typed, validated settings.
+
+Every error names the file, the key and what is wrong, e.g.
+``configs/sml.toml: organisations[1].series[0].first: must be digits, got '66x000'``.
+Unknown keys are errors too: a misspelt key silently ignored is a setting silently lost.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from switchboard.directory.hours import HoursError, WorkingHours
+from switchboard.directory.model import LANGUAGES, Organisation
+from switchboard.directory.numbers import (
+    EXTENSION_LENGTH,
+    NumberPlan,
+    NumberSeries,
+    overlapping_extensions,
+)
+
+
+class ConfigError(Exception):
+    def __init__(self, file: Path | str, key: str, problem: str) -> None:
+        where = f"{file}: {key}: " if key else f"{file}: "
+        super().__init__(where + problem)
+        self.file = str(file)
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    source: Path
+    plan: NumberPlan
+    zone: ZoneInfo
+    language: str
+    default_hours: WorkingHours
+    ring_timeout: int
+    organisations: tuple[Organisation, ...]
+
+    def organisation(self, org_id: str) -> Organisation:
+        for org in self.organisations:
+            if org.org_id == org_id:
+                return org
+        raise KeyError(org_id)
+
+
+_TOP_KEYS = {"switchboard", "organisations"}
+_SWITCHBOARD_KEYS = {
+    "country_code",
+    "trunk_prefix",
+    "international_prefix",
+    "timezone",
+    "language",
+    "working_hours",
+    "ring_timeout",
+}
+_ORG_KEYS = {"id", "name", "reception", "working_hours", "series"}
+_SERIES_KEYS = {"area_code", "first", "last"}
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+class _Reader:
+    """Typed access to one table of the parsed TOML, naming the key in every error."""
+
+    def __init__(self, file: Path, prefix: str, table: dict[str, Any], allowed: set[str]) -> None:
+        self.file, self.prefix, self.table = file, prefix, table
+        for key in table:
+            if key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                raise ConfigError(file, self.key(key), f"unknown key (known keys: {hint})")
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def fail(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(self.file, self.key(name), problem)
+
+    def string(self, name: str, default: str | None = None) -> str:
+        value = self.table.get(name, default)
+        if value is None:
+            raise self.fail(name, "is required")
+        if not isinstance(value, str):
+            raise self.fail(name, f"must be a string in quotes, got {value!r}")
+        return value
+
+    def digits(self, name: str, default: str | None = None, *, empty_ok: bool = False) -> str:
+        value = self.string(name, default)
+        if (value or not empty_ok) and not (value.isdigit() and value.isascii()):
+            raise self.fail(name, f"must be digits, got {value!r}")
+        return value
+
+    def integer(self, name: str, default: int, lo: int, hi: int) -> int:
+        value = self.table.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(name, f"must be a whole number, got {value!r}")
+        if not lo <= value <= hi:
+            raise self.fail(name, f"must be between {lo} and {hi}, got {value}")
+        return value
+
+    def hours(self, name: str, default: str | None = None) -> WorkingHours:
+        text = self.string(name, default)
+        try:
+            return WorkingHours.parse(text)
+        except HoursError as exc:
+            raise self.fail(name, exc.problem) from None
+
+    def tables(self, name: str) -> list[dict[str, Any]]:
+        value = self.table.get(name)
+        if value is None:
+            raise self.fail(name, "is required")
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.fail(name, "must be an array of tables ([[...]] or [{...}, ...])")
+        return value
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot read the file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(path, "", "the file is not UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    return parse_settings(data, path)
+
+
+def parse_settings(data: dict[str, Any], path: Path) -> Settings:
+    top = _Reader(path, "", data, _TOP_KEYS)
+    section = data.get("switchboard", {})
+    if not isinstance(section, dict):
+        raise top.fail("switchboard", "must be a table ([switchboard])")
+    sb = _Reader(path, "switchboard", section, _SWITCHBOARD_KEYS)
+    country_code = sb.digits("country_code")
+    if not 1 <= len(country_code) <= 3:
+        raise sb.fail("country_code", "a country code has one to three digits (46, 47)")
+    trunk_prefix = sb.digits("trunk_prefix", "0", empty_ok=True)
+    international_prefix = sb.digits("international_prefix", "00")
+    zone_name = sb.string("timezone")
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise sb.fail("timezone", f"unknown time zone {zone_name!r}") from None
+    language = sb.string("language", "sv")
+    if language not in LANGUAGES:
+        raise sb.fail("language", f"must be one of {', '.join(LANGUAGES)}, got {language!r}")
+    default_hours = sb.hours("working_hours", "mon-fri 08:00-17:00")
+    ring_timeout = sb.integer("ring_timeout", 25, 5, 300)
+
+    organisations: list[Organisation] = []
+    labelled: list[tuple[str, NumberSeries]] = []
+    for i, table in enumerate(top.tables("organisations")):
+        org = _Reader(path, f"organisations[{i}]", table, _ORG_KEYS)
+        org_id = org.string("id")
+        if not _ID.match(org_id):
+            raise org.fail("id", "use lower-case letters, digits, '-' and '_' (e.g. 'sotenas')")
+        if any(o.org_id == org_id for o in organisations):
+            raise org.fail("id", f"{org_id!r} is used by another organisation")
+        name = org.string("name")
+        hours = org.hours("working_hours") if "working_hours" in table else default_hours
+        for j, s_table in enumerate(org.tables("series")):
+            s = _Reader(path, f"organisations[{i}].series[{j}]", s_table, _SERIES_KEYS)
+            series = _series(s, org_id, trunk_prefix)
+            labelled.append((s.prefix, series))
+        reception = org.digits("reception") if "reception" in table else None
+        organisations.append(Organisation(org_id, name, hours, reception))
+    if not organisations:
+        raise top.fail("organisations", "at least one organisation is needed")
+
+    _refuse_overlaps(path, labelled)
+    plan = NumberPlan(
+        country_code, trunk_prefix, international_prefix, tuple(s for _, s in labelled)
+    )
+    for i, org_value in enumerate(organisations):
+        if org_value.reception is not None and plan.extension_of(org_value.reception) is None:
+            raise ConfigError(
+                path,
+                f"organisations[{i}].reception",
+                f"{org_value.reception!r} is not an extension in any configured series",
+            )
+    return Settings(path, plan, zone, language, default_hours, ring_timeout, tuple(organisations))
+
+
+def _series(s: _Reader, organisation: str, trunk_prefix: str) -> NumberSeries:
+    area_code = s.digits("area_code", "", empty_ok=True)
+    if area_code and trunk_prefix and not area_code.startswith(trunk_prefix):
+        raise s.fail("area_code", f"write it as dialled nationally, starting with {trunk_prefix!r}")
+    first, last = s.digits("first"), s.digits("last")
+    if len(first) != len(last):
+        raise s.fail("last", f"must have as many digits as first ({first!r} vs {last!r})")
+    if len(first) < EXTENSION_LENGTH:
+        raise s.fail("first", f"a local number needs at least {EXTENSION_LENGTH} digits (R2)")
+    if int(last) < int(first):
+        raise s.fail("last", f"must not be below first ({last} < {first})")
+    series = NumberSeries(organisation, area_code, first, last)
+    if series.yields_duplicate_extensions():
+        raise s.fail(
+            "last",
+            f"the series holds more than {10**EXTENSION_LENGTH} numbers, so their last "
+            f"{EXTENSION_LENGTH} digits repeat (R2)",
+        )
+    return series
+
+
+def _refuse_overlaps(path: Path, labelled: list[tuple[str, NumberSeries]]) -> None:
+    """R2: a deployment's series must yield unique extensions; name both offenders."""
+    for i, (key_a, a) in enumerate(labelled):
+        for key_b, b in labelled[i + 1 :]:
+            clash = overlapping_extensions(a, b)
+            if clash is None:
+                continue
+            lo, hi = (str(v).zfill(EXTENSION_LENGTH) for v in clash)
+            span = lo if lo == hi else f"{lo}–{hi}"
+            raise ConfigError(
+                path,
+                f"{key_a} and {key_b}",
+                f"series {a.label} and {b.label} both yield extensions {span}; "
+                "extensions must be unique (R2)",
+            )
