@@ -1,0 +1,231 @@
+"""The engine: every read and write the edges (CLI, web, SIP, calendar) need, in one place.
+
+Reads come from the live view; writes are validated here against policy, then go to the
+store, whose events bring the view up to date. The engine decides nothing about routing
+itself: it asks the pure core.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from switchboard.clock import Clock
+from switchboard.config import Settings
+from switchboard.directory.csv_import import ParsedDirectory, parse_directory
+from switchboard.directory.model import (
+    Person,
+    PolicyException,
+    PolicyRule,
+    policy_violations,
+    subject_keys,
+)
+from switchboard.live.view import LiveView
+from switchboard.presence.model import (
+    Availability,
+    CalendarSegment,
+    ManualStatus,
+    PresenceError,
+    Reason,
+    Referral,
+    Source,
+    Template,
+)
+from switchboard.presence.resolve import resolve
+from switchboard.routing.decide import decide
+from switchboard.routing.model import Call, Decision
+from switchboard.routing.presentation import OutboundKind, Presentation, present_outbound
+from switchboard.store.protocol import ImportResult, Store
+
+
+class EngineError(Exception):
+    """A request the engine refuses; the message says what to do instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    parsed: ParsedDirectory
+    result: ImportResult | None
+    """None for a dry run."""
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        view: LiveView,
+        clock: Clock,
+        new_id: Callable[[], str] = _new_id,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.view = view
+        self.clock = clock
+        self._new_id = new_id
+
+    # -- lookups ---------------------------------------------------------------------------
+    def find(self, key: str) -> Person:
+        person = self.view.find(key)
+        if person is None:
+            raise EngineError(f"nobody in the directory has the number or e-mail {key!r}")
+        return person
+
+    def availability(self, person: Person, at: datetime | None = None) -> Availability:
+        org = self.settings.organisation(person.organisation)
+        inputs = self.view.presence_inputs(person.person_id)
+        return resolve(person, inputs, at or self.clock.now(), org.hours, self.settings.zone)
+
+    def route(self, call: Call, at: datetime | None = None) -> Decision:
+        return decide(call, self.view, at or self.clock.now())
+
+    def present(self, person: Person, kind: OutboundKind) -> Presentation:
+        return present_outbound(person, self.settings.plan, kind)
+
+    # -- directory -------------------------------------------------------------------------
+    async def import_directory(
+        self, data: bytes, source: str, actor: str, *, dry_run: bool = False
+    ) -> ImportOutcome:
+        """All or nothing: a file with any invalid row raises DirectoryImportError."""
+        parsed = parse_directory(
+            data,
+            source=source,
+            plan=self.settings.plan,
+            organisations=self.settings.organisations,
+            default_language=self.settings.language,
+            existing=self.view.people(),
+            exceptions=self.view.exceptions,
+            new_id=self._new_id,
+        )
+        if dry_run:
+            return ImportOutcome(parsed, None)
+        result = await self.store.import_people(list(parsed.people), actor, self.clock.now())
+        return ImportOutcome(parsed, result)
+
+    # -- availability ----------------------------------------------------------------------
+    def _source(self, person: Person, actor: str) -> Source:
+        return Source.MANUAL if actor.lower() in subject_keys(person) else Source.ON_BEHALF
+
+    async def set_referral(
+        self,
+        person: Person,
+        referral: Referral,
+        actor: str,
+        starts: datetime | None = None,
+    ) -> ManualStatus:
+        """Deactivate the extension with a referral (R6), now or planned from ``starts``."""
+        now = self.clock.now()
+        if referral.reason is Reason.OUTSIDE_HOURS:
+            raise EngineError("'outside_hours' is set by the working-hours schedule, not by hand")
+        until = referral.until
+        if until is None and referral.reason is Reason.GONE_FOR_THE_DAY:
+            # "Gone for the day" ends when the next working day starts.
+            org = self.settings.organisation(person.organisation)
+            hours = person.hours or org.hours
+            until = hours.next_start(starts or now, self.settings.zone)
+        if until is not None and until <= (starts or now):
+            raise EngineError("the return time must be after the referral starts")
+        if starts is not None and starts <= now:
+            starts = None
+        try:
+            final = Referral(
+                referral.reason,
+                referral.kind,
+                until,
+                referral.text,
+                self._source(person, actor),
+                referral.divert_to,
+            )
+        except PresenceError as exc:
+            raise EngineError(str(exc)) from None
+        if final.divert_to is not None:
+            self._check_divert(person, final.divert_to)
+        status = ManualStatus(final, actor, now, starts)
+        await self.store.set_manual(person.person_id, status, actor, now)
+        return status
+
+    def _check_divert(self, person: Person, target: str) -> None:
+        extension = self.settings.plan.extension_of(target)
+        if extension is not None:
+            if extension == person.extension:
+                raise EngineError("a referral cannot divert calls to the same extension")
+            return
+        try:
+            self.settings.plan.to_e164(target)
+        except ValueError as exc:
+            raise EngineError(f"cannot divert to {target!r}: {exc}") from None
+
+    async def set_available(
+        self, person: Person, actor: str, until: datetime | None = None
+    ) -> ManualStatus:
+        """Activate the extension, overriding the calendar until ``until`` (or cleared)."""
+        now = self.clock.now()
+        if until is not None and until <= now:
+            raise EngineError("'until' must be in the future")
+        status = ManualStatus(None, actor, now, None, until)
+        await self.store.set_manual(person.person_id, status, actor, now)
+        return status
+
+    async def clear(self, person: Person, actor: str) -> None:
+        """Remove the manual status: the calendar and the schedule take over again."""
+        await self.store.set_manual(person.person_id, None, actor, self.clock.now())
+
+    async def save_template(self, person: Person, template: Template, actor: str) -> None:
+        await self.store.save_template(person.person_id, template, actor, self.clock.now())
+
+    async def delete_template(self, person: Person, name: str, actor: str) -> None:
+        await self.store.delete_template(person.person_id, name, actor, self.clock.now())
+
+    def template(self, person: Person, name: str) -> Template:
+        for t in self.view.templates(person.person_id):
+            if t.name.casefold() == name.casefold():
+                return t
+        known = ", ".join(t.name for t in self.view.templates(person.person_id)) or "none"
+        raise EngineError(f"{person.name} has no template {name!r} (templates: {known})")
+
+    # -- policy exceptions (R16) -----------------------------------------------------------
+    async def grant_exception(
+        self, subject: str, rule: PolicyRule, reason: str, actor: str
+    ) -> PolicyException:
+        if len(reason.strip()) < 5:
+            raise EngineError("an exception needs a reason that will be kept (R16)")
+        key = subject.strip().lower()
+        person = self.view.find(key)
+        if person is not None:
+            key = person.email or person.extension or person.person_id
+        exception = PolicyException(key, rule, reason.strip(), actor, self.clock.now())
+        await self.store.grant_exception(exception)
+        return exception
+
+    async def revoke_exception(self, subject: str, rule: PolicyRule, actor: str) -> None:
+        key = subject.strip().lower()
+        person = self.view.find(key)
+        if person is not None:
+            key = person.email or person.extension or person.person_id
+            remaining = tuple(
+                e
+                for e in self.view.exceptions
+                if not (e.subject.lower() == key.lower() and e.rule is rule)
+            )
+            if policy_violations(person, remaining):
+                raise EngineError(
+                    f"{person.name}'s settings rely on this exception; change them first"
+                )
+        await self.store.revoke_exception(key, rule, actor, self.clock.now())
+
+    # -- calendar (R7) -----------------------------------------------------------------------
+    async def set_calendar(
+        self,
+        person: Person,
+        source: str,
+        segments: tuple[CalendarSegment, ...],
+        actor: str,
+    ) -> None:
+        """Replace what one calendar source says about a person."""
+        await self.store.set_calendar(person.person_id, source, segments, actor, self.clock.now())

@@ -1,0 +1,141 @@
+"""The live view: the directory and presence inputs in memory, kept current from events.
+
+It implements routing's Snapshot, so a routing decision touches no store and no network.
+Built from a full StoreState at start, then applies the store's events (wazo-style:
+snapshot, then deltas). A gap in versions marks the view stale so its owner reloads.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from switchboard.config import Settings
+from switchboard.directory.model import Organisation, Person, PolicyException
+from switchboard.directory.numbers import NumberError, NumberPlan
+from switchboard.events import (
+    CalendarChanged,
+    DirectoryImported,
+    Event,
+    ExceptionsChanged,
+    ManualStatusChanged,
+    PersonRemoved,
+    PersonSaved,
+    TemplatesChanged,
+)
+from switchboard.presence.model import CalendarSegment, ManualStatus, PresenceInputs, Template
+from switchboard.store.protocol import StoreState
+
+
+class LiveView:
+    def __init__(self, settings: Settings, state: StoreState) -> None:
+        self._settings = settings
+        self.version = state.version
+        self.stale = False
+        self._people: dict[str, Person] = {p.person_id: p for p in state.people}
+        self._by_extension = {p.extension: p for p in state.people if p.extension}
+        self._manual: dict[str, ManualStatus] = dict(state.manual)
+        self._calendar: dict[str, dict[str, tuple[CalendarSegment, ...]]] = {
+            k: dict(v) for k, v in state.calendar.items()
+        }
+        self._templates: dict[str, tuple[Template, ...]] = dict(state.templates)
+        self._exceptions: tuple[PolicyException, ...] = state.exceptions
+
+    # -- Snapshot protocol -------------------------------------------------------------
+    @property
+    def plan(self) -> NumberPlan:
+        return self._settings.plan
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._settings.zone
+
+    @property
+    def ring_timeout(self) -> int:
+        return self._settings.ring_timeout
+
+    def person_by_extension(self, extension: str) -> Person | None:
+        return self._by_extension.get(extension)
+
+    def organisation(self, org_id: str) -> Organisation:
+        return self._settings.organisation(org_id)
+
+    def presence_inputs(self, person_id: str) -> PresenceInputs:
+        sources = self._calendar.get(person_id, {})
+        segments = tuple(s for key in sorted(sources) for s in sources[key])
+        return PresenceInputs(self._manual.get(person_id), segments)
+
+    # -- reads for the edges --------------------------------------------------------------
+    def people(self) -> list[Person]:
+        return sorted(self._people.values(), key=lambda p: (p.name.casefold(), p.person_id))
+
+    def person(self, person_id: str) -> Person | None:
+        return self._people.get(person_id)
+
+    def find(self, key: str) -> Person | None:
+        """A person by e-mail, or by any dialled form of their extension or mobile."""
+        key = key.strip()
+        if "@" in key:
+            wanted = key.lower()
+            return next(
+                (p for p in self._people.values() if (p.email or "").lower() == wanted), None
+            )
+        extension = self.plan.extension_of(key)
+        if extension is not None:
+            return self._by_extension.get(extension)
+        try:
+            e164 = self.plan.to_e164(key)
+        except NumberError:
+            return None
+        return next((p for p in self._people.values() if p.mobile == e164), None)
+
+    def manual(self, person_id: str) -> ManualStatus | None:
+        return self._manual.get(person_id)
+
+    def templates(self, person_id: str) -> tuple[Template, ...]:
+        return self._templates.get(person_id, ())
+
+    @property
+    def exceptions(self) -> tuple[PolicyException, ...]:
+        return self._exceptions
+
+    # -- applying events -------------------------------------------------------------------
+    def apply(self, event: Event) -> None:
+        if event.version < self.version:
+            return
+        if event.version > self.version + 1:
+            self.stale = True
+        self.version = event.version
+        match event:
+            case PersonSaved(person=person):
+                old = self._people.get(person.person_id)
+                if old is not None and old.extension:
+                    # Only drop the old entry if it is still ours: in an import where two
+                    # people swap extensions, the other one may already hold it.
+                    holder = self._by_extension.get(old.extension)
+                    if holder is not None and holder.person_id == person.person_id:
+                        del self._by_extension[old.extension]
+                self._people[person.person_id] = person
+                if person.extension:
+                    self._by_extension[person.extension] = person
+            case PersonRemoved(person_id=person_id):
+                gone = self._people.pop(person_id, None)
+                if gone is not None and gone.extension:
+                    holder = self._by_extension.get(gone.extension)
+                    if holder is not None and holder.person_id == person_id:
+                        del self._by_extension[gone.extension]
+                self._manual.pop(person_id, None)
+                self._calendar.pop(person_id, None)
+                self._templates.pop(person_id, None)
+            case ManualStatusChanged(person_id=person_id, status=status):
+                if status is None:
+                    self._manual.pop(person_id, None)
+                else:
+                    self._manual[person_id] = status
+            case CalendarChanged(person_id=person_id, source=source, segments=segments):
+                self._calendar.setdefault(person_id, {})[source] = segments
+            case TemplatesChanged(person_id=person_id, templates=templates):
+                self._templates[person_id] = templates
+            case ExceptionsChanged(exceptions=exceptions):
+                self._exceptions = exceptions
+            case DirectoryImported():
+                pass
