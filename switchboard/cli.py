@@ -1,0 +1,357 @@
+"""The `switchboard` command.
+
+Global options come first: ``switchboard --config FILE --data DIR COMMAND ...`` (also from
+SWITCHBOARD_CONFIG / SWITCHBOARD_DATA). Without either, the bundled SML example config and
+``~/.local/share/switchboard`` are used, so a newcomer needs neither.
+
+Exit codes: 0 done, 1 refused (bad input, policy, not found; the message says why),
+2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from switchboard.app import open_engine
+from switchboard.cli_time import TimeError, parse_duration, parse_instant
+from switchboard.clock import Clock, FixedClock, SystemClock
+from switchboard.config import ConfigError, Settings, load_settings
+from switchboard.directory.csv_import import DirectoryImportError
+from switchboard.directory.model import PolicyRule
+from switchboard.live.engine import Engine, EngineError
+from switchboard.logs import configure_logging
+from switchboard.presence.labels import sentence
+from switchboard.presence.model import PresenceError, Reason, Referral, ReferralKind, Template
+from switchboard.render import (
+    availability_dict,
+    decision_dict,
+    instant,
+    manual_dict,
+    person_dict,
+    presentation_dict,
+    template_dict,
+)
+from switchboard.resources import bundled
+from switchboard.routing.model import Call
+from switchboard.routing.presentation import OutboundKind
+from switchboard.store.protocol import StoreError
+
+log = structlog.get_logger()
+Handler = Callable[[argparse.Namespace, Engine], Awaitable[int]]
+MANUAL_REASONS = [r.value for r in Reason if r is not Reason.OUTSIDE_HOURS]
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "switchboard"
+
+
+def _print(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _actor(args: argparse.Namespace) -> str:
+    return str(args.by) if args.by else f"cli:{getpass.getuser()}"
+
+
+# -- directory ---------------------------------------------------------------------------
+async def cmd_directory_import(args: argparse.Namespace, engine: Engine) -> int:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()  # noqa: ASYNC240 - the CLI runs nothing concurrently
+    except OSError as exc:
+        raise EngineError(f"{path}: cannot read the file: {exc.strerror}") from None
+    outcome = await engine.import_directory(data, str(path), _actor(args), dry_run=args.dry_run)
+    people = len(outcome.parsed.people)
+    how = f"read as {outcome.parsed.encoding}, separated by {outcome.parsed.delimiter!r}"
+    if outcome.result is None:
+        print(f"{path}: {people} people are valid ({how}); nothing was changed (--dry-run).")
+        return 0
+    r = outcome.result
+    log.info("directory_imported", file=str(path), created=r.created, updated=r.updated)
+    print(
+        f"{path}: imported {people} people ({how}): {r.created} created, {r.updated} updated, "
+        f"{r.unchanged} unchanged."
+    )
+    return 0
+
+
+async def cmd_directory_list(args: argparse.Namespace, engine: Engine) -> int:
+    plan = engine.settings.plan
+    people = engine.view.people()
+    if args.json:
+        _print([person_dict(p, plan) for p in people])
+        return 0
+    for p in people:
+        av = engine.availability(p)
+        state = "available" if av.available else (av.referral.reason.value if av.referral else "")
+        print(f"{p.extension or '-':>6}  {p.name:<28} {p.organisation:<12} {state}")
+    return 0
+
+
+async def cmd_directory_show(args: argparse.Namespace, engine: Engine) -> int:
+    _print(person_dict(engine.find(args.person), engine.settings.plan))
+    return 0
+
+
+# -- presence ----------------------------------------------------------------------------
+def _presence(engine: Engine, key: str, at: Any = None) -> dict[str, Any]:
+    person = engine.find(key)
+    now = at or engine.clock.now()
+    zone = engine.settings.zone
+    av = engine.availability(person, now)
+    out: dict[str, Any] = {
+        "name": person.name,
+        "extension": person.extension,
+        "at": instant(now, zone),
+        **availability_dict(av, zone),
+        "sentence": sentence(person.name, av.referral, now, zone, person.language)
+        if av.referral
+        else None,
+        "manual": manual_dict(engine.view.manual(person.person_id), zone),
+    }
+    return out
+
+
+async def cmd_presence_set(args: argparse.Namespace, engine: Engine) -> int:
+    person = engine.find(args.person)
+    now = engine.clock.now()
+    zone = engine.settings.zone
+    starts = parse_instant(args.start, now, zone) if args.start else None
+    base = starts or now
+    if args.template:
+        template = engine.template(person, args.template)
+        referral = template.referral_at(base)
+    else:
+        if not args.reason:
+            raise EngineError("give --reason or --template")
+        referral = Referral(
+            Reason(args.reason),
+            ReferralKind.OPEN if args.open else ReferralKind.CLOSED,
+            None,
+            args.text,
+        )
+    until = referral.until
+    if args.until:
+        until = parse_instant(args.until, base, zone, roll_forward=True)
+    elif args.duration:
+        until = base + parse_duration(args.duration)
+    referral = Referral(
+        referral.reason,
+        ReferralKind.OPEN if args.open else referral.kind,
+        until,
+        args.text or referral.text,
+        referral.source,
+        args.divert_to,
+    )
+    await engine.set_referral(person, referral, _actor(args), starts)
+    _print(_presence(engine, args.person))
+    return 0
+
+
+async def cmd_presence_available(args: argparse.Namespace, engine: Engine) -> int:
+    person = engine.find(args.person)
+    now = engine.clock.now()
+    until = parse_instant(args.until, now, engine.settings.zone, roll_forward=True)
+    await engine.set_available(person, _actor(args), until if args.until else None)
+    _print(_presence(engine, args.person))
+    return 0
+
+
+async def cmd_presence_clear(args: argparse.Namespace, engine: Engine) -> int:
+    await engine.clear(engine.find(args.person), _actor(args))
+    _print(_presence(engine, args.person))
+    return 0
+
+
+async def cmd_presence_show(args: argparse.Namespace, engine: Engine) -> int:
+    at = parse_instant(args.at, engine.clock.now(), engine.settings.zone) if args.at else None
+    _print(_presence(engine, args.person, at))
+    return 0
+
+
+# -- templates ---------------------------------------------------------------------------
+async def cmd_templates_add(args: argparse.Namespace, engine: Engine) -> int:
+    person = engine.find(args.person)
+    duration = parse_duration(args.duration) if args.duration else None
+    kind = ReferralKind.OPEN if args.open else ReferralKind.CLOSED
+    template = Template(args.name, Reason(args.reason), kind, duration, args.text)
+    await engine.save_template(person, template, _actor(args))
+    _print([template_dict(t) for t in engine.view.templates(person.person_id)])
+    return 0
+
+
+async def cmd_templates_list(args: argparse.Namespace, engine: Engine) -> int:
+    person = engine.find(args.person)
+    _print([template_dict(t) for t in engine.view.templates(person.person_id)])
+    return 0
+
+
+async def cmd_templates_remove(args: argparse.Namespace, engine: Engine) -> int:
+    person = engine.find(args.person)
+    await engine.delete_template(person, engine.template(person, args.name).name, _actor(args))
+    _print([template_dict(t) for t in engine.view.templates(person.person_id)])
+    return 0
+
+
+# -- policy exceptions (R16) -------------------------------------------------------------
+async def cmd_policy_grant(args: argparse.Namespace, engine: Engine) -> int:
+    exc = await engine.grant_exception(
+        args.person, PolicyRule(args.rule), args.reason, _actor(args)
+    )
+    print(f"granted {exc.rule.value} for {exc.subject}: {exc.reason}")
+    return 0
+
+
+async def cmd_policy_revoke(args: argparse.Namespace, engine: Engine) -> int:
+    await engine.revoke_exception(args.person, PolicyRule(args.rule), _actor(args))
+    print(f"revoked {args.rule} for {args.person}")
+    return 0
+
+
+async def cmd_policy_list(args: argparse.Namespace, engine: Engine) -> int:
+    zone = engine.settings.zone
+    _print(
+        [
+            {
+                "subject": e.subject,
+                "rule": e.rule.value,
+                "reason": e.reason,
+                "granted_by": e.granted_by,
+                "granted_at": instant(e.granted_at, zone),
+            }
+            for e in engine.view.exceptions
+        ]
+    )
+    return 0
+
+
+# -- routing -----------------------------------------------------------------------------
+async def cmd_route(args: argparse.Namespace, engine: Engine) -> int:
+    now = engine.clock.now()
+    at = parse_instant(args.at, now, engine.settings.zone) if args.at else now
+    decision = engine.route(Call(args.number, args.caller), at)
+    _print(
+        {"at": instant(at, engine.settings.zone), **decision_dict(decision, engine.settings.zone)}
+    )
+    return 0
+
+
+async def cmd_present(args: argparse.Namespace, engine: Engine) -> int:
+    person = engine.find(args.person)
+    kind = OutboundKind.SMS if args.sms else OutboundKind.CALL
+    _print(
+        {"name": person.name, "kind": kind.value, **presentation_dict(engine.present(person, kind))}
+    )
+    return 0
+
+
+async def cmd_audit(args: argparse.Namespace, engine: Engine) -> int:
+    subject = None
+    if args.person:
+        person = engine.find(args.person)
+        subject = person.person_id
+    entries = await engine.store.audit(args.limit, subject)
+    zone = engine.settings.zone
+    for e in entries:
+        print(f"{instant(e.at, zone)}  {e.actor:<20} {e.action:<22} {e.subject:<18} {e.detail}")
+    return 0
+
+
+async def cmd_demo(args: argparse.Namespace, engine: Engine) -> int:
+    from switchboard.demo import run_demo  # the demo pulls in its data only when asked
+
+    return await run_demo(engine, args.data_dir, force=args.force)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from switchboard.cli_parser import build
+
+    return build(MANUAL_REASONS, [r.value for r in PolicyRule], COMMANDS)
+
+
+COMMANDS: dict[str, Handler] = {
+    "directory import": cmd_directory_import,
+    "directory list": cmd_directory_list,
+    "directory show": cmd_directory_show,
+    "presence set": cmd_presence_set,
+    "presence available": cmd_presence_available,
+    "presence clear": cmd_presence_clear,
+    "presence show": cmd_presence_show,
+    "templates add": cmd_templates_add,
+    "templates list": cmd_templates_list,
+    "templates remove": cmd_templates_remove,
+    "policy grant": cmd_policy_grant,
+    "policy revoke": cmd_policy_revoke,
+    "policy list": cmd_policy_list,
+    "route": cmd_route,
+    "present": cmd_present,
+    "audit": cmd_audit,
+    "demo": cmd_demo,
+}
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    path = args.config or os.environ.get("SWITCHBOARD_CONFIG")
+    return load_settings(Path(path) if path else bundled("configs/sml.toml"))
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    handler = COMMANDS[args.command_key]
+    clock: Clock = SystemClock()
+    if args.now:
+        clock = FixedClock(parse_instant(args.now, clock.now(), settings.zone))
+    async with open_engine(settings, args.data_dir, clock) as engine:
+        return await handler(args, engine)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command_key", None):
+        parser.print_help()
+        return 2
+    configure_logging(level=args.log_level)
+    data = args.data or os.environ.get("SWITCHBOARD_DATA")
+    args.data_dir = Path(data) if data else default_data_dir()
+    try:
+        settings = _settings(args)
+        if args.command_key == "config check":
+            print(
+                f"{settings.source}: ok ({len(settings.organisations)} organisations, "
+                f"{len(settings.plan.series)} number series)"
+            )
+            return 0
+        return asyncio.run(_run(args, settings))
+    except (
+        ConfigError,
+        EngineError,
+        StoreError,
+        PresenceError,
+        TimeError,
+    ) as exc:
+        print(f"switchboard: error: {exc}", file=sys.stderr)
+        return 1
+    except DirectoryImportError as exc:
+        print(
+            f"switchboard: error: {exc.source}: {len(exc.errors)} problem(s); "
+            "nothing was imported:",
+            file=sys.stderr,
+        )
+        for e in exc.errors:
+            print(e.format(exc.source), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
