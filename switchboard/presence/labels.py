@@ -155,7 +155,7 @@ def sentence(name: str, referral: Referral, now: datetime, zone: ZoneInfo, langu
     """What a caller hears (R10): "Anna Berg is at lunch, back at 13:00."."""
     lang = _lang(language)
     if referral.reason is Reason.OTHER and referral.text:
-        core = f"{name} {_PHRASES[lang][Reason.OTHER]}: {referral.text.strip()}"
+        core = f"{name} {_PHRASES[lang][Reason.OTHER]}: {referral.text.strip().rstrip('.')}"
     else:
         core = f"{name} {_PHRASES[lang][referral.reason]}"
     if referral.until is not None:

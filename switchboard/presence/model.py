@@ -59,7 +59,14 @@ class Referral:
     def __post_init__(self) -> None:
         if self.until is not None and self.until.tzinfo is None:
             raise PresenceError("a return time must carry a time zone")
-        if self.reason is Reason.OTHER and not (self.text and self.text.strip()):
+        # R6: a person who picks "other" writes the text. A calendar item mapped to "other"
+        # may have none to show (a private item); it reads "... is not available".
+        written_by_hand = self.source in (Source.MANUAL, Source.ON_BEHALF)
+        if (
+            written_by_hand
+            and self.reason is Reason.OTHER
+            and not (self.text and self.text.strip())
+        ):
             raise PresenceError("a referral for reason 'other' needs a text (R6)")
         if self.text is not None and len(self.text) > 200:
             raise PresenceError("a referral text may be at most 200 characters")

@@ -8,14 +8,20 @@ Precedence, highest first:
 2. The calendar (R7): busy and out-of-office items divert; tentative ones only for people
    who chose so, otherwise they become a hint for the receptionist. The return time is the
    end of the merged run of diverting items, moved to the next start of working hours when
-   it falls outside them ("back on Monday").
+   it falls outside them ("back on Monday"), and on past any diverting item that already
+   covers that start (off on Friday and Monday: "back on Tuesday"). The schedule's return
+   time (3.) skips such items too.
 3. The working-hours schedule (R8): outside working hours a schedule referral applies;
    closed, unless a PRIVATE-arrangement person chose to be rung after hours (R9).
 4. Otherwise the extension is active (R5).
+
+Under the WORK_ONLY arrangement nothing rings outside working hours (R8): a manual
+"available" does not apply there, and an open referral plays without ringing.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -72,6 +78,17 @@ def _back_at(end: datetime, hours: WorkingHours, zone: ZoneInfo) -> datetime:
     return hours.next_start(end, zone) or end
 
 
+def _return_time(
+    end: datetime, diverting: list[CalendarSegment], hours: WorkingHours, zone: ZoneInfo
+) -> datetime:
+    """When the person is really back: ``end`` moved to working hours, then past any diverting
+    run that covers that start (holiday on Friday and again on Monday: back on Tuesday)."""
+    back = _back_at(end, hours, zone)
+    while (later := _run_end(diverting, back)) != back:
+        back = _back_at(later, hours, zone)
+    return back
+
+
 def _next_change(
     now: datetime, inputs: PresenceInputs, hours: WorkingHours, zone: ZoneInfo
 ) -> datetime | None:
@@ -103,9 +120,20 @@ def resolve(
     hours = person.hours or default_hours
     next_change = _next_change(now, inputs, hours, zone)
     notes: list[str] = []
+    # R8: a WORK_ONLY phone stays at work, so outside working hours nothing may ring it: not
+    # a manual "available", not an open referral (which still says why the person is away).
+    off_duty = (
+        person.arrangement is Arrangement.WORK_ONLY
+        and any(hours.days)
+        and not hours.is_working(now, zone)
+    )
+    no_ring = " It does not ring: calls must not ring under the work_only arrangement (R8)."
 
     manual = inputs.manual
-    if manual is not None and manual.active_at(now):
+    available_off_duty = (
+        manual is not None and manual.active_at(now) and manual.referral is None and off_duty
+    )
+    if manual is not None and manual.active_at(now) and not available_off_duty:
         who = (
             "on their behalf by " + manual.set_by
             if _on_behalf(manual.referral)
@@ -122,13 +150,19 @@ def resolve(
                 next_change,
             )
         r = manual.referral
+        silenced = off_duty and r.kind is ReferralKind.OPEN
         return Availability(
-            r.kind is ReferralKind.OPEN,
-            r,
+            r.kind is ReferralKind.OPEN and not silenced,
+            replace(r, kind=ReferralKind.CLOSED) if silenced else r,
             f"{_kind_word(r)} referral '{label(r.reason, 'en')}' set {who} at "
             f"{_fmt(manual.set_at, zone)} applies{until}; a manual referral takes "
-            "precedence over the calendar and working hours (R6).",
+            "precedence over the calendar and working hours (R6)." + (no_ring if silenced else ""),
             next_change,
+        )
+    if manual is not None and available_off_duty:
+        notes.append(
+            f"The manual 'available' set by {manual.set_by} does not apply outside working "
+            "hours under the work_only arrangement (R8)."
         )
     if manual is not None and manual.expired_at(now) and manual.end is not None:
         notes.append(
@@ -137,19 +171,23 @@ def resolve(
 
     covering = [s for s in inputs.calendar if s.covers(now)]
     diverting = [s for s in covering if _diverts(s, person)]
+    all_diverting = [s for s in inputs.calendar if _diverts(s, person)]
     hints: list[str] = []
     for s in covering:
         if s.busy is BusyClass.TENTATIVE and not _diverts(s, person):
             hints.append(f"Tentatively busy until {_fmt(s.end, zone)}.")
     if diverting:
         top = max(diverting, key=lambda s: _RANK[s.busy])
-        run_end = _run_end([s for s in inputs.calendar if _diverts(s, person)], now)
-        back = _back_at(run_end, hours, zone)
+        run_end = _run_end(all_diverting, now)
+        back = _return_time(run_end, all_diverting, hours, zone)
+        silenced = off_duty and top.kind is ReferralKind.OPEN
         referral = Referral(
             top.reason,
-            top.kind,
+            ReferralKind.CLOSED if silenced else top.kind,
             back,
-            None if top.private else top.label,
+            # A private item's subject is never shown; a long subject is cut to the length
+            # a referral text may have (Outlook allows 255 characters).
+            None if top.private or top.label is None else top.label[:200],
             Source.CALENDAR,
         )
         what = "a private item" if top.private else f"'{top.label or label(top.reason, 'en')}'"
@@ -158,17 +196,26 @@ def resolve(
         )
         notes.append(
             f"The calendar shows {top.busy.value} ({what}) from {_fmt(top.start, zone)}; "
-            f"the busy run ends {_fmt(run_end, zone)}{moved} (R7)."
+            f"the busy run ends {_fmt(run_end, zone)}{moved} (R7)." + (no_ring if silenced else "")
         )
         return Availability(
-            top.kind is ReferralKind.OPEN, referral, " ".join(notes), next_change, tuple(hints)
+            referral.kind is ReferralKind.OPEN,
+            referral,
+            " ".join(notes),
+            next_change,
+            tuple(hints),
         )
 
     if any(hours.days) and not hours.is_working(now, zone):
         starts_again = hours.next_start(now, zone)
         rings = person.arrangement is Arrangement.PRIVATE and person.ring_after_hours
         kind = ReferralKind.OPEN if rings else ReferralKind.CLOSED
-        referral = Referral(Reason.OUTSIDE_HOURS, kind, starts_again, None, Source.SCHEDULE)
+        returns = (
+            _return_time(starts_again, all_diverting, hours, zone)
+            if starts_again is not None
+            else None
+        )
+        referral = Referral(Reason.OUTSIDE_HOURS, kind, returns, None, Source.SCHEDULE)
         why = (
             "the person chose to be rung after hours (R9)"
             if rings
@@ -179,6 +226,11 @@ def resolve(
         notes.append(
             f"Outside working hours ({hours.format()}); {why}."
             + (f" Working time starts again {_fmt(starts_again, zone)}." if starts_again else "")
+            + (
+                f" The calendar keeps the person away until {_fmt(returns, zone)} (R7)."
+                if returns is not None and returns != starts_again
+                else ""
+            )
         )
         return Availability(rings, referral, " ".join(notes), next_change, tuple(hints))
 
