@@ -201,6 +201,15 @@ def _series(s: _Reader, organisation: str, trunk_prefix: str) -> NumberSeries:
     if int(last) < int(first):
         raise s.fail("last", f"must not be below first ({last} < {first})")
     series = NumberSeries(organisation, area_code, first, last)
+    if trunk_prefix and any(
+        str(lo).zfill(EXTENSION_LENGTH).startswith(trunk_prefix)
+        for lo, _ in series.extension_ranges()
+    ):
+        raise s.fail(
+            "first",
+            f"the series yields extensions starting with {trunk_prefix!r}, which callers "
+            "cannot dial as extensions (they read as national numbers)",
+        )
     if series.yields_duplicate_extensions():
         raise s.fail(
             "last",

@@ -227,11 +227,23 @@ def test_audit_names_who_changed_what(sb: Run) -> None:
         ),
         ("[switchboard\n", "not valid TOML"),
         (
+            "[switchboard]\ncountry_code='46'\ntimezone='Europe/Stockholm'\n"
+            "[[organisations]]\nid='a'\nname='A'\n"
+            "series=[{area_code='0523',first='600000',last='600999'}]\n",
+            "organisations[0].series[0].first: the series yields extensions starting with '0'",
+        ),
+        (
             "[switchboard]\ncountry_code='46'\ntimezone='Mars/Olympus'\n",
             "switchboard.timezone: unknown time zone 'Mars/Olympus'",
         ),
     ],
-    ids=["r2-overlapping-extensions", "unknown-key", "bad-toml", "bad-zone"],
+    ids=[
+        "r2-overlapping-extensions",
+        "unknown-key",
+        "bad-toml",
+        "r2-extension-starts-0",
+        "bad-zone",
+    ],
 )
 def test_config_errors_name_file_and_key(sb: Run, tmp_path: Path, toml: str, expected: str) -> None:
     path = tmp_path / "bad.toml"
