@@ -342,6 +342,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as exc:
         print(f"switchboard: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`switchboard route ... | head`): not an error of ours.
+        sys.stderr.close()
+        return 0
     except DirectoryImportError as exc:
         print(
             f"switchboard: error: {exc.source}: {len(exc.errors)} problem(s); "

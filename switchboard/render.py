@@ -29,7 +29,7 @@ JSON = dict[str, Any]
 
 
 def instant(at: datetime | None, zone: ZoneInfo) -> str | None:
-    return at.astimezone(zone).isoformat() if at is not None else None
+    return at.astimezone(zone).replace(microsecond=0).isoformat() if at is not None else None
 
 
 def person_dict(person: Person, plan: NumberPlan) -> JSON:

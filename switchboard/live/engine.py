@@ -133,6 +133,9 @@ class Engine:
             raise EngineError("the return time must be after the referral starts")
         if starts is not None and starts <= now:
             starts = None
+        divert_to = referral.divert_to
+        if divert_to is not None:
+            divert_to = self._divert_target(person, divert_to)
         try:
             final = Referral(
                 referral.reason,
@@ -140,24 +143,23 @@ class Engine:
                 until,
                 referral.text,
                 self._source(person, actor),
-                referral.divert_to,
+                divert_to,
             )
         except PresenceError as exc:
             raise EngineError(str(exc)) from None
-        if final.divert_to is not None:
-            self._check_divert(person, final.divert_to)
         status = ManualStatus(final, actor, now, starts)
         await self.store.set_manual(person.person_id, status, actor, now)
         return status
 
-    def _check_divert(self, person: Person, target: str) -> None:
+    def _divert_target(self, person: Person, target: str) -> str:
+        """Our extension for a number of ours, else the number in E.164."""
         extension = self.settings.plan.extension_of(target)
         if extension is not None:
             if extension == person.extension:
                 raise EngineError("a referral cannot divert calls to the same extension")
-            return
+            return extension
         try:
-            self.settings.plan.to_e164(target)
+            return self.settings.plan.to_e164(target)
         except ValueError as exc:
             raise EngineError(f"cannot divert to {target!r}: {exc}") from None
 

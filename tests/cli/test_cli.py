@@ -302,3 +302,24 @@ def test_database_is_sqlite_in_wal_mode(sb: Run, tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         conn.close()
+
+
+def test_divert_target_is_normalised_and_routed(sb: Run) -> None:
+    sb("directory", "import", str(DEMO_CSV))
+    sb(
+        "--now",
+        f"{MONDAY}T10:00",
+        "presence",
+        "set",
+        "64123",
+        "--reason",
+        "meeting",
+        "--for",
+        "1h",
+        "--divert-to",
+        "0523-664200",
+    )
+    d = sb("route", "--at", f"{MONDAY}T10:30", "64123").json()
+    assert (d["action"], d["to"]) == ("divert", "64200")
+    refused = sb("presence", "set", "64123", "--reason", "lunch", "--divert-to", "64123", expect=1)
+    assert "same extension" in refused.err
