@@ -228,6 +228,13 @@ class Engine:
         source: str,
         segments: tuple[CalendarSegment, ...],
         actor: str,
-    ) -> None:
-        """Replace what one calendar source says about a person."""
+    ) -> bool:
+        """Replace what one calendar source says about a person; False if nothing changed.
+
+        Calendar workers re-read feeds often: an unchanged answer writes nothing, so the
+        version (and every node's and screen's view) and the audit trail stay quiet.
+        """
+        if self.view.calendar(person.person_id, source) == segments:
+            return False
         await self.store.set_calendar(person.person_id, source, segments, actor, self.clock.now())
+        return True

@@ -91,6 +91,9 @@ class LiveView:
     def manual(self, person_id: str) -> ManualStatus | None:
         return self._manual.get(person_id)
 
+    def calendar(self, person_id: str, source: str) -> tuple[CalendarSegment, ...]:
+        return self._calendar.get(person_id, {}).get(source, ())
+
     def templates(self, person_id: str) -> tuple[Template, ...]:
         return self._templates.get(person_id, ())
 

@@ -1,0 +1,37 @@
+"""The engine over the real SQLite store: writes reach the live view through the bus."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from switchboard.app import open_engine
+from switchboard.clock import FixedClock
+from switchboard.config import load_settings
+from switchboard.presence.model import BusyClass, CalendarSegment, Reason
+from switchboard.routing.model import Action, Call
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+
+
+async def test_r7_calendar_write_diverts_and_an_unchanged_feed_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(REPO / "configs" / "sml.toml")
+    csv = (REPO / "configs" / "demo" / "sml-people.csv").read_bytes()
+    meeting = CalendarSegment(
+        NOW - timedelta(minutes=30), NOW + timedelta(hours=1), BusyClass.BUSY, Reason.MEETING
+    )
+    async with open_engine(settings, tmp_path, FixedClock(NOW)) as engine:
+        await engine.import_directory(csv, "demo.csv", "test")
+        anna = engine.find("64123")
+        assert engine.route(Call("64123")).action is Action.RING
+        assert await engine.set_calendar(anna, "ics", (meeting,), "calendar") is True
+        version = await engine.store.version()
+        assert engine.route(Call("64123")).action is Action.ANNOUNCE
+        assert await engine.set_calendar(anna, "ics", (meeting,), "calendar") is False
+        assert await engine.store.version() == version
+    async with open_engine(settings, tmp_path, FixedClock(NOW)) as reopened:
+        assert reopened.route(Call("0523-664123")).action is Action.ANNOUNCE
