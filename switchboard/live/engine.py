@@ -192,24 +192,27 @@ class Engine:
         raise EngineError(f"{person.name} has no template {name!r} (templates: {known})")
 
     # -- policy exceptions (R16) -----------------------------------------------------------
+    def _exception_subject(self, subject: str) -> tuple[str, Person | None]:
+        """The key an exception is kept under: a known person's e-mail (or extension)."""
+        key = subject.strip().lower()
+        person = self.view.find(key)
+        if person is not None:
+            key = person.email or person.extension or person.person_id
+        return key, person
+
     async def grant_exception(
         self, subject: str, rule: PolicyRule, reason: str, actor: str
     ) -> PolicyException:
         if len(reason.strip()) < 5:
             raise EngineError("an exception needs a reason that will be kept (R16)")
-        key = subject.strip().lower()
-        person = self.view.find(key)
-        if person is not None:
-            key = person.email or person.extension or person.person_id
+        key, _ = self._exception_subject(subject)
         exception = PolicyException(key, rule, reason.strip(), actor, self.clock.now())
         await self.store.grant_exception(exception)
         return exception
 
     async def revoke_exception(self, subject: str, rule: PolicyRule, actor: str) -> None:
-        key = subject.strip().lower()
-        person = self.view.find(key)
+        key, person = self._exception_subject(subject)
         if person is not None:
-            key = person.email or person.extension or person.person_id
             remaining = tuple(
                 e
                 for e in self.view.exceptions
