@@ -1,36 +1,109 @@
-"""The one wiring place: builds the store, the live view and the engine, and unwinds them.
+"""The one wiring place: builds the store, the live view, the engine and the servers, and
+unwinds them in reverse.
 
-Nothing else creates a store or a bus; edges receive what they need from here.
+Nothing else creates a store or a bus; edges receive what they need from here. ``serve``
+runs every server under one TaskGroup, so a crash in any of them stops the process loudly
+instead of leaving a half-alive switchboard.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+import structlog
 
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import Settings
 from switchboard.live.engine import Engine
+from switchboard.live.lines import LineStates
 from switchboard.live.view import LiveView
+from switchboard.sip.server import SipServer
 from switchboard.store.bus import EventBus
 from switchboard.store.sqlite import SqliteStore
 
 DATABASE_NAME = "switchboard.db"
 
+log = structlog.get_logger("switchboard")
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    engine: Engine
+    bus: EventBus
+    lines: LineStates
+
 
 @asynccontextmanager
-async def open_engine(
+async def open_runtime(
     settings: Settings, data_dir: Path, clock: Clock | None = None
-) -> AsyncIterator[Engine]:
+) -> AsyncIterator[Runtime]:
     bus = EventBus()
     store = await SqliteStore.open(data_dir / DATABASE_NAME, bus)
     try:
         view = LiveView(settings, await store.load())
         unsubscribe = bus.add_listener(view.apply)
         try:
-            yield Engine(settings, store, view, clock or SystemClock())
+            engine = Engine(settings, store, view, clock or SystemClock())
+            yield Runtime(engine, bus, LineStates(bus))
         finally:
             unsubscribe()
     finally:
         await store.close()
+
+
+@asynccontextmanager
+async def open_engine(
+    settings: Settings, data_dir: Path, clock: Clock | None = None
+) -> AsyncIterator[Engine]:
+    async with open_runtime(settings, data_dir, clock) as runtime:
+        yield runtime.engine
+
+
+Ready = Callable[[dict[str, str]], None]
+"""Told, once every server is listening, the address of each (``{"sip": "host:port"}``)."""
+
+
+async def serve(
+    settings: Settings,
+    data_dir: Path,
+    *,
+    ready: Ready | None = None,
+    clock: Clock | None = None,
+) -> None:
+    """Run the switchboard until SIGTERM/SIGINT (or cancellation), then stop in order."""
+    async with open_runtime(settings, data_dir, clock) as runtime:
+        sip = SipServer(settings.sip, runtime.engine, line_state=runtime.lines.changed)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            async with asyncio.TaskGroup() as group:
+                sip_ready: asyncio.Future[tuple[str, int]] = loop.create_future()
+                sip_task = group.create_task(sip.run(sip_ready))
+                calendars = None
+                if settings.calendars:
+                    from switchboard.calendar_sync.service import run_calendars
+
+                    calendars = group.create_task(
+                        run_calendars(runtime.engine, runtime.bus, data_dir)
+                    )
+                host, port = await sip_ready
+                shown = f"[{host}]" if ":" in host else host
+                addresses = {"sip": f"{shown}:{port}"}
+                log.info("switchboard_ready", **addresses, mode=settings.sip.mode.value)
+                if ready is not None:
+                    ready(addresses)
+                await stop.wait()
+                log.info("switchboard_stopping")
+                sip_task.cancel()
+                if calendars is not None:
+                    calendars.cancel()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)

@@ -17,14 +17,17 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from switchboard.app import open_engine
+from switchboard.calendar_sync import CalendarError
+from switchboard.cli_calendar import cmd_calendar_explain
 from switchboard.cli_time import TimeError, parse_duration, parse_instant
-from switchboard.clock import Clock, FixedClock, SystemClock
+from switchboard.clock import Clock, FixedClock, ShiftedClock, SystemClock
 from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.directory.csv_import import DirectoryImportError
 from switchboard.directory.model import PolicyRule
@@ -298,6 +301,7 @@ COMMANDS: dict[str, Handler] = {
     "present": cmd_present,
     "audit": cmd_audit,
     "demo": cmd_demo,
+    "calendar explain": cmd_calendar_explain,
 }
 
 
@@ -315,6 +319,36 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await handler(args, engine)
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """``switchboard serve``: flags override the config file's ``[sip]`` one by one."""
+    from switchboard.app import serve
+    from switchboard.sip_settings import SipMode, parse_host_port, parse_network
+
+    def flag(name: str, parse: Callable[[str], Any], value: str) -> Any:
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise ConfigError("command line", name, str(exc)) from None
+
+    sip = settings.sip.with_overrides(
+        listen=flag("--sip-listen", parse_host_port, args.sip_listen) if args.sip_listen else None,
+        mode=SipMode(args.sip_mode) if args.sip_mode else None,
+        trunk=flag("--trunk", parse_host_port, args.trunk) if args.trunk else None,
+        trusted=tuple(flag("--trusted", parse_network, t) for t in args.trusted or ()),
+    )
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def ready(addresses: dict[str, str]) -> None:
+        # One line on stdout that scripts and tests can wait for.
+        print(json.dumps({"ready": addresses}), flush=True)
+
+    clock: Clock = SystemClock()
+    if args.now:
+        clock = ShiftedClock(parse_instant(args.now, clock.now(), settings.zone))
+    asyncio.run(serve(replace(settings, sip=sip), args.data_dir, ready=ready, clock=clock))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -326,6 +360,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.data_dir = Path(data) if data else default_data_dir()
     try:
         settings = _settings(args)
+        if args.command_key == "serve":
+            return _serve(args, settings)
         if args.command_key == "config check":
             print(
                 f"{settings.source}: ok ({len(settings.organisations)} organisations, "
@@ -339,6 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         StoreError,
         PresenceError,
         TimeError,
+        CalendarError,
     ) as exc:
         print(f"switchboard: error: {exc}", file=sys.stderr)
         return 1

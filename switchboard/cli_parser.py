@@ -6,6 +6,8 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from switchboard.cli_calendar import add_arguments as calendar_arguments
+
 
 def _by(p: argparse.ArgumentParser) -> None:
     p.add_argument("--by", metavar="WHO", help="who makes the change (audited); default cli:USER")
@@ -31,7 +33,7 @@ def build(
     top = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def leaf(sub: Any, name: str, key: str, help_text: str) -> argparse.ArgumentParser:
-        if key not in commands and key != "config check":
+        if key not in commands and key not in {"config check", "serve"}:
             raise KeyError(key)
         p: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(command_key=key)
@@ -119,6 +121,23 @@ def build(
 
     p = leaf(top, "demo", "demo", "seed the demo directory and show what callers get")
     p.add_argument("--force", action="store_true", help="seed even if other people exist")
+
+    p = leaf(top, "serve", "serve", "run the switchboard: SIP (UDP and TCP) until SIGTERM")
+    p.add_argument("--sip-listen", metavar="HOST:PORT", help="SIP address (config [sip] listen)")
+    p.add_argument(
+        "--sip-mode", choices=("redirect", "proxy"), help="answer INVITE with 302 or proxy"
+    )
+    p.add_argument("--trunk", metavar="HOST:PORT", help="the operator trunk mobile calls go to")
+    p.add_argument(
+        "--trusted",
+        metavar="CIDR",
+        action="append",
+        help="a peer that needs no digest (repeatable; replaces the config's list)",
+    )
+
+    cal = group("calendar", "calendar feeds (R7)")
+    p = leaf(cal, "explain", "calendar explain", "what a calendar feed gives now or --at, as JSON")
+    calendar_arguments(p)
 
     c = group("config", "configuration")
     leaf(c, "check", "config check", "validate the config file and exit")

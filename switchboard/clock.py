@@ -26,3 +26,14 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.at
+
+
+class ShiftedClock:
+    """Real time moving on from a chosen start: ``switchboard --now ... serve`` runs a whole
+    server "as if it were Monday 10:00", with timeouts and expiries still passing."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset

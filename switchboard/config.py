@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from switchboard.calendar_settings import CalendarSource, parse_calendars
 from switchboard.directory.hours import HoursError, WorkingHours
 from switchboard.directory.model import LANGUAGES, Organisation
 from switchboard.directory.numbers import (
@@ -22,6 +23,7 @@ from switchboard.directory.numbers import (
     NumberSeries,
     overlapping_extensions,
 )
+from switchboard.sip_settings import SIP_KEYS, SipSettings, parse_sip
 
 
 class ConfigError(Exception):
@@ -42,6 +44,8 @@ class Settings:
     default_hours: WorkingHours
     ring_timeout: int
     organisations: tuple[Organisation, ...]
+    sip: SipSettings = field(default_factory=SipSettings)
+    calendars: tuple[CalendarSource, ...] = ()
 
     def organisation(self, org_id: str) -> Organisation:
         for org in self.organisations:
@@ -50,7 +54,7 @@ class Settings:
         raise KeyError(org_id)
 
 
-_TOP_KEYS = {"switchboard", "organisations"}
+_TOP_KEYS = {"switchboard", "organisations", "sip", "calendars"}
 _SWITCHBOARD_KEYS = {
     "country_code",
     "trunk_prefix",
@@ -186,7 +190,27 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
                 f"organisations[{i}].reception",
                 f"{org_value.reception!r} is not an extension in any configured series",
             )
-    return Settings(path, plan, zone, language, default_hours, ring_timeout, tuple(organisations))
+    sip_table = data.get("sip", {})
+    if not isinstance(sip_table, dict):
+        raise top.fail("sip", "must be a table ([sip])")
+    sip_reader = _Reader(path, "sip", sip_table, SIP_KEYS)
+    sip = parse_sip(sip_table, sip_reader.fail)
+    calendars = parse_calendars(
+        data.get("calendars"),
+        {o.org_id for o in organisations},
+        lambda key, problem: ConfigError(path, key, problem),
+    )
+    return Settings(
+        path,
+        plan,
+        zone,
+        language,
+        default_hours,
+        ring_timeout,
+        tuple(organisations),
+        sip,
+        calendars,
+    )
 
 
 def _series(s: _Reader, organisation: str, trunk_prefix: str) -> NumberSeries:

@@ -7,7 +7,9 @@ missed events reloads when it sees a gap.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
 
@@ -63,6 +65,48 @@ class ExceptionsChanged:
     exceptions: tuple[PolicyException, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class SipCredentialChanged:
+    """A SIP password was set or removed for extension ``user``.
+
+    Carries the new HA1 hashes (None: removed) so every node's registrar checks the new
+    password at once without a store read; ``SipCredential`` keeps them out of ``repr``.
+    """
+
+    version: int
+    user: str
+    credential: SipCredential | None
+
+
+@dataclass(frozen=True, slots=True)
+class LineStateChanged:
+    """A person's first call through the switchboard started, or their last one ended.
+
+    Not a store event: line state lives in the SIP edge's process and is never written, so
+    ``version`` is 0 and nodes apply it without the version check store events get.
+    """
+
+    person_id: str
+    in_call: bool
+    calls: int
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceTicked:
+    """Time reached a boundary of someone's stored availability: a calendar item began or
+    ended, a manual status started or expired (R5-R7).
+
+    Not a store event: nothing was written (``version`` 0). Routing needs no nudge, since
+    resolve() reads the instant of each call; open screens re-resolve the person on it.
+    Published by the calendar worker at each transition instant.
+    """
+
+    person_id: str
+    at: datetime
+    version: int = 0
+
+
 Event = (
     PersonSaved
     | PersonRemoved
@@ -71,4 +115,7 @@ Event = (
     | CalendarChanged
     | TemplatesChanged
     | ExceptionsChanged
+    | SipCredentialChanged
+    | LineStateChanged
+    | PresenceTicked
 )

@@ -44,8 +44,9 @@ def configure_logging(*, level: str = "INFO", json: bool | None = None) -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
         mask_numbers,
+        # After masking: a timestamp's digits are not a telephone number.
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Any = (
         structlog.processors.JSONRenderer()

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from switchboard.clock import Clock
 from switchboard.config import Settings
+from switchboard.directory.credentials import SipCredential, make_credential
 from switchboard.directory.csv_import import ParsedDirectory, parse_directory
 from switchboard.directory.model import (
     Person,
@@ -38,6 +39,8 @@ from switchboard.routing.decide import decide
 from switchboard.routing.model import Call, Decision
 from switchboard.routing.presentation import OutboundKind, Presentation, present_outbound
 from switchboard.store.protocol import ImportResult, Store
+
+MIN_SIP_PASSWORD = 10
 
 
 class EngineError(Exception):
@@ -87,6 +90,10 @@ class Engine:
 
     def present(self, person: Person, kind: OutboundKind) -> Presentation:
         return present_outbound(person, self.settings.plan, kind)
+
+    def credential(self, user: str) -> SipCredential | None:
+        """What the SIP edge passes to ``DigestAuthenticator.verify`` as ``lookup``."""
+        return self.view.credential(user)
 
     # -- directory -------------------------------------------------------------------------
     async def import_directory(
@@ -241,3 +248,38 @@ class Engine:
             return False
         await self.store.set_calendar(person.person_id, source, segments, actor, self.clock.now())
         return True
+
+    # -- SIP credentials (issue 3) ---------------------------------------------------------
+    def _sip_person(self, extension: str) -> Person:
+        person = self.view.person_by_extension(extension)
+        if person is None:
+            raise EngineError(
+                f"extension {extension!r} belongs to nobody in the directory; SIP passwords "
+                "are set for a person's own extension"
+            )
+        return person
+
+    async def set_sip_password(
+        self, extension: str, password: str, realm: str, actor: str
+    ) -> SipCredential:
+        """Store the digest hashes of ``password`` for ``extension``; the password is dropped.
+
+        Only HA1 = H(extension:realm:password) is kept (RFC 3261 §22.4), so changing the
+        realm later needs new passwords.
+        """
+        self._sip_person(extension)
+        if len(password) < MIN_SIP_PASSWORD:
+            raise EngineError(
+                f"a SIP password needs at least {MIN_SIP_PASSWORD} characters: phones on the "
+                "internet are guessed at all day"
+            )
+        if extension in password:
+            raise EngineError("a SIP password must not contain the extension itself")
+        credential = make_credential(extension, realm, password)
+        await self.store.set_sip_credential(credential, actor, self.clock.now())
+        return credential
+
+    async def remove_sip_password(self, extension: str, actor: str) -> None:
+        if self.view.credential(extension) is None:
+            raise EngineError(f"extension {extension!r} has no SIP password to remove")
+        await self.store.remove_sip_credential(extension, actor, self.clock.now())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from switchboard.config import Settings
+from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Organisation, Person, PolicyException
 from switchboard.directory.numbers import NumberError, NumberPlan
 from switchboard.events import (
@@ -17,9 +18,12 @@ from switchboard.events import (
     DirectoryImported,
     Event,
     ExceptionsChanged,
+    LineStateChanged,
     ManualStatusChanged,
     PersonRemoved,
     PersonSaved,
+    PresenceTicked,
+    SipCredentialChanged,
     TemplatesChanged,
 )
 from switchboard.presence.model import CalendarSegment, ManualStatus, PresenceInputs, Template
@@ -39,6 +43,7 @@ class LiveView:
         }
         self._templates: dict[str, tuple[Template, ...]] = dict(state.templates)
         self._exceptions: tuple[PolicyException, ...] = state.exceptions
+        self._credentials: dict[str, SipCredential] = dict(state.sip_credentials)
 
     # -- Snapshot protocol -------------------------------------------------------------
     @property
@@ -101,8 +106,14 @@ class LiveView:
     def exceptions(self) -> tuple[PolicyException, ...]:
         return self._exceptions
 
+    def credential(self, user: str) -> SipCredential | None:
+        """The SIP digest credential of extension ``user``: the registrar's ``lookup``."""
+        return self._credentials.get(user)
+
     # -- applying events -------------------------------------------------------------------
     def apply(self, event: Event) -> None:
+        if isinstance(event, LineStateChanged | PresenceTicked):
+            return  # not store events: line state lives in LineStates; a tick changes nothing
         if event.version < self.version:
             return
         if event.version > self.version + 1:
@@ -140,5 +151,10 @@ class LiveView:
                 self._templates[person_id] = templates
             case ExceptionsChanged(exceptions=exceptions):
                 self._exceptions = exceptions
+            case SipCredentialChanged(user=user, credential=credential):
+                if credential is None:
+                    self._credentials.pop(user, None)
+                else:
+                    self._credentials[user] = credential
             case DirectoryImported():
                 pass

@@ -17,6 +17,7 @@ import sqlite3
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
+from switchboard.directory.credentials import SipCredential
 from switchboard.directory.hours import HoursError, WorkingHours
 from switchboard.directory.model import Arrangement, Person, PolicyException, PolicyRule
 from switchboard.presence.model import (
@@ -293,6 +294,17 @@ def exception_from_row(r: sqlite3.Row) -> PolicyException:
         granted_by=r["granted_by"],
         granted_at=instant(r["granted_at"]),
     )
+
+
+CREDENTIAL_COLUMNS = ("user", "person_id", "ha1_md5", "ha1_sha256", "changed_at")
+
+
+def credential_row(person_id: str, c: SipCredential, at: datetime) -> Row:
+    return (c.user, person_id, c.ha1_md5, c.ha1_sha256, iso(at))
+
+
+def credential_from_row(r: sqlite3.Row) -> SipCredential:
+    return SipCredential(user=r["user"], ha1_md5=r["ha1_md5"], ha1_sha256=r["ha1_sha256"])
 
 
 # --- audit words (R18) --------------------------------------------------------------------

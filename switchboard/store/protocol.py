@@ -10,10 +10,11 @@ Rules every backend keeps, checked by one contract test suite (tests/contract):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException, PolicyRule
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
 
@@ -58,6 +59,8 @@ class StoreState:
     """person_id -> source -> segments."""
     templates: dict[str, tuple[Template, ...]]
     exceptions: tuple[PolicyException, ...]
+    sip_credentials: dict[str, SipCredential] = field(default_factory=dict)
+    """extension -> its SIP digest credential."""
 
 
 class Store(Protocol):
@@ -106,6 +109,24 @@ class Store(Protocol):
     async def revoke_exception(
         self, subject: str, rule: PolicyRule, actor: str, at: datetime
     ) -> int: ...
+
+    async def sip_credentials(self) -> dict[str, SipCredential]:
+        """Every stored SIP credential by extension (also part of ``load()``)."""
+        ...
+
+    async def set_sip_credential(self, credential: SipCredential, actor: str, at: datetime) -> int:
+        """Set or replace the credential of extension ``credential.user``.
+
+        NotFoundError when no person holds that extension. The credential belongs to that
+        person: removing or renumbering them removes it (with a SipCredentialChanged event),
+        so an extension passed on never keeps the old holder's password. The audit entry
+        names the extension, never the hashes.
+        """
+        ...
+
+    async def remove_sip_credential(self, user: str, actor: str, at: datetime) -> int:
+        """NotFoundError when extension ``user`` has no credential."""
+        ...
 
     async def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditEntry]:
         """The newest entries first."""

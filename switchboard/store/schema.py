@@ -135,6 +135,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             "INSERT INTO store_version (id, version) VALUES (1, 0)",
         ),
     ),
+    Migration(
+        2,
+        "SIP digest credentials per extension (HA1 hashes only, never a password)",
+        (
+            # Keyed by extension, the SIP user name. person_id ties the credential to the
+            # person who set it: removing them removes it (cascade), and renumbering them
+            # deletes it (tables.write_people), so an extension handed to someone else
+            # never comes with the previous holder's password.
+            """
+            CREATE TABLE sip_credentials (
+                user TEXT PRIMARY KEY,
+                person_id TEXT NOT NULL REFERENCES people (person_id) ON DELETE CASCADE,
+                ha1_md5 TEXT NOT NULL,
+                ha1_sha256 TEXT NOT NULL,
+                changed_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX sip_credentials_person ON sip_credentials (person_id)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

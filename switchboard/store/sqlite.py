@@ -27,6 +27,7 @@ from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
+from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException, PolicyRule
 from switchboard.events import (
     CalendarChanged,
@@ -36,6 +37,7 @@ from switchboard.events import (
     ManualStatusChanged,
     PersonRemoved,
     PersonSaved,
+    SipCredentialChanged,
     TemplatesChanged,
 )
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
@@ -110,12 +112,15 @@ class SqliteStore:
             for r in conn.execute("SELECT * FROM templates ORDER BY person_id, id"):
                 templates.setdefault(r["person_id"], []).append(codec.template_from_row(r))
             exceptions = tables.all_exceptions(conn)
+            credentials = tables.all_credentials(conn)
         calendar = {
             person_id: {source: tuple(s) for source, s in by_source.items()}
             for person_id, by_source in segments.items()
         }
         frozen_templates = {person_id: tuple(t) for person_id, t in templates.items()}
-        return StoreState(version, people, manual, calendar, frozen_templates, exceptions)
+        return StoreState(
+            version, people, manual, calendar, frozen_templates, exceptions, credentials
+        )
 
     async def version(self) -> int:
         with self._reading("read the version") as conn:
@@ -173,8 +178,12 @@ class SqliteStore:
                 )
                 for old, new in changes
             ]
+            dropped = tables.write_people(conn, changes)
+            entries.extend(
+                tables.credential_dropped(at, actor, pid, user, "the extension changed")
+                for pid, user in dropped
+            )
             entries.append(tables.entry(at, actor, "directory_imported", "directory", summary))
-            tables.write_people(conn, changes)
             if changes:
                 version = tables.finish(conn, entries)
             else:
@@ -182,27 +191,37 @@ class SqliteStore:
                 version = tables.current_version(conn)
         if changes:
             self._publish(*(PersonSaved(version, new) for _, new in changes))
+            self._publish(*(SipCredentialChanged(version, user, None) for _, user in dropped))
             self._publish(DirectoryImported(version, created, updated, unchanged))
         return ImportResult(created, updated, unchanged, version)
 
     async def save_person(self, person: Person, actor: str, at: datetime) -> int:
         with self._writing(f"save person {person.person_id}") as conn:
             old = tables.get_person(conn, person.person_id)
-            tables.write_people(conn, [(old, person)])
+            dropped = tables.write_people(conn, [(old, person)])
             detail = codec.person_change(old, person)
-            version = tables.record(
-                conn, at, actor, tables.person_action(old), person.person_id, detail
+            entries = [tables.entry(at, actor, tables.person_action(old), person.person_id, detail)]
+            entries.extend(
+                tables.credential_dropped(at, actor, pid, user, "the extension changed")
+                for pid, user in dropped
             )
+            version = tables.finish(conn, entries)
         self._publish(PersonSaved(version, person))
+        self._publish(*(SipCredentialChanged(version, user, None) for _, user in dropped))
         return version
 
     async def remove_person(self, person_id: str, actor: str, at: datetime) -> int:
         with self._writing(f"remove person {person_id}") as conn:
+            dropped = tables.person_credentials(conn, person_id)
+            # The foreign key's cascade deletes their SIP credential with them.
             if conn.execute("DELETE FROM people WHERE person_id = ?", (person_id,)).rowcount == 0:
                 raise NotFoundError(f"person {person_id}")
             detail = "removed, with their manual status, calendar and templates"
+            if dropped:
+                detail += " and SIP password"
             version = tables.record(conn, at, actor, "person_removed", person_id, detail)
         self._publish(PersonRemoved(version, person_id))
+        self._publish(*(SipCredentialChanged(version, user, None) for _, user in dropped))
         return version
 
     # --- availability ---------------------------------------------------------------------
@@ -303,6 +322,41 @@ class SqliteStore:
             version = tables.record(conn, at, actor, "exception_revoked", subject, detail)
             exceptions = tables.all_exceptions(conn)
         self._publish(ExceptionsChanged(version, exceptions))
+        return version
+
+    # --- SIP credentials ------------------------------------------------------------------
+
+    async def sip_credentials(self) -> dict[str, SipCredential]:
+        with self._reading("read the SIP credentials") as conn:
+            return tables.all_credentials(conn)
+
+    async def set_sip_credential(self, credential: SipCredential, actor: str, at: datetime) -> int:
+        user = credential.user
+        with self._writing(f"set the SIP password of extension {user}") as conn:
+            row = conn.execute("SELECT person_id FROM people WHERE extension = ?", (user,))
+            holder = row.fetchone()
+            if holder is None:
+                raise NotFoundError(f"a person with extension {user}")
+            person_id = holder[0]
+            conn.execute(tables.UPSERT_CREDENTIAL, codec.credential_row(person_id, credential, at))
+            # Never the hashes (an HA1 is a password equivalent for this realm).
+            detail = f"extension {user}: SIP password set"
+            version = tables.record(conn, at, actor, "sip_credential_set", person_id, detail)
+        self._publish(SipCredentialChanged(version, user, credential))
+        return version
+
+    async def remove_sip_credential(self, user: str, actor: str, at: datetime) -> int:
+        with self._writing(f"remove the SIP password of extension {user}") as conn:
+            row = conn.execute("SELECT person_id FROM sip_credentials WHERE user = ?", (user,))
+            holder = row.fetchone()
+            if holder is None:
+                raise NotFoundError(f"a SIP password for extension {user}")
+            conn.execute("DELETE FROM sip_credentials WHERE user = ?", (user,))
+            version = tables.finish(
+                conn,
+                [tables.credential_dropped(at, actor, holder[0], user, "SIP password removed")],
+            )
+        self._publish(SipCredentialChanged(version, user, None))
         return version
 
     async def close(self) -> None:

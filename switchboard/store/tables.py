@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
+from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException
 from switchboard.presence.model import Template
 from switchboard.store import codec
@@ -48,6 +49,10 @@ UPSERT_EXCEPTION = _insert("policy_exceptions", codec.EXCEPTION_COLUMNS) + (
     " ON CONFLICT (subject_key, rule) DO UPDATE SET "
     "subject = excluded.subject, reason = excluded.reason, "
     "granted_by = excluded.granted_by, granted_at = excluded.granted_at"
+)
+UPSERT_CREDENTIAL = _insert("sip_credentials", codec.CREDENTIAL_COLUMNS) + (
+    " ON CONFLICT (user) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in codec.CREDENTIAL_COLUMNS[1:])
 )
 INSERT_AUDIT = "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)"
 
@@ -98,12 +103,23 @@ def all_exceptions(conn: sqlite3.Connection) -> tuple[PolicyException, ...]:
     return tuple(codec.exception_from_row(r) for r in rows)
 
 
-def write_people(conn: sqlite3.Connection, changes: Sequence[tuple[Person | None, Person]]) -> None:
+def write_people(
+    conn: sqlite3.Connection, changes: Sequence[tuple[Person | None, Person]]
+) -> list[tuple[str, str]]:
     """Insert or update people in place (an update keeps their availability rows).
 
     The extensions and addresses of the people being renumbered are freed first, so two
     people may swap them in one write: SQLite checks UNIQUE per statement, not per commit.
+    A renumbered person's SIP credential is deleted (it was for the old extension); the
+    (person_id, extension) pairs whose credential went are returned for audit and events.
     """
+    renumbered = [
+        new.person_id for old, new in changes if old is not None and old.extension != new.extension
+    ]
+    dropped = [pair for person_id in renumbered for pair in person_credentials(conn, person_id)]
+    conn.executemany(
+        "DELETE FROM sip_credentials WHERE person_id = ?", [(pid,) for pid in renumbered]
+    )
     freed = [
         (new.person_id,)
         for old, new in changes
@@ -122,6 +138,23 @@ def write_people(conn: sqlite3.Connection, changes: Sequence[tuple[Person | None
                 conn.execute(UPDATE_PERSON, (*row[1:], row[0]))
         except sqlite3.IntegrityError as exc:
             raise conflict(conn, new, exc) from exc
+    return dropped
+
+
+def person_credentials(conn: sqlite3.Connection, person_id: str) -> list[tuple[str, str]]:
+    """(person_id, extension) for each SIP credential ``person_id`` holds (0 or 1)."""
+    rows = conn.execute("SELECT user FROM sip_credentials WHERE person_id = ?", (person_id,))
+    return [(person_id, r[0]) for r in rows]
+
+
+def all_credentials(conn: sqlite3.Connection) -> dict[str, SipCredential]:
+    rows = conn.execute("SELECT * FROM sip_credentials ORDER BY user")
+    return {r["user"]: codec.credential_from_row(r) for r in rows}
+
+
+def credential_dropped(at: datetime, actor: str, person_id: str, user: str, why: str) -> AuditRow:
+    """The audit entry for a credential that went with its person's extension."""
+    return entry(at, actor, "sip_credential_removed", person_id, f"extension {user}: {why}")
 
 
 def conflict(conn: sqlite3.Connection, person: Person, exc: sqlite3.IntegrityError) -> StoreError:

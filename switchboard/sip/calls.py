@@ -1,0 +1,332 @@
+"""INVITE handling: ask the routing core, then carry its decision out (redirect or proxy).
+
+Inbound (someone calls one of our numbers, any dialled form, R3): the core decides ring,
+announce, voicemail, divert or reject. Ring targets become URIs: the mobile on the
+operator trunk, and every phone registered to the extension. In redirect mode they go back
+in a ``302``; in proxy mode they ring in parallel through ``Proxy``. Announce and voicemail
+go to the media seam. One log line per call says what happened, numbers masked (R18).
+
+Outbound (an employee calls an outside number from a registered phone, or from the mobile
+through the trunk): the destination policy may refuse it; otherwise it is always proxied,
+because caller-ID (R14, R16, R18) must be rewritten on the way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+
+from switchboard.directory.model import Person
+from switchboard.directory.numbers import NumberError
+from switchboard.live.engine import Engine
+from switchboard.routing.model import (
+    Announce,
+    Call,
+    Decision,
+    Divert,
+    Reject,
+    Ring,
+    TargetKind,
+    Voicemail,
+)
+from switchboard.routing.presentation import OutboundKind
+from switchboard.sip.core import SipCore
+from switchboard.sip.flow import Flow
+from switchboard.sip.identity import asserted_identity, blocked_prefix, is_outside, outbound_headers
+from switchboard.sip.media_seam import MediaAnswer, MediaSeam, reason_header
+from switchboard.sip.message import Param, Request, Response, SipUri
+from switchboard.sip.parse import format_uri, parse_name_addr
+from switchboard.sip.proxy import Leg, Proxy
+from switchboard.sip.registrar import Registrar
+from switchboard.sip.transaction import ServerTransaction
+from switchboard.sip_settings import SipMode, SipSettings
+
+log = structlog.get_logger("switchboard.sip")
+
+MAX_DIVERTS = 5
+"""A referral may divert to an extension whose referral diverts again; this many, no more."""
+
+
+def dialled_user(uri: SipUri) -> str | None:
+    """The number in a Request-URI: the user part, without tel-style ``;params``."""
+    if uri.user is None:
+        return None
+    return uri.user.partition(";")[0]
+
+
+class CallHandler:
+    def __init__(
+        self,
+        core: SipCore,
+        engine: Engine,
+        registrar: Registrar,
+        settings: SipSettings,
+        media: MediaSeam,
+        proxy: Proxy,
+    ) -> None:
+        self.core = core
+        self.engine = engine
+        self.registrar = registrar
+        self.settings = settings
+        self.media = media
+        self.proxy = proxy
+        trunk = settings.trunk
+        self.trunk_flow = Flow("udp", trunk.host, trunk.port) if trunk else None
+        self.domain = core.host
+
+    # -- entry ----------------------------------------------------------------------
+
+    def invite(
+        self,
+        tx: ServerTransaction,
+        request: Request,
+        caller: Person | None,
+        trusted: bool,
+    ) -> None:
+        """``caller``: the authenticated employee (a phone); None for the trusted trunk."""
+        digits = dialled_user(request.uri)
+        if digits is None:
+            self._final(tx, 404, "Not Found", "reject", None)
+            return
+        plan = self.engine.view.plan
+        from_user = _from_user(request)
+        if is_outside(digits, plan):
+            # The trunk sends an employee's outgoing mobile call back through us; a phone
+            # calls out directly. Anyone else calling an outside number is not ours to carry.
+            employee = caller or (self._owner_of_mobile(from_user) if trusted else None)
+            if employee is None:
+                self._final(tx, 404, "Not Found", "reject", None)
+                return
+            self._outbound(tx, request, employee, digits)
+            return
+        caller_number = (caller.extension if caller else None) or from_user
+        decision = self.engine.route(Call(digits, caller_number))
+        self._execute(tx, request, decision, trusted, hops=0)
+
+    # -- inbound --------------------------------------------------------------------
+
+    def _execute(
+        self, tx: ServerTransaction, request: Request, decision: Decision, trusted: bool, hops: int
+    ) -> None:
+        now = self.engine.clock.now()
+        match decision:
+            case Reject(status=status, reason=reason):
+                self._final(tx, status, reason, "reject", None)
+            case Announce(person=person):
+                self._media(tx, self.media.announce(decision, now), "announce", person)
+            case Voicemail(person=person):
+                self._media(tx, self.media.voicemail(decision, now), "voicemail", person)
+            case Divert():
+                self._divert(tx, request, decision, trusted, hops)
+            case Ring():
+                self._ring(tx, request, decision, trusted)
+
+    def _divert(
+        self, tx: ServerTransaction, request: Request, decision: Divert, trusted: bool, hops: int
+    ) -> None:
+        plan = self.engine.view.plan
+        extension = plan.extension_of(decision.to)
+        if extension is not None:
+            if hops >= MAX_DIVERTS:
+                self._final(tx, 482, "Loop Detected", "divert", decision.person)
+                return
+            again = self.engine.route(Call(extension, _from_user(request)))
+            self._execute(tx, request, again, trusted, hops + 1)
+            return
+        leg = self._mobile_leg(decision.to)
+        if leg is None:
+            self._final(tx, 503, "Service Unavailable", "divert", decision.person, "no trunk")
+            return
+        self._deliver(tx, request, [leg], decision.person, trusted, secret=False, timeout=None)
+
+    def _ring(self, tx: ServerTransaction, request: Request, decision: Ring, trusted: bool) -> None:
+        person = decision.person
+        legs: list[Leg] = []
+        for target in decision.targets:
+            if target.kind is TargetKind.MOBILE:
+                leg = self._mobile_leg(target.address)
+                if leg is not None:
+                    legs.append(leg)
+            else:
+                legs.extend(self._device_legs(target.address))
+        if not legs:
+            answer = self.media.no_answer(decision, self.engine.clock.now())
+            self._media(tx, answer, "ring", person, "nothing to ring")
+            return
+
+        def no_answer(_best: Response | None) -> None:
+            answer = self.media.no_answer(decision, self.engine.clock.now())
+            self._media(tx, answer, "ring", person, "no answer")
+
+        self._deliver(
+            tx,
+            request,
+            legs,
+            person,
+            trusted,
+            secret=person.secret_mobile,
+            timeout=decision.ring_timeout,
+            no_answer=no_answer,
+        )
+
+    def _deliver(
+        self,
+        tx: ServerTransaction,
+        request: Request,
+        legs: list[Leg],
+        person: Person,
+        trusted: bool,
+        *,
+        secret: bool,
+        timeout: int | None,
+        no_answer: Callable[[Response | None], None] | None = None,
+    ) -> None:
+        # A 302 shows its targets to the caller's side. That is fine for the operator's
+        # trunk (it routes the number anyway) but a secret mobile must never reach a
+        # phone's screen (R18), so such calls are proxied even in redirect mode.
+        has_mobile = any(leg.label == "mobile" for leg in legs)
+        redirect = self.settings.mode is SipMode.REDIRECT and (
+            trusted or not (secret and has_mobile)
+        )
+        if redirect:
+            contacts = tuple(("Contact", f"<{format_uri(leg.uri)}>") for leg in legs)
+            self._final(tx, 302, "Moved Temporarily", "redirect", person, headers=contacts)
+            return
+
+        def failed(best: Response | None) -> None:
+            if no_answer is not None:
+                no_answer(best)
+            else:
+                self._final(tx, 480, "Temporarily Unavailable", "proxy", person, "no answer")
+
+        def finish(status: int) -> None:
+            self._log("proxy", person, status)
+
+        self.proxy.fork(
+            tx,
+            request,
+            legs,
+            float(timeout or self.engine.view.ring_timeout),
+            on_no_answer=failed,
+            finish=finish,
+            people=(person.person_id,),
+        )
+
+    # -- outbound -------------------------------------------------------------------
+
+    def _outbound(
+        self, tx: ServerTransaction, request: Request, employee: Person, digits: str
+    ) -> None:
+        plan = self.engine.view.plan
+        prefix = blocked_prefix(digits, plan, self.settings.blocked_destinations)
+        if prefix is not None:
+            self._final(
+                tx,
+                403,
+                "Forbidden",
+                "outbound",
+                employee,
+                f"destination blocked by policy (prefix {prefix})",
+                headers=(("Reason", 'SIP;cause=403;text="Destination not allowed"'),),
+            )
+            return
+        leg = self._mobile_leg(plan.to_e164(digits))
+        if leg is None:
+            self._final(tx, 503, "Service Unavailable", "outbound", employee, "no trunk")
+            return
+        presentation = self.engine.present(employee, OutboundKind.CALL)
+        extension_e164 = plan.e164_of_extension(employee.extension) if employee.extension else None
+        asserted = asserted_identity(
+            presentation.number if presentation.number else extension_e164, self.domain
+        )
+        headers, swap = outbound_headers(request.headers, presentation, asserted, self.domain)
+
+        def finish(status: int) -> None:
+            self._log("outbound", employee, status)
+
+        def failed(best: Response | None) -> None:
+            # The far end's own answer (busy, declined, ...) goes back as it is.
+            status, reason = (best.status, best.reason) if best else (480, "No Answer")
+            self._final(tx, status, reason, "outbound", employee, "not answered")
+
+        self.proxy.fork(
+            tx,
+            request,
+            [leg],
+            float(max(self.engine.view.ring_timeout, 60)),
+            on_no_answer=failed,
+            finish=finish,
+            people=(employee.person_id,),
+            headers=headers,
+            swap=swap,
+        )
+
+    # -- targets --------------------------------------------------------------------
+
+    def _mobile_leg(self, e164: str) -> Leg | None:
+        trunk = self.settings.trunk
+        if trunk is None or self.trunk_flow is None:
+            return None
+        uri = SipUri(trunk.host, user=e164, port=trunk.port, params=(Param("user", "phone"),))
+        return Leg(uri, self.trunk_flow, "mobile")
+
+    def _device_legs(self, extension: str) -> list[Leg]:
+        legs = []
+        for binding in self.registrar.bindings(extension, self.core.now()):
+            flow = Flow(binding.flow.transport, binding.flow.host, binding.flow.port)
+            legs.append(Leg(binding.contact.uri, flow, "device"))
+        return legs
+
+    def _owner_of_mobile(self, number: str | None) -> Person | None:
+        if number is None:
+            return None
+        try:
+            e164 = self.engine.view.plan.to_e164(number)
+        except NumberError:
+            return None
+        # Outgoing mobile calls are rare next to incoming ones; a scan is fine here.
+        return next((p for p in self.engine.view.people() if p.mobile == e164), None)
+
+    # -- answers --------------------------------------------------------------------
+
+    def _media(
+        self,
+        tx: ServerTransaction,
+        answer: MediaAnswer,
+        action: str,
+        person: Person | None,
+        detail: str = "",
+    ) -> None:
+        headers = [("Reason", reason_header(answer))]
+        if answer.retry_after is not None:
+            headers.append(("Retry-After", str(answer.retry_after)))
+        self._final(tx, answer.status, answer.reason, action, person, detail, tuple(headers))
+
+    def _final(
+        self,
+        tx: ServerTransaction,
+        status: int,
+        reason: str,
+        action: str,
+        person: Person | None,
+        detail: str = "",
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.core.reply(tx, status, reason, headers)
+        self._log(action, person, status, detail)
+
+    def _log(self, action: str, person: Person | None, status: int, detail: str = "") -> None:
+        log.info(
+            "call",
+            mode=self.settings.mode.value,
+            action=action,
+            extension=person.extension if person else None,
+            outcome=status,
+            detail=detail or None,
+        )
+
+
+def _from_user(request: Request) -> str | None:
+    value = request.headers.get("From")
+    return None if value is None else dialled_user(parse_name_addr(value).uri)

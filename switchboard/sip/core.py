@@ -1,0 +1,135 @@
+"""What every part of the SIP edge shares: the transaction layer, the transport, our address.
+
+The server, call routing and the proxy each get this one object instead of reaching into
+one another; it owns nothing clever: sending, answering, branch ids and our Via.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterable
+
+import structlog
+
+from switchboard.sip.build import response_to
+from switchboard.sip.flow import Flow
+from switchboard.sip.message import Headers, Param, Request, Response, SipUri, Via
+from switchboard.sip.parse import format_via, parse_via, serialise
+from switchboard.sip.transaction import (
+    MAGIC_COOKIE,
+    Send,
+    ServerTransaction,
+    TransactionLayer,
+)
+from switchboard.sip.transport import SipTransport
+
+log = structlog.get_logger("switchboard.sip")
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, PRACK, NOTIFY"
+SUPPORTED: frozenset[str] = frozenset()
+"""Option tags we implement (RFC 3261 §19.2); any other in Require gets 420."""
+
+
+def new_token(nbytes: int = 8) -> str:
+    return os.urandom(nbytes).hex()
+
+
+class SipCore:
+    def __init__(
+        self,
+        layer: TransactionLayer,
+        transport: SipTransport,
+        advertise: tuple[str, int],
+        on_change: Callable[[], None],
+    ) -> None:
+        self.layer = layer
+        self.transport = transport
+        self.host, self.port = advertise
+        self.loop = asyncio.get_running_loop()
+        self._on_change = on_change
+
+    def now(self) -> float:
+        return self.loop.time()
+
+    # -- sending ------------------------------------------------------------------
+
+    def send(self, sends: Iterable[Send]) -> None:
+        for s in sends:
+            self.transport.send(s.data, s.flow)
+        self._on_change()
+
+    def send_stateless(self, message: Request | Response, flow: Flow) -> None:
+        self.transport.send(serialise(message), flow)
+
+    def reply(
+        self,
+        tx: ServerTransaction,
+        status: int,
+        reason: str,
+        headers: tuple[tuple[str, str], ...] = (),
+        *,
+        to_tag: str | None = None,
+    ) -> None:
+        tag = None if status == 100 else (to_tag or new_token(4))
+        response = response_to(tx.request, status, reason, to_tag=tag, headers=headers)
+        self.send(self.layer.respond(tx, response, self.now()))
+
+    def forward_response(self, tx: ServerTransaction, response: Response) -> None:
+        """Send a response from downstream upstream, our own Via removed (§16.7 step 9)."""
+        upstream = response.with_headers(_pop_top_via(response.headers))
+        self.send(self.layer.respond(tx, upstream, self.now()))
+
+    # -- our identity -------------------------------------------------------------
+
+    def via(self, flow: Flow, branch: str | None = None) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        branch = branch or MAGIC_COOKIE + new_token()
+        return f"SIP/2.0/{flow.transport.upper()} {host}:{self.port};branch={branch};rport"
+
+    def record_route(self, flow: Flow) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"<sip:{host}:{self.port};transport={flow.transport};lr>"
+
+    def is_us(self, uri: SipUri) -> bool:
+        host = uri.host.strip("[]")
+        return host == self.host and (uri.port or 5060) == self.port
+
+
+def _pop_top_via(headers: Headers) -> Headers:
+    items = list(headers.items)
+    for i, (name, _) in enumerate(items):
+        if name.lower() == "via":
+            del items[i]
+            break
+    return Headers(tuple(items))
+
+
+def pop_top_via(headers: Headers) -> Headers:
+    return _pop_top_via(headers)
+
+
+def stamp_received(request: Request, flow: Flow) -> Request:
+    """RFC 3261 §18.2.1 and RFC 3581: note where the request really came from."""
+    values = request.headers.get_all("Via")
+    if not values:
+        return request
+    via = parse_via(values[0])
+    params = tuple(p for p in via.params if p.name.lower() not in {"received", "rport"})
+    params = (*params, Param("received", flow.host), Param("rport", str(flow.port)))
+    stamped = format_via(Via(via.transport, via.host, via.port, params))
+    items = list(request.headers.items)
+    for i, (name, _) in enumerate(items):
+        if name.lower() == "via":
+            items[i] = (name, stamped)
+            break
+    return request.with_headers(Headers(tuple(items)))
+
+
+def flow_of_via(text: str) -> Flow:
+    """Where a response goes: the Via's received/rport when present (§18.2.2, RFC 3581)."""
+    via = parse_via(text)
+    host = via.param("received") or via.host.strip("[]")
+    rport = via.param("rport")
+    port = int(rport) if rport else (via.port or 5060)
+    return Flow(via.transport.lower(), host, port)

@@ -1,0 +1,446 @@
+"""The SIP server: datagrams and streams in, transactions, authentication, dispatch.
+
+What happens to a message, in order:
+1. Per-source rate limit before parsing (a flood from one address cannot starve others).
+2. Parse; a malformed request that can still be addressed gets 400/505/513, else dropped.
+3. Transactions absorb retransmissions and hop-by-hop ACKs (RFC 3261 §17).
+4. Checks every request gets: Max-Forwards (483), Require/Proxy-Require (420), method
+   (501 for unknown, 405 for ones we do not serve).
+5. Who is asking: trusted peers (the trunk, configured CIDRs) pass; everyone else is
+   challenged with digest (401 for REGISTER, 407 otherwise) *before* any user or extension
+   is looked at, so known and unknown extensions get the same answers (no enumeration).
+6. REGISTER -> registrar, OPTIONS -> 200, INVITE -> call handling, MESSAGE -> SMS,
+   requests inside a dialog we record-routed -> the proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+from collections.abc import Callable
+
+import structlog
+
+from switchboard.directory.model import Person
+from switchboard.live.engine import Engine
+from switchboard.routing.presentation import OutboundKind
+from switchboard.sip.build import response_to
+from switchboard.sip.calls import CallHandler, dialled_user
+from switchboard.sip.core import ALLOW, SUPPORTED, SipCore
+from switchboard.sip.digest import DigestAuthenticator, Failure
+from switchboard.sip.flow import Flow
+from switchboard.sip.identity import asserted_identity, is_outside
+from switchboard.sip.media_seam import MediaSeam, NoMediaYet
+from switchboard.sip.message import Headers, Request, Response
+from switchboard.sip.parse import (
+    ParseError,
+    contacts,
+    cseq,
+    expires,
+    format_name_addr,
+    max_forwards,
+    parse_message,
+    serialise,
+    to,
+)
+from switchboard.sip.proxy import Leg, Proxy
+from switchboard.sip.ratelimit import AuthFailureLimiter, SourceRateLimiter
+from switchboard.sip.registrar import Flow as RegistrarFlow
+from switchboard.sip.registrar import Registrar
+from switchboard.sip.transaction import Arrival, ServerTransaction, TransactionLayer
+from switchboard.sip.transport import SipTransport
+from switchboard.sip_settings import SipSettings
+
+log = structlog.get_logger("switchboard.sip")
+
+KNOWN_METHODS = frozenset(
+    {
+        "INVITE",
+        "ACK",
+        "CANCEL",
+        "BYE",
+        "OPTIONS",
+        "REGISTER",
+        "MESSAGE",
+        "INFO",
+        "UPDATE",
+        "PRACK",
+        "NOTIFY",
+        "SUBSCRIBE",
+        "REFER",
+        "PUBLISH",
+    }
+)
+IN_DIALOG_ONLY = frozenset({"BYE", "INFO", "UPDATE", "PRACK", "NOTIFY"})
+
+
+class SipServer:
+    """Owns the SIP edge's state; ``run`` serves until cancelled."""
+
+    def __init__(
+        self,
+        settings: SipSettings,
+        engine: Engine,
+        media: MediaSeam | None = None,
+        line_state: Callable[[str, bool], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.line_state = line_state
+        self.media = media or NoMediaYet()
+        self.layer = TransactionLayer()
+        self.registrar = Registrar()
+        self.auth = DigestAuthenticator(
+            settings.realm, os.urandom(32), algorithms=settings.digest_algorithms
+        )
+        self.failures = AuthFailureLimiter()
+        self.flood = SourceRateLimiter(settings.rate_limit, 2.0 * settings.rate_limit)
+        self.trusted = list(settings.trusted)
+        if settings.trunk is not None:
+            try:
+                self.trusted.append(ipaddress.ip_network(settings.trunk.host))
+            except ValueError:
+                log.warning("trunk_not_an_address", trunk=settings.trunk.host)
+        self._muted: dict[str, float] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self.address: tuple[str, int] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def run(self, ready: asyncio.Future[tuple[str, int]] | None = None) -> None:
+        transport = SipTransport(self.receive, admit=self._admit)
+        listen = self.settings.listen
+        try:
+            self.address = await transport.start(listen.host, listen.port)
+        except OSError as exc:
+            if ready is not None and not ready.done():
+                ready.set_exception(exc)
+            raise
+        advertise = self.settings.advertise
+        ours = (advertise.host, advertise.port) if advertise else self.address
+        self.core = SipCore(self.layer, transport, ours, self._arm)
+        self.proxy = Proxy(self.core, self._line_state)
+        self.calls = CallHandler(
+            self.core, self.engine, self.registrar, self.settings, self.media, self.proxy
+        )
+        log.info("sip_listening", address=f"{self.address[0]}:{self.address[1]}")
+        if ready is not None and not ready.done():
+            ready.set_result(self.address)
+        try:
+            await asyncio.Event().wait()  # until cancelled (SIGTERM unwinds the TaskGroup)
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+            await transport.close()
+            log.info("sip_stopped")
+
+    def _line_state(self, person_id: str, in_call: bool) -> None:
+        if self.line_state is not None:
+            self.line_state(person_id, in_call)
+
+    # -- timers ---------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        deadline = self.layer.next_deadline()
+        if deadline is None or (self._timer_at is not None and self._timer_at <= deadline):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = deadline
+        self._timer = self.core.loop.call_at(deadline, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = self._timer_at = None
+        sends, events = self.layer.fire(self.core.loop.time())
+        for s in sends:
+            self.core.transport.send(s.data, s.flow)
+        for event in events:
+            self.proxy.on_client_event(event)
+        self._arm()
+
+    # -- input ----------------------------------------------------------------------
+
+    def _admit(self, host: str, now: float) -> bool:
+        """Per datagram, before parsing: a source over its rate, or blocked after failed
+        digests, gets silence whatever it asks. A refused source is muted briefly so the
+        rest of a flood costs a dict look-up per packet, not a bucket update."""
+        until = self._muted.get(host)
+        if until is not None:
+            if now < until:
+                return False
+            del self._muted[host]
+        if self.failures.blocked(host, now):
+            self._muted[host] = now + 1.0
+            return False
+        if self.flood.allow(host, now):
+            return True
+        if len(self._muted) >= 100_000:
+            self._muted.clear()  # bounded; a cleared entry only costs a bucket check
+        self._muted[host] = now + 0.05
+        return False
+
+    def receive(self, data: bytes, flow: Flow, now: float) -> None:
+        if not data.strip(b"\r\n"):
+            return  # a keep-alive (RFC 5626 §3.5.1)
+        try:
+            message = parse_message(data)
+        except ParseError as exc:
+            self._malformed(exc, flow)
+            return
+        try:
+            if isinstance(message, Response):
+                self._response(message, now)
+            else:
+                self._request(message, flow, now)
+        except ParseError as exc:
+            # A header the handler needed turned out malformed (parsed lazily).
+            if isinstance(message, Request) and message.method != "ACK":
+                self.core.send_stateless(response_to(message, 400, _phrase(exc)), flow)
+            log.info("sip_bad_header", source=flow.host, problem=exc.problem)
+        self._arm()
+
+    def _malformed(self, exc: ParseError, flow: Flow) -> None:
+        log.info("sip_malformed", source=flow.host, status=exc.status, problem=exc.problem)
+        head = exc.request_head
+        if head is None or head.method == "ACK":
+            return
+        reason = {505: "Version Not Supported", 513: "Message Too Large"}.get(exc.status)
+        response = response_to(head, exc.status, reason or _phrase(exc))
+        self.core.transport.send(serialise(response), flow)
+
+    def _response(self, response: Response, now: float) -> None:
+        event, sends = self.layer.receive_response(response, now)
+        self.core.send(sends)
+        if event is not None:
+            self.proxy.on_client_event(event)
+        else:
+            self.proxy.stray_response(response)
+
+    def _request(self, request: Request, flow: Flow, now: float) -> None:
+        arrival, tx, sends = self.layer.receive_request(request, flow, now)
+        self.core.send(sends)
+        if arrival is Arrival.STRAY_ACK:
+            self.proxy.in_dialog(request, flow)
+            return
+        if arrival is not Arrival.NEW or tx is None:
+            return
+        method = request.method
+        if method == "CANCEL":
+            self._cancel(tx, request)
+            return
+        if not self._acceptable(tx, request):
+            return
+        in_dialog = _has_to_tag(request)
+        if in_dialog:
+            if not self.proxy.in_dialog(request, flow):
+                self.core.reply(tx, 481, "Call/Transaction Does Not Exist")
+            else:
+                # Forwarded statelessly; the answer comes back through the proxy. Our
+                # server transaction is dropped so the answer is not absorbed by it.
+                self.layer.servers.pop(tx.key, None)
+            return
+        if method == "OPTIONS":
+            self.core.reply(tx, 200, "OK", _capabilities())
+            return
+        if method == "REGISTER":
+            self._register(tx, request, flow, now)
+            return
+        trusted = self._trusted(flow.host)
+        caller: Person | None = None
+        if not trusted:
+            user = self._authenticate(tx, request, flow, now, proxy=True)
+            if user is None:
+                return
+            caller = self.engine.view.person_by_extension(user)
+            if caller is None:
+                self.core.reply(tx, 403, "Forbidden")
+                return
+        if method == "INVITE":
+            self.calls.invite(tx, request, caller, trusted)
+        elif method == "MESSAGE":
+            self._message(tx, request, caller)
+        elif method in IN_DIALOG_ONLY:
+            self.core.reply(tx, 481, "Call/Transaction Does Not Exist")
+        elif method == "SUBSCRIBE":
+            self.core.reply(tx, 489, "Bad Event")
+        else:
+            self.core.reply(tx, 405, "Method Not Allowed", (("Allow", ALLOW),))
+
+    def _acceptable(self, tx: ServerTransaction, request: Request) -> bool:
+        method = request.method
+        if method not in KNOWN_METHODS:
+            self.core.reply(tx, 501, "Not Implemented", (("Allow", ALLOW),))
+            return False
+        hops = max_forwards(request)
+        if hops is not None and hops <= 0 and method != "OPTIONS":
+            self.core.reply(tx, 483, "Too Many Hops")
+            return False
+        required = [
+            tag
+            for name in ("Require", "Proxy-Require")
+            for tag in request.headers.get_all(name)
+            if tag.strip().lower() not in SUPPORTED
+        ]
+        if required:
+            self.core.reply(tx, 420, "Bad Extension", (("Unsupported", ", ".join(required)),))
+            return False
+        return True
+
+    def _trusted(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted)
+
+    # -- authentication -------------------------------------------------------------
+
+    def _authenticate(
+        self, tx: ServerTransaction, request: Request, flow: Flow, now: float, *, proxy: bool
+    ) -> str | None:
+        """The digest user, or None after answering with a challenge (or nothing)."""
+        if self.failures.blocked(flow.host, now):
+            log.info("sip_auth_blocked", source=flow.host)
+            self.layer.servers.pop(tx.key, None)
+            return None  # a blocked source gets silence, whatever it asks
+        header = "Proxy-Authorization" if proxy else "Authorization"
+        outcome = self.auth.verify(
+            request.method, request.headers.get(header), now, self.engine.credential
+        )
+        if outcome.ok and outcome.user is not None:
+            self.failures.forget(flow.host)
+            return outcome.user
+        if outcome.failure not in {Failure.MISSING, Failure.STALE}:
+            # One line per failure, in a shape fail2ban reads (docs/fail2ban/).
+            log.warning(
+                "sip_auth_failed",
+                source=flow.host,
+                method=request.method,
+                failure=outcome.failure.value if outcome.failure else None,
+            )
+            if self.failures.record_failure(flow.host, now):
+                log.warning("sip_auth_source_blocked", source=flow.host)
+        challenge = "Proxy-Authenticate" if proxy else "WWW-Authenticate"
+        values = self.auth.challenges(now, stale=outcome.stale)
+        status, reason = (407, "Proxy Authentication Required") if proxy else (401, "Unauthorized")
+        self.core.reply(tx, status, reason, tuple((challenge, v) for v in values))
+        return None
+
+    # -- REGISTER -------------------------------------------------------------------
+
+    def _register(self, tx: ServerTransaction, request: Request, flow: Flow, now: float) -> None:
+        user = self._authenticate(tx, request, flow, now, proxy=False)
+        if user is None:
+            return
+        if dialled_user(to(request).uri) != user:
+            self.core.reply(tx, 403, "Forbidden")
+            return
+        found = contacts(request)
+        bindings: list[tuple[object, int | None]] | str
+        if found == "*":
+            bindings = "*"
+        else:
+            bindings = [(c, _contact_expires(c.param("expires"))) for c in found]
+        result = self.registrar.update(
+            user,
+            bindings,  # type: ignore[arg-type]
+            expires(request),
+            request.headers.get("Call-ID") or "",
+            cseq(request).number,
+            RegistrarFlow(flow.transport, flow.host, flow.port),
+            now,
+        )
+        headers: list[tuple[str, str]] = []
+        if result.min_expires is not None:
+            headers.append(("Min-Expires", str(result.min_expires)))
+        if result.ok:
+            for b in result.bindings:
+                value = format_name_addr(b.contact)
+                headers.append(("Contact", f"{value};expires={b.remaining(now)}"))
+        log.info(
+            "sip_register", extension=user, status=result.status, bindings=len(result.bindings)
+        )
+        self.core.reply(tx, result.status, result.reason, tuple(headers))
+
+    # -- CANCEL ---------------------------------------------------------------------
+
+    def _cancel(self, tx: ServerTransaction, request: Request) -> None:
+        invite = self.layer.find_invite(request)
+        if invite is None:
+            self.core.reply(tx, 481, "Call/Transaction Does Not Exist")
+            return
+        self.core.reply(tx, 200, "OK")
+        self.proxy.caller_cancelled(invite)
+
+    # -- MESSAGE (SMS) --------------------------------------------------------------
+
+    def _message(self, tx: ServerTransaction, request: Request, sender: Person | None) -> None:
+        """An employee's SMS: it always shows the real mobile (R15), never a secret one (R18)."""
+        digits = dialled_user(request.uri)
+        plan = self.engine.view.plan
+        if sender is None or digits is None or not is_outside(digits, plan):
+            self.core.reply(tx, 404, "Not Found")
+            return
+        presentation = self.engine.present(sender, OutboundKind.SMS)
+        if not presentation.allowed or presentation.number is None:
+            text = presentation.explanation.replace('"', "'")
+            self.core.reply(tx, 403, "Forbidden", (("Reason", f'SIP;cause=403;text="{text}"'),))
+            log.info("sms", extension=sender.extension, outcome=403)
+            return
+        trunk = self.calls._mobile_leg(plan.to_e164(digits))
+        if trunk is None:
+            self.core.reply(tx, 503, "Service Unavailable")
+            return
+        self._forward_message(tx, request, trunk, presentation.number)
+        log.info("sms", extension=sender.extension, outcome="forwarded")
+
+    def _forward_message(
+        self, tx: ServerTransaction, request: Request, leg: Leg, mobile: str
+    ) -> None:
+        domain = self.core.host
+        sender = f"<sip:{mobile}@{domain};user=phone>"
+        from_tag = (request.headers.get("From") or "").partition(";tag=")[2].split(";")[0]
+        keep = {"to", "call-id", "cseq", "content-type", "content-encoding", "max-forwards"}
+        items = [(n, v) for n, v in request.headers.items if n.lower() in keep]
+        items.insert(0, ("From", f"{sender};tag={from_tag}" if from_tag else sender))
+        asserted = asserted_identity(mobile, domain)
+        if asserted is not None:
+            items.append(("P-Asserted-Identity", asserted))
+
+        def failed(best: Response | None) -> None:
+            status, reason = (best.status, best.reason) if best else (408, "Request Timeout")
+            self.core.reply(tx, status, reason)
+
+        self.proxy.fork(
+            tx,
+            request,
+            [leg],
+            None,
+            on_no_answer=failed,
+            finish=lambda status: None,
+            people=(),
+            headers=Headers(tuple(items)),
+        )
+
+
+def _has_to_tag(request: Request) -> bool:
+    value = request.headers.get("To") or ""
+    return ";tag=" in value.replace(" ", "").lower()
+
+
+def _contact_expires(text: str | None) -> int | None:
+    if text is None or not text.strip().isdigit():
+        return None
+    return min(int(text), 2**31 - 1)
+
+
+def _capabilities() -> tuple[tuple[str, str], ...]:
+    return (("Allow", ALLOW), ("Accept", "application/sdp, text/plain"))
+
+
+def _phrase(exc: ParseError) -> str:
+    """A reason phrase from a parse problem: one line, printable, not too long."""
+    text = "".join(ch if ch.isprintable() else " " for ch in exc.problem)
+    return ("Bad Request - " + text)[:120]

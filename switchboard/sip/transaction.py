@@ -1,0 +1,368 @@
+"""The transaction layer, sans-I/O (RFC 3261 §17, with the RFC 6026 'Accepted' states).
+
+The layer takes an event (a parsed message or the current time) and returns what to
+send; only the transport touches sockets. Timers carry RFC 3261's names (A..K, with C
+as §16.6 names the proxy's, plus L and M from RFC 6026); their deadlines sit in one heap
+that the driver reads through ``next_deadline`` and fires with ``fire(now)``. No method
+reads a clock.
+
+Server transactions absorb retransmitted requests (the last response goes out again) and
+ACKs to non-2xx finals (hop-by-hop, §17.2.1). Client transactions retransmit over UDP,
+time out (B, C, F), and ACK non-2xx finals themselves (§17.1.1.3).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass
+from enum import Enum
+
+from switchboard.sip.flow import Flow
+from switchboard.sip.message import Headers, Request, Response
+from switchboard.sip.parse import cseq, serialise, top_via
+
+T1 = 0.5
+"""Round-trip estimate (§17.1.1.1)."""
+T2 = 4.0
+"""Longest retransmit interval for non-INVITE requests and INVITE responses."""
+T4 = 5.0
+"""Longest time a message stays in the network."""
+TIMER_C = 180.0
+"""How long a ringing client INVITE may wait for its final answer (§16.6 step 11: more
+than 3 minutes); reset by every provisional. A guard, not a ring timeout: the TU's own
+ring timeout CANCELs long before, and this ends branches whose callee never answers."""
+
+MAGIC_COOKIE = "z9hG4bK"
+
+
+class State(Enum):
+    TRYING = "trying"
+    CALLING = "calling"
+    PROCEEDING = "proceeding"
+    ACCEPTED = "accepted"
+    COMPLETED = "completed"
+    CONFIRMED = "confirmed"
+    TERMINATED = "terminated"
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    data: bytes
+    flow: Flow
+
+
+@dataclass(frozen=True, slots=True)
+class ClientEvent:
+    """What a client transaction tells its owner: a response, or a timeout (B, C or F)."""
+
+    transaction: ClientTransaction
+    response: Response | None
+
+
+class Arrival(Enum):
+    NEW = "new"
+    """A new server transaction: the TU must answer it."""
+    ABSORBED = "absorbed"
+    """A retransmission or a hop-by-hop ACK, handled here."""
+    STRAY_ACK = "stray_ack"
+    """An ACK for a 2xx (a new transaction of its own, §17.2.3): end-to-end, for the TU."""
+
+
+ServerKey = tuple[str, str, str]
+ClientKey = tuple[str, str]
+
+
+def server_key(request: Request) -> ServerKey:
+    """§17.2.3: branch + sent-by + method, with ACK matching its INVITE."""
+    via = top_via(request)
+    method = "INVITE" if request.method == "ACK" else request.method
+    branch = via.branch or ""
+    sent_by = f"{via.host}:{via.port or ''}"
+    if not branch.startswith(MAGIC_COOKIE):
+        # RFC 2543 peers: no usable branch; fall back on the dialog-ish identifiers.
+        number = cseq(request).number
+        branch = f"{request.headers.get('Call-ID')}|{number}|{request.uri}"
+    return (branch, sent_by, method)
+
+
+class ServerTransaction:
+    __slots__ = ("flow", "interval", "key", "last", "request", "state", "timers")
+
+    def __init__(self, key: ServerKey, request: Request, flow: Flow) -> None:
+        self.key = key
+        self.request = request
+        self.flow = flow
+        self.state = State.PROCEEDING if request.method == "INVITE" else State.TRYING
+        self.last: bytes | None = None
+        self.interval = T1
+        self.timers: dict[str, float] = {}
+
+    @property
+    def invite(self) -> bool:
+        return self.request.method == "INVITE"
+
+
+class ClientTransaction:
+    __slots__ = ("data", "flow", "interval", "key", "owner", "request", "state", "timers")
+
+    def __init__(self, key: ClientKey, request: Request, flow: Flow, owner: object) -> None:
+        self.key = key
+        self.request = request
+        self.data = serialise(request)
+        self.flow = flow
+        self.owner = owner
+        """Opaque to the layer: whoever sent the request (a proxy branch, say)."""
+        self.state = State.CALLING if request.method == "INVITE" else State.TRYING
+        self.interval = T1
+        self.timers: dict[str, float] = {}
+
+    @property
+    def invite(self) -> bool:
+        return self.request.method == "INVITE"
+
+
+Transaction = ServerTransaction | ClientTransaction
+
+
+class TransactionLayer:
+    def __init__(self, t1: float = T1, t2: float = T2, t4: float = T4) -> None:
+        self.t1, self.t2, self.t4 = t1, t2, t4
+        self.servers: dict[ServerKey, ServerTransaction] = {}
+        self.clients: dict[ClientKey, ClientTransaction] = {}
+        self._heap: list[tuple[float, int, Transaction, str]] = []
+        self._seq = itertools.count()
+
+    # -- timers ---------------------------------------------------------------------
+
+    def _start(self, tx: Transaction, name: str, deadline: float) -> None:
+        tx.timers[name] = deadline
+        heapq.heappush(self._heap, (deadline, next(self._seq), tx, name))
+
+    def next_deadline(self) -> float | None:
+        while self._heap:
+            deadline, _, tx, name = self._heap[0]
+            if tx.timers.get(name) == deadline and tx.state is not State.TERMINATED:
+                return deadline
+            heapq.heappop(self._heap)  # cancelled or superseded
+        return None
+
+    def fire(self, now: float) -> tuple[list[Send], list[ClientEvent]]:
+        sends: list[Send] = []
+        events: list[ClientEvent] = []
+        while self._heap and self._heap[0][0] <= now:
+            deadline, _, tx, name = heapq.heappop(self._heap)
+            if tx.timers.get(name) != deadline or tx.state is State.TERMINATED:
+                continue
+            del tx.timers[name]
+            if isinstance(tx, ServerTransaction):
+                self._fire_server(tx, name, now, sends)
+            else:
+                self._fire_client(tx, name, now, sends, events)
+        return sends, events
+
+    def _fire_server(self, tx: ServerTransaction, name: str, now: float, out: list[Send]) -> None:
+        if name == "G" and tx.state is State.COMPLETED and tx.last is not None:
+            out.append(Send(tx.last, tx.flow))
+            tx.interval = min(2 * tx.interval, self.t2)
+            self._start(tx, "G", now + tx.interval)
+        elif name in {"H", "I", "J", "L"}:
+            self._end_server(tx)
+
+    def _fire_client(
+        self,
+        tx: ClientTransaction,
+        name: str,
+        now: float,
+        out: list[Send],
+        events: list[ClientEvent],
+    ) -> None:
+        if name == "A" and tx.state is State.CALLING:
+            out.append(Send(tx.data, tx.flow))
+            tx.interval *= 2
+            self._start(tx, "A", now + tx.interval)
+        elif name == "E" and tx.state in {State.TRYING, State.PROCEEDING}:
+            out.append(Send(tx.data, tx.flow))
+            tx.interval = self.t2 if tx.state is State.PROCEEDING else min(2 * tx.interval, self.t2)
+            self._start(tx, "E", now + tx.interval)
+        elif (name == "B" and tx.state is State.CALLING) or (
+            name == "F" and tx.state in {State.TRYING, State.PROCEEDING}
+        ):
+            # §17.1.1.2: B times out an INVITE still Calling only; once the callee answered
+            # with a provisional, the call may ring as long as the TU lets it (up to C).
+            self._end_client(tx)
+            events.append(ClientEvent(tx, None))
+        elif name == "C" and tx.state is State.PROCEEDING:
+            # §16.8: a transaction that never got its final answer is treated as a 408.
+            self._end_client(tx)
+            events.append(ClientEvent(tx, None))
+        elif name in {"D", "K", "M"}:
+            self._end_client(tx)
+
+    def _end_server(self, tx: ServerTransaction) -> None:
+        tx.state = State.TERMINATED
+        tx.timers.clear()
+        self.servers.pop(tx.key, None)
+
+    def _end_client(self, tx: ClientTransaction) -> None:
+        tx.state = State.TERMINATED
+        tx.timers.clear()
+        self.clients.pop(tx.key, None)
+
+    # -- server side ----------------------------------------------------------------
+
+    def receive_request(
+        self, request: Request, flow: Flow, now: float
+    ) -> tuple[Arrival, ServerTransaction | None, list[Send]]:
+        key = server_key(request)
+        tx = self.servers.get(key)
+        if request.method == "ACK":
+            if tx is None or tx.state is State.ACCEPTED:
+                return Arrival.STRAY_ACK, tx, []
+            if tx.state is State.COMPLETED:
+                tx.state = State.CONFIRMED
+                tx.timers.pop("G", None)
+                tx.timers.pop("H", None)
+                if flow.reliable:
+                    self._end_server(tx)
+                else:
+                    self._start(tx, "I", now + self.t4)
+            return Arrival.ABSORBED, tx, []
+        if tx is not None:
+            # A retransmission: the last response goes out again (§17.2.1, §17.2.2).
+            resend = tx.last is not None and tx.state is not State.ACCEPTED
+            return Arrival.ABSORBED, tx, [Send(tx.last, tx.flow)] if resend and tx.last else []
+        tx = ServerTransaction(key, request, flow)
+        self.servers[key] = tx
+        return Arrival.NEW, tx, []
+
+    def find_invite(self, cancel: Request) -> ServerTransaction | None:
+        """The INVITE transaction a CANCEL refers to (§9.2: same branch and sent-by)."""
+        branch, sent_by, _ = server_key(cancel)
+        return self.servers.get((branch, sent_by, "INVITE"))
+
+    def respond(self, tx: ServerTransaction, response: Response, now: float) -> list[Send]:
+        if tx.state in {State.COMPLETED, State.CONFIRMED, State.TERMINATED}:
+            return []  # a final answer was already given; a late TU answer goes nowhere
+        data = serialise(response)
+        status = response.status
+        if tx.state is State.ACCEPTED:
+            # RFC 6026 §7.1: once a 2xx went out, only the TU's 2xx retransmissions pass;
+            # a late 1xx or non-2xx must not follow it, and timer L keeps its deadline.
+            return [Send(data, tx.flow)] if 200 <= status < 300 else []
+        if status < 200:
+            tx.last = data
+            if not tx.invite:
+                tx.state = State.PROCEEDING
+            return [Send(data, tx.flow)]
+        tx.last = data
+        if tx.invite and status < 300:
+            tx.state = State.ACCEPTED
+            self._start(tx, "L", now + 64 * self.t1)
+        elif tx.invite:
+            tx.state = State.COMPLETED
+            if not tx.flow.reliable:
+                tx.interval = self.t1
+                self._start(tx, "G", now + self.t1)
+            self._start(tx, "H", now + 64 * self.t1)
+        else:
+            tx.state = State.COMPLETED
+            if tx.flow.reliable:
+                self._end_server(tx)
+            else:
+                self._start(tx, "J", now + 64 * self.t1)
+        return [Send(data, tx.flow)]
+
+    # -- client side ----------------------------------------------------------------
+
+    def send_request(
+        self, request: Request, flow: Flow, now: float, owner: object
+    ) -> tuple[ClientTransaction, list[Send]]:
+        """Start a client transaction; the request's top Via must carry a fresh branch."""
+        branch = top_via(request).branch or ""
+        tx = ClientTransaction((branch, request.method), request, flow, owner)
+        self.clients[tx.key] = tx
+        if tx.invite:
+            if not flow.reliable:
+                self._start(tx, "A", now + self.t1)
+            self._start(tx, "B", now + 64 * self.t1)
+        else:
+            if not flow.reliable:
+                self._start(tx, "E", now + self.t1)
+            self._start(tx, "F", now + 64 * self.t1)
+        return tx, [Send(tx.data, flow)]
+
+    def receive_response(
+        self, response: Response, now: float
+    ) -> tuple[ClientEvent | None, list[Send]]:
+        """Match a response to its client transaction (§17.1.3); None: not ours."""
+        branch = top_via(response).branch or ""
+        tx = self.clients.get((branch, cseq(response).method))
+        if tx is None or tx.state is State.TERMINATED:
+            return None, []
+        status = response.status
+        if tx.invite:
+            return self._invite_response(tx, response, status, now)
+        if tx.state is State.COMPLETED:
+            return None, []
+        if status < 200:
+            tx.state = State.PROCEEDING
+            return ClientEvent(tx, response), []
+        tx.state = State.COMPLETED
+        tx.timers.clear()
+        if tx.flow.reliable:
+            self._end_client(tx)
+        else:
+            self._start(tx, "K", now + self.t4)
+        return ClientEvent(tx, response), []
+
+    def _invite_response(
+        self, tx: ClientTransaction, response: Response, status: int, now: float
+    ) -> tuple[ClientEvent | None, list[Send]]:
+        if status < 200:
+            if tx.state is State.CALLING:
+                tx.state = State.PROCEEDING
+                tx.timers.pop("A", None)
+                tx.timers.pop("B", None)
+            if tx.state is State.PROCEEDING:
+                if status != 100 or "C" not in tx.timers:  # §16.6: a 100 does not reset C
+                    self._start(tx, "C", now + TIMER_C)
+                return ClientEvent(tx, response), []
+            return None, []
+        if status < 300:
+            first = tx.state is not State.ACCEPTED
+            if first:
+                tx.state = State.ACCEPTED
+                tx.timers.clear()
+                self._start(tx, "M", now + 64 * self.t1)
+            # Retransmitted 2xx go to the TU too (RFC 6026 §8.4): they are end-to-end.
+            return ClientEvent(tx, response), []
+        ack = Send(serialise(ack_for(tx.request, response)), tx.flow)
+        if tx.state is State.COMPLETED:
+            return None, [ack]
+        if tx.state is State.ACCEPTED:
+            return None, []
+        tx.state = State.COMPLETED
+        tx.timers.clear()
+        if tx.flow.reliable:
+            self._end_client(tx)
+        else:
+            self._start(tx, "D", now + 32.0)
+        return ClientEvent(tx, response), [ack]
+
+    def cancel_timers(self, tx: ClientTransaction) -> None:
+        """Forget a client INVITE whose branch was cancelled and finally answered."""
+        self._end_client(tx)
+
+
+def ack_for(request: Request, response: Response) -> Request:
+    """The hop-by-hop ACK to a non-2xx final response (RFC 3261 §17.1.1.3)."""
+    h = request.headers
+    items: list[tuple[str, str]] = [("Via", h.get_all("Via")[0])]
+    items.append(("Max-Forwards", "70"))
+    items.extend(("Route", r) for r in h.get_all("Route"))
+    items.append(("From", h.get("From") or ""))
+    items.append(("To", response.headers.get("To") or ""))
+    items.append(("Call-ID", h.get("Call-ID") or ""))
+    items.append(("CSeq", f"{cseq(request).number} ACK"))
+    return Request("ACK", request.uri, Headers(tuple(items)))

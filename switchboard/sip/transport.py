@@ -1,0 +1,267 @@
+"""UDP and TCP on one address (RFC 3261 §18): bytes in, bytes out, nothing else.
+
+Each complete message goes to one callback with its ``Flow`` and receive time. TCP
+connections are framed by Content-Length (``StreamFramer``); a connection that sends an
+incomplete header block for too long, or goes idle, is closed. Responses and requests to a
+TCP flow reuse its connection (phones behind NAT can only be reached that way).
+
+Protocol classes, not ``start_server`` handlers: asyncio creates no tasks here, so nothing
+runs unowned (every task of the process lives in the app's TaskGroup).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
+
+import structlog
+
+from switchboard.sip.flow import Flow
+from switchboard.sip.parse import ParseError, StreamFramer
+
+log = structlog.get_logger("switchboard.sip")
+
+Receiver = Callable[[bytes, Flow, float], None]
+Admit = Callable[[str, float], bool]
+"""Asked per datagram (and per TCP chunk) with the source address before anything else."""
+
+
+def _admit_all(host: str, now: float) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class TransportLimits:
+    tcp_idle: float = 600.0
+    """Seconds a TCP connection may stay silent (phones send CRLF keep-alives, RFC 5626)."""
+    tcp_header_timeout: float = 10.0
+    """Seconds an incomplete message may sit in a TCP buffer before the connection closes."""
+    max_tcp_connections: int = 4096
+
+
+class _Udp:
+    """A non-blocking UDP socket drained in batches from one reader callback.
+
+    asyncio's datagram transport runs one event-loop turn per datagram; under a flood
+    that turn is most of the cost, the socket buffer fills and the kernel drops packets
+    from *every* source alike. Draining up to ``BATCH`` datagrams per wake-up keeps the
+    per-packet cost of a rate-limited (dropped) datagram to a recvfrom and a dict lookup.
+    """
+
+    BATCH = 256
+    RCVBUF = 4 * 1024 * 1024
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        receive: Receiver,
+        loop: asyncio.AbstractEventLoop,
+        admit: Admit = _admit_all,
+    ):
+        self.sock = sock
+        self.receive = receive
+        self.admit = admit
+        self.loop = loop
+        loop.add_reader(sock.fileno(), self._drain)
+
+    @classmethod
+    def bind(
+        cls,
+        host: str,
+        port: int,
+        receive: Receiver,
+        loop: asyncio.AbstractEventLoop,
+        admit: Admit = _admit_all,
+    ) -> _Udp:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, cls.RCVBUF)
+            sock.setblocking(False)
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
+        return cls(sock, receive, loop, admit)
+
+    def _drain(self) -> None:
+        recvfrom = self.sock.recvfrom
+        receive = self.receive
+        admit = self.admit
+        now = self.loop.time()
+        for _ in range(self.BATCH):
+            try:
+                data, addr = recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                # ICMP port unreachable and friends: the transaction timers handle loss.
+                log.debug("udp_error", error=str(exc))
+                continue
+            if admit(addr[0], now):
+                receive(data, Flow("udp", addr[0], addr[1]), now)
+
+    def sendto(self, data: bytes, address: tuple[str, int]) -> None:
+        try:
+            self.sock.sendto(data, address)
+        except (BlockingIOError, InterruptedError):
+            log.info("udp_send_dropped", reason="socket buffer full")
+        except OSError as exc:
+            log.info("udp_send_failed", error=str(exc))
+
+    def close(self) -> None:
+        self.loop.remove_reader(self.sock.fileno())
+        self.sock.close()
+
+
+class _Tcp(asyncio.Protocol):
+    def __init__(self, owner: SipTransport) -> None:
+        self.owner = owner
+        self.framer = StreamFramer()
+        self.transport: asyncio.Transport | None = None
+        self.flow: Flow | None = None
+        self.last_data = 0.0
+        self.partial_since: float | None = None
+        self.watchdog: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        self.flow = Flow("tcp", str(peer[0]), int(peer[1]))
+        if not self.owner.adopt(self):
+            self.transport.abort()
+            return
+        self.last_data = self.owner.loop.time()
+        self._arm()
+
+    def _arm(self) -> None:
+        self.watchdog = self.owner.loop.call_later(1.0, self._check)
+
+    def _check(self) -> None:
+        now = self.owner.loop.time()
+        limits = self.owner.limits
+        stuck = self.partial_since is not None and now - self.partial_since > (
+            limits.tcp_header_timeout
+        )
+        if stuck or now - self.last_data > limits.tcp_idle:
+            log.info("tcp_closed", reason="incomplete" if stuck else "idle", peer=str(self.flow))
+            if self.transport is not None:
+                self.transport.abort()
+            return
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        now = self.owner.loop.time()
+        self.last_data = now
+        if self.flow is not None and not self.owner.admit(self.flow.host, now):
+            return
+        try:
+            messages = self.framer.feed(data)
+        except ParseError as exc:
+            log.info("tcp_framing_error", peer=str(self.flow), problem=exc.problem)
+            if self.transport is not None:
+                self.transport.abort()
+            return
+        if self.framer.has_partial:
+            if self.partial_since is None:
+                self.partial_since = now
+        else:
+            self.partial_since = None
+        flow = self.flow
+        if flow is None:
+            return
+        for message in messages:
+            self.owner.receive(message, flow, now)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        self.owner.forget(self)
+
+    def send(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+
+class SipTransport:
+    """Listens on UDP and TCP at one host:port and sends along flows."""
+
+    def __init__(
+        self,
+        receive: Receiver,
+        limits: TransportLimits | None = None,
+        admit: Admit = _admit_all,
+    ) -> None:
+        self.receive = receive
+        self.admit = admit
+        self.limits = limits or TransportLimits()
+        self.loop = asyncio.get_running_loop()
+        self._udp: _Udp | None = None
+        self._tcp_server: asyncio.Server | None = None
+        self._connections: dict[tuple[str, int], _Tcp] = {}
+        self.address: tuple[str, int] = ("", 0)
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        """Bind UDP, then TCP on the same port (port 0 picks one free for both)."""
+        for _ in range(20):
+            udp = _Udp.bind(host, port, self.receive, self.loop, self.admit)
+            bound = udp.sock.getsockname()
+            try:
+                server = await self.loop.create_server(
+                    lambda: _Tcp(self), host, int(bound[1]), reuse_address=True
+                )
+            except OSError:
+                udp.close()
+                if port:
+                    raise
+                continue
+            self._udp, self._tcp_server = udp, server
+            self.address = (str(bound[0]), int(bound[1]))
+            return self.address
+        raise OSError("no port free for both UDP and TCP")
+
+    def adopt(self, conn: _Tcp) -> bool:
+        if len(self._connections) >= self.limits.max_tcp_connections or conn.flow is None:
+            return False
+        self._connections[(conn.flow.host, conn.flow.port)] = conn
+        return True
+
+    def forget(self, conn: _Tcp) -> None:
+        if conn.flow is not None:
+            key = (conn.flow.host, conn.flow.port)
+            if self._connections.get(key) is conn:
+                del self._connections[key]
+
+    def send(self, data: bytes, flow: Flow) -> bool:
+        """Send along a flow; False when a TCP flow has no open connection."""
+        if flow.transport == "udp":
+            if self._udp is not None:
+                self._udp.sendto(data, (flow.host, flow.port))
+            return True
+        conn = self._connections.get((flow.host, flow.port))
+        if conn is None:
+            return False
+        conn.send(data)
+        return True
+
+    async def connect(self, flow: Flow) -> None:
+        """Open a TCP connection for an outgoing request (e.g. to a TCP trunk)."""
+        if (flow.host, flow.port) in self._connections:
+            return
+        await self.loop.create_connection(
+            lambda: _Tcp(self), flow.host, flow.port, family=socket.AF_UNSPEC
+        )
+
+    async def close(self) -> None:
+        if self._tcp_server is not None:
+            self._tcp_server.close()
+        for conn in list(self._connections.values()):
+            if conn.transport is not None:
+                conn.transport.abort()
+        if self._tcp_server is not None:
+            await self._tcp_server.wait_closed()
+        if self._udp is not None:
+            self._udp.close()

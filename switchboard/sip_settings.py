@@ -1,0 +1,174 @@
+"""The ``[sip]`` table of the config file: where the SIP edge listens and whom it trusts.
+
+Kept apart from ``config.py`` so the SIP knobs live next to their validation; the command
+line (``switchboard serve --sip-listen ...``) overrides them one by one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class SipMode(StrEnum):
+    REDIRECT = "redirect"
+    """Answer INVITE with 302 and the targets; the caller's side does the rest."""
+    PROXY = "proxy"
+    """Forward statefully, ring targets in parallel, handle no-answer and CANCEL."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostPort:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def parse_host_port(text: str, default_port: int | None = 5060) -> HostPort:
+    """``host:port``, ``[v6]:port`` or (with a default port) ``host``; ValueError if bad."""
+    text = text.strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError(f"expected [address]:port, got {text!r}")
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    else:
+        host, port_text = text, ""
+    if not host:
+        raise ValueError(f"no host in {text!r}")
+    if not port_text:
+        if default_port is None:
+            raise ValueError(f"no port in {text!r} (write host:port)")
+        return HostPort(host, default_port)
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"port must be a number 0-65535, got {port_text!r}")
+    return HostPort(host, int(port_text))
+
+
+def parse_network(text: str) -> IpNetwork:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise ValueError(f"not an address or CIDR block: {text!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class SipSettings:
+    listen: HostPort = HostPort("127.0.0.1", 5060)
+    mode: SipMode = SipMode.REDIRECT
+    trunk: HostPort | None = None
+    """The mobile operator's SIP trunk: where calls to mobile numbers go. Always trusted."""
+    trusted: tuple[IpNetwork, ...] = ()
+    """Peers whose requests need no digest (the trunk, a Kamailio front)."""
+    realm: str = "switchboard"
+    advertise: HostPort | None = None
+    """The address written into Via and Record-Route; default: the bound address."""
+    blocked_destinations: tuple[str, ...] = ()
+    """Number prefixes, as dialled nationally, that employees may not call (premium rate)."""
+    rate_limit: int = 200
+    """Requests per second one source may send before being dropped (burst: twice that)."""
+    digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
+    """Offered in this order (RFC 8760); clients that only read the first challenge and
+    know only MD5 (SIPp, older phones) need ``["MD5", "SHA-256"]`` or ``["MD5"]``."""
+
+    def with_overrides(
+        self,
+        *,
+        listen: HostPort | None = None,
+        mode: SipMode | None = None,
+        trunk: HostPort | None = None,
+        trusted: tuple[IpNetwork, ...] | None = None,
+    ) -> SipSettings:
+        return replace(
+            self,
+            listen=listen or self.listen,
+            mode=mode or self.mode,
+            trunk=trunk or self.trunk,
+            trusted=trusted if trusted else self.trusted,
+        )
+
+
+SIP_KEYS = {
+    "listen",
+    "mode",
+    "trunk",
+    "trusted",
+    "realm",
+    "advertise",
+    "blocked_destinations",
+    "rate_limit",
+    "digest_algorithms",
+}
+
+
+def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
+    """Build SipSettings from the ``[sip]`` table; ``fail(key, problem)`` makes the error."""
+
+    def text(key: str) -> str | None:
+        value = table.get(key)
+        if value is not None and not isinstance(value, str):
+            raise fail(key, f"must be a string in quotes, got {value!r}")
+        return value
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail(key, 'must be a list of strings, e.g. ["10.0.0.0/8"]')
+        return tuple(value)
+
+    def host_port(key: str) -> HostPort | None:
+        value = text(key)
+        if value is None:
+            return None
+        try:
+            return parse_host_port(value)
+        except ValueError as exc:
+            raise fail(key, str(exc)) from None
+
+    settings = SipSettings()
+    listen = host_port("listen") or settings.listen
+    mode_text = text("mode") or SipMode.REDIRECT.value
+    try:
+        mode = SipMode(mode_text)
+    except ValueError:
+        raise fail("mode", f"must be 'redirect' or 'proxy', got {mode_text!r}") from None
+    trusted: list[IpNetwork] = []
+    for value in strings("trusted"):
+        try:
+            trusted.append(parse_network(value))
+        except ValueError as exc:
+            raise fail("trusted", str(exc)) from None
+    blocked = strings("blocked_destinations")
+    for prefix in blocked:
+        if not (prefix.isdigit() and prefix.isascii()):
+            raise fail("blocked_destinations", f"prefixes are digits, got {prefix!r}")
+    realm = text("realm") or settings.realm
+    rate = table.get("rate_limit", settings.rate_limit)
+    if isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= 100_000:
+        raise fail("rate_limit", f"must be a whole number 1-100000, got {rate!r}")
+    algorithms = strings("digest_algorithms") or settings.digest_algorithms
+    for name in algorithms:
+        if name not in {"SHA-256", "MD5"}:
+            raise fail("digest_algorithms", f"'SHA-256' and 'MD5' are supported, got {name!r}")
+    if len(set(algorithms)) != len(algorithms):
+        raise fail("digest_algorithms", "name each algorithm once")
+    return SipSettings(
+        listen=listen,
+        mode=mode,
+        trunk=host_port("trunk"),
+        trusted=tuple(trusted),
+        realm=realm,
+        advertise=host_port("advertise"),
+        blocked_destinations=blocked,
+        rate_limit=rate,
+        digest_algorithms=algorithms,
+    )

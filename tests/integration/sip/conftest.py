@@ -1,0 +1,192 @@
+"""The switchboard itself as a test peer: ``switchboard serve`` in a subprocess on loopback.
+
+The data directory is seeded in-process (demo directory, SIP passwords) at a fixed
+instant, and the server runs with ``--now`` at that instant too (a clock that moves on
+from there), so what callers get never depends on the hour the tests run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from switchboard.app import open_engine
+from switchboard.clock import FixedClock
+from switchboard.config import load_settings
+from switchboard.demo import run_demo
+from switchboard.resources import bundled
+from tests.peers.tools import LOOPBACK
+
+MONDAY_10 = "2026-11-23T10:00:00+01:00"
+"""Working hours everywhere: Anna Berg is at lunch, Johan Ek available (demo seeding)."""
+REALM = "switchboard-test"
+PASSWORDS = {
+    "51234": "harbour-master-pw",  # Johan Ek, available, mobile shown
+    "64123": "anna-berg-secret1",  # Anna Berg, at lunch
+    "13456": "fatima-haddad-pw1",  # Fatima Haddad, secret mobile, on holiday
+    "18007": "maria-nilsson-pw1",  # Maria Nilsson, hides her mobile (R14)
+    "64000": "reception-pw-0001",  # Reception Sotenäs, no mobile
+}
+SIP_TABLE = f"""
+[sip]
+realm = "{REALM}"
+blocked_destinations = ["0900", "0939", "0944", "099"]
+"""
+
+
+@dataclass
+class Switchboard:
+    process: subprocess.Popen[str]
+    host: str
+    port: int
+    log_path: Path
+    data_dir: Path
+    config: Path
+    stopped: bool = field(default=False)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def logs(self) -> list[dict[str, Any]]:
+        lines = self.log_path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+    def wait_logs(self, event: str, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The log lines of ``event`` once at least ``count`` are written (the server logs
+        right after answering, so a test reading at once could race it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [line for line in self.logs() if line.get("event") == event]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.02)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8")
+
+    def stop(self, timeout: float = 10.0) -> int:
+        if self.stopped:
+            return self.process.returncode
+        self.stopped = True
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        finally:
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+
+
+def write_config(directory: Path, extra: str = "") -> Path:
+    base = bundled("configs/sml.toml").read_text(encoding="utf-8")
+    # Five seconds of ringing keeps the no-answer tests short.
+    base = base.replace("ring_timeout = 25", "ring_timeout = 5")
+    path = directory / "sml.toml"  # the name picks the demo directory (sml-people.csv)
+    path.write_text(base + SIP_TABLE + extra, encoding="utf-8")
+    return path
+
+
+async def _seed(config: Path, data_dir: Path) -> None:
+    from datetime import datetime
+
+    settings = load_settings(config)
+    clock = FixedClock(datetime.fromisoformat(MONDAY_10))
+    async with open_engine(settings, data_dir, clock) as engine:
+        await run_demo(engine, data_dir, force=True)
+        for extension, password in PASSWORDS.items():
+            await engine.set_sip_password(extension, password, REALM, "test")
+
+
+def seed(directory: Path, sip_lines: str = "") -> tuple[Path, Path]:
+    config = write_config(directory, sip_lines)
+    data_dir = directory / "data"
+    data_dir.mkdir()
+    asyncio.run(_seed(config, data_dir))
+    return config, data_dir
+
+
+def start_switchboard(
+    directory: Path,
+    *,
+    mode: str = "redirect",
+    trunk: str | None = None,
+    trusted: tuple[str, ...] = (),
+    config: Path | None = None,
+    data_dir: Path | None = None,
+    sip_lines: str = "",
+) -> Switchboard:
+    """``sip_lines``: extra keys for the config's ``[sip]`` table."""
+    if config is None or data_dir is None:
+        config, data_dir = seed(directory, sip_lines)
+    log_path = directory / f"switchboard-{mode}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "switchboard",
+        "--config",
+        str(config),
+        "--data",
+        str(data_dir),
+        "--log-level",
+        "INFO",
+        "--now",
+        MONDAY_10,
+        "serve",
+        "--sip-listen",
+        f"{LOOPBACK}:0",
+        "--sip-mode",
+        mode,
+    ]
+    if trunk is not None:
+        command += ["--trunk", trunk]
+    for cidr in trusted:
+        command += ["--trusted", cidr]
+    log_file = log_path.open("w", encoding="utf-8")
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=log_file,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    log_file.close()
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait(10)
+        process.stdout.close()
+        raise RuntimeError(f"switchboard did not start:\n{log_path.read_text()}")
+    host, _, port = json.loads(line)["ready"]["sip"].rpartition(":")
+    return Switchboard(process, host, int(port), log_path, data_dir, config)
+
+
+@pytest.fixture
+def switchboard_factory(tmp_path: Path) -> Iterator[Any]:
+    started: list[Switchboard] = []
+
+    def factory(**kwargs: Any) -> Switchboard:
+        directory = tmp_path / f"sb{len(started)}"
+        directory.mkdir()
+        server = start_switchboard(directory, **kwargs)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        if not server.stopped:
+            server.stop()

@@ -1,0 +1,146 @@
+"""A bare UDP/TCP SIP client for tests that need to see exact bytes and headers.
+
+SIPp proves interoperability; this proves details (which headers, which status, what a
+hostile packet gets) without a scenario file per case. Responses are parsed with our own
+parser, which has its own tests; the assertions are about what the server chose to say.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+from switchboard.sip.message import Response
+from switchboard.sip.parse import parse_message
+
+
+def new_id() -> str:
+    return os.urandom(6).hex()
+
+
+@dataclass
+class RawClient:
+    host: str
+    port: int
+    sock: socket.socket
+
+    @classmethod
+    def udp(cls, host: str, port: int) -> RawClient:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        return cls(host, port, sock)
+
+    @property
+    def local_port(self) -> int:
+        return int(self.sock.getsockname()[1])
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendto(data, (self.host, self.port))
+
+    def receive(self, timeout: float = 2.0) -> Response | None:
+        self.sock.settimeout(timeout)
+        try:
+            data, _ = self.sock.recvfrom(65535)
+        except TimeoutError:
+            return None
+        message = parse_message(data)
+        assert isinstance(message, Response), data
+        return message
+
+    def final(self, timeout: float = 5.0) -> Response | None:
+        """The first final (>= 200) response within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            response = self.receive(left)
+            if response is None:
+                return None
+            if response.status >= 200:
+                return response
+        return None
+
+    def ack(self, response: Response, user: str = "x") -> None:
+        """ACK a non-2xx final answer to an INVITE (RFC 3261 §17.1.1.3), ending its
+        retransmissions."""
+        h = response.headers
+        number = (h.get("CSeq") or "1").split()[0]
+        lines = [
+            f"ACK sip:{user}@{self.host}:{self.port} SIP/2.0",
+            f"Via: {h.get_all('Via')[0]}",
+            "Max-Forwards: 70",
+            f"From: {h.get('From')}",
+            f"To: {h.get('To')}",
+            f"Call-ID: {h.get('Call-ID')}",
+            f"CSeq: {number} ACK",
+            "Content-Length: 0",
+            "",
+            "",
+        ]
+        self.send("\r\n".join(lines).encode())
+
+    def request(
+        self,
+        method: str,
+        user: str | None,
+        *,
+        headers: tuple[tuple[str, str], ...] = (),
+        from_user: str = "caller",
+        call_id: str | None = None,
+        cseq: int = 1,
+        body: bytes = b"",
+        branch: str | None = None,
+        to_user: str | None = None,
+    ) -> bytes:
+        target = f"{user}@" if user else ""
+        lines = [
+            f"{method} sip:{target}{self.host}:{self.port} SIP/2.0",
+            f"Via: SIP/2.0/UDP 127.0.0.1:{self.local_port};branch=z9hG4bK{branch or new_id()}",
+            "Max-Forwards: 70",
+            f"From: <sip:{from_user}@127.0.0.1:{self.local_port}>;tag={new_id()}",
+            f"To: <sip:{to_user or user or 'x'}@{self.host}:{self.port}>",
+            f"Call-ID: {call_id or new_id()}",
+            f"CSeq: {cseq} {method}",
+            f"Contact: <sip:{from_user}@127.0.0.1:{self.local_port}>",
+        ]
+        lines += [f"{name}: {value}" for name, value in headers]
+        lines += [f"Content-Length: {len(body)}", "", ""]
+        return "\r\n".join(lines).encode() + body
+
+
+def _params(challenge: str) -> dict[str, str]:
+    scheme, _, rest = challenge.partition(" ")
+    assert scheme.lower() == "digest", challenge
+    out: dict[str, str] = {}
+    for part in rest.split(","):
+        name, _, value = part.strip().partition("=")
+        out[name.lower()] = value.strip('"')
+    return out
+
+
+def digest_answer(
+    challenges: tuple[str, ...], method: str, uri: str, user: str, password: str, nc: int = 1
+) -> str:
+    """An MD5 ``Authorization`` value computed here, independently of the server's code."""
+    import hashlib
+
+    md5 = [c for c in challenges if _params(c).get("algorithm", "MD5").upper() == "MD5"]
+    assert md5, f"no MD5 challenge in {challenges}"
+    p = _params(md5[0])
+    realm, nonce = p["realm"], p["nonce"]
+
+    def h(text: str) -> str:
+        return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+    cnonce = new_id()
+    count = f"{nc:08x}"
+    response = h(
+        f"{h(f'{user}:{realm}:{password}')}:{nonce}:{count}:{cnonce}:auth:{h(f'{method}:{uri}')}"
+    )
+    return (
+        f'Digest username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
+        f'response="{response}", algorithm=MD5, qop=auth, nc={count}, cnonce="{cnonce}"'
+    )
