@@ -77,8 +77,9 @@ class SipSettings:
     rate_limit: int = 200
     """Requests per second one source may send before being dropped (burst: twice that)."""
     digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
-    """Offered in this order (RFC 8760); clients that only read the first challenge and
-    know only MD5 (SIPp, older phones) need ``["MD5", "SHA-256"]`` or ``["MD5"]``."""
+    """Offered in this order (RFC 8760). Clients that answer only the first challenge and
+    know only MD5 (SIPp 3.6) need ``["MD5", "SHA-256"]``; clients that fail on any SHA-256
+    challenge at all (Debian's baresip 1.0) need ``["MD5"]``."""
 
     def with_overrides(
         self,

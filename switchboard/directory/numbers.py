@@ -11,7 +11,7 @@ Pure: no I/O, standard library only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 EXTENSION_LENGTH = 5
@@ -49,8 +49,19 @@ class NumberSeries:
         area = f"{self.area_code} " if self.area_code else ""
         return f"{self.organisation} {area}{self.first}–{self.last}"
 
+    _ranges: tuple[tuple[int, int], ...] = field(
+        init=False, repr=False, compare=False, hash=False, default=()
+    )
+
+    def __post_init__(self) -> None:
+        # Computed once: the SIP edge classifies a number on every INVITE.
+        object.__setattr__(self, "_ranges", self._compute_ranges())
+
     def extension_ranges(self) -> tuple[tuple[int, int], ...]:
         """The extensions this series yields, as inclusive ranges (R2: last five digits)."""
+        return self._ranges
+
+    def _compute_ranges(self) -> tuple[tuple[int, int], ...]:
         lo, hi = int(self.first), int(self.last)
         if hi - lo + 1 >= _EXTENSION_SPACE:
             return ((0, _EXTENSION_SPACE - 1),)
@@ -120,8 +131,9 @@ class NumberPlan:
     def _series_for_extension(self, extension: str) -> NumberSeries | None:
         value = int(extension)
         for s in self.series:
-            if any(lo <= value <= hi for lo, hi in s.extension_ranges()):
-                return s
+            for lo, hi in s._ranges:
+                if lo <= value <= hi:
+                    return s
         return None
 
     def classify(self, raw: str) -> Dialled:

@@ -103,6 +103,7 @@ class SipServer:
             except ValueError:
                 log.warning("trunk_not_an_address", trunk=settings.trunk.host)
         self._muted: dict[str, float] = {}
+        self._trust_cache: dict[str, bool] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self.address: tuple[str, int] | None = None
@@ -166,6 +167,8 @@ class SipServer:
         """Per datagram, before parsing: a source over its rate, or blocked after failed
         digests, gets silence whatever it asks. A refused source is muted briefly so the
         rest of a flood costs a dict look-up per packet, not a bucket update."""
+        if self._trusted(host):
+            return True  # the trunk and configured peers carry everyone's calls
         until = self._muted.get(host)
         if until is not None:
             if now < until:
@@ -289,11 +292,18 @@ class SipServer:
         return True
 
     def _trusted(self, host: str) -> bool:
+        known = self._trust_cache.get(host)
+        if known is not None:
+            return known
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
             return False
-        return any(address in network for network in self.trusted)
+        verdict = any(address in network for network in self.trusted)
+        if len(self._trust_cache) >= 10_000:
+            self._trust_cache.clear()  # bounded: spoofed sources cannot grow it
+        self._trust_cache[host] = verdict
+        return verdict
 
     # -- authentication -------------------------------------------------------------
 
