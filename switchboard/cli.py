@@ -25,7 +25,7 @@ import structlog
 
 from switchboard.app import open_engine
 from switchboard.calendar_sync import CalendarError
-from switchboard.cli_calendar import cmd_calendar_explain
+from switchboard.cli_calendar import cmd_calendar_explain, cmd_calendar_health
 from switchboard.cli_time import TimeError, parse_duration, parse_instant
 from switchboard.clock import Clock, FixedClock, ShiftedClock, SystemClock
 from switchboard.config import ConfigError, Settings, load_settings
@@ -277,6 +277,24 @@ async def cmd_demo(args: argparse.Namespace, engine: Engine) -> int:
     return await run_demo(engine, args.data_dir, force=args.force)
 
 
+async def cmd_phones_password(args: argparse.Namespace, engine: Engine) -> int:
+    from switchboard.cli_phones import cmd_phones_password as run
+
+    return await run(args, engine, _actor(args))
+
+
+async def cmd_phones_remove(args: argparse.Namespace, engine: Engine) -> int:
+    from switchboard.cli_phones import cmd_phones_remove as run
+
+    return await run(args, engine, _actor(args))
+
+
+async def cmd_phones_list(args: argparse.Namespace, engine: Engine) -> int:
+    from switchboard.cli_phones import cmd_phones_list as run
+
+    return await run(args, engine)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from switchboard.cli_parser import build
 
@@ -301,7 +319,11 @@ COMMANDS: dict[str, Handler] = {
     "present": cmd_present,
     "audit": cmd_audit,
     "demo": cmd_demo,
+    "phones password": cmd_phones_password,
+    "phones remove": cmd_phones_remove,
+    "phones list": cmd_phones_list,
     "calendar explain": cmd_calendar_explain,
+    "calendar health": cmd_calendar_health,
 }
 
 
@@ -322,7 +344,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     """``switchboard serve``: flags override the config file's ``[sip]`` one by one."""
     from switchboard.app import serve
-    from switchboard.sip_settings import SipMode, parse_host_port, parse_network
+    from switchboard.sip_settings import SipMode, parse_host_port, parse_network, parse_trunk
 
     def flag(name: str, parse: Callable[[str], Any], value: str) -> Any:
         try:
@@ -333,7 +355,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     sip = settings.sip.with_overrides(
         listen=flag("--sip-listen", parse_host_port, args.sip_listen) if args.sip_listen else None,
         mode=SipMode(args.sip_mode) if args.sip_mode else None,
-        trunk=flag("--trunk", parse_host_port, args.trunk) if args.trunk else None,
+        trunk=flag("--trunk", parse_trunk, args.trunk) if args.trunk else None,
         trusted=tuple(flag("--trusted", parse_network, t) for t in args.trusted or ()),
     )
     args.data_dir.mkdir(parents=True, exist_ok=True)

@@ -121,3 +121,21 @@ async def cmd_calendar_explain(args: argparse.Namespace, engine: Engine) -> int:
     )
     print(json.dumps(explanation_dict(got, feed, source, at, zone), ensure_ascii=False, indent=2))
     return 0
+
+
+async def cmd_calendar_health(args: argparse.Namespace, engine: Engine) -> int:
+    """`switchboard calendar health`: each configured source's health as the running server's
+    worker last wrote it (``calendar-health.json`` in the data directory), as JSON."""
+    path = Path(args.data_dir) / "calendar-health.json"
+    configured = [s.name for s in engine.settings.calendars]
+    try:
+        written = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        written = []
+    except (OSError, ValueError) as exc:
+        raise CalendarError(str(path), f"cannot read the health file: {exc}") from None
+    by_name = {h.get("source"): h for h in written if isinstance(h, dict)}
+    out = [by_name.get(name, {"source": name, "never_run": True}) for name in configured]
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    failing = any(h.get("failures", 0) or h.get("never_run") for h in out)
+    return 1 if failing else 0

@@ -138,6 +138,11 @@ def build(
     cal = group("calendar", "calendar feeds (R7)")
     p = leaf(cal, "explain", "calendar explain", "what a calendar feed gives now or --at, as JSON")
     calendar_arguments(p)
+    leaf(cal, "health", "calendar health", "each calendar source's health as JSON (1: failing)")
+
+    from switchboard.cli_phones import add_arguments as phones_arguments
+
+    phones_arguments(group("phones", "SIP passwords for phones (digest, issue 3)"), leaf, _by)
 
     c = group("config", "configuration")
     leaf(c, "check", "config check", "validate the config file and exit")

@@ -54,6 +54,16 @@ def parse_host_port(text: str, default_port: int | None = 5060) -> HostPort:
     return HostPort(host, int(port_text))
 
 
+def parse_trunk(text: str) -> HostPort:
+    """The operator trunk: an IP address and port (a name would be resolved per call)."""
+    trunk = parse_host_port(text)
+    try:
+        ipaddress.ip_address(trunk.host)
+    except ValueError:
+        raise ValueError(f"give the trunk as an IP address, not a name ({trunk.host!r})") from None
+    return trunk
+
+
 def parse_network(text: str) -> IpNetwork:
     try:
         return ipaddress.ip_network(text.strip(), strict=False)
@@ -162,10 +172,15 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
             raise fail("digest_algorithms", f"'SHA-256' and 'MD5' are supported, got {name!r}")
     if len(set(algorithms)) != len(algorithms):
         raise fail("digest_algorithms", "name each algorithm once")
+    trunk_text = text("trunk")
+    try:
+        trunk = parse_trunk(trunk_text) if trunk_text is not None else None
+    except ValueError as exc:
+        raise fail("trunk", str(exc)) from None
     return SipSettings(
         listen=listen,
         mode=mode,
-        trunk=host_port("trunk"),
+        trunk=trunk,
         trusted=tuple(trusted),
         realm=realm,
         advertise=host_port("advertise"),

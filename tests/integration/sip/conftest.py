@@ -38,11 +38,8 @@ PASSWORDS = {
     "18007": "maria-nilsson-pw1",  # Maria Nilsson, hides her mobile (R14)
     "64000": "reception-pw-0001",  # Reception Sotenäs, no mobile
 }
-SIP_TABLE = f"""
-[sip]
-realm = "{REALM}"
-blocked_destinations = ["0900", "0939", "0944", "099"]
-"""
+SIP_KEYS = f'realm = "{REALM}"\n'
+"""Added to the bundled config's ``[sip]`` table (which blocks 0900, 0939, 0944, 099)."""
 
 
 @dataclass
@@ -97,7 +94,8 @@ def write_config(directory: Path, extra: str = "") -> Path:
     # Five seconds of ringing keeps the no-answer tests short.
     base = base.replace("ring_timeout = 25", "ring_timeout = 5")
     path = directory / "sml.toml"  # the name picks the demo directory (sml-people.csv)
-    path.write_text(base + SIP_TABLE + extra, encoding="utf-8")
+    base = base.replace("\n[sip]\n", "\n[sip]\n" + SIP_KEYS + extra, 1)
+    path.write_text(base, encoding="utf-8")
     return path
 
 

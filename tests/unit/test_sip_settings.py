@@ -1,0 +1,109 @@
+"""The ``[sip]`` config table: values, defaults and errors that name file and key."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from switchboard.config import ConfigError, load_settings
+from switchboard.resources import bundled
+from switchboard.sip_settings import HostPort, SipMode, parse_host_port
+
+
+def _config(tmp_path: Path, sip: str) -> Path:
+    path = tmp_path / "sb.toml"
+    base = bundled("configs/sml.toml").read_text(encoding="utf-8")
+    base = base.partition("\n[sip]\n")[0]  # the bundled table, replaced by the test's
+    path.write_text(base + sip, "utf-8")
+    return path
+
+
+def test_defaults_without_a_sip_table(tmp_path: Path) -> None:
+    sip = load_settings(_config(tmp_path, "")).sip
+    assert sip.mode is SipMode.REDIRECT
+    assert sip.trunk is None
+    assert sip.trusted == ()
+    assert sip.digest_algorithms == ("SHA-256", "MD5")
+    assert sip.blocked_destinations == ()
+
+
+def test_the_bundled_configs_block_premium_numbers() -> None:
+    assert load_settings(bundled("configs/sml.toml")).sip.blocked_destinations == (
+        "0900",
+        "0939",
+        "0944",
+        "099",
+    )
+
+
+def test_a_full_table(tmp_path: Path) -> None:
+    sip = load_settings(
+        _config(
+            tmp_path,
+            """
+[sip]
+listen = "[::1]:5070"
+mode = "proxy"
+trunk = "192.0.2.10:5060"
+trusted = ["10.0.0.0/8", "192.0.2.10"]
+realm = "sml.example"
+blocked_destinations = ["0900", "099"]
+digest_algorithms = ["MD5"]
+rate_limit = 50
+""",
+        )
+    ).sip
+    assert sip.listen == HostPort("::1", 5070)
+    assert str(sip.listen) == "[::1]:5070"
+    assert sip.mode is SipMode.PROXY
+    assert sip.trunk == HostPort("192.0.2.10", 5060)
+    assert sip.trusted == (
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("192.0.2.10/32"),
+    )
+    assert (sip.realm, sip.blocked_destinations) == ("sml.example", ("0900", "099"))
+    assert (sip.digest_algorithms, sip.rate_limit) == (("MD5",), 50)
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "words"),
+    [
+        ('mode = "b2bua"', "sip.mode", "'redirect' or 'proxy'"),
+        ('trunk = "operator.example:5060"', "sip.trunk", "IP address"),
+        ('listen = "host:99999"', "sip.listen", "0-65535"),
+        ('trusted = ["10.0.0.300/8"]', "sip.trusted", "not an address"),
+        ('trusted = "10.0.0.0/8"', "sip.trusted", "list of strings"),
+        ('blocked_destinations = ["09x0"]', "sip.blocked_destinations", "digits"),
+        ('digest_algorithms = ["SHA-512"]', "sip.digest_algorithms", "supported"),
+        ('digest_algorithms = ["MD5", "MD5"]', "sip.digest_algorithms", "once"),
+        ("rate_limit = 0", "sip.rate_limit", "1-100000"),
+        ('relam = "typo"', "sip.relam", "unknown key"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.startswith("sip.") else None,
+)
+def test_errors_name_the_key(tmp_path: Path, table: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_config(tmp_path, f"\n[sip]\n{table}\n"))
+    assert caught.value.key == key
+    assert words in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1:5060", HostPort("127.0.0.1", 5060)),
+        ("[2001:db8::1]:5061", HostPort("2001:db8::1", 5061)),
+        ("2001:db8::1", HostPort("2001:db8::1", 5060)),
+        ("sip.example", HostPort("sip.example", 5060)),
+    ],
+)
+def test_host_port(text: str, expected: HostPort) -> None:
+    assert parse_host_port(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["", ":5060", "[::1", "[::1]x", "h:port"])
+def test_bad_host_port(bad: str) -> None:
+    with pytest.raises(ValueError, match=r"."):
+        parse_host_port(bad)
