@@ -34,7 +34,6 @@ from switchboard.presence.model import (
     Source,
     Template,
 )
-from switchboard.presence.resolve import resolve
 from switchboard.routing.decide import decide
 from switchboard.routing.model import Call, Decision
 from switchboard.routing.presentation import OutboundKind, Presentation, present_outbound
@@ -81,9 +80,7 @@ class Engine:
         return person
 
     def availability(self, person: Person, at: datetime | None = None) -> Availability:
-        org = self.settings.organisation(person.organisation)
-        inputs = self.view.presence_inputs(person.person_id)
-        return resolve(person, inputs, at or self.clock.now(), org.hours, self.settings.zone)
+        return self.view.availability(person, at or self.clock.now())
 
     def route(self, call: Call, at: datetime | None = None) -> Decision:
         return decide(call, self.view, at or self.clock.now())

@@ -7,6 +7,7 @@ snapshot, then deltas). A gap in versions marks the view stale so its owner relo
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from switchboard.config import Settings
@@ -26,8 +27,18 @@ from switchboard.events import (
     SipCredentialChanged,
     TemplatesChanged,
 )
-from switchboard.presence.model import CalendarSegment, ManualStatus, PresenceInputs, Template
+from switchboard.presence.model import (
+    Availability,
+    CalendarSegment,
+    ManualStatus,
+    PresenceInputs,
+    Template,
+)
+from switchboard.routing.decide import availability_of
 from switchboard.store.protocol import StoreState
+
+_UNFORESEEN = timedelta(seconds=60)
+"""How long an answer with no foreseeable next change is kept (events clear it anyway)."""
 
 
 class LiveView:
@@ -44,6 +55,7 @@ class LiveView:
         self._templates: dict[str, tuple[Template, ...]] = dict(state.templates)
         self._exceptions: tuple[PolicyException, ...] = state.exceptions
         self._credentials: dict[str, SipCredential] = dict(state.sip_credentials)
+        self._availability: dict[str, tuple[datetime, datetime, Person, Availability]] = {}
 
     # -- Snapshot protocol -------------------------------------------------------------
     @property
@@ -68,6 +80,24 @@ class LiveView:
         sources = self._calendar.get(person_id, {})
         segments = tuple(s for key in sorted(sources) for s in sources[key])
         return PresenceInputs(self._manual.get(person_id), segments)
+
+    def availability(self, person: Person, now: datetime) -> Availability:
+        """The person's availability at ``now``, resolved once per stretch of time.
+
+        ``resolve()`` names the next instant its answer may change; until then, and until
+        any store event, the answer is kept. A call for an extension then costs a dict
+        look-up here instead of a resolve (the SIP edge asks on every INVITE), and the
+        answer is exactly the one a fresh resolve would give (tested as a property).
+        """
+        cached = self._availability.get(person.person_id)
+        if cached is not None:
+            start, until, person_then, availability = cached
+            if start <= now < until and person_then is person:
+                return availability
+        availability = availability_of(person, self, now)
+        until = availability.next_change or now + _UNFORESEEN
+        self._availability[person.person_id] = (now, until, person, availability)
+        return availability
 
     # -- reads for the edges --------------------------------------------------------------
     def people(self) -> list[Person]:
@@ -119,6 +149,7 @@ class LiveView:
         if event.version > self.version + 1:
             self.stale = True
         self.version = event.version
+        self._availability.clear()  # kept answers were for the old inputs
         match event:
             case PersonSaved(person=person):
                 old = self._people.get(person.person_id)

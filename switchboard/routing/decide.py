@@ -30,6 +30,7 @@ from switchboard.routing.model import (
 
 
 def availability_of(person: Person, snapshot: Snapshot, now: datetime) -> Availability:
+    """Resolve a person's availability from the snapshot's inputs (R5-R8), uncached."""
     org = snapshot.organisation(person.organisation)
     inputs = snapshot.presence_inputs(person.person_id)
     return resolve(person, inputs, now, org.hours, snapshot.zone)
@@ -72,7 +73,7 @@ def decide(call: Call, snapshot: Snapshot, now: datetime) -> Decision:
             "itself, so it goes to the owner's voicemail.",
         )
 
-    availability = availability_of(person, snapshot, now)
+    availability = snapshot.availability(person, now)
     referral = availability.referral
     org = snapshot.organisation(person.organisation)
     zone = snapshot.zone

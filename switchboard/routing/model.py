@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -37,6 +38,11 @@ class Snapshot(Protocol):
     def organisation(self, org_id: str) -> Organisation: ...
 
     def presence_inputs(self, person_id: str) -> PresenceInputs: ...
+
+    def availability(self, person: Person, now: datetime) -> Availability:
+        """``availability_of(person, self, now)``, which a snapshot may keep between events
+        and until ``Availability.next_change`` (the answer cannot differ before then)."""
+        ...
 
 
 class Action(StrEnum):

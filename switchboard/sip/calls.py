@@ -272,11 +272,10 @@ class CallHandler:
         return Leg(uri, self.trunk_flow, "mobile")
 
     def _device_legs(self, extension: str) -> list[Leg]:
-        legs = []
-        for binding in self.registrar.bindings(extension, self.core.now()):
-            flow = Flow(binding.flow.transport, binding.flow.host, binding.flow.port)
-            legs.append(Leg(binding.contact.uri, flow, "device"))
-        return legs
+        return [
+            Leg(binding.contact.uri, binding.flow, "device")
+            for binding in self.registrar.bindings(extension, self.core.now())
+        ]
 
     def _owner_of_mobile(self, number: str | None) -> Person | None:
         if number is None:

@@ -29,20 +29,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from switchboard.sip.flow import Flow
 from switchboard.sip.message import NameAddr
 
 _DIGITS = frozenset("0123456789")
 
 URIKey = tuple[str, str | None, str, int | None, str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class Flow:
-    """Where a REGISTER came from: requests for this binding go back along it."""
-
-    transport: str
-    host: str
-    port: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +45,7 @@ class Binding:
     call_id: str
     cseq: int
     flow: Flow
+    """Where the REGISTER came from: requests for this binding go back along it."""
     q: float | None = None
 
     def remaining(self, now: float) -> int:

@@ -46,7 +46,6 @@ from switchboard.sip.parse import (
 )
 from switchboard.sip.proxy import Leg, Proxy
 from switchboard.sip.ratelimit import AuthFailureLimiter, SourceRateLimiter
-from switchboard.sip.registrar import Flow as RegistrarFlow
 from switchboard.sip.registrar import Registrar
 from switchboard.sip.transaction import Arrival, ServerTransaction, TransactionLayer
 from switchboard.sip.transport import SipTransport
@@ -359,7 +358,7 @@ class SipServer:
             expires(request),
             request.headers.get("Call-ID") or "",
             cseq(request).number,
-            RegistrarFlow(flow.transport, flow.host, flow.port),
+            flow,
             now,
         )
         headers: list[tuple[str, str]] = []

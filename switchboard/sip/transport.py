@@ -26,7 +26,9 @@ log = structlog.get_logger("switchboard.sip")
 
 Receiver = Callable[[bytes, Flow, float], None]
 Admit = Callable[[str, float], bool]
-"""Asked per datagram (and per TCP chunk) with the source address before anything else."""
+"""Asked per datagram (and per TCP chunk) with the source address before anything else.
+
+A refused datagram is dropped unread; a refused TCP chunk is framed, its messages dropped."""
 
 
 def _admit_all(host: str, now: float) -> bool:
@@ -156,8 +158,10 @@ class _Tcp(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         now = self.owner.loop.time()
         self.last_data = now
-        if self.flow is not None and not self.owner.admit(self.flow.host, now):
-            return
+        flow = self.flow
+        admitted = flow is not None and self.owner.admit(flow.host, now)
+        # A refused chunk is still framed and only its messages dropped: skipping bytes of
+        # a stream would glue the rest of a message to the next one.
         try:
             messages = self.framer.feed(data)
         except ParseError as exc:
@@ -165,13 +169,13 @@ class _Tcp(asyncio.Protocol):
             if self.transport is not None:
                 self.transport.abort()
             return
-        if self.framer.has_partial:
-            if self.partial_since is None:
-                self.partial_since = now
-        else:
+        if not self.framer.has_partial:
             self.partial_since = None
-        flow = self.flow
-        if flow is None:
+        elif messages or self.partial_since is None:
+            # The limit is per message: a busy stream whose writes never end on a message
+            # boundary always has a partial one, yet none of them is stuck.
+            self.partial_since = now
+        if flow is None or not admitted:
             return
         for message in messages:
             self.owner.receive(message, flow, now)

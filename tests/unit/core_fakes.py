@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from switchboard.directory.hours import WorkingHours
 from switchboard.directory.model import Organisation, Person
 from switchboard.directory.numbers import NumberPlan, NumberSeries
-from switchboard.presence.model import PresenceInputs
+from switchboard.presence.model import Availability, PresenceInputs
+from switchboard.routing.decide import availability_of
 from switchboard.routing.model import Snapshot
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -113,6 +114,9 @@ class FakeSnapshot:
 
     def presence_inputs(self, person_id: str) -> PresenceInputs:
         return dict(self.inputs).get(person_id, PresenceInputs())
+
+    def availability(self, person: Person, now: datetime) -> Availability:
+        return availability_of(person, self, now)
 
 
 _CHECK: Snapshot = FakeSnapshot()

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from switchboard.config import Settings, load_settings
 from switchboard.directory.model import Person
-from switchboard.events import PersonRemoved, PersonSaved
+from switchboard.events import ManualStatusChanged, PersonRemoved, PersonSaved
 from switchboard.live.view import LiveView
+from switchboard.presence.model import ManualStatus, Reason, Referral
+from switchboard.routing.decide import availability_of
 from switchboard.store.protocol import StoreState
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,3 +58,38 @@ def test_old_events_are_ignored_and_a_gap_marks_the_view_stale(view: LiveView) -
     view.apply(PersonSaved(5, replace(ANNA, name="New")))
     assert view.stale is True
     assert view.version == 5
+
+
+@given(
+    offsets=st.lists(st.integers(min_value=-3 * 24 * 60, max_value=7 * 24 * 60), max_size=30),
+    lunch_start=st.integers(min_value=0, max_value=3 * 24 * 60),
+    lunch_minutes=st.integers(min_value=1, max_value=600),
+)
+@settings(max_examples=60, deadline=None)
+def test_kept_availability_is_always_what_a_fresh_resolve_says(
+    offsets: list[int], lunch_start: int, lunch_minutes: int
+) -> None:
+    """The view keeps an answer until resolve()'s next change; asked at any instants, in
+    any order (time may even run backwards for --at queries), it never differs."""
+    settings = load_settings(REPO / "configs" / "sml.toml")
+    base = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    start = base + timedelta(minutes=lunch_start)
+    manual = ManualStatus(
+        Referral(Reason.LUNCH, until=start + timedelta(minutes=lunch_minutes)),
+        set_by="test",
+        set_at=base,
+        starts=start,
+    )
+    view = LiveView(settings, StoreState(1, (ANNA, ERIK), {"p1": manual}, {}, {}, ()))
+    for offset in offsets:
+        now = base + timedelta(minutes=offset)
+        for person in (ANNA, ERIK):
+            assert view.availability(person, now) == availability_of(person, view, now)
+
+
+def test_an_event_drops_kept_answers(view: LiveView) -> None:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert view.availability(ANNA, now).available
+    lunch = ManualStatus(Referral(Reason.LUNCH), set_by="test", set_at=now)
+    view.apply(ManualStatusChanged(2, "p1", lunch))
+    assert not view.availability(ANNA, now).available

@@ -5,11 +5,12 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from switchboard.sip.flow import Flow
 from switchboard.sip.message import NameAddr, Param, SipUri
-from switchboard.sip.registrar import Binding, Flow, Registrar
+from switchboard.sip.registrar import Binding, Registrar
 
 USER = "64123"
-FLOW = Flow("UDP", "203.0.113.5", 40123)
+FLOW = Flow("udp", "203.0.113.5", 40123)
 T = 1000.0
 
 
@@ -72,7 +73,7 @@ def test_expires_zero_removes_and_a_missing_binding_with_zero_is_ignored() -> No
 def test_refresh_updates_expiry_call_id_and_flow() -> None:
     reg = registrar()
     reg.update(USER, [(DESK, None)], 600, "c1", 1, FLOW, T)
-    moved = Flow("TCP", "203.0.113.9", 5061)
+    moved = Flow("tcp", "203.0.113.9", 5061)
     result = reg.update(USER, [(DESK, None)], 900, "c1", 2, moved, T + 300)
     (binding,) = result.bindings
     assert (binding.expires_at, binding.cseq, binding.flow) == (T + 1200, 2, moved)

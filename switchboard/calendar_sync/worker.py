@@ -1,0 +1,400 @@
+"""The calendar worker: reads every configured source on its schedule and keeps the store's
+calendar segments current (R7); tells screens when a stored segment begins or ends.
+
+Per source, one loop: read each person the source covers, map the items with the pure mapper
+(:func:`switchboard.presence.calendar.map_items`), write through ``Engine.set_calendar`` (which
+ignores unchanged answers, so a quiet calendar writes nothing). Then wait for the poll
+interval, or less when a Graph change notification wakes it. A failing source waits longer
+each time (exponential backoff with jitter, capped), so a dead server is not hammered and
+many nodes do not retry in step.
+
+**Transitions on time.** Routing needs no help: ``resolve()`` evaluates the stored segments
+against the instant of each call. Screens do: they show what was true when they last heard
+something. Re-saving the segments at each boundary would bump the store version and write
+the audit trail for nothing, so instead the worker computes the next instant at which any
+stored segment (or manual status) starts or ends and publishes a :class:`PresenceTicked` on
+the bus at that instant; screens re-resolve that person. The instant is recomputed whenever
+a calendar or manual status changes, so a new meeting starting in two minutes is nudged on
+time without polling every minute.
+
+A manual referral wins over the calendar until it expires or is cleared (R5-R6); the worker
+never touches manual statuses, and resolve() lets the calendar decide again afterwards.
+
+Health per source (:meth:`CalendarWorker.health`) is a tuple of frozen values for the pages
+and is also written as JSON next to the database for ``switchboard calendar health``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from switchboard.calendar_settings import CalendarSource
+from switchboard.calendar_sync.errors import CalendarError
+from switchboard.calendar_sync.graph_notify import Notification, NotificationKind
+from switchboard.calendar_sync.readers import GraphReader, Reader
+from switchboard.clock import Clock
+from switchboard.directory.model import Person
+from switchboard.events import CalendarChanged, Event, ManualStatusChanged, PresenceTicked
+from switchboard.live.engine import Engine
+from switchboard.presence.calendar import ReferralCodes, map_items
+from switchboard.presence.model import BusyClass, CalendarSegment
+from switchboard.store.bus import EventBus
+
+log = structlog.get_logger()
+
+Sleep = Callable[[float], Coroutine[Any, Any, None]]
+BACKOFF_BASE = 5.0
+BACKOFF_CAP = 900.0
+MAX_PROBLEMS = 20
+IDLE_RECHECK = 3600.0
+"""Longest wait between transition checks when nothing is scheduled."""
+
+
+def backoff_delay(failures: int, rand: Callable[[], float], *, base: float, cap: float) -> float:
+    """Seconds before retry number ``failures`` (>= 1): ``base * 2**(failures-1)`` capped,
+    then "equal jitter": a uniform pick in its upper half, so retries spread out but never
+    come back sooner than half the nominal delay."""
+    nominal = min(cap, base * 2.0 ** min(failures - 1, 30))
+    return nominal / 2 + rand() * nominal / 2
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """What an administrator needs to see about one source, at ``at``."""
+
+    source: str
+    type: str
+    at: datetime
+    last_success: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failures: int
+    """Consecutive failed rounds (0 after a success)."""
+    people: int
+    items: int
+    """Occurrences read in the window in the last successful round."""
+    problems: tuple[str, ...]
+    """From the last round: unreadable events, people it could not read (at most 20)."""
+    lag: float | None
+    """Seconds since the last successful round (None: never succeeded)."""
+    next_run: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, datetime):
+                out[key] = value.isoformat()
+        out["problems"] = list(self.problems)
+        return out
+
+
+@dataclass(slots=True)
+class _State:
+    source: CalendarSource
+    reader: Reader
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    wake_full: bool = False
+    pushes: asyncio.Queue[Notification] = field(default_factory=asyncio.Queue)
+    last_success: datetime | None = None
+    last_full: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    failures: int = 0
+    people: int = 0
+    items: int = 0
+    problems: tuple[str, ...] = ()
+    next_run: datetime | None = None
+
+
+class CalendarWorker:
+    def __init__(
+        self,
+        engine: Engine,
+        bus: EventBus,
+        sources: Sequence[tuple[CalendarSource, Reader]],
+        *,
+        clock: Clock,
+        sleep: Sleep = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        backoff_base: float = BACKOFF_BASE,
+        backoff_cap: float = BACKOFF_CAP,
+        health_file: Path | None = None,
+    ) -> None:
+        self._engine, self._bus, self._clock = engine, bus, clock
+        self._sleep, self._rand = sleep, rand
+        self._base, self._cap = backoff_base, backoff_cap
+        self._health_file = health_file
+        self._states = {s.name: _State(s, r) for s, r in sources}
+        self._recompute = asyncio.Event()
+
+    # -- reads -------------------------------------------------------------------------------
+    def health(self) -> tuple[SourceHealth, ...]:
+        now = self._clock.now()
+        return tuple(
+            SourceHealth(
+                s.source.name,
+                s.source.type.value,
+                now,
+                s.last_success,
+                s.last_error,
+                s.last_error_at,
+                s.failures,
+                s.people,
+                s.items,
+                s.problems,
+                (now - s.last_success).total_seconds() if s.last_success else None,
+                s.next_run,
+            )
+            for s in self._states.values()
+        )
+
+    def targets(self, source: CalendarSource) -> list[Person]:
+        """The people a source covers now (the directory can change between rounds)."""
+        view = self._engine.view
+        if source.person is not None:
+            person = view.find(source.person)
+            return [person] if person is not None else []
+        return [p for p in view.people() if p.organisation == source.organisation and p.email]
+
+    # -- one round ---------------------------------------------------------------------------
+    def wake(self, name: str, *, full: bool = False) -> None:
+        """Read source ``name`` now (a change notification); ``full``: a complete read."""
+        state = self._states[name]
+        state.wake_full = state.wake_full or full
+        state.wake.set()
+
+    async def sync(self, name: str, *, full: bool = False, only: str | None = None) -> bool:
+        """One round of source ``name`` (``only``: one person's e-mail); True on success.
+
+        A round fails when the source cannot be read for anyone it covers; people it cannot
+        read while others succeed are listed in the problems, never dropped silently.
+        """
+        state = self._states[name]
+        source = state.source
+        now = self._clock.now()
+        start = now - timedelta(days=source.past_days)
+        end = now + timedelta(days=source.future_days)
+        people = self.targets(source)
+        if only is not None:
+            people = [p for p in people if (p.email or "").lower() == only.lower()]
+        problems: list[str] = []
+        if not people and only is None:
+            problems.append(
+                f"nobody in the directory matches {source.person or source.organisation}"
+            )
+        errors: list[str] = []
+        items = 0
+        for person in people:
+            try:
+                feed = await state.reader.read(person, start, end, full=full)
+            except CalendarError as exc:
+                errors.append(f"{person.person_id}: {exc}")
+                continue
+            items += len(feed.items)
+            problems.extend(f"{person.person_id}: {p.uid or '?'}: {p.what}" for p in feed.problems)
+            segments = self._segments(source, person, feed.items, start, end)
+            await self._engine.set_calendar(person, source.name, segments, f"calendar:{name}")
+        done = self._clock.now()
+        if people and len(errors) == len(people):
+            state.failures += 1
+            state.last_error, state.last_error_at = errors[0], done
+            state.problems = tuple(errors[:MAX_PROBLEMS])
+            log.warning("calendar_sync_failed", source=name, failures=state.failures)
+            self._write_health()
+            return False
+        state.failures = 0
+        state.last_success = done
+        if full:
+            state.last_full = done
+        if errors:
+            state.last_error, state.last_error_at = errors[0], done
+        state.people, state.items = len(people), items
+        state.problems = tuple((errors + problems)[:MAX_PROBLEMS])
+        log.info("calendar_synced", source=name, people=len(people), items=items)
+        self._write_health()
+        return True
+
+    def _segments(
+        self,
+        source: CalendarSource,
+        person: Person,
+        items: Sequence[Any],
+        start: datetime,
+        end: datetime,
+    ) -> tuple[CalendarSegment, ...]:
+        codes = ReferralCodes(source.codes) if source.codes is not None else None
+        segments = map_items(
+            items,
+            window_start=start,
+            window_end=end,
+            codes=codes,
+            language=person.language,
+            owner_email=person.email,
+        )
+        if source.tentative_diverts:
+            # The source says tentative diverts for everyone it covers (docs/calendar.md).
+            segments = tuple(
+                CalendarSegment(
+                    s.start, s.end, BusyClass.BUSY, s.reason, s.kind, s.label, s.private
+                )
+                if s.busy is BusyClass.TENTATIVE
+                else s
+                for s in segments
+            )
+        return segments
+
+    # -- loops -------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Every source's loop and the transition loop, owned by one TaskGroup."""
+        unsubscribe = self._bus.add_listener(self._on_event)
+        try:
+            async with asyncio.TaskGroup() as group:
+                for name, state in self._states.items():
+                    group.create_task(self.run_source(name), name=f"calendar-{name}")
+                    if isinstance(state.reader, GraphReader):
+                        group.create_task(self.run_push(name), name=f"calendar-push-{name}")
+                group.create_task(self.run_transitions(), name="calendar-transitions")
+        finally:
+            unsubscribe()
+
+    async def run_source(self, name: str, *, rounds: int | None = None) -> None:
+        """Round, wait, round...: ``rounds`` bounds it for tests; None runs until cancelled."""
+        state = self._states[name]
+        source = state.source
+        done = 0
+        while rounds is None or done < rounds:
+            now = self._clock.now()
+            full = state.wake_full or (
+                state.last_full is None
+                or now - state.last_full >= timedelta(seconds=source.reconcile)
+            )
+            state.wake_full = False
+            ok = await self.sync(name, full=full)
+            if ok and isinstance(state.reader, GraphReader):
+                try:
+                    await state.reader.keep_subscribed(self.targets(source), self._clock.now())
+                except CalendarError as exc:
+                    state.problems = (*state.problems, f"subscriptions: {exc}")[:MAX_PROBLEMS]
+            done += 1
+            if ok:
+                delay = float(source.poll)
+            else:
+                delay = backoff_delay(state.failures, self._rand, base=self._base, cap=self._cap)
+            state.next_run = self._clock.now() + timedelta(seconds=delay)
+            if rounds is not None and done >= rounds:
+                break
+            await self._pause(delay, state.wake)
+
+    async def _pause(self, seconds: float, wake: asyncio.Event) -> bool:
+        """Sleep ``seconds`` (through the injected sleep) or until ``wake`` is set; True if
+        woken."""
+        woken = wake.is_set()
+        if not woken:
+            async with asyncio.TaskGroup() as group:
+                sleeper = group.create_task(self._sleep(max(seconds, 0.0)))
+                waiter = group.create_task(wake.wait())
+                await asyncio.wait((sleeper, waiter), return_when=asyncio.FIRST_COMPLETED)
+                woken = waiter.done() and not waiter.cancelled()
+                sleeper.cancel()
+                waiter.cancel()
+        wake.clear()
+        return woken
+
+    # -- push (Graph change notifications) --------------------------------------------------
+    def notify(self, name: str, notification: Notification) -> None:
+        """Hand a notification to source ``name``'s push loop (called by the receiver)."""
+        self._states[name].pushes.put_nowait(notification)
+
+    async def run_push(self, name: str, *, count: int | None = None) -> None:
+        """Apply notifications: a change refreshes that person only; ``missed`` wakes a full
+        reconcile; lifecycle events renew or re-create the subscription."""
+        state = self._states[name]
+        reader = state.reader
+        handled = 0
+        while count is None or handled < count:
+            notification = await state.pushes.get()
+            handled += 1
+            if not isinstance(reader, GraphReader):
+                continue
+            if notification.kind is NotificationKind.CHANGED:
+                user = reader.user_of(notification)
+                if user is not None:
+                    await self.sync(name, only=user)
+            elif notification.kind is NotificationKind.MISSED:
+                self.wake(name, full=True)
+            else:
+                try:
+                    await reader.lifecycle(notification, self._clock.now())
+                except CalendarError as exc:
+                    log.warning("graph_subscription_failed", source=name, error=str(exc))
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, CalendarChanged | ManualStatusChanged):
+            self._recompute.set()
+
+    def next_transition(self, after: datetime) -> tuple[datetime, tuple[str, ...]] | None:
+        """The first instant after ``after`` at which a stored segment or manual status
+        starts or ends, and whose it is."""
+        view = self._engine.view
+        best: datetime | None = None
+        who: list[str] = []
+        for person in view.people():
+            inputs = view.presence_inputs(person.person_id)
+            instants = [t for s in inputs.calendar for t in (s.start, s.end)]
+            if inputs.manual is not None:
+                instants.append(inputs.manual.start)
+                if inputs.manual.end is not None:
+                    instants.append(inputs.manual.end)
+            future = [t for t in instants if t > after]
+            if not future:
+                continue
+            first = min(future)
+            if best is None or first < best:
+                best, who = first, [person.person_id]
+            elif first == best:
+                who.append(person.person_id)
+        return (best, tuple(who)) if best is not None else None
+
+    async def run_transitions(self, *, ticks: int | None = None) -> None:
+        """Publish PresenceTicked at each transition instant (``ticks`` bounds it for tests)."""
+        published = 0
+        after = self._clock.now()
+        while ticks is None or published < ticks:
+            self._recompute.clear()
+            upcoming = self.next_transition(after)
+            if upcoming is None:
+                await self._pause(IDLE_RECHECK, self._recompute)
+                continue
+            at, people = upcoming
+            delay = (at - self._clock.now()).total_seconds()
+            if delay > 0:
+                woken = await self._pause(min(delay, IDLE_RECHECK), self._recompute)
+                if woken or self._clock.now() < at:
+                    continue  # something changed, or the wait was capped: compute again
+            for person_id in people:
+                self._bus.publish(PresenceTicked(person_id, at))
+            log.info("presence_ticked", people=len(people), at=at.isoformat())
+            published += 1
+            after = at
+
+    # -- health file -------------------------------------------------------------------------
+    def _write_health(self) -> None:
+        if self._health_file is not None:
+            write_health(self._health_file, self.health())
+
+
+def write_health(path: Path, health: Sequence[SourceHealth]) -> None:
+    """Atomically (temp file, rename) so a reader never sees half a file."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps([h.as_json() for h in health], indent=2), encoding="utf-8")
+    os.replace(tmp, path)
