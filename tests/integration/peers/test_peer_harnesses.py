@@ -159,15 +159,6 @@ def test_pyvoip_registers_with_digest_and_is_refused_a_wrong_password(tmp_path: 
             pass
 
 
-@pytest.mark.skip(
-    reason="needs the switchboard registrar: pyVoIP sends every request, and expects every "
-    "request, through its registrar address, so calling and being called need a server "
-    "that registers and routes (issue 3)"
-)
-def test_pyvoip_calls_and_is_called_needs_the_switchboard_registrar() -> None:
-    """Kept as the template for the server test: register two phones, call, answer, BYE."""
-
-
 def test_sipp_caller_cancels_a_mobile_that_never_answers(tmp_path: Path) -> None:
     uas = SippServer(scenario("uas_never_answer"), trace_dir=tmp_path / "uas", max_calls=1)
     with uas as mobile:
