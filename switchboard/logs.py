@@ -32,8 +32,10 @@ def _mask_text(text: str) -> str:
 def mask_numbers(
     _logger: Any, _name: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    for key, value in list(event.items()):
-        if isinstance(value, str):
+    for key, value in event.items():
+        # Shorter than seven characters cannot hold a seven-digit number: most values
+        # ("redirect", "64123") skip the regular expression.
+        if isinstance(value, str) and len(value) >= 7:
             event[key] = _mask_text(value)
     return event
 

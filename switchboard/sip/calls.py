@@ -91,7 +91,7 @@ class CallHandler:
             return
         plan = self.engine.view.plan
         from_user = _from_user(request)
-        if is_outside(digits, plan):
+        if plan.extension_of(digits) is None and is_outside(digits, plan):
             # The trunk sends an employee's outgoing mobile call back through us; a phone
             # calls out directly. Anyone else calling an outside number is not ours to carry.
             employee = caller or (self._owner_of_mobile(from_user) if trusted else None)
@@ -326,6 +326,19 @@ class CallHandler:
         )
 
 
+_PLAIN_USER = frozenset("0123456789+-.()abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+
+
 def _from_user(request: Request) -> str | None:
+    """The caller's user part. The common shape (``... <sip:user@host>;tag=``) is read with
+    ``str`` methods; anything unusual (escapes, quotes, tel: URIs) takes the full parser."""
     value = request.headers.get("From")
-    return None if value is None else dialled_user(parse_name_addr(value).uri)
+    if value is None:
+        return None
+    start = value.find("<sip:")
+    if start >= 0 and value.count("<") == 1:
+        end = value.find("@", start)
+        user = value[start + 5 : end] if end > 0 else ""
+        if user and _PLAIN_USER.issuperset(user):
+            return user
+    return dialled_user(parse_name_addr(value).uri)
