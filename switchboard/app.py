@@ -19,6 +19,8 @@ import structlog
 
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import Settings
+from switchboard.http.app import run_http
+from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.live.lines import LineStates
 from switchboard.live.view import LiveView
@@ -36,6 +38,8 @@ class Runtime:
     engine: Engine
     bus: EventBus
     lines: LineStates
+    accounts: AccountService
+    """Web accounts, sessions and tokens (issue 5): what the HTTP edge signs in with."""
 
 
 @asynccontextmanager
@@ -49,7 +53,8 @@ async def open_runtime(
         unsubscribe = bus.add_listener(view.apply)
         try:
             engine = Engine(settings, store, view, clock or SystemClock())
-            yield Runtime(engine, bus, LineStates(bus))
+            accounts = AccountService(store, engine.clock, find_person=view.find)
+            yield Runtime(engine, bus, LineStates(bus), accounts)
         finally:
             unsubscribe()
     finally:
@@ -65,7 +70,8 @@ async def open_engine(
 
 
 Ready = Callable[[dict[str, str]], None]
-"""Told, once every server is listening, the address of each (``{"sip": "host:port"}``)."""
+"""Told, once every server is listening, the address of each
+(``{"sip": "host:port", "http": "host:port"}``)."""
 
 
 async def serve(
@@ -86,6 +92,8 @@ async def serve(
             async with asyncio.TaskGroup() as group:
                 sip_ready: asyncio.Future[tuple[str, int]] = loop.create_future()
                 sip_task = group.create_task(sip.run(sip_ready))
+                http_ready: asyncio.Future[str] = loop.create_future()
+                http_task = group.create_task(run_http(runtime, settings.http, http_ready))
                 calendars = None
                 if settings.calendars:
                     from switchboard.calendar_sync.service import run_calendars
@@ -95,13 +103,14 @@ async def serve(
                     )
                 host, port = await sip_ready
                 shown = f"[{host}]" if ":" in host else host
-                addresses = {"sip": f"{shown}:{port}"}
+                addresses = {"sip": f"{shown}:{port}", "http": await http_ready}
                 log.info("switchboard_ready", **addresses, mode=settings.sip.mode.value)
                 if ready is not None:
                     ready(addresses)
                 await stop.wait()
                 log.info("switchboard_stopping")
                 sip_task.cancel()
+                http_task.cancel()
                 if calendars is not None:
                     calendars.cancel()
         finally:

@@ -23,6 +23,7 @@ from typing import Any
 
 import structlog
 
+from switchboard.accounts.model import AccountError
 from switchboard.app import open_engine
 from switchboard.calendar_sync import CalendarError
 from switchboard.cli_calendar import cmd_calendar_explain, cmd_calendar_health
@@ -295,6 +296,25 @@ async def cmd_phones_list(args: argparse.Namespace, engine: Engine) -> int:
     return await run(args, engine)
 
 
+async def cmd_users(args: argparse.Namespace, engine: Engine) -> int:
+    from switchboard.cli_users import run
+
+    return await run(args, engine, _actor(args) if hasattr(args, "by") else "")
+
+
+USERS_KEYS = (
+    "users add",
+    "users list",
+    "users role",
+    "users disable",
+    "users enable",
+    "users password",
+    "users token",
+    "users tokens",
+    "users revoke-token",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from switchboard.cli_parser import build
 
@@ -324,6 +344,7 @@ COMMANDS: dict[str, Handler] = {
     "phones list": cmd_phones_list,
     "calendar explain": cmd_calendar_explain,
     "calendar health": cmd_calendar_health,
+    **dict.fromkeys(USERS_KEYS, cmd_users),
 }
 
 
@@ -339,6 +360,12 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         clock = FixedClock(parse_instant(args.now, clock.now(), settings.zone))
     async with open_engine(settings, args.data_dir, clock) as engine:
         return await handler(args, engine)
+
+
+def _http_listen(text: str) -> Any:
+    from switchboard.sip_settings import parse_host_port
+
+    return parse_host_port(text, default_port=None)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -358,6 +385,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         trunk=flag("--trunk", parse_trunk, args.trunk) if args.trunk else None,
         trusted=tuple(flag("--trusted", parse_network, t) for t in args.trusted or ()),
     )
+    http = settings.http.with_overrides(
+        listen=flag("--http-listen", _http_listen, args.http_listen) if args.http_listen else None
+    )
     args.data_dir.mkdir(parents=True, exist_ok=True)
 
     def ready(addresses: dict[str, str]) -> None:
@@ -367,7 +397,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     clock: Clock = SystemClock()
     if args.now:
         clock = ShiftedClock(parse_instant(args.now, clock.now(), settings.zone))
-    asyncio.run(serve(replace(settings, sip=sip), args.data_dir, ready=ready, clock=clock))
+    asyncio.run(
+        serve(replace(settings, sip=sip, http=http), args.data_dir, ready=ready, clock=clock)
+    )
     return 0
 
 
@@ -398,6 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         PresenceError,
         TimeError,
         CalendarError,
+        AccountError,
     ) as exc:
         print(f"switchboard: error: {exc}", file=sys.stderr)
         return 1

@@ -125,6 +125,9 @@ def build(
     p = leaf(top, "serve", "serve", "run the switchboard: SIP (UDP and TCP) until SIGTERM")
     p.add_argument("--sip-listen", metavar="HOST:PORT", help="SIP address (config [sip] listen)")
     p.add_argument(
+        "--http-listen", metavar="HOST:PORT", help="web and API address (config [http] listen)"
+    )
+    p.add_argument(
         "--sip-mode", choices=("redirect", "proxy"), help="answer INVITE with 302 or proxy"
     )
     p.add_argument("--trunk", metavar="HOST:PORT", help="the operator trunk mobile calls go to")
@@ -143,6 +146,10 @@ def build(
     from switchboard.cli_phones import add_arguments as phones_arguments
 
     phones_arguments(group("phones", "SIP passwords for phones (digest, issue 3)"), leaf, _by)
+
+    from switchboard.cli_users import add_arguments as users_arguments
+
+    users_arguments(group("users", "web accounts, roles and API tokens (issue 5)"), leaf, _by)
 
     c = group("config", "configuration")
     leaf(c, "check", "config check", "validate the config file and exit")

@@ -23,6 +23,7 @@ from switchboard.directory.numbers import (
     NumberSeries,
     overlapping_extensions,
 )
+from switchboard.http_settings import HTTP_KEYS, HttpSettings, parse_http
 from switchboard.sip_settings import SIP_KEYS, SipSettings, parse_sip
 
 
@@ -46,6 +47,7 @@ class Settings:
     organisations: tuple[Organisation, ...]
     sip: SipSettings = field(default_factory=SipSettings)
     calendars: tuple[CalendarSource, ...] = ()
+    http: HttpSettings = field(default_factory=HttpSettings)
 
     def organisation(self, org_id: str) -> Organisation:
         for org in self.organisations:
@@ -54,7 +56,7 @@ class Settings:
         raise KeyError(org_id)
 
 
-_TOP_KEYS = {"switchboard", "organisations", "sip", "calendars"}
+_TOP_KEYS = {"switchboard", "organisations", "sip", "calendars", "http"}
 _SWITCHBOARD_KEYS = {
     "country_code",
     "trunk_prefix",
@@ -195,6 +197,10 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         raise top.fail("sip", "must be a table ([sip])")
     sip_reader = _Reader(path, "sip", sip_table, SIP_KEYS)
     sip = parse_sip(sip_table, sip_reader.fail)
+    http_table = data.get("http", {})
+    if not isinstance(http_table, dict):
+        raise top.fail("http", "must be a table ([http])")
+    http = parse_http(http_table, _Reader(path, "http", http_table, HTTP_KEYS).fail)
     calendars = parse_calendars(
         data.get("calendars"),
         {o.org_id for o in organisations},
@@ -210,6 +216,7 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         tuple(organisations),
         sip,
         calendars,
+        http,
     )
 
 

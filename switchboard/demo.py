@@ -42,6 +42,10 @@ async def run_demo(engine: Engine, data_dir: Path, *, force: bool) -> int:
         )
     outcome = await engine.import_directory(data, str(path), DEMO_ACTOR)
     await _seed_availability(engine)
+    from switchboard.cli_users import service
+    from switchboard.demo_accounts import print_demo_accounts, seed_demo_accounts
+
+    accounts = await seed_demo_accounts(engine, service(engine))
     now = engine.clock.now()
     zone = engine.settings.zone
     r = outcome.result
@@ -74,6 +78,7 @@ async def run_demo(engine: Engine, data_dir: Path, *, force: bool) -> int:
         f"  switchboard route --at 20:00 {first.extension}\n"
         "  switchboard directory list"
     )
+    print_demo_accounts(engine, accounts)
     return 0
 
 

@@ -93,6 +93,8 @@ class Subscription:
             # The backlog is stale once the consumer resyncs; free it now.
             while not self._queue.empty():
                 self._queue.get_nowait()
+            # Wake a consumer already waiting in __anext__, or it would wait forever.
+            self._queue.put_nowait(_CLOSED)
             log.warning("event_subscriber_overflowed", maxsize=self._maxsize)
 
     def close(self) -> None:
@@ -116,6 +118,8 @@ class Subscription:
             raise SubscriptionOverflow(self._maxsize)
         item = await self._queue.get()
         if item is _CLOSED:
+            if self._overflowed:
+                raise SubscriptionOverflow(self._maxsize)
             raise StopAsyncIteration
         return item
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from switchboard.accounts.model import Account
+from switchboard.accounts.sessions import ApiToken, Session
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException, PolicyRule
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
@@ -63,7 +65,87 @@ class StoreState:
     """extension -> its SIP digest credential."""
 
 
-class Store(Protocol):
+class AccountStore(Protocol):
+    """Web accounts, their sessions and API tokens (issue 5).
+
+    Unlike the directory, accounts are not held in every node's memory: each request reads
+    its session (and account) from the store, so a disable or a sign-out on one node holds
+    on all of them at once. Hence account writes append audit entries but neither bump the
+    version nor publish events (a version without events would make every node reload).
+    Sessions and tokens are keyed by the SHA-256 of their secret; the secret is never
+    stored. Session writes are not audited, except the sign-in that creates one.
+    """
+
+    async def accounts(self) -> list[Account]:
+        """Every account, by username."""
+        ...
+
+    async def account(self, account_id: str) -> Account | None: ...
+
+    async def account_by_username(self, username: str) -> tuple[Account, str | None] | None:
+        """The account and its password hash (None: it has no password to sign in with)."""
+        ...
+
+    async def create_account(
+        self, account: Account, password_hash: str | None, actor: str, at: datetime
+    ) -> None:
+        """StoreError when the username or id is taken; NotFoundError for an unknown person."""
+        ...
+
+    async def update_account(self, account: Account, actor: str, at: datetime) -> None:
+        """Change everything but the username (which never changes) and the password.
+
+        Disabling ends the account's sessions in the same transaction. Each kind of change
+        is audited apart: account_roles_changed, account_disabled, account_enabled,
+        account_updated.
+        """
+        ...
+
+    async def set_password_hash(
+        self, account_id: str, password_hash: str | None, actor: str, at: datetime
+    ) -> None:
+        """Set (None: remove) the password; ends every session of the account."""
+        ...
+
+    async def upgrade_password_hash(self, account_id: str, old: str, new: str) -> bool:
+        """Replace hash ``old`` by ``new`` (stronger parameters) if it is still ``old``.
+
+        Not audited and no session ends: the password is the same.
+        """
+        ...
+
+    async def create_session(self, session: Session, replaces: str | None) -> None:
+        """Store a new session (a sign-in, audited as signed_in) and delete the session
+        ``replaces`` (the hash of the browser's previous id), so a sign-in rotates the id.
+        Sessions past their absolute expiry are purged on the way."""
+        ...
+
+    async def session(self, session_id_hash: str) -> Session | None: ...
+
+    async def touch_session(self, session_id_hash: str, at: datetime) -> None: ...
+
+    async def delete_session(self, session_id_hash: str) -> None:
+        """Deleting a session that is gone already is harmless."""
+        ...
+
+    async def create_token(self, token: ApiToken, actor: str, at: datetime) -> None:
+        """StoreError when the account already has a token of that name."""
+        ...
+
+    async def tokens(self, account_id: str) -> list[ApiToken]:
+        """The account's tokens, oldest first."""
+        ...
+
+    async def token(self, token_hash: str) -> ApiToken | None: ...
+
+    async def touch_token(self, token_hash: str, at: datetime) -> None: ...
+
+    async def revoke_token(self, account_id: str, name: str, actor: str, at: datetime) -> None:
+        """NotFoundError when the account has no token of that name."""
+        ...
+
+
+class Store(AccountStore, Protocol):
     async def load(self) -> StoreState: ...
 
     async def version(self) -> int: ...

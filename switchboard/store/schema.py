@@ -155,6 +155,52 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX sip_credentials_person ON sip_credentials (person_id)",
         ),
     ),
+    Migration(
+        3,
+        "web accounts, sessions and API tokens (issue 5; secrets stored as hashes only)",
+        (
+            # roles and manages are JSON arrays of strings. person_id is SET NULL when the
+            # person leaves the directory: the account stays, but no longer is anybody, so
+            # it loses every "self" right at once.
+            """
+            CREATE TABLE accounts (
+                account_id TEXT PRIMARY KEY,
+                username TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL,
+                person_id TEXT REFERENCES people (person_id) ON DELETE SET NULL,
+                roles TEXT NOT NULL,
+                manages TEXT NOT NULL,
+                disabled INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+                password_hash TEXT,
+                created_at TEXT NOT NULL,
+                changed_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX accounts_person ON accounts (person_id)",
+            """
+            CREATE TABLE sessions (
+                session_id_hash TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+                csrf_token TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                last_seen TEXT NOT NULL,
+                absolute_expiry TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX sessions_account ON sessions (account_id)",
+            "CREATE INDEX sessions_expiry ON sessions (absolute_expiry)",
+            """
+            CREATE TABLE api_tokens (
+                token_hash TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                last_used TEXT,
+                UNIQUE (account_id, name)
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

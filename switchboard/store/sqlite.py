@@ -51,12 +51,16 @@ from switchboard.store.protocol import (
     StoreState,
 )
 from switchboard.store.schema import migrate
+from switchboard.store.sqlite_accounts import SqliteAccounts
 
 BUSY_TIMEOUT_MS = 5000
 
 
-class SqliteStore:
-    """The ``Store`` protocol on one SQLite file. Create it with ``await SqliteStore.open()``."""
+class SqliteStore(SqliteAccounts):
+    """The ``Store`` protocol on one SQLite file. Create it with ``await SqliteStore.open()``.
+
+    The account half (issue 5) comes from ``SqliteAccounts``, in its own module.
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, bus: EventBus) -> None:
         self._conn: sqlite3.Connection | None = conn

@@ -115,4 +115,4 @@ async def test_a_schema_1_database_with_people_migrates_and_keeps_them(tmp_path:
     finally:
         await store.close()
     with closing(sqlite3.connect(path)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (MIGRATIONS[-1].version,)

@@ -147,6 +147,8 @@ def start_switchboard(
         "serve",
         "--sip-listen",
         f"{LOOPBACK}:0",
+        "--http-listen",
+        f"{LOOPBACK}:0",
         "--sip-mode",
         mode,
     ]

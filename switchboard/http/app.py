@@ -1,0 +1,140 @@
+"""The aiohttp application: configured, never subclassed; and its runner for ``serve``.
+
+``build_app`` wires route tables, typed state (``context``) and the middlewares in their
+order; ``run_http`` serves it under the process's TaskGroup and reports the bound address
+through a future, so tests and scripts can bind port 0 (ARCHITECTURE: servers report
+readiness).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+import structlog
+from aiohttp import web
+
+from switchboard.events import DirectoryImported, Event, PersonRemoved, PersonSaved
+from switchboard.http import api, auth, openapi, security, stream
+from switchboard.http.context import (
+    ACCESS,
+    BUS,
+    ENGINE,
+    HEARTBEAT,
+    HTTP,
+    LINES,
+    SEARCH,
+    STOPPING,
+    SearchCache,
+)
+from switchboard.http.principal import Access, AccountService
+from switchboard.http_settings import HttpSettings
+from switchboard.live.engine import Engine
+from switchboard.live.lines import LineStates
+from switchboard.store.bus import EventBus
+
+log = structlog.get_logger("switchboard.http")
+
+HEARTBEAT_SECONDS = 15.0
+SHUTDOWN_SECONDS = 3.0
+"""How long open requests get to finish at shutdown (event streams end at once)."""
+
+
+class HttpRuntime(Protocol):
+    """What the edge needs of ``switchboard.app.Runtime`` (imports point down, not up)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def bus(self) -> EventBus: ...
+
+    @property
+    def lines(self) -> LineStates: ...
+
+    @property
+    def accounts(self) -> AccountService: ...
+
+
+def build_app(
+    runtime: HttpRuntime,
+    settings: HttpSettings,
+    *,
+    access: Access | None = None,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> web.Application:
+    """The application. ``access`` defaults to the runtime's account service and the
+    accounts package's ``allowed()``; tests may hand in another service."""
+    app = web.Application(
+        client_max_size=settings.max_body,
+        middlewares=[
+            security.errors,
+            security.refuse_override,
+            security.limit_body,
+            auth.auth,
+            security.csrf,
+        ],
+    )
+    app[ENGINE] = runtime.engine
+    app[BUS] = runtime.bus
+    app[LINES] = runtime.lines
+    app[HTTP] = settings
+    app[ACCESS] = access or Access(runtime.accounts)
+    app[SEARCH] = SearchCache(runtime.engine)
+    app[HEARTBEAT] = heartbeat
+    app[STOPPING] = asyncio.Event()
+    app.router.add_routes(auth.routes)
+    app.router.add_routes(api.routes)
+    app.router.add_routes(stream.routes)
+    app.router.add_routes(openapi.routes)
+    app.on_response_prepare.append(security.add_security_headers)
+    app.cleanup_ctx.append(_directory_listener)
+    app.on_shutdown.append(_stop_streams)
+    return app
+
+
+async def _directory_listener(app: web.Application) -> AsyncIterator[None]:
+    """Rebuild the search index after the directory changes (not after presence changes)."""
+    cache = app[SEARCH]
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, PersonSaved | PersonRemoved | DirectoryImported):
+            cache.invalidate()
+
+    remove = app[BUS].add_listener(on_event)
+    try:
+        yield
+    finally:
+        remove()
+
+
+async def _stop_streams(app: web.Application) -> None:
+    app[STOPPING].set()
+
+
+def _address(sockname: tuple[str, int] | tuple[str, int, int, int]) -> str:
+    host, port = sockname[0], sockname[1]
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}"
+
+
+async def run_http(
+    runtime: HttpRuntime,
+    settings: HttpSettings,
+    ready: asyncio.Future[str],
+) -> None:
+    """Serve until cancelled; ``ready`` gets the bound ``host:port`` (port 0 allowed)."""
+    app = build_app(runtime, settings)
+    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.listen.host, settings.listen.port)
+        await site.start()
+        address = _address(runner.addresses[0])
+        log.info("http_listening", address=address)
+        if not ready.done():
+            ready.set_result(address)
+        await asyncio.Event().wait()  # until cancelled by the owner's TaskGroup
+    finally:
+        await runner.cleanup()

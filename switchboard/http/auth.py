@@ -1,0 +1,153 @@
+"""Who is asking: bearer tokens for integrations, session cookies for browsers; sign-in/out.
+
+- ``Authorization: Bearer sbt_...`` names an account by token (``switchboard users token``).
+  Such requests carry no cookie, so CSRF cannot apply to them.
+- Otherwise the ``sb_session`` cookie names a session. It is HttpOnly (no script reads it),
+  ``SameSite=Lax`` and Secure when the public URL is https. Lax rather than Strict: a link
+  to the page from an e-mail or the intranet must arrive signed in; cross-site state
+  changes are stopped anyway by the CSRF token and the Origin check (``security.csrf``).
+- ``POST /signin`` always starts a *new* session (rotation: a session id planted before
+  sign-in is worthless after it) and ends the old one. Unknown user and wrong password get
+  the same answer; the account service makes them take the same time and throttles
+  (429 with Retry-After), never locking anyone out.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from switchboard.http.context import ACCESS, ANONYMOUS, HTTP, PRINCIPAL, Principal
+from switchboard.http.principal import LoginThrottledError
+from switchboard.http.security import Handler
+
+log = structlog.get_logger("switchboard.http")
+
+COOKIE = "sb_session"
+TOKEN_PREFIX = "sbt_"  # noqa: S105 - a prefix, not a secret
+MAX_CREDENTIAL = 256
+"""Longer usernames or passwords are refused before hashing (argon2 on 1 MiB is a DoS)."""
+
+routes = web.RouteTableDef()
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise web.HTTPUnauthorized(
+            text="use 'Authorization: Bearer sbt_...'",
+            headers={"WWW-Authenticate": 'Bearer realm="switchboard"'},
+        )
+    return token.strip()
+
+
+async def resolve_principal(request: web.Request) -> Principal:
+    access = request.app[ACCESS]
+    token = _bearer(request)
+    if token is not None:
+        account = None
+        if token.startswith(TOKEN_PREFIX) and len(token) <= MAX_CREDENTIAL:
+            account = await access.accounts.account_for_token(token)
+        if account is None or account.disabled:
+            raise web.HTTPUnauthorized(
+                text="the bearer token is unknown, revoked or expired",
+                headers={"WWW-Authenticate": 'Bearer realm="switchboard", error="invalid_token"'},
+            )
+        return Principal(account, "bearer")
+    session_id = request.cookies.get(COOKIE)
+    if session_id and len(session_id) <= MAX_CREDENTIAL:
+        found = await access.accounts.session(session_id)
+        if found is not None:
+            session, account = found
+            if not account.disabled:
+                return Principal(account, "session", session_id, session.csrf_token)
+    return ANONYMOUS
+
+
+@web.middleware
+async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[PRINCIPAL] = await resolve_principal(request)
+    return await handler(request)
+
+
+def set_session_cookie(request: web.Request, response: web.StreamResponse, session_id: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        session_id,
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[HTTP].secure,
+        path="/",
+    )
+
+
+async def _credentials(request: web.Request) -> tuple[str, str]:
+    data: Any
+    if request.content_type == "application/json":
+        try:
+            data = await request.json()
+        except ValueError:
+            raise web.HTTPBadRequest(text="the body is not valid JSON") from None
+    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        data = dict(await request.post())
+    else:
+        raise web.HTTPUnsupportedMediaType(text="send a form or JSON with username and password")
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(text="expected an object with username and password")
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username:
+        raise web.HTTPBadRequest(text="give a username and a password")
+    if len(username) > MAX_CREDENTIAL or len(password) > MAX_CREDENTIAL:
+        raise web.HTTPBadRequest(text=f"username and password are at most {MAX_CREDENTIAL} long")
+    return username, password
+
+
+@routes.post("/signin")
+async def signin(request: web.Request) -> web.Response:
+    username, password = await _credentials(request)
+    access = request.app[ACCESS]
+    source = request.remote or "unknown"
+    try:
+        account = await access.accounts.authenticate(username, password, source)
+    except LoginThrottledError as exc:
+        raise web.HTTPTooManyRequests(
+            text=str(exc), headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+        ) from None
+    if account is None or account.disabled:
+        log.info("signin_refused", source=source)
+        raise web.HTTPUnauthorized(text="wrong username or password")
+    # Rotation: always a new id; the one the browser had (if any) is revoked with it.
+    previous = request.cookies.get(COOKIE)
+    if previous is not None and len(previous) > MAX_CREDENTIAL:
+        previous = None
+    session_id, session = await access.accounts.start_session(account, previous)
+    log.info("signin", account=account.account_id, source=source)
+    response = web.json_response(
+        {
+            "account": {
+                "id": account.account_id,
+                "username": account.username,
+                "display_name": account.display_name,
+                "person_id": account.person_id,
+            },
+            "csrf_token": session.csrf_token,
+        }
+    )
+    set_session_cookie(request, response, session_id)
+    return response
+
+
+@routes.post("/signout")
+async def signout(request: web.Request) -> web.Response:
+    principal = request[PRINCIPAL]
+    if principal.session_id is not None:
+        await request.app[ACCESS].accounts.end_session(principal.session_id)
+    response = web.json_response({"signed_out": True})
+    response.del_cookie(COOKIE, path="/")
+    return response

@@ -1,0 +1,397 @@
+"""The OpenAPI 3.1 document of the JSON API, hand-written as data and served as is.
+
+Written by hand rather than generated so that it says what we promise (nullable fields,
+every error answer) and nothing an implementation detail happens to do; the schemathesis
+test holds the server to it. Keep it in step with ``api.py``, ``auth.py`` and ``stream.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+JSON = dict[str, Any]
+
+
+def _nullable(kind: str, **extra: Any) -> JSON:
+    return {"type": [kind, "null"], **extra}
+
+
+def _ref(name: str) -> JSON:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> JSON:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _ok(schema: str, description: str = "OK") -> JSON:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+ERRORS: JSON = {
+    "400": _error("The request is malformed; the message says what to change."),
+    "401": _error("Not signed in, or the bearer token is unknown."),
+    "403": _error("Signed in, but not allowed; or a missing CSRF token with a cookie."),
+    "413": _error("The request body is too large."),
+    "500": _error("Our fault; the answer carries an error id to quote."),
+}
+PERSON_ERRORS: JSON = ERRORS | {"404": _error("Nobody in the directory has this id.")}
+WRITE_ERRORS: JSON = PERSON_ERRORS | {
+    "415": _error("The body must be application/json."),
+    "422": _error("Understood, but refused (e.g. a return time in the past)."),
+}
+PERSON_ID: JSON = {
+    "name": "person_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+}
+INSTANT = _nullable("string", format="date-time")
+
+SCHEMAS: JSON = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "message"],
+                "properties": {
+                    "status": {"type": "integer"},
+                    "message": {"type": "string"},
+                    "error_id": {"type": "string"},
+                },
+            }
+        },
+    },
+    "Person": {
+        "type": "object",
+        "description": "Numbers a receptionist may give out (R17); never a secret mobile (R18).",
+        "required": ["id", "name", "organisation", "extension", "number", "mobile"],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "organisation": {"type": "string"},
+            "unit": {"type": "string"},
+            "title": {"type": "string"},
+            "email": _nullable("string"),
+            "language": {"type": "string"},
+            "extension": _nullable("string"),
+            "number": _nullable("string", description="The office number in E.164."),
+            "national": _nullable("string"),
+            "mobile": _nullable("string", description="E.164; null when secret or none."),
+            "mobile_secret": {"type": "boolean"},
+        },
+    },
+    "Referral": {
+        "type": "object",
+        "required": ["reason", "kind", "until", "text", "source", "divert_to"],
+        "properties": {
+            "reason": {"type": "string"},
+            "kind": {"type": "string", "enum": ["open", "closed"]},
+            "until": INSTANT,
+            "text": _nullable("string"),
+            "source": {"type": "string"},
+            "divert_to": _nullable("string"),
+        },
+    },
+    "CalendarHint": {
+        "type": ["object", "null"],
+        "description": "The next hour in the calendar; never a private item's subject.",
+        "properties": {
+            "now": {"type": "boolean"},
+            "busy": {"type": "string"},
+            "reason": {"type": "string"},
+            "starts": INSTANT,
+            "ends": INSTANT,
+            "label": _nullable("string"),
+            "text": {"type": "string"},
+        },
+    },
+    "Presence": {
+        "type": "object",
+        "required": ["available", "referral", "explanation", "line", "calendar"],
+        "properties": {
+            "available": {"type": "boolean"},
+            "referral": {"oneOf": [_ref("Referral"), {"type": "null"}]},
+            "explanation": {"type": "string"},
+            "next_change": INSTANT,
+            "hints": {"type": "array", "items": {"type": "string"}},
+            "sentence": _nullable("string"),
+            "line": {
+                "type": "object",
+                "required": ["in_call", "calls"],
+                "properties": {"in_call": {"type": "boolean"}, "calls": {"type": "integer"}},
+            },
+            "calendar": _ref("CalendarHint"),
+        },
+    },
+    "Availability": {
+        "allOf": [
+            _ref("Presence"),
+            {
+                "type": "object",
+                "required": ["person_id", "at", "manual"],
+                "properties": {
+                    "person_id": {"type": "string"},
+                    "at": {"type": "string", "format": "date-time"},
+                    "manual": {"type": ["object", "null"]},
+                },
+            },
+        ]
+    },
+    "SearchResult": {
+        "type": "object",
+        "required": ["query", "at", "people"],
+        "properties": {
+            "query": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"},
+            "people": {
+                "type": "array",
+                "items": {
+                    "allOf": [
+                        _ref("Person"),
+                        {
+                            "type": "object",
+                            "required": ["presence"],
+                            "properties": {
+                                "presence": {"oneOf": [_ref("Presence"), {"type": "null"}]}
+                            },
+                        },
+                    ]
+                },
+            },
+        },
+    },
+    "AvailabilityInput": {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["state"],
+                "additionalProperties": False,
+                "properties": {"state": {"const": "available"}, "until": INSTANT},
+            },
+            {
+                "type": "object",
+                "required": ["state", "reason"],
+                "additionalProperties": False,
+                "properties": {
+                    "state": {"const": "referral"},
+                    "reason": {
+                        "type": "string",
+                        "enum": [
+                            "lunch",
+                            "meeting",
+                            "holiday",
+                            "leave",
+                            "sick",
+                            "training",
+                            "business_trip",
+                            "gone_for_the_day",
+                            "other",
+                        ],
+                    },
+                    "kind": {"type": "string", "enum": ["open", "closed"]},
+                    "until": INSTANT,
+                    "starts": INSTANT,
+                    "text": _nullable("string", maxLength=200),
+                    "divert_to": _nullable("string"),
+                },
+            },
+        ],
+        "description": "The person is the one in the URL; a body naming anyone is refused.",
+    },
+    "RoutePreview": {
+        "type": "object",
+        "required": ["person_id", "at", "decision", "explanation"],
+        "properties": {
+            "person_id": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"},
+            "decision": {
+                "type": ["object", "null"],
+                "required": ["action", "explanation"],
+                "properties": {
+                    "action": {
+                        "type": "string",
+                        "enum": ["ring", "announce", "voicemail", "divert", "reject"],
+                    },
+                    "explanation": {"type": "string"},
+                },
+            },
+            "explanation": {"type": "string"},
+        },
+    },
+    "SignIn": {
+        "type": "object",
+        "required": ["username", "password"],
+        "properties": {
+            "username": {"type": "string", "minLength": 1, "maxLength": 256},
+            "password": {"type": "string", "maxLength": 256},
+        },
+    },
+    "SignedIn": {
+        "type": "object",
+        "required": ["account", "csrf_token"],
+        "properties": {"account": {"type": "object"}, "csrf_token": {"type": "string"}},
+    },
+}
+
+
+def _op(summary: str, responses: JSON, **extra: Any) -> JSON:
+    return {"summary": summary, "responses": responses, **extra}
+
+
+PATHS: JSON = {
+    "/api/v1/people": {
+        "get": _op(
+            "Search the directory (name, unit, title, number, e-mail; folded, typo-tolerant)",
+            {"200": _ok("SearchResult")} | ERRORS,
+            operationId="searchPeople",
+            parameters=[
+                {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                },
+            ],
+        )
+    },
+    "/api/v1/people/{person_id}": {
+        "get": _op(
+            "One person's directory entry",
+            {"200": _ok("Person")} | PERSON_ERRORS,
+            operationId="getPerson",
+            parameters=[PERSON_ID],
+        )
+    },
+    "/api/v1/people/{person_id}/availability": {
+        "parameters": [PERSON_ID],
+        "get": _op(
+            "Effective availability, referral, return time, line state, calendar hint",
+            {"200": _ok("Availability")} | PERSON_ERRORS,
+            operationId="getAvailability",
+        ),
+        "put": _op(
+            "Set available or a referral (R6); audited with the account as actor",
+            {"200": _ok("Availability")} | WRITE_ERRORS,
+            operationId="setAvailability",
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": _ref("AvailabilityInput")}},
+            },
+        ),
+        "delete": _op(
+            "Clear the manual status: calendar and working hours take over (R7, R8)",
+            {"200": _ok("Availability")} | PERSON_ERRORS,
+            operationId="clearAvailability",
+        ),
+    },
+    "/api/v1/people/{person_id}/route-preview": {
+        "get": _op(
+            "What a caller gets right now, and why",
+            {"200": _ok("RoutePreview")} | PERSON_ERRORS,
+            operationId="previewRoute",
+            parameters=[PERSON_ID],
+        )
+    },
+    "/api/v1/events": {
+        "get": _op(
+            "Live changes as server-sent events (hello, person, removed, directory, reload)",
+            {
+                "200": {
+                    "description": "An event stream; `reload` means resynchronise",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                }
+            }
+            | ERRORS,
+            operationId="events",
+        )
+    },
+    "/api/v1/openapi.json": {
+        "get": _op(
+            "This document",
+            {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
+            operationId="openapi",
+            security=[],
+        )
+    },
+    "/signin": {
+        "post": _op(
+            "Sign in; sets a new HttpOnly session cookie (rotation)",
+            {
+                "200": _ok("SignedIn"),
+                "400": _error("No username or password."),
+                "401": _error("Wrong username or password (the same answer for both)."),
+                "403": _error("A cross-site request, or a session without its CSRF token."),
+                "413": _error("The request body is too large."),
+                "415": _error("Send a form or JSON."),
+                "429": _error("Too many attempts; see Retry-After."),
+                "500": _error("Our fault."),
+            },
+            operationId="signIn",
+            security=[],
+            requestBody={
+                "required": True,
+                "content": {
+                    "application/json": {"schema": _ref("SignIn")},
+                    "application/x-www-form-urlencoded": {"schema": _ref("SignIn")},
+                },
+            },
+        )
+    },
+    "/signout": {
+        "post": _op(
+            "Sign out: ends the session and removes the cookie",
+            {
+                "200": {
+                    "description": "Signed out",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            }
+            | ERRORS,
+            operationId="signOut",
+            security=[],
+            description="Idempotent: without a session there is nothing to end.",
+        )
+    },
+}
+
+
+def document(server_url: str | None = None) -> JSON:
+    doc: JSON = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Switchboard API",
+            "version": "1",
+            "description": "Directory search, availability and the caller-gets preview. "
+            "Numbers follow R17; a secret mobile (R18) never appears.",
+        },
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "sbt_..."},
+                "cookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "sb_session",
+                    "description": "State changes also need the X-CSRF-Token header.",
+                },
+            },
+        },
+        "security": [{"bearer": []}, {"cookie": []}],
+    }
+    if server_url:
+        doc["servers"] = [{"url": server_url}]
+    return doc
+
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(document())

@@ -1,0 +1,182 @@
+"""Security middlewares: headers on every answer, errors with an id, CSRF, no method override.
+
+Order (outermost first, see ``app.py``): ``errors`` turns anything into a safe answer;
+``refuse_override`` and ``limit_body`` reject a request before anyone reads it; ``auth``
+(in ``auth.py``) finds the principal; ``csrf`` checks state changes made with a cookie.
+Headers are added in ``on_response_prepare`` so even answers aiohttp makes itself, and
+streamed ones, carry them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from switchboard.http.context import ERROR_ID, HTTP, PRINCIPAL
+
+log = structlog.get_logger("switchboard.http")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+"""No inline script or style anywhere: the pages load their JS and CSS from /static."""
+
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+OVERRIDE_HEADERS = ("X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override")
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(
+    request: web.Request, status: int, message: str, **extra: object
+) -> web.Response:
+    """The one error shape: JSON, except plain text for a browser asking for a page."""
+    # Browsers navigating to a page ask for HTML; everyone else (API clients, sign-in by
+    # script or fetch) gets JSON.
+    wants_html = "text/html" in request.headers.get("Accept", "")
+    if is_api(request) or not wants_html:
+        body: dict[str, object] = {"status": status, "message": message, **extra}
+        return web.json_response({"error": body}, status=status)
+    text = message + "".join(f"\n{k}: {v}" for k, v in extra.items())
+    return web.Response(status=status, text=text)
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: every response, errors and event streams included."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), geolocation=(), microphone=(self)"
+    if request.app[HTTP].secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    principal = request.get(PRINCIPAL)
+    authenticated = principal is not None and principal.account is not None
+    if authenticated or is_api(request) or "Cache-Control" not in headers:
+        # Authenticated answers hold personal data: never in a shared or disk cache.
+        headers["Cache-Control"] = "no-store"
+        headers.setdefault("Vary", "Cookie, Authorization")
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """HTTP errors in the house shape; anything unexpected becomes a 500 with an error id.
+
+    The id and the traceback go to the log; the client gets only the id, to quote to an
+    administrator who can then find the traceback.
+    """
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
+        response = error_response(request, exc.status, message or exc.reason)
+        for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
+    except Exception:  # the last line of defence: logged with its traceback, id to the client
+        error_id = uuid.uuid4().hex[:12]
+        request[ERROR_ID] = error_id
+        log.exception(
+            "http_unhandled_error", error_id=error_id, method=request.method, path=request.path
+        )
+        return error_response(
+            request,
+            500,
+            "Something went wrong on our side. Quote this error id to an administrator.",
+            error_id=error_id,
+        )
+
+
+@web.middleware
+async def refuse_override(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse method-override headers and ``_method`` parameters instead of honouring them:
+    a proxy or a form that turns POST into DELETE would bypass method-based rules."""
+    if any(name in request.headers for name in OVERRIDE_HEADERS) or "_method" in request.query:
+        raise web.HTTPBadRequest(text="method override is not supported; use the real method")
+    if request.method in STATE_CHANGING and request.content_type == FORM_TYPES[0]:
+        form = await request.post()
+        if "_method" in form:
+            raise web.HTTPBadRequest(text="method override is not supported; use the real method")
+    return await handler(request)
+
+
+@web.middleware
+async def limit_body(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """413 before reading a body announced as too large (aiohttp enforces the limit again
+    while reading, for bodies without a length)."""
+    limit = request.app[HTTP].max_body
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=limit,
+            actual_size=request.content_length,
+            text=f"the request body may be at most {limit} bytes",
+        )
+    return await handler(request)
+
+
+def _expected_origin(request: web.Request) -> str:
+    configured = request.app[HTTP].origin
+    if configured is not None:
+        return configured
+    return f"{request.scheme}://{request.host}".lower()
+
+
+def same_origin(request: web.Request) -> bool:
+    """The browser says the request comes from our own pages (Origin, else Sec-Fetch-Site)."""
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin.lower() == _expected_origin(request)
+    return request.headers.get("Sec-Fetch-Site") == "same-origin"
+
+
+def cross_site(request: web.Request) -> bool:
+    """The browser says the request comes from another site (absent headers: not a browser)."""
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin.lower() != _expected_origin(request)
+    return request.headers.get("Sec-Fetch-Site") in {"cross-site", "same-site"}
+
+
+@web.middleware
+async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """State changes made with the session cookie need the session's CSRF token and a
+    same-origin browser; bearer requests carry no cookie and are exempt (OWASP CSRF cheat
+    sheet: synchronizer token plus origin verification)."""
+    if request.method not in STATE_CHANGING:
+        return await handler(request)
+    principal = request[PRINCIPAL]
+    if principal.via == "session":
+        expected = principal.csrf_token or ""
+        given = request.headers.get(CSRF_HEADER)
+        if given is None and request.content_type in FORM_TYPES:
+            field = (await request.post()).get(CSRF_FIELD)
+            given = field if isinstance(field, str) else None
+        if not (given and expected and hmac.compare_digest(given, expected)):
+            log.warning("csrf_refused", reason="token", path=request.path)
+            raise web.HTTPForbidden(text="missing or wrong CSRF token; reload the page")
+        if not same_origin(request):
+            log.warning("csrf_refused", reason="origin", path=request.path)
+            raise web.HTTPForbidden(text="cross-origin request refused")
+    elif principal.via == "anonymous" and cross_site(request):
+        # Sign-in from another site (login CSRF) and similar: refused.
+        raise web.HTTPForbidden(text="cross-origin request refused")
+    return await handler(request)

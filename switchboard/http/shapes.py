@@ -1,0 +1,110 @@
+"""The JSON the API answers with: people, their availability, line state and calendar hints.
+
+Built on ``switchboard.render`` so privacy is applied the same way everywhere: numbers are
+those a receptionist may give out (R17) and never a secret mobile (R18); calendar hints
+carry a label only for items that are not private (R7 privacy, issue 5).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from switchboard.directory.model import Person
+from switchboard.live.engine import Engine
+from switchboard.live.lines import LineStates
+from switchboard.presence.labels import label, sentence
+from switchboard.presence.model import BusyClass, CalendarSegment
+from switchboard.render import availability_dict, instant, manual_dict
+
+JSON = dict[str, Any]
+HINT_HORIZON = timedelta(hours=1)
+"""How far ahead a calendar hint looks: "busy in a meeting for the next hour"."""
+
+
+def person_json(person: Person, engine: Engine) -> JSON:
+    plan = engine.settings.plan
+    office = plan.e164_of_extension(person.extension) if person.extension else None
+    national = plan.national_of_extension(person.extension) if person.extension else None
+    return {
+        "id": person.person_id,
+        "name": person.name,
+        "organisation": person.organisation,
+        "unit": person.unit,
+        "title": person.title,
+        "email": person.email,
+        "language": person.language,
+        "extension": person.extension,
+        "number": office,
+        "national": national,
+        "mobile": person.public_mobile,
+        "mobile_secret": person.secret_mobile,
+    }
+
+
+def line_json(person: Person, lines: LineStates) -> JSON:
+    return {"in_call": lines.in_call(person.person_id), "calls": lines.calls(person.person_id)}
+
+
+def calendar_hint(
+    segments: tuple[CalendarSegment, ...], now: datetime, engine: Engine, language: str
+) -> JSON | None:
+    """What the calendar says about the next hour, for the receptionist (never a private
+    item's subject: a private segment has no label, and we show none)."""
+    zone = engine.settings.zone
+    relevant = [
+        s
+        for s in sorted(segments, key=lambda s: s.start)
+        if s.busy not in (BusyClass.FREE, BusyClass.WORKING_ELSEWHERE)
+        and s.end > now
+        and s.start < now + HINT_HORIZON
+    ]
+    if not relevant:
+        return None
+    segment = relevant[0]
+    current = segment.start <= now
+    # Consecutive busy items read as one stretch ("busy until 11:30").
+    end = segment.end
+    for s in relevant[1:]:
+        if s.start <= end:
+            end = max(end, s.end)
+    word = label(segment.reason, language)
+    local_end = f"{end.astimezone(zone):%H:%M}"
+    if current:
+        hour = " for the next hour" if end - now >= HINT_HORIZON else ""
+        text = f"{word}: busy{hour} (until {local_end})"
+    else:
+        text = f"{word} from {segment.start.astimezone(zone):%H:%M} until {local_end}"
+    return {
+        "now": current,
+        "busy": segment.busy.value,
+        "reason": segment.reason.value,
+        "starts": instant(segment.start, zone),
+        "ends": instant(end, zone),
+        "label": None if segment.private else segment.label,
+        "text": text,
+    }
+
+
+def presence_json(person: Person, engine: Engine, lines: LineStates, now: datetime) -> JSON:
+    """Availability, referral, return time, line state and calendar hint of one person."""
+    zone = engine.settings.zone
+    language = engine.settings.language
+    availability = engine.availability(person, now)
+    referral = availability.referral
+    out = availability_dict(availability, zone)
+    out["sentence"] = (
+        sentence(person.name, referral, now, zone, language) if referral is not None else None
+    )
+    out["line"] = line_json(person, lines)
+    segments = engine.view.presence_inputs(person.person_id).calendar
+    out["calendar"] = calendar_hint(segments, now, engine, language)
+    return out
+
+
+def availability_json(person: Person, engine: Engine, lines: LineStates, now: datetime) -> JSON:
+    """``presence_json`` plus the manual status behind it, for the availability resource."""
+    out: JSON = {"person_id": person.person_id, "at": instant(now, engine.settings.zone)}
+    out |= presence_json(person, engine, lines, now)
+    out["manual"] = manual_dict(engine.view.manual(person.person_id), engine.settings.zone)
+    return out

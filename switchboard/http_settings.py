@@ -1,0 +1,74 @@
+"""The ``[http]`` table of the config file: where the web pages and the JSON API listen.
+
+Kept apart from ``config.py`` like ``sip_settings.py``; ``switchboard serve --http-listen``
+overrides ``listen``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from switchboard.sip_settings import HostPort, parse_host_port
+
+MIB = 1024 * 1024
+DEFAULT_LISTEN = HostPort("127.0.0.1", 8080)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    listen: HostPort = DEFAULT_LISTEN
+    public_url: str | None = None
+    """How browsers reach us ("https://switchboard.example"), behind a proxy perhaps.
+
+    Its origin is the only one whose state-changing requests are accepted (CSRF), and an
+    https URL marks the session cookie Secure and turns on HSTS.
+    """
+    max_body: int = MIB
+    """The largest request body accepted (413 above it); uploads get their own limit."""
+
+    @property
+    def secure(self) -> bool:
+        return (self.public_url or "").startswith("https://")
+
+    @property
+    def origin(self) -> str | None:
+        """``scheme://host[:port]`` of ``public_url``, as browsers send it in ``Origin``."""
+        if not self.public_url:
+            return None
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
+    def with_overrides(self, *, listen: HostPort | None = None) -> HttpSettings:
+        return replace(self, listen=listen or self.listen)
+
+
+HTTP_KEYS = {"listen", "public_url", "max_body"}
+
+
+def parse_http(table: dict[str, Any], fail: Any) -> HttpSettings:
+    """Build HttpSettings from the ``[http]`` table; ``fail(key, problem)`` makes the error."""
+    defaults = HttpSettings()
+    listen = defaults.listen
+    value = table.get("listen")
+    if value is not None:
+        if not isinstance(value, str):
+            raise fail("listen", f"must be a string in quotes, got {value!r}")
+        try:
+            listen = parse_host_port(value, default_port=None)
+        except ValueError as exc:
+            raise fail("listen", str(exc)) from None
+    public_url = table.get("public_url")
+    if public_url is not None:
+        if not isinstance(public_url, str):
+            raise fail("public_url", f"must be a string in quotes, got {public_url!r}")
+        parts = urlsplit(public_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise fail(
+                "public_url", f"must be an http(s) URL like 'https://host', got {public_url!r}"
+            )
+    max_body = table.get("max_body", defaults.max_body)
+    if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1024:
+        raise fail("max_body", f"must be a whole number of bytes, at least 1024, got {max_body!r}")
+    return HttpSettings(listen=listen, public_url=public_url, max_body=max_body)

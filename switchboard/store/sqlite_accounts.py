@@ -1,0 +1,351 @@
+"""The ``AccountStore`` half of the SQLite store: accounts, sessions, API tokens (issue 5).
+
+A mixin of ``SqliteStore`` (kept apart so sqlite.py stays readable): it runs in the same
+connection and the same ``BEGIN IMMEDIATE`` transactions as the directory, and appends to
+the same audit trail, but bumps no version and publishes no event (see ``AccountStore``).
+Audit entries name an account as ``account:<username>`` and never carry a hash or secret.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import AbstractContextManager
+from datetime import datetime
+
+from switchboard.accounts.model import Account, AccountError, Role
+from switchboard.accounts.sessions import ApiToken, Session
+from switchboard.store import codec, tables
+from switchboard.store.protocol import NotFoundError, StoreError
+
+ACCOUNT_COLUMNS = (
+    "account_id",
+    "username",
+    "display_name",
+    "person_id",
+    "roles",
+    "manages",
+    "disabled",
+    "password_hash",
+    "created_at",
+    "changed_at",
+)
+SESSION_COLUMNS = (
+    "session_id_hash",
+    "account_id",
+    "csrf_token",
+    "created_at",
+    "last_seen",
+    "absolute_expiry",
+)
+TOKEN_COLUMNS = ("token_hash", "account_id", "name", "created_at", "last_used")
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    placeholders = ", ".join("?" * len(columns))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+
+
+INSERT_ACCOUNT = _insert("accounts", ACCOUNT_COLUMNS)
+INSERT_SESSION = _insert("sessions", SESSION_COLUMNS)
+INSERT_TOKEN = _insert("api_tokens", TOKEN_COLUMNS)
+
+
+def subject(username: str) -> str:
+    """How the audit trail names an account."""
+    return f"account:{username}"
+
+
+def _names(values: frozenset[str] | frozenset[Role]) -> str:
+    return json.dumps(sorted(str(v) for v in values))
+
+
+def account_from_row(r: sqlite3.Row) -> Account:
+    try:
+        return Account(
+            account_id=r["account_id"],
+            username=r["username"],
+            display_name=r["display_name"],
+            person_id=r["person_id"],
+            roles=frozenset(Role(v) for v in json.loads(r["roles"])),
+            disabled=bool(r["disabled"]),
+            manages=frozenset(json.loads(r["manages"])),
+        )
+    except (ValueError, AccountError) as exc:
+        raise StoreError(f"stored account {r['username']!r} is unreadable: {exc}") from exc
+
+
+def session_row(s: Session) -> codec.Row:
+    return (
+        s.session_id_hash,
+        s.account_id,
+        s.csrf_token,
+        codec.iso(s.created_at),
+        codec.iso(s.last_seen),
+        codec.iso(s.absolute_expiry),
+    )
+
+
+def session_from_row(r: sqlite3.Row) -> Session:
+    return Session(
+        session_id_hash=r["session_id_hash"],
+        account_id=r["account_id"],
+        csrf_token=r["csrf_token"],
+        created_at=codec.instant(r["created_at"]),
+        last_seen=codec.instant(r["last_seen"]),
+        absolute_expiry=codec.instant(r["absolute_expiry"]),
+    )
+
+
+def token_from_row(r: sqlite3.Row) -> ApiToken:
+    return ApiToken(
+        token_hash=r["token_hash"],
+        account_id=r["account_id"],
+        name=r["name"],
+        created_at=codec.instant(r["created_at"]),
+        last_used=codec.instant_or_none(r["last_used"]),
+    )
+
+
+def account_changes(old: Account, new: Account) -> list[tuple[str, str]]:
+    """(action, detail) for each kind of change, in plain words (no secrets)."""
+    found: list[tuple[str, str]] = []
+    if old.roles != new.roles:
+        was = ", ".join(sorted(old.roles)) or "none"
+        now = ", ".join(sorted(new.roles)) or "none"
+        found.append(("account_roles_changed", f"roles {was} -> {now}"))
+    if old.disabled != new.disabled:
+        found.append(
+            ("account_disabled", "disabled; sessions ended")
+            if new.disabled
+            else ("account_enabled", "enabled")
+        )
+    other = [
+        name
+        for name in ("display_name", "person_id", "manages")
+        if getattr(old, name) != getattr(new, name)
+    ]
+    if other:
+        found.append(("account_updated", "updated: " + ", ".join(other)))
+    return found
+
+
+class SqliteAccounts:
+    """Mixed into ``SqliteStore``, which provides the two transaction helpers."""
+
+    def _writing(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
+
+    def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
+
+    # -- accounts --------------------------------------------------------------------------
+    async def accounts(self) -> list[Account]:
+        with self._reading("read the accounts") as conn:
+            rows = conn.execute("SELECT * FROM accounts ORDER BY username")
+            return [account_from_row(r) for r in rows]
+
+    async def account(self, account_id: str) -> Account | None:
+        with self._reading("read an account") as conn:
+            row = conn.execute(
+                "SELECT * FROM accounts WHERE account_id = ?", (account_id,)
+            ).fetchone()
+            return None if row is None else account_from_row(row)
+
+    async def account_by_username(self, username: str) -> tuple[Account, str | None] | None:
+        with self._reading("read an account") as conn:
+            row = conn.execute("SELECT * FROM accounts WHERE username = ?", (username,)).fetchone()
+            return None if row is None else (account_from_row(row), row["password_hash"])
+
+    async def create_account(
+        self, account: Account, password_hash: str | None, actor: str, at: datetime
+    ) -> None:
+        with self._writing(f"create the account {account.username}") as conn:
+            taken = conn.execute(
+                "SELECT 1 FROM accounts WHERE username = ? OR account_id = ?",
+                (account.username, account.account_id),
+            ).fetchone()
+            if taken is not None:
+                raise StoreError(f"the username {account.username!r} is taken already")
+            if account.person_id is not None:
+                tables.require_person(conn, account.person_id)
+            when = codec.iso(at)
+            conn.execute(
+                INSERT_ACCOUNT,
+                (
+                    account.account_id,
+                    account.username,
+                    account.display_name,
+                    account.person_id,
+                    _names(account.roles),
+                    _names(account.manages),
+                    int(account.disabled),
+                    password_hash,
+                    when,
+                    when,
+                ),
+            )
+            roles = ", ".join(sorted(account.roles)) or "none"
+            detail = f"created with roles {roles}" + ("" if password_hash else ", no password")
+            self._audit(conn, at, actor, "account_created", account.username, detail)
+
+    async def update_account(self, account: Account, actor: str, at: datetime) -> None:
+        with self._writing(f"change the account {account.username}") as conn:
+            old = self._require(conn, account.account_id)
+            if old.username != account.username:
+                raise StoreError(
+                    f"the username {old.username!r} cannot change; create a new account"
+                )
+            if account.person_id is not None and account.person_id != old.person_id:
+                tables.require_person(conn, account.person_id)
+            conn.execute(
+                "UPDATE accounts SET display_name = ?, person_id = ?, roles = ?, manages = ?, "
+                "disabled = ?, changed_at = ? WHERE account_id = ?",
+                (
+                    account.display_name,
+                    account.person_id,
+                    _names(account.roles),
+                    _names(account.manages),
+                    int(account.disabled),
+                    codec.iso(at),
+                    account.account_id,
+                ),
+            )
+            if account.disabled:
+                conn.execute("DELETE FROM sessions WHERE account_id = ?", (account.account_id,))
+            for action, detail in account_changes(old, account):
+                self._audit(conn, at, actor, action, account.username, detail)
+
+    async def set_password_hash(
+        self, account_id: str, password_hash: str | None, actor: str, at: datetime
+    ) -> None:
+        with self._writing("set a password") as conn:
+            old = self._require(conn, account_id)
+            conn.execute(
+                "UPDATE accounts SET password_hash = ?, changed_at = ? WHERE account_id = ?",
+                (password_hash, codec.iso(at), account_id),
+            )
+            ended = conn.execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))
+            what = "password set" if password_hash else "password removed"
+            detail = f"{what}; {ended.rowcount} session(s) ended"
+            self._audit(conn, at, actor, "account_password_set", old.username, detail)
+
+    async def upgrade_password_hash(self, account_id: str, old: str, new: str) -> bool:
+        with self._writing("upgrade a password hash") as conn:
+            changed = conn.execute(
+                "UPDATE accounts SET password_hash = ? WHERE account_id = ? AND password_hash = ?",
+                (new, account_id, old),
+            ).rowcount
+            return changed == 1
+
+    # -- sessions --------------------------------------------------------------------------
+    async def create_session(self, session: Session, replaces: str | None) -> None:
+        with self._writing("start a session") as conn:
+            account = self._require(conn, session.account_id)
+            if replaces is not None:
+                conn.execute("DELETE FROM sessions WHERE session_id_hash = ?", (replaces,))
+            conn.execute(
+                "DELETE FROM sessions WHERE absolute_expiry <= ?", (codec.iso(session.created_at),)
+            )
+            conn.execute(INSERT_SESSION, session_row(session))
+            self._audit(
+                conn,
+                session.created_at,
+                account.username,
+                "signed_in",
+                account.username,
+                "session started",
+            )
+
+    async def session(self, session_id_hash: str) -> Session | None:
+        with self._reading("read a session") as conn:
+            row = conn.execute(
+                "SELECT * FROM sessions WHERE session_id_hash = ?", (session_id_hash,)
+            ).fetchone()
+            return None if row is None else session_from_row(row)
+
+    async def touch_session(self, session_id_hash: str, at: datetime) -> None:
+        with self._writing("note a session's use") as conn:
+            conn.execute(
+                "UPDATE sessions SET last_seen = ? WHERE session_id_hash = ? AND last_seen < ?",
+                (codec.iso(at), session_id_hash, codec.iso(at)),
+            )
+
+    async def delete_session(self, session_id_hash: str) -> None:
+        with self._writing("end a session") as conn:
+            conn.execute("DELETE FROM sessions WHERE session_id_hash = ?", (session_id_hash,))
+
+    # -- API tokens ------------------------------------------------------------------------
+    async def create_token(self, token: ApiToken, actor: str, at: datetime) -> None:
+        with self._writing(f"create the token {token.name!r}") as conn:
+            account = self._require(conn, token.account_id)
+            taken = conn.execute(
+                "SELECT 1 FROM api_tokens WHERE account_id = ? AND name = ?",
+                (token.account_id, token.name),
+            ).fetchone()
+            if taken is not None:
+                raise StoreError(
+                    f"{account.username} already has a token named {token.name!r}; "
+                    "revoke it first or choose another name"
+                )
+            conn.execute(
+                INSERT_TOKEN,
+                (
+                    token.token_hash,
+                    token.account_id,
+                    token.name,
+                    codec.iso(token.created_at),
+                    codec.iso_or_none(token.last_used),
+                ),
+            )
+            detail = f"token {codec.plain(token.name)!r} created"
+            self._audit(conn, at, actor, "token_created", account.username, detail)
+
+    async def tokens(self, account_id: str) -> list[ApiToken]:
+        with self._reading("read the tokens") as conn:
+            rows = conn.execute(
+                "SELECT * FROM api_tokens WHERE account_id = ? ORDER BY created_at, name",
+                (account_id,),
+            )
+            return [token_from_row(r) for r in rows]
+
+    async def token(self, token_hash: str) -> ApiToken | None:
+        with self._reading("read a token") as conn:
+            row = conn.execute(
+                "SELECT * FROM api_tokens WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+            return None if row is None else token_from_row(row)
+
+    async def touch_token(self, token_hash: str, at: datetime) -> None:
+        with self._writing("note a token's use") as conn:
+            conn.execute(
+                "UPDATE api_tokens SET last_used = ? WHERE token_hash = ?",
+                (codec.iso(at), token_hash),
+            )
+
+    async def revoke_token(self, account_id: str, name: str, actor: str, at: datetime) -> None:
+        with self._writing(f"revoke the token {name!r}") as conn:
+            account = self._require(conn, account_id)
+            deleted = conn.execute(
+                "DELETE FROM api_tokens WHERE account_id = ? AND name = ?", (account_id, name)
+            ).rowcount
+            if deleted == 0:
+                raise NotFoundError(f"a token named {name!r} of {account.username}")
+            detail = f"token {codec.plain(name)!r} revoked"
+            self._audit(conn, at, actor, "token_revoked", account.username, detail)
+
+    # -- plumbing --------------------------------------------------------------------------
+    @staticmethod
+    def _require(conn: sqlite3.Connection, account_id: str) -> Account:
+        row = conn.execute("SELECT * FROM accounts WHERE account_id = ?", (account_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"account {account_id}")
+        return account_from_row(row)
+
+    @staticmethod
+    def _audit(
+        conn: sqlite3.Connection, at: datetime, actor: str, action: str, username: str, detail: str
+    ) -> None:
+        conn.execute(
+            tables.INSERT_AUDIT, tables.entry(at, actor, action, subject(username), detail)
+        )
