@@ -8,10 +8,9 @@ digest hashes are stored (``HA1`` per RFC 3261 §22.4, for the configured realm)
 from __future__ import annotations
 
 import argparse
-import getpass
-import sys
 from typing import Any
 
+from switchboard.cli_input import read_new_password
 from switchboard.live.engine import Engine, EngineError
 
 
@@ -29,14 +28,9 @@ def add_arguments(group: Any, leaf: Any, by: Any) -> None:
 
 
 def _read_password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    if not sys.stdin.isatty():
-        raise EngineError("no terminal to ask for the password on: use --password-stdin")
-    first = getpass.getpass(f"SIP password for {args.extension}: ")
-    if getpass.getpass("Again: ") != first:
-        raise EngineError("the two passwords differ; nothing was changed")
-    return first
+    return read_new_password(
+        args.password_stdin, f"SIP password for {args.extension}: ", EngineError
+    )
 
 
 async def cmd_phones_password(args: argparse.Namespace, engine: Engine, actor: str) -> int:

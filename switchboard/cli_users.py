@@ -8,11 +8,10 @@ printed once, when it is made; only its hash is kept, so it cannot be shown agai
 from __future__ import annotations
 
 import argparse
-import getpass
-import sys
 from typing import Any
 
 from switchboard.accounts.model import Account, AccountError, Role
+from switchboard.cli_input import read_new_password
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.render import instant
@@ -82,14 +81,7 @@ def service(engine: Engine) -> AccountService:
 
 
 def _read_password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    if not sys.stdin.isatty():
-        raise AccountError("no terminal to ask for the password on: use --password-stdin")
-    first = getpass.getpass(f"Password for {args.username}: ")
-    if getpass.getpass("Again: ") != first:
-        raise AccountError("the two passwords differ; nothing was changed")
-    return first
+    return read_new_password(args.password_stdin, f"Password for {args.username}: ", AccountError)
 
 
 def _describe(account: Account, engine: Engine) -> str:

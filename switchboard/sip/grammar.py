@@ -94,14 +94,15 @@ def _check_escapes(text: str, where: str) -> None:
         index = text.find("%", index + 3)
 
 
-def split_quoted(text: str, sep: str) -> list[str]:
-    """Split on ``sep`` outside double quotes (backslash escapes honoured)."""
-    if '"' not in text:
+def split_quoted(text: str, sep: str, *, angles: bool = False) -> list[str]:
+    """Split on ``sep`` outside double quotes (backslash escapes honoured) and, with
+    ``angles``, outside ``<...>`` (list headers, RFC 3261 §7.3.1)."""
+    if '"' not in text and not (angles and "<" in text):
         return text.split(sep)
     parts: list[str] = []
     start = 0
     index = 0
-    in_quote = False
+    in_quote = in_angle = False
     length = len(text)
     while index < length:
         char = text[index]
@@ -110,8 +111,12 @@ def split_quoted(text: str, sep: str) -> list[str]:
                 index += 1
             elif char == '"':
                 in_quote = False
+        elif in_angle:
+            in_angle = char != ">"
         elif char == '"':
             in_quote = True
+        elif angles and char == "<":
+            in_angle = True
         elif char == sep:
             parts.append(text[start:index])
             start = index + 1

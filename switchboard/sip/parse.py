@@ -29,6 +29,7 @@ from switchboard.sip.grammar import (
     parse_name_addr,
     parse_uri,
     parse_via,
+    split_quoted,
 )
 from switchboard.sip.message import (
     SIP_VERSION,
@@ -125,33 +126,7 @@ _PRIORITY = {513: 0, 505: 1, 400: 2, 416: 3}  # which answer wins when several a
 
 def split_list(value: str) -> list[str]:
     """Split a list header on commas outside quotes and <...> (RFC 3261 §7.3.1)."""
-    if '"' not in value and "<" not in value:
-        parts = value.split(",")
-    else:
-        parts = []
-        start = 0
-        index = 0
-        in_quote = in_angle = False
-        length = len(value)
-        while index < length:
-            char = value[index]
-            if in_quote:
-                if char == "\\":
-                    index += 1
-                elif char == '"':
-                    in_quote = False
-            elif in_angle:
-                in_angle = char != ">"
-            elif char == '"':
-                in_quote = True
-            elif char == "<":
-                in_angle = True
-            elif char == ",":
-                parts.append(value[start:index])
-                start = index + 1
-            index += 1
-        parts.append(value[start:])
-    elements = [part.strip(_WS) for part in parts]
+    elements = [part.strip(_WS) for part in split_quoted(value, ",", angles=True)]
     if "" in elements:
         elements = [element for element in elements if element] or [""]
     return elements

@@ -1,0 +1,21 @@
+"""Reading a new password on the command line: prompted twice, or one line from stdin.
+
+Never from an argument, where it would land in shell history and ``ps``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+
+def read_new_password(from_stdin: bool, prompt: str, error: type[Exception]) -> str:
+    """``error`` is the caller's refusal type, so its command reports it like any other."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise error("no terminal to ask for the password on: use --password-stdin")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Again: ") != first:
+        raise error("the two passwords differ; nothing was changed")
+    return first
