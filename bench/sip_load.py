@@ -280,7 +280,7 @@ def server_command(
         "--data",
         str(work / "data"),
     ]
-    for prep in (["demo"], ["presence", "available", args.dial]):
+    for prep in (["demo", "--seed-only"], ["presence", "available", args.dial]):
         done = subprocess.run(base + prep, capture_output=True, text=True, check=False)  # noqa: S603
         if done.returncode != 0:
             raise BenchError(f"{' '.join(prep)} failed ({done.returncode}): {done.stderr.strip()}")

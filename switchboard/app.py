@@ -17,6 +17,7 @@ from pathlib import Path
 
 import structlog
 
+from switchboard.calls.recorder import CallRecorder
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import Settings
 from switchboard.http.app import run_http
@@ -27,6 +28,7 @@ from switchboard.live.view import LiveView
 from switchboard.sip.server import SipServer
 from switchboard.store.bus import EventBus
 from switchboard.store.sqlite import SqliteStore
+from switchboard.voicemail.service import VoicemailServices, open_voicemail
 
 DATABASE_NAME = "switchboard.db"
 
@@ -40,6 +42,8 @@ class Runtime:
     lines: LineStates
     accounts: AccountService
     """Web accounts, sessions and tokens (issue 5): what the HTTP edge signs in with."""
+    voicemail: VoicemailServices
+    """Greetings and messages in ``DATA/voicemail``, and messages taken by reception."""
 
 
 @asynccontextmanager
@@ -54,7 +58,10 @@ async def open_runtime(
         try:
             engine = Engine(settings, store, view, clock or SystemClock())
             accounts = AccountService(store, engine.clock, find_person=view.find)
-            yield Runtime(engine, bus, LineStates(bus), accounts)
+            async with open_voicemail(
+                data_dir, store, engine.clock, settings.zone, settings.mail
+            ) as voicemail:
+                yield Runtime(engine, bus, LineStates(bus), accounts, voicemail)
         finally:
             unsubscribe()
     finally:
@@ -83,7 +90,11 @@ async def serve(
 ) -> None:
     """Run the switchboard until SIGTERM/SIGINT (or cancellation), then stop in order."""
     async with open_runtime(settings, data_dir, clock) as runtime:
-        sip = SipServer(settings.sip, runtime.engine, line_state=runtime.lines.changed)
+        engine = runtime.engine
+        recorder = CallRecorder(
+            engine.store, engine.view, engine.clock, retention_days=settings.call_records_days
+        )
+        sip = SipServer(settings.sip, engine, line_state=runtime.lines.changed, recorder=recorder)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -92,6 +103,7 @@ async def serve(
             async with asyncio.TaskGroup() as group:
                 sip_ready: asyncio.Future[tuple[str, int]] = loop.create_future()
                 sip_task = group.create_task(sip.run(sip_ready))
+                recorder_task = group.create_task(recorder.run())
                 http_ready: asyncio.Future[str] = loop.create_future()
                 http_task = group.create_task(run_http(runtime, settings.http, http_ready))
                 calendars = None
@@ -113,6 +125,9 @@ async def serve(
                 http_task.cancel()
                 if calendars is not None:
                     calendars.cancel()
+                # The recorder stops after SIP, so its last flush has every call.
+                await asyncio.wait([sip_task])
+                recorder_task.cancel()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)

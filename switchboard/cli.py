@@ -17,7 +17,6 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from switchboard.app import open_engine
 from switchboard.calendar_sync import CalendarError
 from switchboard.cli_calendar import cmd_calendar_explain, cmd_calendar_health
 from switchboard.cli_time import TimeError, parse_duration, parse_instant
-from switchboard.clock import Clock, FixedClock, ShiftedClock, SystemClock
+from switchboard.clock import Clock, FixedClock, SystemClock
 from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.directory.csv_import import DirectoryImportError
 from switchboard.directory.model import PolicyRule
@@ -302,6 +301,13 @@ async def cmd_users(args: argparse.Namespace, engine: Engine) -> int:
     return await run(args, engine, _actor(args) if hasattr(args, "by") else "")
 
 
+async def cmd_calls(args: argparse.Namespace, engine: Engine) -> int:
+    from switchboard.cli_calls import run
+
+    return await run(args, engine)
+
+
+CALLS_KEYS = ("calls requests", "calls approve", "calls reject")
 USERS_KEYS = (
     "users add",
     "users list",
@@ -345,6 +351,7 @@ COMMANDS: dict[str, Handler] = {
     "calendar explain": cmd_calendar_explain,
     "calendar health": cmd_calendar_health,
     **dict.fromkeys(USERS_KEYS, cmd_users),
+    **dict.fromkeys(CALLS_KEYS, cmd_calls),
 }
 
 
@@ -362,45 +369,20 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await handler(args, engine)
 
 
-def _http_listen(text: str) -> Any:
-    from switchboard.sip_settings import parse_host_port
-
-    return parse_host_port(text, default_port=None)
-
-
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    """``switchboard serve``: flags override the config file's ``[sip]`` one by one."""
-    from switchboard.app import serve
-    from switchboard.sip_settings import SipMode, parse_host_port, parse_network, parse_trunk
+    from switchboard.cli_serve import run_serve
 
-    def flag(name: str, parse: Callable[[str], Any], value: str) -> Any:
-        try:
-            return parse(value)
-        except ValueError as exc:
-            raise ConfigError("command line", name, str(exc)) from None
+    return run_serve(args, settings)
 
-    sip = settings.sip.with_overrides(
-        listen=flag("--sip-listen", parse_host_port, args.sip_listen) if args.sip_listen else None,
-        mode=SipMode(args.sip_mode) if args.sip_mode else None,
-        trunk=flag("--trunk", parse_trunk, args.trunk) if args.trunk else None,
-        trusted=tuple(flag("--trusted", parse_network, t) for t in args.trusted or ()),
-    )
-    http = settings.http.with_overrides(
-        listen=flag("--http-listen", _http_listen, args.http_listen) if args.http_listen else None
-    )
-    args.data_dir.mkdir(parents=True, exist_ok=True)
 
-    def ready(addresses: dict[str, str]) -> None:
-        # One line on stdout that scripts and tests can wait for.
-        print(json.dumps({"ready": addresses}), flush=True)
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Seed the demo directory, then (unless ``--seed-only``) serve it (issue 5)."""
+    code = asyncio.run(_run(args, settings))
+    if code or args.seed_only:
+        return code
+    from switchboard.cli_serve import announce_demo, run_serve
 
-    clock: Clock = SystemClock()
-    if args.now:
-        clock = ShiftedClock(parse_instant(args.now, clock.now(), settings.zone))
-    asyncio.run(
-        serve(replace(settings, sip=sip, http=http), args.data_dir, ready=ready, clock=clock)
-    )
-    return 0
+    return run_serve(args, settings, announce_demo)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -416,6 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         if args.command_key == "serve":
             return _serve(args, settings)
+        if args.command_key == "demo":
+            return _demo(args, settings)
         if args.command_key == "config check":
             print(
                 f"{settings.source}: ok ({len(settings.organisations)} organisations, "

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from switchboard.cli_calendar import add_arguments as calendar_arguments
+from switchboard.cli_serve import add_arguments as serve_arguments
 
 
 def _by(p: argparse.ArgumentParser) -> None:
@@ -119,24 +120,13 @@ def build(
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--person", metavar="NUMBER")
 
-    p = leaf(top, "demo", "demo", "seed the demo directory and show what callers get")
+    p = leaf(top, "demo", "demo", "seed the demo directory, show what callers get, and serve it")
     p.add_argument("--force", action="store_true", help="seed even if other people exist")
+    p.add_argument("--seed-only", action="store_true", help="seed and exit; do not serve")
+    serve_arguments(p)
 
-    p = leaf(top, "serve", "serve", "run the switchboard: SIP (UDP and TCP) until SIGTERM")
-    p.add_argument("--sip-listen", metavar="HOST:PORT", help="SIP address (config [sip] listen)")
-    p.add_argument(
-        "--http-listen", metavar="HOST:PORT", help="web and API address (config [http] listen)"
-    )
-    p.add_argument(
-        "--sip-mode", choices=("redirect", "proxy"), help="answer INVITE with 302 or proxy"
-    )
-    p.add_argument("--trunk", metavar="HOST:PORT", help="the operator trunk mobile calls go to")
-    p.add_argument(
-        "--trusted",
-        metavar="CIDR",
-        action="append",
-        help="a peer that needs no digest (repeatable; replaces the config's list)",
-    )
+    p = leaf(top, "serve", "serve", "run the switchboard: SIP and the web until SIGTERM")
+    serve_arguments(p)
 
     cal = group("calendar", "calendar feeds (R7)")
     p = leaf(cal, "explain", "calendar explain", "what a calendar feed gives now or --at, as JSON")
@@ -150,6 +140,10 @@ def build(
     from switchboard.cli_users import add_arguments as users_arguments
 
     users_arguments(group("users", "web accounts, roles and API tokens (issue 5)"), leaf, _by)
+
+    from switchboard.cli_calls import add_arguments as calls_arguments
+
+    calls_arguments(group("calls", "call-list requests: list, approve, reject (R19)"), leaf)
 
     c = group("config", "configuration")
     leaf(c, "check", "config check", "validate the config file and exit")

@@ -24,6 +24,7 @@ from switchboard.directory.numbers import (
     overlapping_extensions,
 )
 from switchboard.http_settings import HTTP_KEYS, HttpSettings, parse_http
+from switchboard.mail_settings import MailSettings, parse_mail
 from switchboard.sip_settings import SIP_KEYS, SipSettings, parse_sip
 
 
@@ -48,6 +49,10 @@ class Settings:
     sip: SipSettings = field(default_factory=SipSettings)
     calendars: tuple[CalendarSource, ...] = ()
     http: HttpSettings = field(default_factory=HttpSettings)
+    call_records_days: int = 90
+    """How long call records are kept (R19); ``[switchboard] call_records_days``."""
+    mail: MailSettings | None = None
+    """``[mail]``: the SMTP server for taken messages; None: nothing is e-mailed."""
 
     def organisation(self, org_id: str) -> Organisation:
         for org in self.organisations:
@@ -56,7 +61,7 @@ class Settings:
         raise KeyError(org_id)
 
 
-_TOP_KEYS = {"switchboard", "organisations", "sip", "calendars", "http"}
+_TOP_KEYS = {"switchboard", "organisations", "sip", "calendars", "http", "mail"}
 _SWITCHBOARD_KEYS = {
     "country_code",
     "trunk_prefix",
@@ -65,6 +70,7 @@ _SWITCHBOARD_KEYS = {
     "language",
     "working_hours",
     "ring_timeout",
+    "call_records_days",
 }
 _ORG_KEYS = {"id", "name", "reception", "working_hours", "series"}
 _SERIES_KEYS = {"area_code", "first", "last"}
@@ -160,6 +166,7 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         raise sb.fail("language", f"must be one of {', '.join(LANGUAGES)}, got {language!r}")
     default_hours = sb.hours("working_hours", "mon-fri 08:00-17:00")
     ring_timeout = sb.integer("ring_timeout", 25, 5, 300)
+    call_records_days = sb.integer("call_records_days", 90, 1, 3650)
 
     organisations: list[Organisation] = []
     labelled: list[tuple[str, NumberSeries]] = []
@@ -201,6 +208,14 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
     if not isinstance(http_table, dict):
         raise top.fail("http", "must be a table ([http])")
     http = parse_http(http_table, _Reader(path, "http", http_table, HTTP_KEYS).fail)
+    mail_table = data.get("mail")
+    mail = None
+    if mail_table is not None:
+        if not isinstance(mail_table, dict):
+            raise top.fail("mail", "must be a table ([mail])")
+        mail = parse_mail(
+            mail_table, lambda key, problem: ConfigError(path, f"mail.{key}", problem)
+        )
     calendars = parse_calendars(
         data.get("calendars"),
         {o.org_id for o in organisations},
@@ -217,6 +232,8 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         sip,
         calendars,
         http,
+        call_records_days,
+        mail,
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from switchboard.oidc_settings import OidcSettings, parse_oidc
 from switchboard.sip_settings import HostPort, parse_host_port
 
 MIB = 1024 * 1024
@@ -27,6 +28,8 @@ class HttpSettings:
     """
     max_body: int = MIB
     """The largest request body accepted (413 above it); uploads get their own limit."""
+    oidc: OidcSettings | None = None
+    """``[http.oidc]``: single sign-on with an OpenID Connect provider, when configured."""
 
     @property
     def secure(self) -> bool:
@@ -44,7 +47,7 @@ class HttpSettings:
         return replace(self, listen=listen or self.listen)
 
 
-HTTP_KEYS = {"listen", "public_url", "max_body"}
+HTTP_KEYS = {"listen", "public_url", "max_body", "oidc"}
 
 
 def parse_http(table: dict[str, Any], fail: Any) -> HttpSettings:
@@ -71,4 +74,10 @@ def parse_http(table: dict[str, Any], fail: Any) -> HttpSettings:
     max_body = table.get("max_body", defaults.max_body)
     if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1024:
         raise fail("max_body", f"must be a whole number of bytes, at least 1024, got {max_body!r}")
-    return HttpSettings(listen=listen, public_url=public_url, max_body=max_body)
+    oidc_table = table.get("oidc")
+    oidc = None
+    if oidc_table is not None:
+        if not isinstance(oidc_table, dict):
+            raise fail("oidc", "must be a table ([http.oidc])")
+        oidc = parse_oidc(oidc_table, lambda key, problem: fail(f"oidc.{key}", problem))
+    return HttpSettings(listen=listen, public_url=public_url, max_body=max_body, oidc=oidc)

@@ -17,7 +17,7 @@ forgives for words of four letters or more.
 **Matching.** Every query word must match some word of the person. A word matches
 *exactly*, as a *prefix* ("ann" finds "Anna"), or — for letters only, never digits — with a
 *typo*: a Damerau-Levenshtein distance (optimal string alignment) of at most 1 for words of
-4+ characters and at most 2 for 8+. Numbers match exactly or by prefix, never by typo:
+3+ characters and at most 2 for 8+. Numbers match exactly or by prefix, never by typo:
 "nearly your number" is not an answer a switchboard should give.
 
 **Ranking.** Exact beats prefix beats typo; within one quality a name beats a number, which
@@ -84,8 +84,12 @@ def words(text: str) -> list[str]:
 
 
 def typo_budget(word: str) -> int:
-    """How many edits a query word may carry: 0 below 4 characters, 1 from 4, 2 from 8."""
-    if word.isdigit() or len(word) < 4:
+    """How many edits a query word may carry: 0 below 3 characters, 1 from 3, 2 from 8.
+
+    Three-letter words get one edit so a short first name typed as it sounds ("Ana" for
+    Anna, "Eva" for Ewa) still finds the person; the ranking keeps exact and prefix
+    matches above such guesses."""
+    if word.isdigit() or len(word) < 3:
         return 0
     return 2 if len(word) >= 8 else 1
 

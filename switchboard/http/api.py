@@ -193,7 +193,13 @@ async def put_availability(request: web.Request) -> web.Response:
         if state == "available":
             await engine.set_available(person, actor, _instant(body, "until"))
         elif state == "referral":
-            await engine.set_referral(person, _referral(body), actor, _instant(body, "starts"))
+            await engine.set_referral(
+                person,
+                _referral(body),
+                actor,
+                _instant(body, "starts"),
+                by_self=account.person_id == person.person_id,
+            )
         else:
             raise web.HTTPBadRequest(text="state must be 'available' or 'referral'")
     except EngineError as exc:

@@ -16,7 +16,17 @@ import structlog
 from aiohttp import web
 
 from switchboard.events import DirectoryImported, Event, PersonRemoved, PersonSaved
-from switchboard.http import api, auth, openapi, security, stream
+from switchboard.http import (
+    api,
+    api_admin,
+    api_presentation,
+    api_voicemail,
+    auth,
+    openapi,
+    pages,
+    security,
+    stream,
+)
 from switchboard.http.context import (
     ACCESS,
     BUS,
@@ -28,11 +38,14 @@ from switchboard.http.context import (
     STOPPING,
     SearchCache,
 )
-from switchboard.http.principal import Access, AccountService
+from switchboard.http.oidc import setup_oidc
+from switchboard.http.oidc_accounts import OidcAccountService
+from switchboard.http.principal import Access
 from switchboard.http_settings import HttpSettings
 from switchboard.live.engine import Engine
 from switchboard.live.lines import LineStates
 from switchboard.store.bus import EventBus
+from switchboard.voicemail.service import VoicemailServices
 
 log = structlog.get_logger("switchboard.http")
 
@@ -54,7 +67,12 @@ class HttpRuntime(Protocol):
     def lines(self) -> LineStates: ...
 
     @property
-    def accounts(self) -> AccountService: ...
+    def accounts(self) -> OidcAccountService:
+        """Sessions and sign-in; finding, creating and re-roling accounts for single sign-on."""
+        ...
+
+    @property
+    def voicemail(self) -> VoicemailServices: ...
 
 
 def build_app(
@@ -88,6 +106,15 @@ def build_app(
     app.router.add_routes(api.routes)
     app.router.add_routes(stream.routes)
     app.router.add_routes(openapi.routes)
+    api_admin.install(app, runtime.engine)
+    api_voicemail.install(app, runtime.voicemail)
+    api_presentation.install(app)
+    if settings.oidc is not None:  # before the pages: the sign-in page reads SIGN_IN_PROVIDER
+        engine = runtime.engine
+        setup_oidc(
+            app, settings.oidc, runtime.accounts, lambda key: engine.view.find(key), engine.clock
+        )
+    pages.install(app)
     app.on_response_prepare.append(security.add_security_headers)
     app.cleanup_ctx.append(_directory_listener)
     app.on_shutdown.append(_stop_streams)

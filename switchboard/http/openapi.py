@@ -11,6 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
+from switchboard.http import openapi_admin, openapi_presentation, openapi_voicemail
+from switchboard.http.oidc import SIGN_IN_PROVIDER
+
 JSON = dict[str, Any]
 
 
@@ -360,7 +363,46 @@ PATHS: JSON = {
 }
 
 
-def document(server_url: str | None = None) -> JSON:
+SSO_PATHS: JSON = {
+    "/signin/oidc": {
+        "get": _op(
+            "Single sign-on: redirects the browser to the OpenID Connect provider",
+            {
+                "302": {"description": "To the provider's authorization endpoint (PKCE S256)"},
+                "502": _error("The provider cannot be reached; the answer has an error id."),
+            },
+            operationId="signInOidc",
+            security=[],
+            description="Present only when [http.oidc] is configured. "
+            "`next` is a local path to land on after signing in.",
+            parameters=[
+                {"name": "next", "in": "query", "schema": {"type": "string", "maxLength": 2048}}
+            ],
+        )
+    },
+    "/signin/oidc/callback": {
+        "get": _op(
+            "Single sign-on: the provider sends the browser back here with a code",
+            {
+                "302": {"description": "Signed in: a new session cookie, on to `/` or `next`"},
+                "400": _error("Unknown, used or expired sign-in, or a token that fails a check."),
+                "403": _error("Refused at the provider, or no usable account for the person."),
+                "502": _error("The provider cannot be reached; the answer has an error id."),
+            },
+            operationId="signInOidcCallback",
+            security=[],
+            parameters=[
+                {"name": "code", "in": "query", "schema": {"type": "string"}},
+                {"name": "state", "in": "query", "schema": {"type": "string"}},
+                {"name": "error", "in": "query", "schema": {"type": "string"}},
+            ],
+        )
+    },
+}
+"""Documented only when single sign-on is configured (the routes exist only then)."""
+
+
+def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
     doc: JSON = {
         "openapi": "3.1.0",
         "info": {
@@ -369,9 +411,16 @@ def document(server_url: str | None = None) -> JSON:
             "description": "Directory search, availability and the caller-gets preview. "
             "Numbers follow R17; a secret mobile (R18) never appears.",
         },
-        "paths": PATHS,
+        "paths": PATHS
+        | openapi_admin.PATHS
+        | openapi_voicemail.PATHS
+        | openapi_presentation.PATHS
+        | (SSO_PATHS if sso else {}),
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": SCHEMAS
+            | openapi_admin.SCHEMAS
+            | openapi_voicemail.SCHEMAS
+            | openapi_presentation.SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "sbt_..."},
                 "cookie": {
@@ -394,4 +443,4 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v1/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(document())
+    return web.json_response(document(sso=request.app.get(SIGN_IN_PROVIDER) is not None))

@@ -68,6 +68,10 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
         headers["Strict-Transport-Security"] = "max-age=31536000"
     principal = request.get(PRINCIPAL)
     authenticated = principal is not None and principal.account is not None
+    if request.path.startswith("/static/") and "Cache-Control" in headers:
+        # Page assets (web/static) hold nothing personal: keep the cache policy the static
+        # handler chose (versioned URLs for a year), signed in or not.
+        authenticated = False
     if authenticated or is_api(request) or "Cache-Control" not in headers:
         # Authenticated answers hold personal data: never in a shared or disk cache.
         headers["Cache-Control"] = "no-store"
@@ -119,11 +123,19 @@ async def refuse_override(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+ROUTE_BODY_LIMITS: web.AppKey[dict[str, int]] = web.AppKey("route_body_limits")
+"""Route name -> its own body limit (an upload route, e.g. the voicemail greeting, reads
+its body in chunks and enforces that limit itself); every other route has ``max_body``."""
+
+
 @web.middleware
 async def limit_body(request: web.Request, handler: Handler) -> web.StreamResponse:
     """413 before reading a body announced as too large (aiohttp enforces the limit again
     while reading, for bodies without a length)."""
     limit = request.app[HTTP].max_body
+    own = request.app.get(ROUTE_BODY_LIMITS, {}).get(request.match_info.route.name or "")
+    if own is not None:
+        limit = own
     if request.content_length is not None and request.content_length > limit:
         raise web.HTTPRequestEntityTooLarge(
             max_size=limit,

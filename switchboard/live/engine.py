@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from switchboard.clock import Clock
@@ -122,8 +122,13 @@ class Engine:
         referral: Referral,
         actor: str,
         starts: datetime | None = None,
+        *,
+        by_self: bool | None = None,
     ) -> ManualStatus:
-        """Deactivate the extension with a referral (R6), now or planned from ``starts``."""
+        """Deactivate the extension with a referral (R6), now or planned from ``starts``.
+
+        ``by_self``: whether the person set it themselves (the web knows the signed-in
+        account's person); None derives it from ``actor`` (the CLI's ``--by``)."""
         now = self.clock.now()
         if referral.reason is Reason.OUTSIDE_HOURS:
             raise EngineError("'outside_hours' is set by the working-hours schedule, not by hand")
@@ -146,7 +151,9 @@ class Engine:
                 referral.kind,
                 until,
                 referral.text,
-                self._source(person, actor),
+                self._source(person, actor)
+                if by_self is None
+                else (Source.MANUAL if by_self else Source.ON_BEHALF),
                 divert_to,
             )
         except PresenceError as exc:
@@ -227,6 +234,42 @@ class Engine:
                     f"{person.name}'s settings rely on this exception; change them first"
                 )
         await self.store.revoke_exception(key, rule, actor, self.clock.now())
+
+    # -- number privacy (R14, R16, R18) -------------------------------------------------------
+    def hide_mobile_refusal(self, person: Person) -> str | None:
+        """Why ``person`` may not choose to hide their mobile, or None when they may.
+
+        ``"secret"``: a secret mobile is always hidden (R18), there is nothing to choose;
+        ``"no_mobile"``: nothing to hide (R4); ``"no_extension"``: hiding needs an extension
+        to show instead (R16), unless an administrator granted an exception.
+        """
+        if person.secret_mobile:
+            return "secret"
+        if person.mobile is None:
+            return "no_mobile"
+        trial = replace(person, hide_mobile=True)
+        if any(v.field == "hide_mobile" for v in policy_violations(trial, self.view.exceptions)):
+            return "no_extension"
+        return None
+
+    async def set_hide_mobile(self, person: Person, hide: bool, actor: str) -> Person:
+        """The person's choice to show the extension instead of the mobile (R14).
+
+        Checked like an imported row (R16: without an extension only with an exception; a
+        secret mobile stays hidden, R18), then saved through the store's person path, which
+        audits and publishes it. The directory import owns the same column: a later CSV
+        import sets ``hide_mobile`` from the file again.
+        """
+        if person.secret_mobile and not hide:
+            raise EngineError("a secret mobile is always hidden (R18); it cannot be shown")
+        changed = replace(person, hide_mobile=hide)
+        if changed == person:
+            return person
+        for violation in policy_violations(changed, self.view.exceptions):
+            if violation.field == "hide_mobile":
+                raise EngineError(violation.message)
+        await self.store.save_person(changed, actor, self.clock.now())
+        return changed
 
     # -- calendar (R7) -----------------------------------------------------------------------
     async def set_calendar(

@@ -14,9 +14,12 @@ because caller-ID (R14, R16, R18) must be rewritten on the way out.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import structlog
 
+from switchboard.calls.model import CallAction, Direction
+from switchboard.calls.recorder import CallRecorder, SeenCall
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberError
 from switchboard.live.engine import Engine
@@ -39,13 +42,16 @@ from switchboard.sip.message import Param, Request, Response, SipUri
 from switchboard.sip.parse import format_uri, parse_name_addr
 from switchboard.sip.proxy import Leg, Proxy
 from switchboard.sip.registrar import Registrar
-from switchboard.sip.transaction import ServerTransaction
+from switchboard.sip.transaction import ServerKey, ServerTransaction
 from switchboard.sip_settings import SipMode, SipSettings
 
 log = structlog.get_logger("switchboard.sip")
 
 MAX_DIVERTS = 5
 """A referral may divert to an extension whose referral diverts again; this many, no more."""
+MAX_PENDING_STARTS = 10_000
+"""Start times of calls still being answered; a bound, in case a path never logs."""
+ACTIONS = {a.value: a for a in CallAction} | {"proxy": CallAction.RING}
 
 
 def dialled_user(uri: SipUri) -> str | None:
@@ -64,6 +70,7 @@ class CallHandler:
         settings: SipSettings,
         media: MediaSeam,
         proxy: Proxy,
+        recorder: CallRecorder | None = None,
     ) -> None:
         self.core = core
         self.engine = engine
@@ -74,6 +81,9 @@ class CallHandler:
         trunk = settings.trunk
         self.trunk_flow = Flow("udp", trunk.host, trunk.port) if trunk else None
         self.domain = core.host
+        self.recorder = recorder
+        """Gets one record per call (R19); None: no call records kept."""
+        self._started: dict[ServerKey, datetime] = {}
 
     # -- entry ----------------------------------------------------------------------
 
@@ -85,6 +95,10 @@ class CallHandler:
         trusted: bool,
     ) -> None:
         """``caller``: the authenticated employee (a phone); None for the trusted trunk."""
+        if self.recorder is not None:
+            if len(self._started) >= MAX_PENDING_STARTS:
+                self._started.clear()
+            self._started[tx.key] = self.engine.clock.now()
         digits = dialled_user(request.uri)
         if digits is None:
             self._final(tx, 404, "Not Found", "reject", None)
@@ -201,7 +215,7 @@ class CallHandler:
                 self._final(tx, 480, "Temporarily Unavailable", "proxy", person, "no answer")
 
         def finish(status: int) -> None:
-            self._log("proxy", person, status)
+            self._log("proxy", person, status, tx=tx)
 
         self.proxy.fork(
             tx,
@@ -243,7 +257,7 @@ class CallHandler:
         headers, swap = outbound_headers(request.headers, presentation, asserted, self.domain)
 
         def finish(status: int) -> None:
-            self._log("outbound", employee, status)
+            self._log("outbound", employee, status, tx=tx)
 
         def failed(best: Response | None) -> None:
             # The far end's own answer (busy, declined, ...) goes back as it is.
@@ -313,9 +327,17 @@ class CallHandler:
         headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.core.reply(tx, status, reason, headers)
-        self._log(action, person, status, detail)
+        self._log(action, person, status, detail, tx=tx)
 
-    def _log(self, action: str, person: Person | None, status: int, detail: str = "") -> None:
+    def _log(
+        self,
+        action: str,
+        person: Person | None,
+        status: int,
+        detail: str = "",
+        *,
+        tx: ServerTransaction | None = None,
+    ) -> None:
         log.info(
             "call",
             mode=self.settings.mode.value,
@@ -323,6 +345,37 @@ class CallHandler:
             extension=person.extension if person else None,
             outcome=status,
             detail=detail or None,
+        )
+        if self.recorder is not None and tx is not None:
+            self._record(self.recorder, tx, action, person, status)
+
+    def _record(
+        self,
+        recorder: CallRecorder,
+        tx: ServerTransaction,
+        action: str,
+        person: Person | None,
+        status: int,
+    ) -> None:
+        """One call record (R19), handed to the recorder's buffer: no I/O here. Calls that
+        concern none of our people (an unknown number) are not recorded at all."""
+        now = self.engine.clock.now()
+        started = self._started.pop(tx.key, now)
+        if person is None:
+            return
+        request = tx.request
+        outbound = action == "outbound"
+        recorder.record(
+            SeenCall(
+                request.headers.get("Call-ID") or "",
+                started,
+                None if 200 <= status < 300 else now,
+                Direction.OUT if outbound else Direction.IN,
+                person.person_id,
+                dialled_user(request.uri) if outbound else _from_user(request),
+                ACTIONS.get(action, CallAction.RING),
+                status,
+            )
         )
 
 

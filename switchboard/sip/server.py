@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import structlog
 
+from switchboard.calls.recorder import CallRecorder
 from switchboard.directory.model import Person
 from switchboard.live.engine import Engine
 from switchboard.routing.presentation import OutboundKind
@@ -83,10 +84,12 @@ class SipServer:
         engine: Engine,
         media: MediaSeam | None = None,
         line_state: Callable[[str, bool], None] | None = None,
+        recorder: CallRecorder | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.line_state = line_state
+        self.recorder = recorder
         self.media = media or NoMediaYet()
         self.layer = TransactionLayer()
         self.registrar = Registrar()
@@ -123,7 +126,13 @@ class SipServer:
         self.core = SipCore(self.layer, transport, ours, self._arm)
         self.proxy = Proxy(self.core, self._line_state)
         self.calls = CallHandler(
-            self.core, self.engine, self.registrar, self.settings, self.media, self.proxy
+            self.core,
+            self.engine,
+            self.registrar,
+            self.settings,
+            self.media,
+            self.proxy,
+            recorder=self.recorder,
         )
         log.info("sip_listening", address=f"{self.address[0]}:{self.address[1]}")
         if ready is not None and not ready.done():

@@ -10,15 +10,18 @@ Rules every backend keeps, checked by one contract test suite (tests/contract):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from switchboard.accounts.model import Account
 from switchboard.accounts.sessions import ApiToken, Session
+from switchboard.calls.model import CallListRequest, CallRecord
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException, PolicyRule
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
+from switchboard.voicemail.model import EmailStatus, TakenMessage, VoiceMessage
 
 
 class StoreError(Exception):
@@ -145,7 +148,136 @@ class AccountStore(Protocol):
         ...
 
 
-class Store(AccountStore, Protocol):
+class CallListStateError(StoreError):
+    """A call-list request is not in the state the step needs (decided already, not
+    approved, expired, downloaded as often as allowed, or not the requester's)."""
+
+
+class CallStore(Protocol):
+    """Call records and call-list requests (R19).
+
+    Call records are written in batches by the recorder, neither audited (one entry per
+    call would drown the trail) nor versioned nor published: no node holds them in memory
+    and nothing but an approved call-list download ever reads them. Every call-list step
+    (request, decision, download) is audited in its own transaction, with the employee's
+    person_id as subject.
+    """
+
+    async def add_call_records(self, records: Sequence[CallRecord]) -> None:
+        """All of ``records`` in one transaction, or none."""
+        ...
+
+    async def delete_call_records(self, before: datetime) -> int:
+        """Delete records of calls that started before ``before``; returns how many."""
+        ...
+
+    async def create_call_list_request(self, request: CallListRequest) -> CallListRequest:
+        """Store a new pending request (its ``request_id`` is ignored); returns it with
+        the id it got. Audited as call_list_requested by ``request.requester``."""
+        ...
+
+    async def call_list_request(self, request_id: int) -> CallListRequest | None: ...
+
+    async def call_list_requests(self, requester_id: str | None = None) -> list[CallListRequest]:
+        """Newest first; only those of ``requester_id`` when given."""
+        ...
+
+    async def decide_call_list_request(
+        self,
+        request_id: int,
+        approve: bool,
+        actor: str,
+        comment: str,
+        at: datetime,
+        *,
+        expires_at: datetime,
+        downloads: int,
+    ) -> CallListRequest:
+        """Approve or reject a pending request. NotFoundError for an unknown id;
+        CallListStateError when it is not pending any more."""
+        ...
+
+    async def release_call_list(
+        self, request_id: int, requester_id: str, actor: str, at: datetime
+    ) -> tuple[CallListRequest, list[CallRecord]]:
+        """One download: check (approved, ``requester_id`` is the requester, not expired,
+        downloads left), count it, audit it, and return exactly the person's records of
+        exactly the period, oldest first; all in one transaction. CallListStateError
+        otherwise, with nothing counted."""
+        ...
+
+    async def audit_page(
+        self,
+        limit: int = 100,
+        *,
+        before: int | None = None,
+        subject: str | None = None,
+        actor: str | None = None,
+    ) -> list[AuditEntry]:
+        """Newest first, entries with ``seq < before``; filtered by subject and actor."""
+        ...
+
+
+class VoicemailStore(Protocol):
+    """Voicemail metadata and taken messages (issue 5; R11, R18, R20).
+
+    The audio lives in the spool (``switchboard.voicemail.spool``), which writes a file
+    before adding its row and deletes the row before the file, so a row always has its
+    file. Like the call store: audited (subject: the person's id; never a number or a
+    message's text), but neither versioned nor published (no node holds them in memory).
+    A message is addressed by person and id together: the id of someone else's message is
+    "not found", not "forbidden".
+    """
+
+    async def add_voice_message(self, message: VoiceMessage, actor: str) -> None:
+        """NotFoundError for an unknown person; StoreError for an id in use."""
+        ...
+
+    async def voice_messages(self, person_id: str) -> list[VoiceMessage]:
+        """Newest first."""
+        ...
+
+    async def voice_message(self, person_id: str, message_id: str) -> VoiceMessage | None: ...
+
+    async def voice_message_ids(self) -> set[str]:
+        """Every stored id (the spool's sweep keeps exactly these files)."""
+        ...
+
+    async def mark_voice_message(
+        self, person_id: str, message_id: str, heard: bool, actor: str, at: datetime
+    ) -> VoiceMessage:
+        """Mark heard (or unheard again); NotFoundError when the person has no such message."""
+        ...
+
+    async def delete_voice_message(
+        self, person_id: str, message_id: str, actor: str, at: datetime
+    ) -> None:
+        """NotFoundError when the person has no such message."""
+        ...
+
+    async def audit_greeting(
+        self, person_id: str, action: str, detail: str, actor: str, at: datetime
+    ) -> None:
+        """Audit ``greeting_set`` or ``greeting_deleted`` (a greeting is a file only)."""
+        ...
+
+    async def add_taken_message(self, message: TakenMessage) -> None:
+        """Audited as message_taken by ``message.taken_by``; NotFoundError for an unknown
+        person."""
+        ...
+
+    async def taken_messages(self, person_id: str) -> list[TakenMessage]:
+        """Newest first."""
+        ...
+
+    async def set_taken_message_email(
+        self, message_id: str, status: EmailStatus, actor: str, at: datetime
+    ) -> None:
+        """Record what became of the message's e-mail; NotFoundError for an unknown id."""
+        ...
+
+
+class Store(AccountStore, CallStore, VoicemailStore, Protocol):
     async def load(self) -> StoreState: ...
 
     async def version(self) -> int: ...

@@ -201,6 +201,85 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        4,
+        "call records and call-list requests (R19)",
+        (
+            # No foreign key to people: a batch of records must not fail because someone
+            # left the directory between the call and the flush, and a manager may still
+            # need the calls of someone who left. Retention deletes them (recorder).
+            """
+            CREATE TABLE call_records (
+                id INTEGER PRIMARY KEY,
+                call_id_hash TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                ended_at TEXT,
+                direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+                person_id TEXT NOT NULL,
+                other_party TEXT,
+                action TEXT NOT NULL,
+                outcome INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX call_records_person ON call_records (person_id, started_at)",
+            "CREATE INDEX call_records_started ON call_records (started_at)",
+            """
+            CREATE TABLE call_list_requests (
+                request_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                person_id TEXT NOT NULL,
+                requester_id TEXT NOT NULL,
+                requester TEXT NOT NULL,
+                period_start TEXT NOT NULL,
+                period_end TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+                decided_by TEXT,
+                decided_at TEXT,
+                comment TEXT,
+                expires_at TEXT,
+                downloads_left INTEGER NOT NULL CHECK (downloads_left >= 0)
+            )
+            """,
+            "CREATE INDEX call_list_requests_requester ON call_list_requests (requester_id)",
+            "CREATE INDEX audit_actor ON audit (actor, seq)",
+        ),
+    ),
+    Migration(
+        5,
+        "voicemail messages and taken messages (issue 5; the audio is in the spool)",
+        (
+            # A row exists only once its audio file is whole (spool.save_message writes the
+            # file first) and is deleted before the file: a row always has its file. The
+            # caller is E.164, 'secret' (R18) or NULL. Removing a person removes their rows;
+            # the spool's start-up sweep then removes the files nobody refers to.
+            """
+            CREATE TABLE voice_messages (
+                message_id TEXT PRIMARY KEY,
+                person_id TEXT NOT NULL REFERENCES people (person_id) ON DELETE CASCADE,
+                received_at TEXT NOT NULL,
+                caller TEXT,
+                duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+                heard INTEGER NOT NULL CHECK (heard IN (0, 1))
+            )
+            """,
+            "CREATE INDEX voice_messages_person ON voice_messages (person_id, received_at)",
+            """
+            CREATE TABLE taken_messages (
+                message_id TEXT PRIMARY KEY,
+                person_id TEXT NOT NULL REFERENCES people (person_id) ON DELETE CASCADE,
+                taken_at TEXT NOT NULL,
+                taken_by TEXT NOT NULL,
+                caller_name TEXT NOT NULL,
+                caller_number TEXT,
+                text TEXT NOT NULL,
+                call_back INTEGER NOT NULL CHECK (call_back IN (0, 1)),
+                email TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX taken_messages_person ON taken_messages (person_id, taken_at)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -52,14 +52,18 @@ from switchboard.store.protocol import (
 )
 from switchboard.store.schema import migrate
 from switchboard.store.sqlite_accounts import SqliteAccounts
+from switchboard.store.sqlite_calls import SqliteCalls
+from switchboard.store.sqlite_voicemail import SqliteVoicemail
 
 BUSY_TIMEOUT_MS = 5000
 
 
-class SqliteStore(SqliteAccounts):
+class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail):
     """The ``Store`` protocol on one SQLite file. Create it with ``await SqliteStore.open()``.
 
-    The account half (issue 5) comes from ``SqliteAccounts``, in its own module.
+    The account half (issue 5) comes from ``SqliteAccounts``, in its own module; call
+    records and call-list requests (R19) from ``SqliteCalls``; voicemail metadata and
+    taken messages from ``SqliteVoicemail``.
     """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, bus: EventBus) -> None:

@@ -288,10 +288,10 @@ def test_norwegian_deployment(sb: Run) -> None:
 
 
 def test_demo_seeds_and_explains(sb: Run) -> None:
-    out = sb("--now", f"{MONDAY}T10:00", "demo").out
+    out = sb("--now", f"{MONDAY}T10:00", "demo", "--seed-only").out
     assert "Anna Berg är på lunch" in out
     assert "switchboard route" in out
-    again = sb("--now", f"{MONDAY}T10:05", "demo").out
+    again = sb("--now", f"{MONDAY}T10:05", "demo", "--seed-only").out
     assert "10 unchanged" in again
 
 

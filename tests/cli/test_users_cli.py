@@ -116,7 +116,7 @@ def test_a_token_is_shown_once_listed_and_revoked(sb: Run, tmp_path: Path) -> No
 
 
 def test_demo_creates_its_accounts_once(sb: Run) -> None:
-    out = sb("demo").out
+    out = sb("demo", "--seed-only").out
     assert "Demo accounts" in out
     for username, password in (
         ("anna", "kaffe-och-bulle"),
@@ -132,5 +132,5 @@ def test_demo_creates_its_accounts_once(sb: Run) -> None:
         ["reception", "receptionist"],
     ]
     entries = sb("audit", "--limit", "1000").out.count("account_")
-    sb("demo")
+    sb("demo", "--seed-only")
     assert sb("audit", "--limit", "1000").out.count("account_") == entries

@@ -46,7 +46,7 @@ def test_wheel_ships_configs_and_runs_the_demo_from_an_installed_copy(tmp_path: 
             "-c",
             "import switchboard, sys; print(switchboard.__file__); "
             "from switchboard.cli import main; "
-            "sys.exit(main(['--now', '2026-11-23T10:00', 'demo']))",
+            "sys.exit(main(['--now', '2026-11-23T10:00', 'demo', '--seed-only']))",
         ],
         check=True,
         capture_output=True,

@@ -1,0 +1,97 @@
+"""``switchboard serve`` and the serving half of ``switchboard demo``.
+
+The flags override the config file's ``[sip]`` and ``[http]`` tables one by one. Once
+every server listens, one JSON line goes to stdout (``{"ready": {...}}``) for scripts and
+tests to wait for; the demo also says in words where to point a browser and a phone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from switchboard.cli_time import parse_instant
+from switchboard.clock import Clock, ShiftedClock, SystemClock
+from switchboard.config import ConfigError, Settings
+from switchboard.sip_settings import (
+    SipMode,
+    parse_host_port,
+    parse_network,
+    parse_trunk,
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sip-listen", metavar="HOST:PORT", help="SIP address (config [sip] listen)")
+    p.add_argument(
+        "--http-listen", metavar="HOST:PORT", help="web and API address (config [http] listen)"
+    )
+    p.add_argument(
+        "--sip-mode", choices=("redirect", "proxy"), help="answer INVITE with 302 or proxy"
+    )
+    p.add_argument("--trunk", metavar="HOST:PORT", help="the operator trunk mobile calls go to")
+    p.add_argument(
+        "--trusted",
+        metavar="CIDR",
+        action="append",
+        help="a peer that needs no digest (repeatable; replaces the config's list)",
+    )
+
+
+def _flag(name: str, parse: Callable[[str], Any], value: str) -> Any:
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise ConfigError("command line", name, str(exc)) from None
+
+
+def _http_listen(text: str) -> Any:
+    return parse_host_port(text, default_port=None)
+
+
+def run_serve(
+    args: argparse.Namespace,
+    settings: Settings,
+    announce: Callable[[dict[str, str]], None] | None = None,
+) -> int:
+    from switchboard.app import serve  # the servers load only when serving
+
+    sip = settings.sip.with_overrides(
+        listen=_flag("--sip-listen", parse_host_port, args.sip_listen) if args.sip_listen else None,
+        mode=SipMode(args.sip_mode) if args.sip_mode else None,
+        trunk=_flag("--trunk", parse_trunk, args.trunk) if args.trunk else None,
+        trusted=tuple(_flag("--trusted", parse_network, t) for t in args.trusted or ()),
+    )
+    http = settings.http.with_overrides(
+        listen=_flag("--http-listen", _http_listen, args.http_listen) if args.http_listen else None
+    )
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def ready(addresses: dict[str, str]) -> None:
+        print(json.dumps({"ready": addresses}), flush=True)
+        if announce is not None:
+            announce(addresses)
+
+    clock: Clock = SystemClock()
+    if args.now:
+        clock = ShiftedClock(parse_instant(args.now, clock.now(), settings.zone))
+    asyncio.run(
+        serve(replace(settings, sip=sip, http=http), args.data_dir, ready=ready, clock=clock)
+    )
+    return 0
+
+
+def announce_demo(addresses: dict[str, str]) -> None:
+    web = addresses.get("http", "")
+    print(
+        f"\nThe switchboard is running.\n"
+        f"  Web:  http://{web}/  (sign in with a demo account above;\n"
+        f"        the employee's page is /me, the receptionist's screen /reception)\n"
+        f"  SIP:  sip:64123@{addresses.get('sip', '')}  (UDP and TCP; see docs/sip.md)\n"
+        f"Ctrl-C stops it.",
+        flush=True,
+    )

@@ -1,0 +1,258 @@
+"""The administration API (issue 5): directory import, people and roles, R16 exceptions,
+the audit trail; and (from ``api_call_lists``) the call-list requests of R19.
+
+Every route asks ``allowed()`` through ``api.require`` before it reads or changes anything,
+so a refused request (401 or 403) has changed nothing; state changes with a cookie pass
+the CSRF middleware first. ``install`` is the one line ``build_app`` calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from switchboard.accounts.model import USERNAME, Account, AccountError, Role, normalise_username
+from switchboard.calls.requests import CallListService
+from switchboard.directory.csv_import import DirectoryImportError
+from switchboard.directory.model import PolicyException, PolicyRule
+from switchboard.http import api_call_lists
+from switchboard.http.api import require
+from switchboard.http.api_call_lists import CALL_LISTS, json_object, signed_in, text_field
+from switchboard.http.context import ENGINE
+from switchboard.http.principal import Permission
+from switchboard.http.security import error_response
+from switchboard.http.shapes import person_json
+from switchboard.live.accounts import AccountService
+from switchboard.live.engine import Engine, EngineError
+from switchboard.render import instant
+from switchboard.store.protocol import NotFoundError
+
+log = structlog.get_logger("switchboard.http")
+
+ADMIN_ACCOUNTS = web.AppKey("admin_accounts", AccountService)
+"""The full account service (roles, listing); the edge's ``Access`` has only sign-in."""
+MAX_AUDIT = 500
+table = web.RouteTableDef()
+
+
+def install(app: web.Application, engine: Engine) -> None:
+    """Routes and services of the administration API and of call-list requests."""
+    app[ADMIN_ACCOUNTS] = AccountService(engine.store, engine.clock, find_person=engine.view.find)
+    app[CALL_LISTS] = CallListService(engine.store, engine.clock, engine.view.person)
+    app.router.add_routes(table)
+    app.router.add_routes(api_call_lists.routes)
+
+
+def _actor(request: web.Request) -> Account:
+    return signed_in(request)
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    value = request.query.get(name, "false").lower()
+    if value not in ("true", "false", "1", "0"):
+        raise web.HTTPBadRequest(text=f"{name} must be true or false")
+    return value in ("true", "1")
+
+
+# -- directory import ----------------------------------------------------------------------
+@table.post("/api/v1/admin/directory/import")
+async def import_directory(request: web.Request) -> web.Response:
+    """The CSV import, all or nothing; errors per line as ``{line, column, message}``."""
+    require(request, Permission.IMPORT_DIRECTORY, None)
+    account = _actor(request)
+    dry_run = _flag(request, "dry_run")
+    if request.content_type not in ("text/csv", "application/octet-stream", "text/plain"):
+        raise web.HTTPUnsupportedMediaType(text="send the CSV file as text/csv")
+    data = await request.read()
+    engine = request.app[ENGINE]
+    try:
+        outcome = await engine.import_directory(
+            data, "upload.csv", account.username, dry_run=dry_run
+        )
+    except DirectoryImportError as exc:
+        errors = [{"line": e.line, "column": e.column, "message": e.message} for e in exc.errors]
+        return error_response(
+            request, 422, f"{len(errors)} problem(s); nothing was imported", errors=errors
+        )
+    except UnicodeDecodeError:
+        errors = [{"line": 1, "column": None, "message": "not UTF-8 or Windows-1252 text"}]
+        return error_response(request, 422, "the file is not text", errors=errors)
+    result = outcome.result
+    log.info("directory_imported_over_http", account=account.account_id, dry_run=dry_run)
+    return web.json_response(
+        {
+            "dry_run": dry_run,
+            "people": len(outcome.parsed.people),
+            "created": None if result is None else result.created,
+            "updated": None if result is None else result.updated,
+            "unchanged": None if result is None else result.unchanged,
+        }
+    )
+
+
+# -- people and roles ----------------------------------------------------------------------
+def account_json(account: Account) -> dict[str, Any]:
+    return {
+        "username": account.username,
+        "display_name": account.display_name,
+        "person_id": account.person_id,
+        "roles": sorted(r.value for r in account.roles),
+        "manages": sorted(account.manages),
+        "disabled": account.disabled,
+    }
+
+
+@table.get("/api/v1/admin/people")
+async def people(request: web.Request) -> web.Response:
+    """Everyone in the directory with their accounts, and accounts that are nobody."""
+    require(request, Permission.MANAGE_ACCOUNTS, None)
+    engine = request.app[ENGINE]
+    accounts = await request.app[ADMIN_ACCOUNTS].accounts()
+    by_person: dict[str, list[dict[str, Any]]] = {}
+    for account in accounts:
+        if account.person_id is not None:
+            by_person.setdefault(account.person_id, []).append(account_json(account))
+    listed = []
+    for person in sorted(engine.view.people(), key=lambda p: (p.name, p.person_id)):
+        entry = person_json(person, engine)
+        entry["accounts"] = by_person.get(person.person_id, [])
+        listed.append(entry)
+    others = [account_json(a) for a in accounts if a.person_id is None]
+    return web.json_response({"people": listed, "accounts_without_person": others})
+
+
+@table.put("/api/v1/admin/accounts/{username}/roles")
+async def set_roles(request: web.Request) -> web.Response:
+    """Replace an account's roles (and, for managers, the units they manage: R19)."""
+    require(request, Permission.MANAGE_ACCOUNTS, None)
+    account = _actor(request)
+    username = normalise_username(request.match_info["username"])
+    if not USERNAME.fullmatch(username):
+        raise web.HTTPNotFound(text="there is no such account")
+    body = await json_object(request, {"roles", "manages"})
+    roles, manages = body.get("roles"), body.get("manages")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise web.HTTPBadRequest(text="roles must be a list of role names")
+    if manages is not None and (
+        not isinstance(manages, list) or not all(isinstance(m, str) for m in manages)
+    ):
+        raise web.HTTPBadRequest(text="manages must be a list of organisation/unit names")
+    known = {r.value for r in Role}
+    if not set(roles) <= known:
+        raise web.HTTPUnprocessableEntity(text=f"roles are {', '.join(sorted(known))}")
+    service = request.app[ADMIN_ACCOUNTS]
+    if await service.find(username) is None:
+        raise web.HTTPNotFound(text="there is no such account")
+    try:
+        changed = await service.set_roles(
+            username, [Role(r) for r in roles], account.username, manages=manages
+        )
+    except AccountError as exc:
+        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+    log.info("account_roles_set_over_http", account=account.account_id, target=username)
+    return web.json_response(account_json(changed))
+
+
+# -- policy exceptions (R16) ---------------------------------------------------------------
+def exception_json(request: web.Request, e: PolicyException) -> dict[str, Any]:
+    zone = request.app[ENGINE].settings.zone
+    return {
+        "subject": e.subject,
+        "rule": e.rule.value,
+        "reason": e.reason,
+        "granted_by": e.granted_by,
+        "granted_at": instant(e.granted_at, zone),
+    }
+
+
+def _rule(body: dict[str, Any]) -> PolicyRule:
+    value = body.get("rule")
+    if value not in {r.value for r in PolicyRule}:
+        raise web.HTTPBadRequest(
+            text=f"rule must be one of {', '.join(r.value for r in PolicyRule)}"
+        )
+    return PolicyRule(value)
+
+
+@table.get("/api/v1/admin/exceptions")
+async def exceptions(request: web.Request) -> web.Response:
+    require(request, Permission.MANAGE_POLICY, None)
+    found = request.app[ENGINE].view.exceptions
+    return web.json_response({"exceptions": [exception_json(request, e) for e in found]})
+
+
+@table.post("/api/v1/admin/exceptions")
+async def grant_exception(request: web.Request) -> web.Response:
+    """Lift an R16 rule for one person, with a reason that is kept."""
+    require(request, Permission.MANAGE_POLICY, None)
+    account = _actor(request)
+    body = await json_object(request, {"subject", "rule", "reason"})
+    subject, rule = text_field(body, "subject"), _rule(body)
+    reason = text_field(body, "reason")
+    try:
+        granted = await request.app[ENGINE].grant_exception(subject, rule, reason, account.username)
+    except EngineError as exc:
+        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+    return web.json_response(exception_json(request, granted), status=201)
+
+
+@table.post("/api/v1/admin/exceptions/revoke")
+async def revoke_exception(request: web.Request) -> web.Response:
+    """R16 applies again; refused while the person's settings rely on the exception."""
+    require(request, Permission.MANAGE_POLICY, None)
+    account = _actor(request)
+    body = await json_object(request, {"subject", "rule"})
+    subject, rule = text_field(body, "subject"), _rule(body)
+    try:
+        await request.app[ENGINE].revoke_exception(subject, rule, account.username)
+    except NotFoundError:
+        raise web.HTTPNotFound(text=f"no exception to {rule.value} for {subject!r}") from None
+    except EngineError as exc:
+        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+    return web.json_response({"revoked": True, "subject": subject, "rule": rule.value})
+
+
+# -- audit trail ---------------------------------------------------------------------------
+def _int(request: web.Request, name: str, default: int | None, lo: int, hi: int) -> int | None:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name} must be a whole number") from None
+    if not lo <= value <= hi:
+        raise web.HTTPBadRequest(text=f"{name} must be between {lo} and {hi}")
+    return value
+
+
+@table.get("/api/v1/admin/audit")
+async def audit(request: web.Request) -> web.Response:
+    """Newest first, a page at a time (``before`` = the ``next_before`` of the last page);
+    ``person`` filters by subject (a person_id, ``account:NAME``), ``actor`` by who did it."""
+    require(request, Permission.READ_AUDIT, None)
+    limit = _int(request, "limit", 100, 1, MAX_AUDIT) or 100
+    before = _int(request, "before", None, 1, 2**62)
+    person = request.query.get("person") or None
+    actor = request.query.get("actor") or None
+    engine = request.app[ENGINE]
+    entries = await engine.store.audit_page(limit, before=before, subject=person, actor=actor)
+    zone = engine.settings.zone
+    return web.json_response(
+        {
+            "entries": [
+                {
+                    "seq": e.seq,
+                    "at": instant(e.at, zone),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "subject": e.subject,
+                    "detail": e.detail,
+                }
+                for e in entries
+            ],
+            "next_before": entries[-1].seq if len(entries) == limit else None,
+        }
+    )

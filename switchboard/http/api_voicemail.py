@@ -1,0 +1,298 @@
+"""The voicemail API (issue 5): greeting, voicemail inbox, and messages taken by reception.
+
+Who may do what is ``allowed()``'s alone (through ``api.require``), asked before anything
+is read or changed: READ_OWN_VOICEMAIL covers a person's greeting, inbox and taken
+messages (self only, whatever the role: not even an administrator listens to someone's
+voicemail); TAKE_MESSAGE lets a receptionist write a message for anyone. The URL names
+the target; a body never does.
+
+The greeting upload is the one route with its own body limit (2 MB of ``audio/wav``,
+``security.ROUTE_BODY_LIMITS``); the body is read in chunks and refused (413) as soon as
+it grows past that, whatever ``Content-Length`` said.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from aiohttp import web
+
+from switchboard.accounts.model import Account
+from switchboard.directory.model import Person
+from switchboard.directory.numbers import NumberError
+from switchboard.http.api import PERSON_ID, require
+from switchboard.http.context import ENGINE, PRINCIPAL
+from switchboard.http.principal import Permission
+from switchboard.http.security import ROUTE_BODY_LIMITS
+from switchboard.render import instant
+from switchboard.store.protocol import NotFoundError
+from switchboard.voicemail.model import MESSAGE_ID, TakenMessage, VoicemailError, VoiceMessage
+from switchboard.voicemail.notify import MessageDesk, caller_number
+from switchboard.voicemail.service import VoicemailServices
+from switchboard.voicemail.spool import Greeting, Voicemail
+from switchboard.voicemail.wav import MAX_GREETING_BYTES
+
+log = structlog.get_logger("switchboard.http")
+
+VOICEMAIL = web.AppKey("voicemail", Voicemail)
+DESK = web.AppKey("message_desk", MessageDesk)
+GREETING_UPLOAD = "voicemail_greeting_upload"
+WAV_TYPES = frozenset(
+    {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "application/octet-stream"}
+)
+"""What a greeting upload may be labelled; the bytes are checked as a WAV whatever the label."""
+WAV = "audio/wav"
+MESSAGE_KEYS = {"caller_name", "caller_number", "text", "call_back"}
+routes = web.RouteTableDef()
+
+
+def install(app: web.Application, services: VoicemailServices) -> None:
+    """Routes and services of the voicemail API; the greeting upload's own body limit."""
+    app[VOICEMAIL] = services.spool
+    app[DESK] = services.desk
+    limits: dict[str, int] = app.get(ROUTE_BODY_LIMITS, {})
+    app[ROUTE_BODY_LIMITS] = limits | {GREETING_UPLOAD: MAX_GREETING_BYTES}
+    app.router.add_routes(routes)
+
+
+def _account(request: web.Request) -> Account:
+    account = request[PRINCIPAL].account
+    if account is None:
+        raise web.HTTPUnauthorized(
+            text="sign in, or send 'Authorization: Bearer sbt_...'",
+            headers={"WWW-Authenticate": 'Bearer realm="switchboard"'},
+        )
+    return account
+
+
+def _person(request: web.Request, permission: Permission) -> tuple[Person, Account]:
+    """The person in the URL, once ``allowed()`` says this account may do ``permission``."""
+    account = _account(request)
+    person_id = request.match_info["person_id"]
+    person = request.app[ENGINE].view.person(person_id) if PERSON_ID.match(person_id) else None
+    if person is None:
+        raise web.HTTPNotFound(text="nobody in the directory has this id")
+    require(request, permission, person)
+    return person, account
+
+
+def _message_id(request: web.Request) -> str:
+    message_id = request.match_info["message_id"]
+    if not MESSAGE_ID.match(message_id):
+        raise web.HTTPNotFound(text="no such voicemail")
+    return message_id
+
+
+def _zone(request: web.Request) -> ZoneInfo:
+    return request.app[ENGINE].settings.zone
+
+
+def greeting_json(greeting: Greeting | None, request: web.Request) -> dict[str, Any] | None:
+    if greeting is None:
+        return None
+    return {
+        "duration_ms": greeting.duration_ms,
+        "size": greeting.size,
+        "updated_at": instant(greeting.updated_at, _zone(request)),
+        "audio_url": f"/api/v1/people/{greeting.person_id}/greeting",
+    }
+
+
+def voice_json(message: VoiceMessage, request: web.Request) -> dict[str, Any]:
+    return {
+        "message_id": message.message_id,
+        "received_at": instant(message.received_at, _zone(request)),
+        "caller": message.caller,
+        "duration_ms": message.duration_ms,
+        "heard": message.heard,
+        "audio_url": f"/api/v1/people/{message.person_id}/voicemail/{message.message_id}",
+    }
+
+
+def taken_json(message: TakenMessage, request: web.Request) -> dict[str, Any]:
+    return {
+        "message_id": message.message_id,
+        "taken_at": instant(message.taken_at, _zone(request)),
+        "taken_by": message.taken_by,
+        "caller_name": message.caller_name,
+        "caller_number": message.caller_number,
+        "text": message.text,
+        "call_back": message.call_back,
+        "email": message.email.value,
+    }
+
+
+# -- greeting ------------------------------------------------------------------------------
+@routes.get("/api/v1/people/{person_id}/greeting")
+async def get_greeting(request: web.Request) -> web.StreamResponse:
+    """The greeting as stored (8 kHz 16-bit mono WAV), streamed from the spool."""
+    person, _ = _person(request, Permission.READ_OWN_VOICEMAIL)
+    spool = request.app[VOICEMAIL]
+    if await spool.greeting(person.person_id) is None:
+        raise web.HTTPNotFound(text="no greeting recorded; callers hear the standard one")
+    return web.FileResponse(spool.greeting_path(person.person_id), headers={"Content-Type": WAV})
+
+
+async def _read_upload(request: web.Request) -> bytes:
+    if request.content_type not in WAV_TYPES:
+        raise web.HTTPUnsupportedMediaType(text="send the greeting as audio/wav")
+    body = bytearray()
+    while chunk := await request.content.read(64 * 1024):
+        body += chunk
+        if len(body) > MAX_GREETING_BYTES:
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=MAX_GREETING_BYTES,
+                actual_size=len(body),
+                text=f"a greeting may be at most {MAX_GREETING_BYTES} bytes",
+            )
+    return bytes(body)
+
+
+@routes.put("/api/v1/people/{person_id}/greeting", name=GREETING_UPLOAD)
+async def put_greeting(request: web.Request) -> web.Response:
+    """Replace the greeting (R12: say who you are and where the caller has reached)."""
+    person, account = _person(request, Permission.READ_OWN_VOICEMAIL)
+    data = await _read_upload(request)
+    try:
+        greeting = await request.app[VOICEMAIL].set_greeting(
+            person.person_id, data, account.username
+        )
+    except VoicemailError as exc:
+        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+    return web.json_response({"greeting": greeting_json(greeting, request)})
+
+
+@routes.delete("/api/v1/people/{person_id}/greeting")
+async def delete_greeting(request: web.Request) -> web.Response:
+    person, account = _person(request, Permission.READ_OWN_VOICEMAIL)
+    if not await request.app[VOICEMAIL].delete_greeting(person.person_id, account.username):
+        raise web.HTTPNotFound(text="no greeting recorded")
+    return web.Response(status=204)
+
+
+# -- voicemail inbox -----------------------------------------------------------------------
+@routes.get("/api/v1/people/{person_id}/voicemail")
+async def list_voicemail(request: web.Request) -> web.Response:
+    person, _ = _person(request, Permission.READ_OWN_VOICEMAIL)
+    spool = request.app[VOICEMAIL]
+    messages = await spool.messages(person.person_id)
+    return web.json_response(
+        {
+            "greeting": greeting_json(await spool.greeting(person.person_id), request),
+            "messages": [voice_json(m, request) for m in messages],
+        }
+    )
+
+
+@routes.get("/api/v1/people/{person_id}/voicemail/{message_id}")
+async def get_voicemail(request: web.Request) -> web.StreamResponse:
+    """The message's WAV, as a download (``Content-Disposition: attachment``)."""
+    person, _ = _person(request, Permission.READ_OWN_VOICEMAIL)
+    message_id = _message_id(request)
+    spool = request.app[VOICEMAIL]
+    message = await spool.message(person.person_id, message_id)
+    if message is None:
+        raise web.HTTPNotFound(text="no such voicemail")
+    stamp = message.received_at.astimezone(_zone(request)).strftime("%Y%m%d-%H%M%S")
+    return web.FileResponse(
+        spool.message_path(person.person_id, message_id),
+        headers={
+            "Content-Type": WAV,
+            "Content-Disposition": f'attachment; filename="voicemail-{stamp}.wav"',
+        },
+    )
+
+
+@routes.post("/api/v1/people/{person_id}/voicemail/{message_id}/heard")
+async def mark_heard(request: web.Request) -> web.Response:
+    person, account = _person(request, Permission.READ_OWN_VOICEMAIL)
+    message_id = _message_id(request)
+    try:
+        message = await request.app[VOICEMAIL].mark_heard(
+            person.person_id, message_id, account.username
+        )
+    except NotFoundError:
+        raise web.HTTPNotFound(text="no such voicemail") from None
+    return web.json_response(voice_json(message, request))
+
+
+@routes.delete("/api/v1/people/{person_id}/voicemail/{message_id}")
+async def delete_voicemail(request: web.Request) -> web.Response:
+    person, account = _person(request, Permission.READ_OWN_VOICEMAIL)
+    message_id = _message_id(request)
+    try:
+        await request.app[VOICEMAIL].delete(person.person_id, message_id, account.username)
+    except NotFoundError:
+        raise web.HTTPNotFound(text="no such voicemail") from None
+    return web.Response(status=204)
+
+
+# -- taken messages ------------------------------------------------------------------------
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="the body must be a JSON object")
+    unknown = sorted(set(body) - MESSAGE_KEYS)
+    if unknown:  # a "person_id" too: the URL alone names the target
+        raise web.HTTPBadRequest(text=f"unknown fields: {', '.join(unknown)}")
+    return body
+
+
+def _string(body: dict[str, Any], key: str, *, required: bool) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise web.HTTPBadRequest(text=f"{key} must be a string")
+    return value
+
+
+@routes.post("/api/v1/people/{person_id}/messages")
+async def take_message(request: web.Request) -> web.Response:
+    """Reception takes a message for the person: stored, then sent by e-mail (never SMS,
+    R20). 201 even when the e-mail failed: the message is stored and ``email`` says so."""
+    person, account = _person(request, Permission.TAKE_MESSAGE)
+    body = await _json_object(request)
+    call_back = body.get("call_back", False)
+    if not isinstance(call_back, bool):
+        raise web.HTTPBadRequest(text="call_back must be true or false")
+    name = _string(body, "caller_name", required=True) or ""
+    text = _string(body, "text", required=True) or ""
+    raw_number = _string(body, "caller_number", required=False)
+    engine = request.app[ENGINE]
+    try:
+        number = caller_number(raw_number, engine.settings.plan, engine.view.people())
+        taken = await request.app[DESK].take(
+            person,
+            caller_name=name,
+            caller_number=number,
+            text=text,
+            call_back=call_back,
+            actor=account.username,
+        )
+    except NumberError as exc:
+        raise web.HTTPUnprocessableEntity(text=f"caller_number: {exc}") from None
+    except VoicemailError as exc:
+        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+    return web.json_response(
+        {
+            "message": taken_json(taken.message, request),
+            "email": {"status": taken.message.email.value, "error": taken.email_error},
+        },
+        status=201,
+    )
+
+
+@routes.get("/api/v1/people/{person_id}/messages")
+async def list_messages(request: web.Request) -> web.Response:
+    """The messages reception took for the person (their own only)."""
+    person, _ = _person(request, Permission.READ_OWN_VOICEMAIL)
+    messages = await request.app[DESK].messages(person.person_id)
+    return web.json_response({"messages": [taken_json(m, request) for m in messages]})

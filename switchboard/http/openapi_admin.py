@@ -1,0 +1,333 @@
+"""The OpenAPI part of the administration and call-list routes (``api_admin``,
+``api_call_lists``), merged into the one document by ``openapi.document``.
+
+Kept apart so openapi.py stays readable; same rules: what we promise, every error answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+def _ref(name: str) -> JSON:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> JSON:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _ok(schema: JSON, description: str = "OK") -> JSON:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(schema: JSON) -> JSON:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _nullable(kind: str, **extra: Any) -> JSON:
+    return {"type": [kind, "null"], **extra}
+
+
+ERRORS: JSON = {
+    "400": _error("The request is malformed; the message says what to change."),
+    "401": _error("Not signed in, or the bearer token is unknown."),
+    "403": _error("Not allowed for this account, or a missing CSRF token with a cookie."),
+    "413": _error("The request body is too large."),
+    "500": _error("Our fault; the answer carries an error id to quote."),
+}
+WRITE: JSON = ERRORS | {
+    "404": _error("No such account, exception or request."),
+    "415": _error("The body must be application/json (text/csv for an import)."),
+    "422": _error("Understood, but refused; the message says why."),
+}
+REQUEST_ID: JSON = {
+    "name": "request_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 0, "maximum": 999_999_999},
+}
+INSTANT = _nullable("string", format="date-time")
+COMMENT = _body(
+    {
+        "type": "object",
+        "required": ["comment"],
+        "additionalProperties": False,
+        "properties": {"comment": {"type": "string", "minLength": 5, "maxLength": 500}},
+    }
+)
+
+SCHEMAS: JSON = {
+    "ImportErrors": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "message", "errors"],
+                "properties": {
+                    "status": {"type": "integer"},
+                    "message": {"type": "string"},
+                    "errors": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["line", "column", "message"],
+                            "properties": {
+                                "line": {"type": "integer"},
+                                "column": _nullable("string"),
+                                "message": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "ImportResult": {
+        "type": "object",
+        "required": ["dry_run", "people", "created", "updated", "unchanged"],
+        "properties": {
+            "dry_run": {"type": "boolean"},
+            "people": {"type": "integer"},
+            "created": _nullable("integer"),
+            "updated": _nullable("integer"),
+            "unchanged": _nullable("integer"),
+        },
+    },
+    "Account": {
+        "type": "object",
+        "required": ["username", "display_name", "person_id", "roles", "manages", "disabled"],
+        "properties": {
+            "username": {"type": "string"},
+            "display_name": {"type": "string"},
+            "person_id": _nullable("string"),
+            "roles": {"type": "array", "items": {"type": "string"}},
+            "manages": {"type": "array", "items": {"type": "string"}},
+            "disabled": {"type": "boolean"},
+        },
+    },
+    "PolicyException": {
+        "type": "object",
+        "required": ["subject", "rule", "reason", "granted_by", "granted_at"],
+        "properties": {
+            "subject": {"type": "string"},
+            "rule": {"type": "string"},
+            "reason": {"type": "string"},
+            "granted_by": {"type": "string"},
+            "granted_at": INSTANT,
+        },
+    },
+    "CallListRequest": {
+        "type": "object",
+        "required": ["id", "person_id", "requester", "start", "end", "reason", "status"],
+        "properties": {
+            "id": {"type": "integer"},
+            "person_id": {"type": "string"},
+            "person_name": _nullable("string"),
+            "requester": {"type": "string"},
+            "start": INSTANT,
+            "end": INSTANT,
+            "reason": {"type": "string"},
+            "created_at": INSTANT,
+            "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+            "decided_by": _nullable("string"),
+            "decided_at": INSTANT,
+            "comment": _nullable("string"),
+            "expires_at": INSTANT,
+            "downloads_left": {"type": "integer"},
+        },
+    },
+}
+
+RULES = ["hide_mobile_without_extension", "hide_extension"]
+SUBJECT_AND_RULE: JSON = {
+    "subject": {"type": "string", "description": "E-mail or extension of the person."},
+    "rule": {"type": "string", "enum": RULES},
+}
+EXCEPTION_INPUT: JSON = {
+    "type": "object",
+    "required": ["subject", "rule"],
+    "additionalProperties": False,
+    "properties": SUBJECT_AND_RULE
+    | {"reason": {"type": "string", "minLength": 5, "maxLength": 500}},
+}
+
+
+def _op(summary: str, op_id: str, responses: JSON, **extra: Any) -> JSON:
+    return {"summary": summary, "operationId": op_id, "responses": responses, **extra}
+
+
+PATHS: JSON = {
+    "/api/v1/admin/directory/import": {
+        "post": _op(
+            "Import the directory CSV, all or nothing (IMPORT_DIRECTORY)",
+            "importDirectory",
+            {
+                "200": _ok(_ref("ImportResult")),
+                "422": {
+                    "description": "Problems per line; nothing was imported",
+                    "content": {"application/json": {"schema": _ref("ImportErrors")}},
+                },
+            }
+            | {k: v for k, v in WRITE.items() if k != "422"},
+            parameters=[{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}],
+            requestBody={"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
+        )
+    },
+    "/api/v1/admin/people": {
+        "get": _op(
+            "Everyone with their accounts and roles (MANAGE_ACCOUNTS)",
+            "adminPeople",
+            {"200": _ok({"type": "object", "required": ["people", "accounts_without_person"]})}
+            | ERRORS,
+        )
+    },
+    "/api/v1/admin/accounts/{username}/roles": {
+        "put": _op(
+            "Replace an account's roles and managed units (MANAGE_ACCOUNTS)",
+            "setRoles",
+            {"200": _ok(_ref("Account"))} | WRITE,
+            parameters=[
+                {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["roles"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "roles": {
+                            "type": "array",
+                            "items": {
+                                "type": "string",
+                                "enum": ["employee", "receptionist", "manager", "admin"],
+                            },
+                        },
+                        "manages": {"type": "array", "items": {"type": "string"}},
+                    },
+                }
+            ),
+        )
+    },
+    "/api/v1/admin/exceptions": {
+        "get": _op(
+            "R16 exceptions with their reasons (MANAGE_POLICY)",
+            "listExceptions",
+            {"200": _ok({"type": "object", "required": ["exceptions"]})} | ERRORS,
+        ),
+        "post": _op(
+            "Grant an R16 exception with a reason that is kept (MANAGE_POLICY)",
+            "grantException",
+            {"201": _ok(_ref("PolicyException"), "Granted")} | WRITE,
+            requestBody=_body(EXCEPTION_INPUT | {"required": ["subject", "rule", "reason"]}),
+        ),
+    },
+    "/api/v1/admin/exceptions/revoke": {
+        "post": _op(
+            "Revoke an R16 exception (MANAGE_POLICY)",
+            "revokeException",
+            {"200": _ok({"type": "object", "required": ["revoked"]})} | WRITE,
+            requestBody=_body(EXCEPTION_INPUT | {"properties": SUBJECT_AND_RULE}),
+        )
+    },
+    "/api/v1/admin/audit": {
+        "get": _op(
+            "The audit trail, newest first, paged; filter by person (subject) or actor",
+            "auditTrail",
+            {"200": _ok({"type": "object", "required": ["entries", "next_before"]})} | ERRORS,
+            parameters=[
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+                },
+                {
+                    "name": "before",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
+                },
+                {"name": "person", "in": "query", "schema": {"type": "string"}},
+                {"name": "actor", "in": "query", "schema": {"type": "string"}},
+            ],
+        )
+    },
+    "/api/v1/call-lists": {
+        "get": _op(
+            "Call-list requests: all for an administrator, else those the account made",
+            "listCallLists",
+            {"200": _ok({"type": "object", "required": ["requests"]})} | ERRORS,
+        ),
+        "post": _op(
+            "Ask for one employee's calls in one period, with a reason (R19, managers)",
+            "requestCallList",
+            {"201": _ok(_ref("CallListRequest"), "Requested")} | WRITE,
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["person_id", "start", "end", "reason"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "person_id": {"type": "string"},
+                        "start": {"type": "string", "format": "date-time"},
+                        "end": {"type": "string", "format": "date-time"},
+                        "reason": {"type": "string", "minLength": 5, "maxLength": 500},
+                    },
+                }
+            ),
+        ),
+    },
+    "/api/v1/call-lists/{request_id}": {
+        "get": _op(
+            "One request (the manager who asked, or an administrator)",
+            "getCallList",
+            {"200": _ok(_ref("CallListRequest"))} | WRITE,
+            parameters=[REQUEST_ID],
+        )
+    },
+    "/api/v1/call-lists/{request_id}/approve": {
+        "post": _op(
+            "Approve with a comment (an administrator; never one's own request)",
+            "approveCallList",
+            {"200": _ok(_ref("CallListRequest")), "409": _error("Decided already.")} | WRITE,
+            parameters=[REQUEST_ID],
+            requestBody=COMMENT,
+        )
+    },
+    "/api/v1/call-lists/{request_id}/reject": {
+        "post": _op(
+            "Reject with a comment (an administrator)",
+            "rejectCallList",
+            {"200": _ok(_ref("CallListRequest")), "409": _error("Decided already.")} | WRITE,
+            parameters=[REQUEST_ID],
+            requestBody=COMMENT,
+        )
+    },
+    "/api/v1/call-lists/{request_id}/records": {
+        "get": _op(
+            "The approved call list, to the manager who asked only (counted, audited)",
+            "downloadCallList",
+            {
+                "200": {
+                    "description": "The calls of exactly that person and period",
+                    "content": {
+                        "application/json": {"schema": {"type": "object"}},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                "409": _error("Not approved, expired, or downloaded as often as allowed."),
+            }
+            | WRITE,
+            parameters=[
+                REQUEST_ID,
+                {
+                    "name": "format",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["json", "csv"]},
+                },
+            ],
+        )
+    },
+}

@@ -1,0 +1,119 @@
+"""What the employee's page shows besides the live status: working hours and arrangement
+(R8), number privacy (R14, R16, R18), referral templates (R6) and the calendar connection
+(R7). Plain values built from the live view, so the template only lays them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from switchboard.config import Settings
+from switchboard.directory.hours import Interval, WorkingHours
+from switchboard.directory.model import Person, subject_keys
+from switchboard.directory.numbers import mask_number
+from switchboard.live.engine import Engine
+from switchboard.render import template_dict
+
+Translate = Callable[..., str]
+
+
+@dataclass(frozen=True, slots=True)
+class HoursLine:
+    days: str
+    times: str
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarLink:
+    name: str
+    kind: str
+    items: int
+    """Calendar items this source holds for the person now (in the synced window)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeView:
+    person: Person
+    organisation: str
+    extension: str | None
+    number: str | None
+    mobile: str | None
+    """The person's own mobile; masked when it is secret (R18: not even on their page)."""
+    hours: tuple[HoursLine, ...]
+    hours_are_default: bool
+    arrangement: str
+    ring_after_hours: bool
+    hide_mobile: bool
+    may_hide_mobile: bool
+    """R14/R16: hiding the mobile needs an extension, or an administrator's exception."""
+    hide_refusal: str | None
+    """Why the person may not choose (``Engine.hide_mobile_refusal``); None: they may."""
+    secret_mobile: bool
+    calendars: tuple[CalendarLink, ...]
+    templates: tuple[Mapping[str, Any], ...]
+
+
+def _times(intervals: tuple[Interval, ...]) -> str:
+    return ", ".join(f"{i.start:%H:%M}–{i.end:%H:%M}" for i in intervals)
+
+
+def hours_lines(hours: WorkingHours, t: Translate) -> tuple[HoursLine, ...]:
+    """Consecutive days with the same hours as one line: "mån–fre 08:00–16:30"."""
+    lines: list[HoursLine] = []
+    day = 0
+    while day < 7:
+        intervals = hours.days[day]
+        last = day
+        while last + 1 < 7 and hours.days[last + 1] == intervals:
+            last += 1
+        if intervals:
+            first_name, last_name = t(f"day.{day}"), t(f"day.{last}")
+            days = first_name if day == last else f"{first_name}–{last_name}"
+            lines.append(HoursLine(days, _times(intervals)))
+        day = last + 1
+    return tuple(lines)
+
+
+def _calendars(person: Person, settings: Settings, engine: Engine) -> tuple[CalendarLink, ...]:
+    keys = subject_keys(person)
+    links: list[CalendarLink] = []
+    for source in settings.calendars:
+        covers = (source.person is not None and source.person.lower() in keys) or (
+            source.person is None
+            and source.organisation == person.organisation
+            and person.email is not None
+        )
+        if covers:
+            items = len(engine.view.calendar(person.person_id, source.name))
+            links.append(CalendarLink(source.name, source.type.value, items))
+    return tuple(links)
+
+
+def me_view(person: Person, engine: Engine, t: Translate) -> MeView:
+    settings = engine.settings
+    plan = settings.plan
+    organisation = settings.organisation(person.organisation)
+    hours = person.hours or organisation.hours
+    refusal = engine.hide_mobile_refusal(person)
+    mobile = person.mobile
+    if mobile is not None and person.secret_mobile:
+        mobile = mask_number(mobile)
+    return MeView(
+        person=person,
+        organisation=organisation.name,
+        extension=person.extension,
+        number=plan.national_of_extension(person.extension) if person.extension else None,
+        mobile=mobile,
+        hours=hours_lines(hours, t),
+        hours_are_default=person.hours is None,
+        arrangement=person.arrangement.value,
+        ring_after_hours=person.ring_after_hours,
+        hide_mobile=person.hide_mobile,
+        may_hide_mobile=refusal is None,
+        hide_refusal=refusal,
+        secret_mobile=person.secret_mobile,
+        calendars=_calendars(person, settings, engine),
+        templates=tuple(template_dict(x) for x in engine.view.templates(person.person_id)),
+    )

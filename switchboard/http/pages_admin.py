@@ -1,0 +1,347 @@
+"""The administration pages (issue 5): the directory import, people and roles, R16
+exceptions, the audit trail and R19 call-list requests.
+
+Each page asks ``allowed()`` (through ``admin_nav``) before it reads anything, and shows
+only what the account may use. The import is a plain form (a file upload needs no
+script): the first post is a dry run that shows every change and every error by line;
+the second imports the very bytes that were checked, all or nothing. Everything else
+changes state through the administration JSON API from ``admin.js``, with the session's
+CSRF token, so the rules live in one place.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from switchboard.accounts.model import Account, Role
+from switchboard.calls.model import CallListRequest, RequestStatus
+from switchboard.directory.csv_import import DirectoryImportError
+from switchboard.directory.model import Person, PolicyRule
+from switchboard.http import admin_nav
+from switchboard.http.admin_nav import Section
+from switchboard.http.api_admin import ADMIN_ACCOUNTS, MAX_AUDIT
+from switchboard.http.api_call_lists import CALL_LISTS
+from switchboard.http.context import ACCESS, ENGINE, PRINCIPAL
+from switchboard.http.pages import _person, _render, _signin_redirect
+from switchboard.http.principal import Permission
+from switchboard.live.engine import Engine
+from switchboard.store.codec import changed_fields
+
+routes = web.RouteTableDef()
+AUDIT_PAGE = 50
+COLUMN_NAMES = {"extension": "number", "person_id": "id"}
+"""Person fields by the CSV column that sets them (the administrator knows the file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    name: str
+    columns: tuple[str, ...]
+    """The changed columns; empty for someone new."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    line: int
+    column: str | None
+    message: str
+
+
+def _account(request: web.Request) -> Account:
+    account = request[PRINCIPAL].account
+    if account is None:
+        if request.method == "GET":
+            raise _signin_redirect(request)
+        raise web.HTTPUnauthorized(text="sign in first")
+    return account
+
+
+def _require(request: web.Request, section: Section) -> Account:
+    """The account, if it may use ``section``; otherwise 401/redirect or 403, unchanged."""
+    account = _account(request)
+    engine = request.app[ENGINE]
+    if not admin_nav.may_use(section, account, request.app[ACCESS].allowed, engine.view.people()):
+        raise web.HTTPForbidden(text="your account may not use this part of the administration")
+    return account
+
+
+def _page(
+    request: web.Request, template: str, page: str, status: int = 200, **context: Any
+) -> web.Response:
+    account = request[PRINCIPAL].account
+    person = _person(request, account)
+    data = {"page": page, "csrf": request[PRINCIPAL].csrf_token}
+    response = _render(request, template, person, data, has_me=person is not None, **context)
+    response.set_status(status)
+    return response
+
+
+def _local(engine: Engine, at: datetime | None) -> str:
+    return "" if at is None else at.astimezone(engine.settings.zone).strftime("%Y-%m-%d %H:%M")
+
+
+# -- overview --------------------------------------------------------------------------------
+@routes.get("/admin")
+async def overview(request: web.Request) -> web.Response:
+    account = _account(request)
+    engine = request.app[ENGINE]
+    allowed = request.app[ACCESS].allowed
+    sections = admin_nav.admin_sections(account, allowed, engine.view.people())
+    if not sections:
+        raise web.HTTPForbidden(text="your account has no part in the administration")
+    counts: dict[str, int] = {
+        "import": len(engine.view.people()),
+        "policy": len(engine.view.exceptions),
+    }
+    if admin_nav.PEOPLE in sections:
+        counts["people"] = len(await request.app[ADMIN_ACCOUNTS].accounts())
+    if admin_nav.CALL_LISTS in sections:
+        visible = await request.app[CALL_LISTS].visible(account)
+        counts["call_lists"] = sum(1 for r in visible if r.status is RequestStatus.PENDING)
+    return _page(request, "admin_index.html", "admin", counts=counts)
+
+
+# -- directory import ------------------------------------------------------------------------
+def import_changes(
+    parsed: tuple[Person, ...], existing: dict[str, Person]
+) -> tuple[list[Change], list[Change], int]:
+    """New people, changed people (with the columns that change) and how many stay as they
+    are: what an import would do, shown before anything is written."""
+    created: list[Change] = []
+    updated: list[Change] = []
+    for person in parsed:
+        old = existing.get(person.person_id)
+        if old is None:
+            created.append(Change(person.name, ()))
+        elif old != person:
+            columns = tuple(COLUMN_NAMES.get(f, f) for f in changed_fields(old, person))
+            updated.append(Change(person.name, columns))
+    return created, updated, len(parsed) - len(created) - len(updated)
+
+
+async def _uploaded(request: web.Request) -> tuple[bytes, str, bool]:
+    """The CSV bytes (a new file, or the checked file carried to the import step), its
+    name, and whether to import (True) or only check (False)."""
+    form = await request.post()
+    upload = form.get("file")
+    carried = form.get("carried")
+    if isinstance(upload, web.FileField) and upload.filename:
+        return upload.file.read(), upload.filename, False
+    if isinstance(carried, str) and carried:
+        try:
+            data = base64.b64decode(carried, validate=True)
+        except (binascii.Error, ValueError):
+            raise web.HTTPBadRequest(text="the checked file was damaged; upload it again") from None
+        name = form.get("filename")
+        return data, name if isinstance(name, str) and name else "upload.csv", True
+    raise web.HTTPBadRequest(text="choose a CSV file to check")
+
+
+@routes.get("/admin/import")
+async def import_page(request: web.Request) -> web.Response:
+    _require(request, admin_nav.IMPORT)
+    return _page(request, "admin_import.html", "admin-import", stage="choose")
+
+
+@routes.post("/admin/import")
+async def import_post(request: web.Request) -> web.Response:
+    """A new file is checked (dry run); a checked file is imported. Errors: 422, by line."""
+    account = _require(request, admin_nav.IMPORT)
+    data, filename, commit = await _uploaded(request)
+    engine = request.app[ENGINE]
+    try:
+        outcome = await engine.import_directory(
+            data, filename, account.username, dry_run=not commit
+        )
+    except DirectoryImportError as exc:
+        problems = [RowProblem(e.line, e.column, e.message) for e in exc.errors]
+        return _page(
+            request,
+            "admin_import.html",
+            "admin-import",
+            422,
+            stage="errors",
+            filename=filename,
+            problems=problems,
+        )
+    if commit and outcome.result is not None:
+        result = outcome.result
+        return _page(
+            request,
+            "admin_import.html",
+            "admin-import",
+            stage="done",
+            filename=filename,
+            result=result,
+        )
+    existing = {p.person_id: p for p in engine.view.people()}
+    created, updated, unchanged = import_changes(outcome.parsed.people, existing)
+    return _page(
+        request,
+        "admin_import.html",
+        "admin-import",
+        stage="checked",
+        filename=filename,
+        carried=base64.b64encode(data).decode("ascii"),
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        total=len(outcome.parsed.people),
+    )
+
+
+# -- people and roles ------------------------------------------------------------------------
+@routes.get("/admin/people")
+async def people_page(request: web.Request) -> web.Response:
+    _require(request, admin_nav.PEOPLE)
+    engine = request.app[ENGINE]
+    accounts = await request.app[ADMIN_ACCOUNTS].accounts()
+    by_person: dict[str, list[Account]] = {}
+    for item in accounts:
+        if item.person_id is not None:
+            by_person.setdefault(item.person_id, []).append(item)
+    rows = [
+        (p, by_person.get(p.person_id, []))
+        for p in sorted(engine.view.people(), key=lambda p: (p.name.casefold(), p.person_id))
+    ]
+    others = [a for a in accounts if a.person_id is None]
+    return _page(
+        request,
+        "admin_people.html",
+        "admin-people",
+        rows=rows,
+        others=others,
+        roles=[r.value for r in Role],
+        plan=engine.settings.plan,
+    )
+
+
+# -- policy exceptions (R16) -----------------------------------------------------------------
+@routes.get("/admin/policy")
+async def policy_page(request: web.Request) -> web.Response:
+    _require(request, admin_nav.POLICY)
+    engine = request.app[ENGINE]
+    listed = [
+        (e, engine.view.find(e.subject), _local(engine, e.granted_at))
+        for e in engine.view.exceptions
+    ]
+    people = sorted(engine.view.people(), key=lambda p: p.name.casefold())
+    return _page(
+        request,
+        "admin_policy.html",
+        "admin-policy",
+        exceptions=listed,
+        people=people,
+        rules=[r.value for r in PolicyRule],
+    )
+
+
+# -- audit trail -----------------------------------------------------------------------------
+def _number(request: web.Request, name: str, highest: int) -> int | None:
+    text = request.query.get(name, "")
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) <= highest:
+        raise web.HTTPBadRequest(text=f"{name} must be a whole number from 1 to {highest}")
+    return int(text)
+
+
+@routes.get("/admin/audit")
+async def audit_page(request: web.Request) -> web.Response:
+    """Newest first, ``AUDIT_PAGE`` (or ``limit``) at a time; ``person`` is a number or an
+    e-mail found in the directory, or a subject as the trail writes it (``account:NAME``)."""
+    _require(request, admin_nav.AUDIT)
+    engine = request.app[ENGINE]
+    person_text = request.query.get("person", "").strip()[:200]
+    actor = request.query.get("actor", "").strip()[:200] or None
+    subject = None
+    if person_text:
+        found = engine.view.find(person_text)
+        subject = found.person_id if found is not None else person_text
+    before = _number(request, "before", 2**62)
+    limit = _number(request, "limit", MAX_AUDIT) or AUDIT_PAGE
+    entries = await engine.store.audit_page(limit, before=before, subject=subject, actor=actor)
+    names = {p.person_id: p.name for p in engine.view.people()}
+    rows = [(e, _local(engine, e.at), names.get(e.subject)) for e in entries]
+    return _page(
+        request,
+        "admin_audit.html",
+        "admin-audit",
+        rows=rows,
+        person_filter=person_text,
+        actor_filter=actor or "",
+        first_page=before is None,
+        limit=limit,
+        next_before=entries[-1].seq if len(entries) == limit else None,
+    )
+
+
+# -- call lists (R19) ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    item: CallListRequest
+    person_name: str
+    period: str
+    created: str
+    decided: str
+    may_decide: bool
+    may_download: bool
+
+
+def _period(engine: Engine, start: datetime, end: datetime) -> str:
+    """Whole days read as days, the last one included ("2026-11-16 – 2026-11-22"); any
+    other period with its times."""
+    zone = engine.settings.zone
+    first, after = start.astimezone(zone), end.astimezone(zone)
+    if first.time() == after.time() == time(0):
+        last = (after - timedelta(days=1)).date()
+        return first.date().isoformat() + ("" if last == first.date() else f" – {last}")
+    return f"{_local(engine, start)} – {_local(engine, end)}"
+
+
+def _request_row(
+    engine: Engine, account: Account, item: CallListRequest, may_approve: bool
+) -> RequestRow:
+    person = engine.view.person(item.person_id)
+    now = engine.clock.now()
+    return RequestRow(
+        item,
+        person.name if person is not None else item.person_id,
+        _period(engine, item.start, item.end),
+        _local(engine, item.created_at),
+        _local(engine, item.decided_at),
+        may_decide=may_approve
+        and item.status is RequestStatus.PENDING
+        and item.requester_id != account.account_id
+        and item.person_id != account.person_id,
+        may_download=item.requester_id == account.account_id and item.downloadable(now),
+    )
+
+
+@routes.get("/admin/call-lists")
+async def call_lists_page(request: web.Request) -> web.Response:
+    account = _require(request, admin_nav.CALL_LISTS)
+    engine = request.app[ENGINE]
+    allowed = request.app[ACCESS].allowed
+    may_approve = allowed(account, Permission.APPROVE_CALL_LIST)
+    asked = await request.app[CALL_LISTS].visible(account)
+    rows = [_request_row(engine, account, r, may_approve) for r in asked]
+    people = sorted(
+        admin_nav.requestable(account, allowed, engine.view.people()),
+        key=lambda p: p.name.casefold(),
+    )
+    return _page(
+        request,
+        "admin_call_lists.html",
+        "admin-call-lists",
+        rows=rows,
+        people=people,
+        may_approve=may_approve,
+        pending=sum(1 for r in rows if r.may_decide),
+    )

@@ -1,0 +1,211 @@
+"""The ``VoicemailStore`` half of the SQLite store: voicemail metadata and taken messages.
+
+A mixin of ``SqliteStore`` like ``sqlite_calls``: same connection, same ``BEGIN IMMEDIATE``
+transactions, same audit trail; no version bump and no event (no node holds voicemail in
+memory; the pages read it per request). The audio is not here: it is a spool file
+(``switchboard.voicemail.spool``), written before its row exists and deleted after its row
+is gone, so a row always has its file. Caller numbers are E.164 or ``secret`` (R18), and
+audit details never hold a number or a message's text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import AbstractContextManager
+from datetime import datetime
+
+from switchboard.store import codec, tables
+from switchboard.store.protocol import NotFoundError, StoreError
+from switchboard.voicemail.model import EmailStatus, TakenMessage, VoiceMessage
+
+INSERT_VOICE = (
+    "INSERT INTO voice_messages (message_id, person_id, received_at, caller, duration_ms, "
+    "heard) VALUES (?, ?, ?, ?, ?, 0)"
+)
+INSERT_TAKEN = (
+    "INSERT INTO taken_messages (message_id, person_id, taken_at, taken_by, caller_name, "
+    "caller_number, text, call_back, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def voice_from_row(r: sqlite3.Row) -> VoiceMessage:
+    return VoiceMessage(
+        message_id=r["message_id"],
+        person_id=r["person_id"],
+        received_at=codec.instant(r["received_at"]),
+        caller=r["caller"],
+        duration_ms=int(r["duration_ms"]),
+        heard=bool(r["heard"]),
+    )
+
+
+def taken_from_row(r: sqlite3.Row) -> TakenMessage:
+    return TakenMessage(
+        message_id=r["message_id"],
+        person_id=r["person_id"],
+        taken_at=codec.instant(r["taken_at"]),
+        taken_by=r["taken_by"],
+        caller_name=r["caller_name"],
+        caller_number=r["caller_number"],
+        text=r["text"],
+        call_back=bool(r["call_back"]),
+        email=EmailStatus(r["email"]),
+    )
+
+
+class SqliteVoicemail:
+    """Mixed into ``SqliteStore``, which provides the two transaction helpers."""
+
+    def _writing(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
+
+    def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
+
+    # -- recorded messages -----------------------------------------------------------------
+    async def add_voice_message(self, message: VoiceMessage, actor: str) -> None:
+        with self._writing(f"store a voicemail for {message.person_id}") as conn:
+            tables.require_person(conn, message.person_id)
+            try:
+                conn.execute(
+                    INSERT_VOICE,
+                    (
+                        message.message_id,
+                        message.person_id,
+                        codec.iso(message.received_at),
+                        message.caller,
+                        message.duration_ms,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise StoreError(f"voicemail {message.message_id} exists already") from None
+            detail = f"voicemail {message.message_id} ({message.duration_ms} ms) received"
+            _audit(conn, message.received_at, actor, "voicemail_received", message, detail)
+
+    async def voice_messages(self, person_id: str) -> list[VoiceMessage]:
+        with self._reading(f"read the voicemail of {person_id}") as conn:
+            rows = conn.execute(
+                "SELECT * FROM voice_messages WHERE person_id = ? "
+                "ORDER BY received_at DESC, message_id",
+                (person_id,),
+            )
+            return [voice_from_row(r) for r in rows]
+
+    async def voice_message(self, person_id: str, message_id: str) -> VoiceMessage | None:
+        with self._reading("read a voicemail") as conn:
+            return _voice(conn, person_id, message_id)
+
+    async def voice_message_ids(self) -> set[str]:
+        with self._reading("list the voicemail ids") as conn:
+            return {r[0] for r in conn.execute("SELECT message_id FROM voice_messages")}
+
+    async def mark_voice_message(
+        self, person_id: str, message_id: str, heard: bool, actor: str, at: datetime
+    ) -> VoiceMessage:
+        with self._writing(f"mark a voicemail of {person_id}") as conn:
+            old = _voice(conn, person_id, message_id)
+            if old is None:
+                raise NotFoundError(f"voicemail {message_id} of {person_id}")
+            conn.execute(
+                "UPDATE voice_messages SET heard = ? WHERE message_id = ?",
+                (int(heard), message_id),
+            )
+            state = "heard" if heard else "unheard"
+            _audit(conn, at, actor, f"voicemail_{state}", old, f"voicemail {message_id} {state}")
+            new = _voice(conn, person_id, message_id)
+            if new is None:  # pragma: no cover - updated a moment ago in this transaction
+                raise NotFoundError(f"voicemail {message_id} of {person_id}")
+            return new
+
+    async def delete_voice_message(
+        self, person_id: str, message_id: str, actor: str, at: datetime
+    ) -> None:
+        with self._writing(f"delete a voicemail of {person_id}") as conn:
+            old = _voice(conn, person_id, message_id)
+            if old is None:
+                raise NotFoundError(f"voicemail {message_id} of {person_id}")
+            conn.execute("DELETE FROM voice_messages WHERE message_id = ?", (message_id,))
+            _audit(conn, at, actor, "voicemail_deleted", old, f"voicemail {message_id} deleted")
+
+    async def audit_greeting(
+        self, person_id: str, action: str, detail: str, actor: str, at: datetime
+    ) -> None:
+        """The greeting is a file only; its changes are audited here (R12)."""
+        if action not in ("greeting_set", "greeting_deleted"):
+            raise StoreError(f"not a greeting action: {action!r}")
+        with self._writing(f"audit the greeting of {person_id}") as conn:
+            conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, person_id, detail))
+
+    # -- taken messages --------------------------------------------------------------------
+    async def add_taken_message(self, message: TakenMessage) -> None:
+        with self._writing(f"store a message for {message.person_id}") as conn:
+            tables.require_person(conn, message.person_id)
+            try:
+                conn.execute(
+                    INSERT_TAKEN,
+                    (
+                        message.message_id,
+                        message.person_id,
+                        codec.iso(message.taken_at),
+                        message.taken_by,
+                        message.caller_name,
+                        message.caller_number,
+                        message.text,
+                        int(message.call_back),
+                        message.email.value,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise StoreError(f"message {message.message_id} exists already") from None
+            # Never the text or the number: the audit trail is read by administrators.
+            detail = f"message {message.message_id} taken"
+            entry = tables.entry(
+                message.taken_at, message.taken_by, "message_taken", message.person_id, detail
+            )
+            conn.execute(tables.INSERT_AUDIT, entry)
+
+    async def taken_messages(self, person_id: str) -> list[TakenMessage]:
+        with self._reading(f"read the messages of {person_id}") as conn:
+            rows = conn.execute(
+                "SELECT * FROM taken_messages WHERE person_id = ? "
+                "ORDER BY taken_at DESC, message_id",
+                (person_id,),
+            )
+            return [taken_from_row(r) for r in rows]
+
+    async def set_taken_message_email(
+        self, message_id: str, status: EmailStatus, actor: str, at: datetime
+    ) -> None:
+        with self._writing(f"record the e-mail of message {message_id}") as conn:
+            row = conn.execute(
+                "SELECT person_id FROM taken_messages WHERE message_id = ?", (message_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"message {message_id}")
+            conn.execute(
+                "UPDATE taken_messages SET email = ? WHERE message_id = ?",
+                (status.value, message_id),
+            )
+            detail = f"message {message_id}: e-mail {status.value}"
+            conn.execute(
+                tables.INSERT_AUDIT, tables.entry(at, actor, "message_emailed", row[0], detail)
+            )
+
+
+def _voice(conn: sqlite3.Connection, person_id: str, message_id: str) -> VoiceMessage | None:
+    row = conn.execute(
+        "SELECT * FROM voice_messages WHERE message_id = ? AND person_id = ?",
+        (message_id, person_id),
+    ).fetchone()
+    return None if row is None else voice_from_row(row)
+
+
+def _audit(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    action: str,
+    message: VoiceMessage,
+    detail: str,
+) -> None:
+    conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, message.person_id, detail))

@@ -1,0 +1,293 @@
+"""The voicemail spool: greetings and messages as WAV files, their metadata in the store.
+
+Layout under the data folder (ARCHITECTURE: "voicemail audio is files")::
+
+    voicemail/<person_id>/greeting.wav
+    voicemail/<person_id>/messages/<message_id>.wav
+
+A crash leaves a file whole or absent, never torn: every file is written to a temporary
+file in the same folder (a name starting with ``.tmp-``, which no reader opens), flushed
+and fsynced, renamed over the real name (atomic on POSIX), and the folder is fsynced so
+the rename itself survives a power cut.
+
+Files and rows stay in step by order, not by a distributed transaction:
+- a message's file is written before its row, and its row is deleted before its file; so
+  every row has its file, and a crash in between leaves at most an orphan file that no
+  list shows; ``sweep()`` (at start-up) removes orphans and stale temporary files that
+  are older than a quarter of an hour (younger ones may be a write in progress elsewhere);
+- a greeting is a file only (its audit entry is written after the rename).
+
+Blocking work (file writes with fsync, resampling) runs in the executor app.py owns, so
+the event loop keeps answering calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import tempfile
+import time
+import uuid
+import wave
+from collections.abc import Callable
+from concurrent.futures import Executor
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+import structlog
+
+from switchboard.clock import Clock
+from switchboard.store.protocol import VoicemailStore
+from switchboard.voicemail.model import (
+    VoiceMessage,
+    check_message_id,
+    check_person_id,
+    stored_caller,
+)
+from switchboard.voicemail.wav import Audio, prepare_greeting, resample, to_wav
+
+log = structlog.get_logger("switchboard.voicemail")
+
+SPOOL_NAME = "voicemail"
+GREETING = "greeting.wav"
+MESSAGES = "messages"
+TEMP_PREFIX = ".tmp-"
+CHUNK = 64 * 1024
+SWEEP_AGE_SECONDS = 15 * 60.0
+"""A write takes well under a second; a file this old without a row is an orphan."""
+T = TypeVar("T")
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or unlink in ``folder`` durable (POSIX: the entry lives in the folder)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, source: BinaryIO) -> int:
+    """Copy ``source`` to ``path`` so readers see the old file or the new one, whole.
+
+    If ``source`` (or the disk) fails half-way, the temporary file is removed and ``path``
+    is untouched; if the process dies half-way, the temporary file stays behind under a
+    ``.tmp-`` name until ``sweep()``. Returns the number of bytes written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".part")
+    temp = Path(temp_name)
+    written = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(CHUNK):
+                out.write(chunk)
+                written += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        temp.replace(path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            temp.unlink()
+        raise
+    fsync_dir(path.parent)
+    return written
+
+
+def remove_file(path: Path) -> bool:
+    """Unlink ``path`` durably; False when it was gone already."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    fsync_dir(path.parent)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Greeting:
+    """A person's recorded greeting (R11, R12): 8 kHz 16-bit mono, 1-60 s."""
+
+    person_id: str
+    duration_ms: int
+    size: int
+    updated_at: datetime
+
+
+def _read_greeting(person_id: str, path: Path) -> Greeting | None:
+    try:
+        with path.open("rb") as file:
+            stat = os.fstat(file.fileno())
+            with wave.open(file, "rb") as reader:
+                frames, rate = reader.getnframes(), reader.getframerate()
+    except FileNotFoundError:
+        return None
+    updated = datetime.fromtimestamp(stat.st_mtime, UTC)
+    return Greeting(person_id, round(frames * 1000 / rate), stat.st_size, updated)
+
+
+class Voicemail:
+    """Greetings and recorded messages of everyone, on one spool folder and one store."""
+
+    def __init__(self, root: Path, store: VoicemailStore, clock: Clock, executor: Executor) -> None:
+        self._root = root
+        self._store = store
+        self._clock = clock
+        self._executor = executor
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    async def _blocking(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+
+    def _folder(self, person_id: str) -> Path:
+        return self._root / check_person_id(person_id)
+
+    def greeting_path(self, person_id: str) -> Path:
+        """Where the media edge finds the greeting to play (it may not exist)."""
+        return self._folder(person_id) / GREETING
+
+    def message_path(self, person_id: str, message_id: str) -> Path:
+        return self._folder(person_id) / MESSAGES / f"{check_message_id(message_id)}.wav"
+
+    # -- greetings -------------------------------------------------------------------------
+    async def greeting(self, person_id: str) -> Greeting | None:
+        path = self.greeting_path(person_id)
+        return await self._blocking(lambda: _read_greeting(person_id, path))
+
+    async def set_greeting(self, person_id: str, data: bytes, actor: str) -> Greeting:
+        """Check the upload (``wav.prepare_greeting``: WavError says what is wrong), store
+        it at 8 kHz, replacing the old one atomically, and audit it."""
+        path = self.greeting_path(person_id)
+
+        def work() -> Greeting:
+            audio = prepare_greeting(data)
+            write_atomically(path, io.BytesIO(to_wav(audio)))
+            found = _read_greeting(person_id, path)
+            if found is None:  # pragma: no cover - written a moment ago
+                raise FileNotFoundError(path)
+            return found
+
+        greeting = await self._blocking(work)
+        detail = f"greeting set ({greeting.duration_ms} ms)"
+        await self._store.audit_greeting(
+            person_id, "greeting_set", detail, actor, self._clock.now()
+        )
+        log.info("greeting_set", person=person_id, duration_ms=greeting.duration_ms)
+        return greeting
+
+    async def delete_greeting(self, person_id: str, actor: str) -> bool:
+        """False when there was no greeting (nothing audited then)."""
+        path = self.greeting_path(person_id)
+        if not await self._blocking(lambda: remove_file(path)):
+            return False
+        await self._store.audit_greeting(
+            person_id, "greeting_deleted", "greeting deleted", actor, self._clock.now()
+        )
+        log.info("greeting_deleted", person=person_id)
+        return True
+
+    # -- messages --------------------------------------------------------------------------
+    async def save_message(
+        self,
+        person_id: str,
+        audio: Audio,
+        caller: str | None,
+        *,
+        caller_secret: bool,
+        received_at: datetime | None = None,
+        actor: str = "voicemail",
+    ) -> VoiceMessage:
+        """Store a message a caller left (the media edge calls this after the recording).
+
+        ``caller`` is the caller's E.164 number or None; with ``caller_secret`` (a secret
+        number of ours, or a caller who asked for privacy) only ``secret`` is stored (R18).
+        The file is whole before the row exists; if the row cannot be written, the file is
+        removed again.
+        """
+        message = VoiceMessage(
+            uuid.uuid4().hex,
+            check_person_id(person_id),
+            received_at or self._clock.now(),
+            stored_caller(caller, secret=caller_secret),
+            0,
+        )
+        path = self.message_path(person_id, message.message_id)
+
+        def work() -> int:
+            stored = resample(audio)
+            write_atomically(path, io.BytesIO(to_wav(stored)))
+            return stored.duration_ms
+
+        duration_ms = await self._blocking(work)
+        message = VoiceMessage(
+            message.message_id, person_id, message.received_at, message.caller, duration_ms
+        )
+        try:
+            await self._store.add_voice_message(message, actor)
+        except BaseException:
+            await self._blocking(lambda: remove_file(path))
+            raise
+        log.info("voicemail_saved", person=person_id, duration_ms=duration_ms)
+        return message
+
+    async def messages(self, person_id: str) -> list[VoiceMessage]:
+        return await self._store.voice_messages(check_person_id(person_id))
+
+    async def message(self, person_id: str, message_id: str) -> VoiceMessage | None:
+        check_person_id(person_id)
+        check_message_id(message_id)
+        return await self._store.voice_message(person_id, message_id)
+
+    async def mark_heard(
+        self, person_id: str, message_id: str, actor: str, *, heard: bool = True
+    ) -> VoiceMessage:
+        """NotFoundError when the person has no such message."""
+        check_message_id(message_id)
+        return await self._store.mark_voice_message(
+            check_person_id(person_id), message_id, heard, actor, self._clock.now()
+        )
+
+    async def delete(self, person_id: str, message_id: str, actor: str) -> None:
+        """Row first, then file: a crash between leaves an orphan file for ``sweep()``."""
+        path = self.message_path(person_id, message_id)
+        await self._store.delete_voice_message(person_id, message_id, actor, self._clock.now())
+        await self._blocking(lambda: remove_file(path))
+        log.info("voicemail_deleted", person=person_id)
+
+    # -- recovery --------------------------------------------------------------------------
+    async def sweep(self, older_than: float = SWEEP_AGE_SECONDS) -> int:
+        """Remove temporary files and message files without a row, if last written more
+        than ``older_than`` seconds ago; how many were removed.
+
+        The age keeps the sweep off writes in progress: another process (a second node on
+        shared storage, a ``switchboard`` command next to ``serve``) may be between writing
+        a message's file and adding its row. File ages are wall-clock (the file system's
+        mtime), not the injected Clock.
+        """
+        keep = await self._store.voice_message_ids()
+        cutoff = time.time() - older_than
+        removed = await self._blocking(lambda: _sweep(self._root, keep, cutoff))
+        if removed:
+            log.info("voicemail_swept", removed=removed)
+        return removed
+
+
+def _sweep(root: Path, keep: set[str], cutoff: float) -> int:
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        stale_temp = path.name.startswith(TEMP_PREFIX)
+        orphan = path.parent.name == MESSAGES and path.suffix == ".wav" and path.stem not in keep
+        if (stale_temp or orphan) and path.stat().st_mtime < cutoff and remove_file(path):
+            removed += 1
+    return removed

@@ -1,0 +1,177 @@
+// The administration pages: saving roles, granting and revoking R16 exceptions, asking
+// for and deciding on R19 call lists. Every change goes through the JSON API with the
+// session's CSRF token (common.js); the server re-renders the page afterwards.
+
+import { api, localDate, page, serverNow, t, zonedInstant } from "./common.js";
+
+const toast = document.getElementById("admin-toast");
+let toastTimer = 0;
+
+function say(message) {
+  toast.textContent = message;
+  toast.hidden = false;
+  window.clearTimeout(toastTimer);
+  toastTimer = window.setTimeout(() => { toast.hidden = true; }, 4000);
+}
+
+function showError(element, err) {
+  element.textContent = t("common.error", { message: err.message });
+  element.hidden = false;
+}
+
+/** Run `action` with the form's buttons disabled; errors go to `errorBox`. */
+async function busy(form, errorBox, action) {
+  const buttons = [...form.querySelectorAll("button")];
+  for (const b of buttons) b.disabled = true;
+  if (errorBox) errorBox.hidden = true;
+  try {
+    await action();
+  } catch (err) {
+    if (errorBox) showError(errorBox, err);
+    else say(t("common.error", { message: err.message }));
+  } finally {
+    for (const b of buttons) b.disabled = false;
+  }
+}
+
+// ---- Plain forms (the import): no double submits ----------------------------------------
+for (const form of document.querySelectorAll("form[data-busy]")) {
+  form.addEventListener("submit", () => {
+    window.setTimeout(() => {
+      for (const b of form.querySelectorAll("button")) b.disabled = true;
+    }, 0);
+  });
+}
+
+// ---- People and roles ---------------------------------------------------------------------
+const filter = document.getElementById("people-filter");
+if (filter) {
+  filter.addEventListener("input", () => {
+    const wanted = filter.value.trim().toLowerCase();
+    for (const row of document.querySelectorAll("tr[data-filter]")) {
+      row.hidden = Boolean(wanted) && !row.dataset.filter.includes(wanted);
+    }
+  });
+}
+
+for (const form of document.querySelectorAll(".roles-form")) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const roles = [...form.querySelectorAll("input[name=role]:checked")].map((i) => i.value);
+    const username = form.dataset.username;
+    busy(form, null, async () => {
+      await api("PUT", `/api/v1/admin/accounts/${encodeURIComponent(username)}/roles`, { roles });
+      say(t("people.saved", { name: username }));
+    });
+  });
+}
+
+// ---- Policy exceptions (R16) -----------------------------------------------------------
+const grant = document.getElementById("grant-form");
+if (grant) {
+  const error = document.getElementById("grant-error");
+  grant.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = {
+      subject: grant.elements.subject.value,
+      rule: grant.elements.rule.value,
+      reason: grant.elements.reason.value.trim(),
+    };
+    if (!body.subject) {
+      showError(error, new Error(t("policy.choose_person")));
+      return;
+    }
+    if (body.reason.length < 5) {
+      showError(error, new Error(t("policy.reason_hint")));
+      return;
+    }
+    busy(grant, error, async () => {
+      await api("POST", "/api/v1/admin/exceptions", body);
+      window.location.reload();
+    });
+  });
+}
+
+for (const button of document.querySelectorAll("button[data-revoke]")) {
+  // Two steps instead of a browser dialog: the first click asks, the second revokes.
+  button.addEventListener("click", async () => {
+    if (button.dataset.armed !== "true") {
+      button.dataset.armed = "true";
+      button.textContent = button.dataset.confirm;
+      button.classList.add("btn-danger");
+      return;
+    }
+    button.disabled = true;
+    try {
+      await api("POST", "/api/v1/admin/exceptions/revoke", {
+        subject: button.dataset.subject,
+        rule: button.dataset.rule,
+      });
+      window.location.reload();
+    } catch (err) {
+      button.disabled = false;
+      say(t("common.error", { message: err.message }));
+    }
+  });
+}
+
+// ---- Call lists (R19) --------------------------------------------------------------------
+function nextDay(dateText) {
+  const [y, m, d] = dateText.split("-").map(Number);
+  const next = new Date(Date.UTC(y, m - 1, d + 1));
+  return next.toISOString().slice(0, 10);
+}
+
+const ask = document.getElementById("ask-form");
+if (ask) {
+  const error = document.getElementById("ask-error");
+  const today = serverNow();
+  const yesterday = localDate(new Date(today.getTime() - 24 * 3600 * 1000));
+  const weekAgo = localDate(new Date(today.getTime() - 7 * 24 * 3600 * 1000));
+  ask.elements.from.value = weekAgo;
+  ask.elements.to.value = yesterday;
+  ask.elements.to.max = yesterday;
+  ask.elements.from.max = yesterday;
+  ask.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const from = ask.elements.from.value;
+    const to = ask.elements.to.value;
+    const reason = ask.elements.reason.value.trim();
+    if (!from || !to || reason.length < 5) {
+      showError(error, new Error(t("calls.fill_in")));
+      return;
+    }
+    // The last day counts whole: the period ends when the day after it begins.
+    const body = {
+      person_id: ask.elements.person_id.value,
+      start: zonedInstant(from, "00:00").toISOString(),
+      end: zonedInstant(nextDay(to), "00:00").toISOString(),
+      reason,
+    };
+    busy(ask, error, async () => {
+      await api("POST", "/api/v1/call-lists", body);
+      window.location.reload();
+    });
+  });
+}
+
+for (const form of document.querySelectorAll(".decide-form")) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const verdict = event.submitter?.value === "reject" ? "reject" : "approve";
+    const comment = form.elements.comment.value.trim();
+    const error = form.closest(".request").querySelector(".form-error");
+    if (comment.length < 5) {
+      showError(error, new Error(t("calls.comment_hint")));
+      return;
+    }
+    busy(form, error, async () => {
+      await api("POST", `/api/v1/call-lists/${form.dataset.id}/${verdict}`, { comment });
+      window.location.reload();
+    });
+  });
+}
+
+if (page.page === "admin-import") {
+  document.getElementById("import-errors")?.scrollIntoView({ block: "nearest" });
+}

@@ -1,0 +1,191 @@
+// Shared by every page: the page's data, translations, the server's clock, time in the
+// organisation's zone, the JSON API with the CSRF token, and how a status is described.
+
+export const page = JSON.parse(document.getElementById("page-data").textContent);
+
+export function t(key, values) {
+  let text = page.strings[key] ?? key;
+  if (values) {
+    for (const [name, value] of Object.entries(values)) {
+      text = text.replaceAll(`{${name}}`, String(value));
+    }
+  }
+  return text;
+}
+
+// The server may run at a pretended time (`serve --now`): every "now" is the server's.
+const skew = Date.parse(page.now) - Date.now();
+export function serverNow() {
+  return new Date(Date.now() + skew);
+}
+
+const zoneParts = new Intl.DateTimeFormat("en-CA", {
+  timeZone: page.zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit",
+});
+
+function parts(date) {
+  const out = {};
+  for (const p of zoneParts.formatToParts(date)) {
+    if (p.type !== "literal") out[p.type] = Number(p.value);
+  }
+  return out;
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+/** "YYYY-MM-DD" of an instant, in the organisation's zone. */
+export function localDate(date) {
+  const p = parts(date);
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+}
+
+/** "HH:MM" of an instant, in the organisation's zone. */
+export function localTime(date) {
+  const p = parts(date);
+  return `${pad(p.hour)}:${pad(p.minute)}`;
+}
+
+/** The instant at wall-clock `dateText` `timeText` in the organisation's zone. */
+export function zonedInstant(dateText, timeText) {
+  const [y, m, d] = dateText.split("-").map(Number);
+  const [hh, mm] = timeText.split(":").map(Number);
+  const wanted = Date.UTC(y, m - 1, d, hh, mm);
+  let guess = wanted;
+  for (let i = 0; i < 3; i += 1) {
+    const p = parts(new Date(guess));
+    const shown = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute);
+    if (shown === wanted) break;
+    guess += wanted - shown;
+  }
+  return new Date(guess);
+}
+
+export function addMinutes(date, minutes) {
+  return new Date(date.getTime() + minutes * 60000);
+}
+
+const dayFormat = new Intl.DateTimeFormat(page.locale, {
+  timeZone: page.zone, weekday: "long", day: "numeric", month: "long",
+});
+
+export function formatDay(date) {
+  return dayFormat.format(date);
+}
+
+/** "back at 13:00" / "back tomorrow at 08:00" / "back Monday 1 December" (R10 wording). */
+export function backText(untilText) {
+  const until = new Date(untilText);
+  const now = serverNow();
+  const day = localDate(until);
+  const time = localTime(until);
+  if (day <= localDate(now)) return t("back.today", { time });
+  if (time === "00:00") return t("back.day", { date: formatDay(until) });
+  if (day === localDate(addMinutes(now, 24 * 60))) return t("back.tomorrow", { time });
+  return t("back.day_time", { date: formatDay(until), time });
+}
+
+/** How a presence reads: state (for colour), badge word and a sentence. Never colour alone. */
+export function describe(presence) {
+  const referral = presence.referral;
+  if (!referral) {
+    return { state: "available", badge: t("status.available"), detail: t("status.available_detail") };
+  }
+  const pieces = [t(`reason.${referral.reason}`)];
+  if (referral.until) pieces.push(backText(referral.until));
+  let detail = pieces.join(", ");
+  if (referral.text) detail += ` · “${referral.text}”`;
+  if (referral.kind === "open") {
+    return { state: "open", badge: t("status.open"), detail };
+  }
+  return { state: presence.available ? "available" : "away", badge: t("status.away"), detail };
+}
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** The JSON API, as this browser's session (the CSRF token rides on every change). */
+export async function api(method, url, body) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") headers["X-CSRF-Token"] = page.csrf || "";
+  const init = { method, headers, credentials: "same-origin" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(url, init);
+  let json = null;
+  try {
+    json = await response.json();
+  } catch {
+    json = null;
+  }
+  if (!response.ok) {
+    if (response.status === 401) {
+      window.location.assign(`/signin?next=${encodeURIComponent(window.location.pathname)}`);
+    }
+    const message = json?.error?.message || response.statusText || String(response.status);
+    throw new ApiError(response.status, message);
+  }
+  return json;
+}
+
+function groups(digits) {
+  // Swedish subscriber numbers read in pairs from the end, a leading odd digit in a triple.
+  const out = [];
+  let rest = digits;
+  while (rest.length > 4) {
+    out.unshift(rest.slice(-2));
+    rest = rest.slice(0, -2);
+  }
+  out.unshift(rest.length === 4 ? `${rest.slice(0, 2)} ${rest.slice(2)}` : rest);
+  return out.join(" ");
+}
+
+/** Numbers as people write them: "070-174 06 05", "0523-66 41 23", "412 34 567". */
+export function formatPhone(number) {
+  if (!number) return "";
+  const se = /^\+46(7\d)(\d{3})(\d{2})(\d{2})$/.exec(number);
+  if (se) return `0${se[1]}-${se[2]} ${se[3]} ${se[4]}`;
+  const no = /^\+47(\d{3})(\d{2})(\d{3})$/.exec(number);
+  if (no) return `${no[1]} ${no[2]} ${no[3]}`;
+  if (/^0\d{6,}$/.test(number)) {
+    const area = (page.area_codes || []).find((code) => number.startsWith(code));
+    if (area) return `${area}-${groups(number.slice(area.length))}`;
+  }
+  return number;
+}
+
+export function initials(name) {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("");
+}
+
+/** The live feed (server-sent events); `onState(true|false)` tells whether it is connected. */
+export function liveEvents(handlers, onState) {
+  const source = new EventSource("/api/v1/events");
+  source.addEventListener("open", () => onState(true));
+  source.addEventListener("error", () => onState(false));
+  for (const [name, handler] of Object.entries(handlers)) {
+    source.addEventListener(name, (event) => handler(JSON.parse(event.data)));
+  }
+  return source;
+}
+
+function wireSignout() {
+  const form = document.getElementById("signout-form");
+  if (!form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("POST", "/signout");
+    } finally {
+      window.location.assign("/signin");
+    }
+  });
+}
+
+wireSignout();
