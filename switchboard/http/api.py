@@ -17,7 +17,7 @@ from aiohttp import web
 
 from switchboard.directory.model import Person
 from switchboard.directory.search import DEFAULT_LIMIT
-from switchboard.http.context import ACCESS, ENGINE, LINES, PRINCIPAL, SEARCH
+from switchboard.http.context import ACCESS, ENGINE, LINES, PRINCIPAL, SEARCH, json_object
 from switchboard.http.principal import Permission
 from switchboard.http.shapes import availability_json, person_json, presence_json
 from switchboard.live.engine import EngineError
@@ -140,18 +140,6 @@ def _optional_text(body: dict[str, Any], key: str) -> str | None:
     return value
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
-    if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text="the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="the body must be a JSON object")
-    return body
-
-
 def _referral(body: dict[str, Any]) -> Referral:
     reason_text = body.get("reason")
     manual = [r.value for r in Reason if r is not Reason.OUTSIDE_HOURS]
@@ -177,7 +165,7 @@ async def put_availability(request: web.Request) -> web.Response:
     """Set available, or a referral (R6), for the person in the URL; audited as the account."""
     person = _person(request)
     require(request, Permission.WRITE_PRESENCE, person)
-    body = await _body(request)
+    body = await json_object(request, None)
     state = body.get("state")
     allowed_keys = AVAILABLE_KEYS if state == "available" else REFERRAL_KEYS
     unknown = sorted(set(body) - allowed_keys)

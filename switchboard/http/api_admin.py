@@ -19,8 +19,8 @@ from switchboard.directory.csv_import import DirectoryImportError
 from switchboard.directory.model import PolicyException, PolicyRule
 from switchboard.http import api_call_lists
 from switchboard.http.api import require
-from switchboard.http.api_call_lists import CALL_LISTS, json_object, signed_in, text_field
-from switchboard.http.context import ENGINE
+from switchboard.http.api_call_lists import CALL_LISTS, text_field
+from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
 from switchboard.http.security import error_response
 from switchboard.http.shapes import person_json

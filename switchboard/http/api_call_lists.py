@@ -14,7 +14,6 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from switchboard.accounts.model import Account
 from switchboard.calls.model import CallListRequest, CallsError, record_json, records_csv
 from switchboard.calls.requests import (
     CallListConflictError,
@@ -22,7 +21,7 @@ from switchboard.calls.requests import (
     CallListRefusedError,
     CallListService,
 )
-from switchboard.http.context import ENGINE, PRINCIPAL
+from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.render import instant
 
 log = structlog.get_logger("switchboard.http")
@@ -30,34 +29,6 @@ log = structlog.get_logger("switchboard.http")
 CALL_LISTS = web.AppKey("call_lists", CallListService)
 REQUEST_ID = "{request_id:[0-9]{1,9}}"
 routes = web.RouteTableDef()
-
-
-def signed_in(request: web.Request) -> Account:
-    """The account asking, or 401: every route here needs someone to hold responsible."""
-    account = request[PRINCIPAL].account
-    if account is None:
-        raise web.HTTPUnauthorized(
-            text="sign in, or send 'Authorization: Bearer sbt_...'",
-            headers={"WWW-Authenticate": 'Bearer realm="switchboard"'},
-        )
-    return account
-
-
-async def json_object(request: web.Request, keys: set[str]) -> dict[str, Any]:
-    """The body as a JSON object with only ``keys`` (unknown fields are refused, not
-    ignored: a body never picks a target or an actor)."""
-    if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text="the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="the body must be a JSON object")
-    unknown = sorted(set(body) - keys)
-    if unknown:
-        raise web.HTTPBadRequest(text=f"unknown fields: {', '.join(unknown)}")
-    return body
 
 
 def text_field(body: dict[str, Any], key: str) -> str:

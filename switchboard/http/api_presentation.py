@@ -18,8 +18,7 @@ from aiohttp import web
 
 from switchboard.directory.model import Person
 from switchboard.http.api import PERSON_ID, require
-from switchboard.http.api_call_lists import json_object, signed_in
-from switchboard.http.context import ACCESS, ENGINE
+from switchboard.http.context import ACCESS, ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
 from switchboard.live.engine import Engine, EngineError
 from switchboard.routing.presentation import OutboundKind

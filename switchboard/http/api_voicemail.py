@@ -23,7 +23,7 @@ from switchboard.accounts.model import Account
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberError
 from switchboard.http.api import PERSON_ID, require
-from switchboard.http.context import ENGINE, PRINCIPAL
+from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
 from switchboard.http.security import ROUTE_BODY_LIMITS
 from switchboard.render import instant
@@ -57,19 +57,9 @@ def install(app: web.Application, services: VoicemailServices) -> None:
     app.router.add_routes(routes)
 
 
-def _account(request: web.Request) -> Account:
-    account = request[PRINCIPAL].account
-    if account is None:
-        raise web.HTTPUnauthorized(
-            text="sign in, or send 'Authorization: Bearer sbt_...'",
-            headers={"WWW-Authenticate": 'Bearer realm="switchboard"'},
-        )
-    return account
-
-
 def _person(request: web.Request, permission: Permission) -> tuple[Person, Account]:
     """The person in the URL, once ``allowed()`` says this account may do ``permission``."""
-    account = _account(request)
+    account = signed_in(request)
     person_id = request.match_info["person_id"]
     person = request.app[ENGINE].view.person(person_id) if PERSON_ID.match(person_id) else None
     if person is None:
@@ -230,19 +220,6 @@ async def delete_voicemail(request: web.Request) -> web.Response:
 
 
 # -- taken messages ------------------------------------------------------------------------
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text="the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="the body must be a JSON object")
-    unknown = sorted(set(body) - MESSAGE_KEYS)
-    if unknown:  # a "person_id" too: the URL alone names the target
-        raise web.HTTPBadRequest(text=f"unknown fields: {', '.join(unknown)}")
-    return body
 
 
 def _string(body: dict[str, Any], key: str, *, required: bool) -> str | None:
@@ -259,7 +236,7 @@ async def take_message(request: web.Request) -> web.Response:
     """Reception takes a message for the person: stored, then sent by e-mail (never SMS,
     R20). 201 even when the e-mail failed: the message is stored and ``email`` says so."""
     person, account = _person(request, Permission.TAKE_MESSAGE)
-    body = await _json_object(request)
+    body = await json_object(request, MESSAGE_KEYS)
     call_back = body.get("call_back", False)
     if not isinstance(call_back, bool):
         raise web.HTTPBadRequest(text="call_back must be true or false")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -67,3 +67,31 @@ STOPPING = web.AppKey("stopping", asyncio.Event)
 
 PRINCIPAL = web.RequestKey("principal", Principal)
 ERROR_ID = web.RequestKey("error_id", str)
+
+
+def signed_in(request: web.Request) -> Account:
+    """The account asking, or 401: every route here needs someone to hold responsible."""
+    account = request[PRINCIPAL].account
+    if account is None:
+        raise web.HTTPUnauthorized(
+            text="sign in, or send 'Authorization: Bearer sbt_...'",
+            headers={"WWW-Authenticate": 'Bearer realm="switchboard"'},
+        )
+    return account
+
+
+async def json_object(request: web.Request, keys: set[str] | None) -> dict[str, Any]:
+    """The body as a JSON object with only ``keys`` (unknown fields are refused, not
+    ignored: a body never picks a target or an actor); ``None``: the caller checks."""
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="the body must be a JSON object")
+    unknown = sorted(set(body) - keys) if keys is not None else []
+    if unknown:
+        raise web.HTTPBadRequest(text=f"unknown fields: {', '.join(unknown)}")
+    return body
