@@ -289,6 +289,8 @@ def server_command(
         "serve",
         "--sip-listen",
         f"{LOOPBACK}:{port}",
+        "--http-listen",  # the web is not measured; port 0 keeps 8080 free for others
+        f"{LOOPBACK}:0",
         "--sip-mode",
         target.mode,
         "--trunk",

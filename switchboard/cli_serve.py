@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -79,10 +80,23 @@ def run_serve(
     clock: Clock = SystemClock()
     if args.now:
         clock = ShiftedClock(parse_instant(args.now, clock.now(), settings.zone))
-    asyncio.run(
-        serve(replace(settings, sip=sip, http=http), args.data_dir, ready=ready, clock=clock)
-    )
+    main = serve(replace(settings, sip=sip, http=http), args.data_dir, ready=ready, clock=clock)
+    runner = _event_loop_runner()
+    runner(main)
     return 0
+
+
+def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
+    """uvloop when installed (the ``fast`` extra) and not turned off with
+    ``SWITCHBOARD_EVENT_LOOP=asyncio``; the standard loop otherwise. Never required."""
+    if os.environ.get("SWITCHBOARD_EVENT_LOOP", "") != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.run
+    return asyncio.run
 
 
 def announce_demo(addresses: dict[str, str]) -> None:

@@ -26,8 +26,9 @@ from switchboard.calendar_sync.graph_notify import (
     notification_app,
 )
 from switchboard.calendar_sync.readers import EwsReader, GraphReader, IcsReader, Reader
-from switchboard.calendar_sync.worker import CalendarWorker
+from switchboard.calendar_sync.worker import CalendarWorker, SourceHealth
 from switchboard.live.engine import Engine
+from switchboard.live.health import HealthBoard
 from switchboard.sip_settings import parse_host_port
 from switchboard.store.bus import EventBus
 
@@ -71,8 +72,11 @@ def build_readers(
     return out
 
 
-async def run_calendars(engine: Engine, bus: EventBus, data_dir: Path) -> None:
-    """Run every configured calendar source until cancelled."""
+async def run_calendars(
+    engine: Engine, bus: EventBus, data_dir: Path, board: HealthBoard | None = None
+) -> None:
+    """Run every configured calendar source until cancelled; health goes to the file in
+    ``data_dir`` (for ``calendar health``) and to ``board`` (for the pages)."""
     sources = engine.settings.calendars
     async with AsyncExitStack() as stack:
         executor = ThreadPoolExecutor(EWS_THREADS, thread_name_prefix="ews")
@@ -80,8 +84,18 @@ async def run_calendars(engine: Engine, bus: EventBus, data_dir: Path) -> None:
         stack.callback(exchangelib.protocol.close_connections)
         session = await stack.enter_async_context(aiohttp.ClientSession())
         readers = build_readers(sources, engine, session, executor)
+
+        def report(health: Sequence[SourceHealth]) -> None:
+            if board is not None:
+                board.update(h.as_json() for h in health)
+
         worker = CalendarWorker(
-            engine, bus, readers, clock=engine.clock, health_file=data_dir / HEALTH_FILE
+            engine,
+            bus,
+            readers,
+            clock=engine.clock,
+            health_file=data_dir / HEALTH_FILE,
+            on_health=report,
         )
         for source, reader in readers:
             if isinstance(reader, GraphReader) and source.notification_listen:

@@ -129,11 +129,13 @@ class CalendarWorker:
         backoff_base: float = BACKOFF_BASE,
         backoff_cap: float = BACKOFF_CAP,
         health_file: Path | None = None,
+        on_health: Callable[[Sequence[SourceHealth]], None] | None = None,
     ) -> None:
         self._engine, self._bus, self._clock = engine, bus, clock
         self._sleep, self._rand = sleep, rand
         self._base, self._cap = backoff_base, backoff_cap
         self._health_file = health_file
+        self._on_health = on_health
         self._states = {s.name: _State(s, r) for s, r in sources}
         self._recompute = asyncio.Event()
 
@@ -389,8 +391,11 @@ class CalendarWorker:
 
     # -- health file -------------------------------------------------------------------------
     def _write_health(self) -> None:
+        health = self.health()
         if self._health_file is not None:
-            write_health(self._health_file, self.health())
+            write_health(self._health_file, health)
+        if self._on_health is not None:
+            self._on_health(health)
 
 
 def write_health(path: Path, health: Sequence[SourceHealth]) -> None:

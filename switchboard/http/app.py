@@ -30,6 +30,7 @@ from switchboard.http import (
 from switchboard.http.context import (
     ACCESS,
     BUS,
+    CALENDAR_HEALTH,
     ENGINE,
     HEARTBEAT,
     HTTP,
@@ -43,6 +44,7 @@ from switchboard.http.oidc_accounts import OidcAccountService
 from switchboard.http.principal import Access
 from switchboard.http_settings import HttpSettings
 from switchboard.live.engine import Engine
+from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
 from switchboard.store.bus import EventBus
 from switchboard.voicemail.service import VoicemailServices
@@ -74,6 +76,11 @@ class HttpRuntime(Protocol):
     @property
     def voicemail(self) -> VoicemailServices: ...
 
+    @property
+    def calendar_health(self) -> HealthBoard:
+        """The calendar worker's latest report per source (the page shows the last sync)."""
+        ...
+
 
 def build_app(
     runtime: HttpRuntime,
@@ -97,6 +104,7 @@ def build_app(
     app[ENGINE] = runtime.engine
     app[BUS] = runtime.bus
     app[LINES] = runtime.lines
+    app[CALENDAR_HEALTH] = runtime.calendar_health
     app[HTTP] = settings
     app[ACCESS] = access or Access(runtime.accounts)
     app[SEARCH] = SearchCache(runtime.engine)

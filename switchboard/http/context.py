@@ -16,6 +16,7 @@ from switchboard.directory.search import SearchIndex
 from switchboard.http.principal import Access, Account
 from switchboard.http_settings import HttpSettings
 from switchboard.live.engine import Engine
+from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
 from switchboard.store.bus import EventBus
 
@@ -66,6 +67,7 @@ STOPPING = web.AppKey("stopping", asyncio.Event)
 """Set on shutdown so open event streams end instead of holding the runner up."""
 
 PRINCIPAL = web.RequestKey("principal", Principal)
+CALENDAR_HEALTH = web.AppKey("calendar_health", HealthBoard)
 ERROR_ID = web.RequestKey("error_id", str)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from switchboard.config import Settings
@@ -14,6 +15,7 @@ from switchboard.directory.hours import Interval, WorkingHours
 from switchboard.directory.model import Person, subject_keys
 from switchboard.directory.numbers import mask_number
 from switchboard.live.engine import Engine
+from switchboard.live.health import HealthBoard
 from switchboard.render import template_dict
 
 Translate = Callable[..., str]
@@ -31,6 +33,10 @@ class CalendarLink:
     kind: str
     items: int
     """Calendar items this source holds for the person now (in the synced window)."""
+    last_sync: str | None = None
+    """The last successful sync, local time; None: not reported yet (or no worker)."""
+    failing: str | None = None
+    """The last error while the source keeps failing (the person's own calendar)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +82,9 @@ def hours_lines(hours: WorkingHours, t: Translate) -> tuple[HoursLine, ...]:
     return tuple(lines)
 
 
-def _calendars(person: Person, settings: Settings, engine: Engine) -> tuple[CalendarLink, ...]:
+def _calendars(
+    person: Person, settings: Settings, engine: Engine, health: HealthBoard | None
+) -> tuple[CalendarLink, ...]:
     keys = subject_keys(person)
     links: list[CalendarLink] = []
     for source in settings.calendars:
@@ -87,11 +95,28 @@ def _calendars(person: Person, settings: Settings, engine: Engine) -> tuple[Cale
         )
         if covers:
             items = len(engine.view.calendar(person.person_id, source.name))
-            links.append(CalendarLink(source.name, source.type.value, items))
+            report = health.get(source.name) if health is not None else None
+            links.append(
+                CalendarLink(source.name, source.type.value, items, *_sync(report, settings))
+            )
     return tuple(links)
 
 
-def me_view(person: Person, engine: Engine, t: Translate) -> MeView:
+def _sync(report: Mapping[str, Any] | None, settings: Settings) -> tuple[str | None, str | None]:
+    """The worker's report as page text: when it last succeeded, and why it fails now."""
+    if report is None:
+        return None, None
+    last = report.get("last_success")
+    shown = None
+    if isinstance(last, str):
+        shown = datetime.fromisoformat(last).astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
+    error = report.get("last_error") if report.get("failures") else None
+    return shown, error if isinstance(error, str) else None
+
+
+def me_view(
+    person: Person, engine: Engine, t: Translate, health: HealthBoard | None = None
+) -> MeView:
     settings = engine.settings
     plan = settings.plan
     organisation = settings.organisation(person.organisation)
@@ -114,6 +139,6 @@ def me_view(person: Person, engine: Engine, t: Translate) -> MeView:
         may_hide_mobile=refusal is None,
         hide_refusal=refusal,
         secret_mobile=person.secret_mobile,
-        calendars=_calendars(person, settings, engine),
+        calendars=_calendars(person, settings, engine, health),
         templates=tuple(template_dict(x) for x in engine.view.templates(person.person_id)),
     )

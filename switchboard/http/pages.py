@@ -20,7 +20,7 @@ from aiohttp import web
 from switchboard.accounts.model import Account, Role
 from switchboard.directory.model import Person
 from switchboard.http.admin_nav import admin_sections
-from switchboard.http.context import ACCESS, ENGINE, PRINCIPAL
+from switchboard.http.context import ACCESS, CALENDAR_HEALTH, ENGINE, PRINCIPAL
 from switchboard.http.oidc import SIGN_IN_PROVIDER
 from switchboard.http.page_views import Translate, me_view
 from switchboard.http.principal import Permission
@@ -190,7 +190,12 @@ async def me_page(request: web.Request) -> web.Response:
     allowed = request.app[ACCESS].allowed
     if not allowed(account, Permission.WRITE_PRESENCE, target=person):
         raise web.HTTPForbidden(text="your account may not change this person's availability")
-    view = me_view(person, request.app[ENGINE], _translator(request, person))
+    view = me_view(
+        person,
+        request.app[ENGINE],
+        _translator(request, person),
+        request.app.get(CALENDAR_HEALTH),
+    )
     data = {
         "page": "me",
         "person_id": person.person_id,

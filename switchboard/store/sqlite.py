@@ -21,8 +21,10 @@ since a version without an event would make every node reload for no reason.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -70,6 +72,8 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail):
         self._conn: sqlite3.Connection | None = conn
         self._path = path
         self._bus = bus
+        self._side: ThreadPoolExecutor | None = None
+        self._side_conn: sqlite3.Connection | None = None
 
     @classmethod
     async def open(cls, path: Path, bus: EventBus) -> SqliteStore:
@@ -369,7 +373,50 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail):
 
     async def close(self) -> None:
         """Close the connection (the last one checkpoints the WAL); closing twice is harmless."""
+        side, self._side = self._side, None
+        if side is not None:
+            side.submit(self._close_side).result()
+            side.shutdown(wait=True)
         conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    async def _on_side_thread(
+        self, what: str, statement: str, rows: Sequence[tuple[object, ...]]
+    ) -> None:
+        """Bulk appends that need no event or audit (call records), in one transaction on a
+        single side thread with its own connection; WAL lets the loop keep reading, and
+        SQLite's lock (with the busy timeout) orders the two writers."""
+        if self._conn is None:
+            raise StoreError(f"{self._path}: the store is closed")
+        if self._side is None:
+            self._side = ThreadPoolExecutor(1, thread_name_prefix="store-side")
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._side, self._append, what, statement, rows)
+
+    def _append(self, what: str, statement: str, rows: Sequence[tuple[object, ...]]) -> None:
+        conn = self._side_conn
+        try:
+            if conn is None:
+                conn = sqlite3.connect(
+                    self._path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+                )
+                _configure(conn, self._path)
+                self._side_conn = conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(statement, rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self._path}: cannot {what}; nothing was changed: {exc}") from exc
+
+    def _close_side(self) -> None:
+        conn, self._side_conn = self._side_conn, None
         if conn is not None:
             conn.close()
 

@@ -20,6 +20,7 @@ import re
 import struct
 import wave
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
     pytest.importorskip("playwright", reason="playwright is not installed (the test extra)")
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expect
 
 ANNA_MAIL = "anna.berg@sotenas.example"
 CALLER = "+46701234567"
@@ -91,6 +92,10 @@ def anna(browser: Browser, served: Served) -> Iterator[Page]:
         context.close()
 
 
+def _payload(name: str, data: bytes) -> FilePayload:
+    return {"name": name, "mimeType": "audio/wav", "buffer": data}
+
+
 def _greeting(context: BrowserContext, page: Page) -> bytes:
     person = page.locator("#voicemail").get_attribute("data-person")
     response = context.request.get(f"/api/v1/people/{person}/greeting")
@@ -104,14 +109,14 @@ def test_anna_uploads_a_wav_greeting_and_the_player_appears(anna: Page) -> None:
     # A stereo file: the server's own reason, word for word.
     anna.set_input_files(
         "#vm-upload",
-        files=[{"name": "stereo.wav", "mimeType": "audio/wav", "buffer": make_wav(2, channels=2)}],
+        files=_payload("stereo.wav", make_wav(2, channels=2)),
     )
     expect(status).to_contain_text("stereo; record in mono")
     expect(status).to_have_class(re.compile("form-error"))
 
     anna.set_input_files(
         "#vm-upload",
-        files=[{"name": "hej.wav", "mimeType": "audio/wav", "buffer": make_wav(2.0)}],
+        files=_payload("hej.wav", make_wav(2.0)),
     )
     expect(status).to_contain_text("Hälsningen är sparad")
     player = anna.locator("#vm-greeting-audio")
@@ -121,7 +126,7 @@ def test_anna_uploads_a_wav_greeting_and_the_player_appears(anna: Page) -> None:
     assert wav_seconds(_greeting(anna.context, anna)) == (8000, 1, 2.0)  # resampled to 8 kHz
     # The player really loads it: the browser decodes the served WAV.
     anna.evaluate("document.getElementById('vm-greeting-audio').load()")
-    anna.wait_for_function("document.getElementById('vm-greeting-audio').duration > 1.9")
+    anna.wait_for_function("() => document.getElementById('vm-greeting-audio').duration > 1.9")
 
 
 def test_anna_records_a_greeting_with_the_microphone(anna: Page) -> None:
@@ -151,7 +156,9 @@ def test_anna_records_a_greeting_with_the_microphone(anna: Page) -> None:
 def test_voicemail_shows_plays_becomes_heard_and_is_deleted(
     browser: Browser, served: Served, artifacts: Path
 ) -> None:
-    asyncio.run(_leave_voicemail(served.data))
+    # Playwright's sync API owns this thread's event loop: the seeding gets its own thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _leave_voicemail(served.data)).result()
     context = new_context(browser, served)
     try:
         anna = sign_in(context, "anna", "/me")
@@ -210,6 +217,8 @@ def test_the_receptionist_takes_a_message_for_anna(
         row = reception.locator(".person", has_text="Anna Berg")
         expect(row).to_have_count(1)
         button = row.get_by_role("button", name="Ta meddelande")
+        expect(button).to_be_visible()
+        reception.locator(".results-panel").screenshot(path=artifacts / "reception-message-row.png")
         dialog = reception.locator("#message-dialog")
 
         button.focus()
@@ -226,7 +235,8 @@ def test_the_receptionist_takes_a_message_for_anna(
         reception.click("#message-submit")  # empty: asks for the caller's name
         expect(reception.locator("#message-error")).to_have_text("Skriv vem som ringde.")
         reception.keyboard.type("Örjan Lind")
-        reception.fill("#message-caller-number", "031-123 45 67")
+        expect(reception.locator("#message-error")).to_be_hidden()  # typing clears it
+        reception.fill("#message-caller-number", "0701-23 45 67")
         reception.click("#message-text")  # typed: a "/" here must not jump to the search
         reception.keyboard.type("Undrar över offerten 2026/11, ring före 15")
         reception.keyboard.press("Tab")
@@ -254,7 +264,7 @@ def test_the_receptionist_takes_a_message_for_anna(
         expect(taken).to_have_count(1)
         expect(taken).to_contain_text("Undrar över offerten 2026/11, ring före 15")
         expect(taken).to_contain_text("Vill bli uppringd")
-        expect(taken).to_contain_text("031-123 45 67")
+        expect(taken).to_contain_text("070-123 45 67")  # E.164 stored, shown national
         anna.locator("#voicemail").screenshot(path=artifacts / "me-voicemail-messages.png")
     finally:
         anna_context.close()

@@ -91,7 +91,7 @@ async def test_no_section_when_allowed_says_no(tmp_path: Path) -> None:
         app = build_app(runtime, HttpSettings(max_body=64 * 1024), access=access)
         async with TestClient(TestServer(app)) as client:
             account = await runtime.accounts.require("t.anna")
-            session_id, session = await runtime.accounts.start_session(account)
+            session_id, _session = await runtime.accounts.start_session(account)
             headers = {"Cookie": f"sb_session={session_id}"} | HTML
             response = await client.get("/me", headers=headers)
             assert response.status == 200
@@ -105,7 +105,9 @@ async def test_reception_offers_take_a_message_to_receptionists_only(env: Env) -
     reception = await _html(env, "/reception", env.headers["receptionist"])
     assert _data(reception)["may_take_message"] is True
     assert DIALOG in reception
-    assert re.search(r'<script type="module" src="/static/take_message\.js\?v=[0-9a-f]+">', reception)
+    assert re.search(
+        r'<script type="module" src="/static/take_message\.js\?v=[0-9a-f]+">', reception
+    )
     assert "Ta meddelande" in reception
     for who in ("employee", "manager", "admin"):
         html = await _html(env, "/reception", env.headers[who])

@@ -22,6 +22,7 @@ from switchboard.http.app import build_app
 from switchboard.http_settings import HttpSettings
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
+from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
 from switchboard.mail_settings import MailSettings
 from switchboard.store.bus import EventBus
@@ -269,6 +270,10 @@ class MailRuntime:
     @property
     def accounts(self) -> AccountService:
         return self.runtime.accounts
+
+    @property
+    def calendar_health(self) -> HealthBoard:
+        return self.runtime.calendar_health
 
 
 @contextlib.asynccontextmanager

@@ -47,7 +47,9 @@ function bindTakeMessage() {
       const name = li.querySelector(".person-name")?.textContent || "";
       open(li.dataset.personId, name, button);
     });
-    actions.prepend(button);
+    const refer = actions.querySelector('[data-action="refer"]');
+    if (refer) refer.after(button);
+    else actions.prepend(button);
   }
 
   function showError(message) {
@@ -61,6 +63,8 @@ function bindTakeMessage() {
     const values = { name: target.name, error: answer.email.error || "" };
     return { text: t(`tm.email.${status}`, values), ok: status === "sent" };
   }
+
+  form.addEventListener("input", () => { error.hidden = true; });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -22,6 +22,7 @@ from switchboard.calendar_sync.worker import CalendarWorker, backoff_delay
 from switchboard.config import load_settings
 from switchboard.directory.model import Person
 from switchboard.events import Event, PresenceTicked
+from switchboard.live.health import HealthBoard
 from switchboard.presence.calendar import CalendarItem
 from switchboard.presence.model import BusyClass, Reason, Referral
 from switchboard.routing.model import Action, Call
@@ -197,3 +198,23 @@ async def test_an_unknown_person_is_reported_not_ignored(
     assert await other.sync("ics:ghost")
     (health,) = other.health()
     assert health.problems == ("nobody in the directory matches nobody@sotenas.example",)
+
+
+async def test_each_round_reports_health_to_the_board_the_pages_read(
+    tmp_path: Path, rig: tuple[CalendarWorker, FakeReader, MovingClock, list[float], list[Event]]
+) -> None:
+    worker, reader, _, _, _ = rig
+    board = HealthBoard()
+    reporting = CalendarWorker(
+        worker._engine,
+        worker._bus,
+        [(SOURCE, reader)],
+        clock=worker._clock,
+        on_health=lambda health: board.update(h.as_json() for h in health),
+    )
+    assert board.get(SOURCE.name) is None
+    assert await reporting.sync(SOURCE.name)
+    entry = board.get(SOURCE.name)
+    assert entry is not None
+    assert entry["failures"] == 0
+    assert entry["last_success"] is not None

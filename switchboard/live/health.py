@@ -1,0 +1,26 @@
+"""The latest health of each calendar source, for the pages (issue 4 worker, issue 5 page).
+
+The calendar worker reports here after every round; the web reads it. Plain JSON-ready
+mappings, so this module knows nothing of the calendar edge (imports point down).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+
+class HealthBoard:
+    def __init__(self) -> None:
+        self._latest: dict[str, Mapping[str, Any]] = {}
+
+    def update(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        """Replace what is known of each source named in ``entries`` (key ``source``)."""
+        for entry in entries:
+            name = entry.get("source")
+            if isinstance(name, str):
+                self._latest[name] = MappingProxyType(dict(entry))
+
+    def get(self, source: str) -> Mapping[str, Any] | None:
+        return self._latest.get(source)
