@@ -217,7 +217,9 @@ async def cmd_policy_grant(args: argparse.Namespace, engine: Engine) -> int:
 
 
 async def cmd_policy_revoke(args: argparse.Namespace, engine: Engine) -> int:
-    await engine.revoke_exception(args.person, PolicyRule(args.rule), _actor(args))
+    await engine.revoke_exception(
+        args.person, PolicyRule(args.rule), _actor(args), getattr(args, "reason", None)
+    )
     print(f"revoked {args.rule} for {args.person}")
     return 0
 

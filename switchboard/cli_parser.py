@@ -104,6 +104,7 @@ def build(
     p = leaf(pol, "revoke", "policy revoke", "revoke an exception")
     _person(p)
     p.add_argument("--rule", required=True, choices=rules)
+    p.add_argument("--reason", help="why the exception ends (kept in the audit)")
     _by(p)
     leaf(pol, "list", "policy list", "all exceptions")
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from switchboard.cli_time import parse_instant
 from switchboard.clock import Clock, ShiftedClock, SystemClock
@@ -91,11 +92,12 @@ def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
     ``SWITCHBOARD_EVENT_LOOP=asyncio``; the standard loop otherwise. Never required."""
     if os.environ.get("SWITCHBOARD_EVENT_LOOP", "") != "asyncio":
         try:
-            import uvloop
+            # Imported by name: an optional extra that mypy (and CI) need not have.
+            uvloop = importlib.import_module("uvloop")
         except ImportError:
             pass
         else:
-            return uvloop.run
+            return cast(Callable[[Coroutine[Any, Any, None]], None], uvloop.run)
     return asyncio.run
 
 

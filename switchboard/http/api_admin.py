@@ -203,10 +203,13 @@ async def revoke_exception(request: web.Request) -> web.Response:
     """R16 applies again; refused while the person's settings rely on the exception."""
     require(request, Permission.MANAGE_POLICY, None)
     account = _actor(request)
-    body = await json_object(request, {"subject", "rule"})
+    body = await json_object(request, {"subject", "rule", "reason"})
     subject, rule = text_field(body, "subject"), _rule(body)
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise web.HTTPBadRequest(text="reason must be a string")
     try:
-        await request.app[ENGINE].revoke_exception(subject, rule, account.username)
+        await request.app[ENGINE].revoke_exception(subject, rule, account.username, reason)
     except NotFoundError:
         raise web.HTTPNotFound(text=f"no exception to {rule.value} for {subject!r}") from None
     except EngineError as exc:

@@ -227,10 +227,10 @@ PATHS: JSON = {
     },
     "/api/v1/admin/exceptions/revoke": {
         "post": _op(
-            "Revoke an R16 exception (MANAGE_POLICY)",
+            "Revoke an R16 exception, optionally saying why (kept in the audit; MANAGE_POLICY)",
             "revokeException",
             {"200": _ok({"type": "object", "required": ["revoked"]})} | WRITE,
-            requestBody=_body(EXCEPTION_INPUT | {"properties": SUBJECT_AND_RULE}),
+            requestBody=_body(EXCEPTION_INPUT),
         )
     },
     "/api/v1/admin/audit": {

@@ -221,7 +221,11 @@ class Engine:
         await self.store.grant_exception(exception)
         return exception
 
-    async def revoke_exception(self, subject: str, rule: PolicyRule, actor: str) -> None:
+    async def revoke_exception(
+        self, subject: str, rule: PolicyRule, actor: str, reason: str | None = None
+    ) -> None:
+        """R16 applies again; ``reason`` (why the exception ended) goes into the audit."""
+        reason = reason.strip() if reason else None
         key, person = self._exception_subject(subject)
         if person is not None:
             remaining = tuple(
@@ -233,7 +237,7 @@ class Engine:
                 raise EngineError(
                     f"{person.name}'s settings rely on this exception; change them first"
                 )
-        await self.store.revoke_exception(key, rule, actor, self.clock.now())
+        await self.store.revoke_exception(key, rule, actor, self.clock.now(), reason)
 
     # -- number privacy (R14, R16, R18) -------------------------------------------------------
     def hide_mobile_refusal(self, person: Person) -> str | None:

@@ -321,8 +321,10 @@ class Store(AccountStore, CallStore, VoicemailStore, Protocol):
     async def grant_exception(self, exception: PolicyException) -> int: ...
 
     async def revoke_exception(
-        self, subject: str, rule: PolicyRule, actor: str, at: datetime
-    ) -> int: ...
+        self, subject: str, rule: PolicyRule, actor: str, at: datetime, reason: str | None = None
+    ) -> int:
+        """``reason``, when given, is kept in the audit entry (R16: why it ended)."""
+        ...
 
     async def sip_credentials(self) -> dict[str, SipCredential]:
         """Every stored SIP credential by extension (also part of ``load()``)."""

@@ -321,7 +321,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail):
         return version
 
     async def revoke_exception(
-        self, subject: str, rule: PolicyRule, actor: str, at: datetime
+        self, subject: str, rule: PolicyRule, actor: str, at: datetime, reason: str | None = None
     ) -> int:
         with self._writing(f"revoke an exception for {subject}") as conn:
             deleted = conn.execute(
@@ -330,7 +330,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail):
             ).rowcount
             if deleted == 0:
                 raise NotFoundError(f"exception to {rule.value} for {subject}")
-            detail = f"rule {rule.value} applies again"
+            detail = f"rule {rule.value} applies again" + (f"; reason: {reason}" if reason else "")
             version = tables.record(conn, at, actor, "exception_revoked", subject, detail)
             exceptions = tables.all_exceptions(conn)
         self._publish(ExceptionsChanged(version, exceptions))

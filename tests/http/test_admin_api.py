@@ -120,7 +120,8 @@ async def test_an_admin_may_do_it_all(env: Env) -> None:
     )
     assert response.status == 422  # R16: a reason that is kept
     revoke = {"subject": ANNA_EMAIL, "rule": "hide_extension"}
-    response = await client.post("/api/v1/admin/exceptions/revoke", json=revoke, headers=admin)
+    ended = revoke | {"reason": "the protected-identity decision has expired"}
+    response = await client.post("/api/v1/admin/exceptions/revoke", json=ended, headers=admin)
     assert response.status == 200
     assert env.runtime.engine.view.exceptions == ()
     response = await client.post("/api/v1/admin/exceptions/revoke", json=revoke, headers=admin)
@@ -131,6 +132,7 @@ async def test_an_admin_may_do_it_all(env: Env) -> None:
     )
     page = await response.json()
     assert [e["action"] for e in page["entries"]] == ["exception_revoked", "exception_granted"]
+    assert "reason: the protected-identity decision has expired" in page["entries"][0]["detail"]
     response = await client.get(
         "/api/v1/admin/audit",
         params={"actor": "t.root", "before": str(page["next_before"])},

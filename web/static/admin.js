@@ -99,13 +99,25 @@ for (const button of document.querySelectorAll("button[data-revoke]")) {
       button.dataset.armed = "true";
       button.textContent = button.dataset.confirm;
       button.classList.add("btn-danger");
+      // Why it ends goes into the audit next to who ended it (R16).
+      const reason = document.createElement("input");
+      reason.type = "text";
+      reason.className = "revoke-reason";
+      reason.placeholder = t("policy.revoke_reason");
+      reason.setAttribute("aria-label", t("policy.revoke_reason"));
+      button.before(reason);
+      reason.focus();
       return;
     }
     button.disabled = true;
+    const reasonField = button.previousElementSibling;
+    const reason = reasonField && reasonField.classList.contains("revoke-reason")
+      ? reasonField.value.trim() : "";
     try {
       await api("POST", "/api/v1/admin/exceptions/revoke", {
         subject: button.dataset.subject,
         rule: button.dataset.rule,
+        ...(reason ? { reason } : {}),
       });
       window.location.reload();
     } catch (err) {
