@@ -16,6 +16,7 @@ from enum import StrEnum
 
 EXTENSION_LENGTH = 5
 _EXTENSION_SPACE: int = 10**EXTENSION_LENGTH
+_MAX_REMEMBERED = 4096
 # Characters people and systems put between digits: "0523-66 41 23", "(0523) 664.123".
 _SEPARATORS = str.maketrans("", "", " -().\u00a0/\t")
 
@@ -111,6 +112,11 @@ class NumberPlan:
     trunk_prefix: str
     international_prefix: str
     series: tuple[NumberSeries, ...]
+    _read: dict[str, Dialled] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    """Dialled strings already read: the plan never changes, so neither does the answer.
+    Every call reads its number two or three times (SIP edge, routing core); bounded."""
 
     def _nsn_prefix(self, s: NumberSeries) -> str:
         area = s.area_code
@@ -138,6 +144,16 @@ class NumberPlan:
 
     def classify(self, raw: str) -> Dialled:
         """Read any dialled form (R3): extension, national, E.164 or international prefix."""
+        known = self._read.get(raw)
+        if known is not None:
+            return known
+        dialled = self._classify(raw)
+        if len(self._read) >= _MAX_REMEMBERED:
+            self._read.clear()  # callers choose the strings: keep the memory bounded
+        self._read[raw] = dialled
+        return dialled
+
+    def _classify(self, raw: str) -> Dialled:
         text = raw.strip().translate(_SEPARATORS)
         if not text:
             raise NumberError(raw, "empty number")

@@ -23,6 +23,7 @@ from switchboard.calls.recorder import CallRecorder, SeenCall
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberError
 from switchboard.live.engine import Engine
+from switchboard.logs import LineLogger
 from switchboard.routing.model import (
     Announce,
     Call,
@@ -46,6 +47,8 @@ from switchboard.sip.transaction import ServerKey, ServerTransaction
 from switchboard.sip_settings import SipMode, SipSettings
 
 log = structlog.get_logger("switchboard.sip")
+call_log = LineLogger("switchboard.sip")
+"""The one line per call: rendered directly (``LineLogger``), it is on every call's path."""
 
 MAX_DIVERTS = 5
 """A referral may divert to an extension whose referral diverts again; this many, no more."""
@@ -338,7 +341,7 @@ class CallHandler:
         *,
         tx: ServerTransaction | None = None,
     ) -> None:
-        log.info(
+        call_log.info(
             "call",
             mode=self.settings.mode.value,
             action=action,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import json
 import logging
 
 import pytest
 import structlog
 
-from switchboard.logs import configure_logging, mask_numbers
+from switchboard.logs import LineLogger, TurnBuffered, configure_logging, mask_numbers
 
 
 @pytest.mark.parametrize(
@@ -42,3 +45,81 @@ def test_r18_stdlib_and_structlog_records_are_masked(capsys: pytest.CaptureFixtu
     assert "call_routed" in err
     assert "GET /?n=" in err
     assert "701740623" not in err
+
+
+class _CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_lines_logged_in_one_loop_turn_leave_in_one_write_in_order() -> None:
+    sink = _CountingStream()
+    stream = TurnBuffered(sink)
+
+    async def burst() -> str:
+        for n in range(100):
+            stream.write(f"line {n}\n")
+            stream.flush()
+        held = sink.getvalue()
+        await asyncio.sleep(0)  # the end of the turn
+        return held
+
+    held = asyncio.run(burst())
+    assert held == ""  # nothing written mid-turn...
+    assert sink.writes == 1  # ...then all of it at once
+    assert sink.getvalue().splitlines() == [f"line {n}" for n in range(100)]
+
+
+def test_outside_a_loop_and_at_a_stopped_loop_nothing_waits() -> None:
+    sink = _CountingStream()
+    stream = TurnBuffered(sink)
+    stream.write("from a thread or the CLI\n")
+    stream.flush()
+    assert sink.getvalue() == "from a thread or the CLI\n"
+
+    async def last_words() -> None:
+        stream.write("logged as the loop ends\n")
+        stream.flush()  # scheduled, but the loop is gone before it runs
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(last_words())
+    loop.close()
+    stream.write("next line\n")
+    stream.flush()  # no loop running now: writes at once, the held line first
+    assert sink.getvalue().splitlines()[1:] == ["logged as the loop ends", "next line"]
+
+
+def test_the_per_call_line_is_structlogs_json_line_masked_the_same_way(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """LineLogger renders without structlog's processors; the line must not differ."""
+    configure_logging(level="INFO", json=True)
+    try:
+        fields = {"action": "redirect", "extension": "64123", "outcome": 302}
+        detail = "diverted to +46701740623"
+        LineLogger("switchboard.sip").info("call", detail=detail, **fields)
+        structlog.get_logger("switchboard.sip").info("call", detail=detail, **fields)
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    fast, slow = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    assert list(fast) == list(slow)
+    assert fast.pop("timestamp").endswith("Z")
+    assert slow.pop("timestamp").endswith("Z")
+    assert fast == slow
+    assert "1740623" not in fast["detail"]
+
+
+def test_line_logger_respects_the_level(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(level="WARNING", json=True)
+    try:
+        LineLogger("switchboard.sip").info("call", outcome=302)
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    assert capsys.readouterr().err == ""

@@ -440,3 +440,17 @@ def test_r3_property_every_form_of_any_series_number_reaches_same_extension(
         assert dialled.series == series, name
         assert dialled.e164 == f"+{plan.country_code}{nsn}", name
     assert plan.national_of_extension(extension) == national
+
+
+def test_a_remembered_reading_is_the_reading_and_memory_stays_bounded() -> None:
+    """classify() remembers what it read (every call reads its number several times);
+    remembering must never change an answer, and callers cannot grow it without end."""
+    plan = NumberPlan("46", "0", "00", SML_PLAN.series)
+    first = plan.classify("0523-664123")
+    assert plan.classify("0523-664123") is first
+    assert first == NumberPlan("46", "0", "00", SML_PLAN.series).classify("0523-664123")
+    for n in range(10_000):
+        plan.classify(f"+4670{n:07d}")
+    assert len(plan._read) <= 4096
+    assert plan.classify("64123").extension == "64123"
+    assert plan == SML_PLAN  # what it remembers is not part of the plan's value
