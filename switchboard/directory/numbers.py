@@ -112,7 +112,7 @@ class NumberPlan:
     trunk_prefix: str
     international_prefix: str
     series: tuple[NumberSeries, ...]
-    _read: dict[str, Dialled] = field(
+    _read: dict[str, Dialled | NumberError] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
     """Dialled strings already read: the plan never changes, so neither does the answer.
@@ -145,13 +145,17 @@ class NumberPlan:
     def classify(self, raw: str) -> Dialled:
         """Read any dialled form (R3): extension, national, E.164 or international prefix."""
         known = self._read.get(raw)
-        if known is not None:
-            return known
-        dialled = self._classify(raw)
-        if len(self._read) >= _MAX_REMEMBERED:
-            self._read.clear()  # callers choose the strings: keep the memory bounded
-        self._read[raw] = dialled
-        return dialled
+        if known is None:
+            try:
+                known = self._classify(raw)
+            except NumberError as exc:
+                known = exc  # a caller's "anonymous" is as common as a number
+            if len(self._read) >= _MAX_REMEMBERED:
+                self._read.clear()  # callers choose the strings: keep the memory bounded
+            self._read[raw] = known
+        if isinstance(known, NumberError):
+            raise NumberError(known.raw, known.problem)  # a fresh one: no stale traceback
+        return known
 
     def _classify(self, raw: str) -> Dialled:
         text = raw.strip().translate(_SEPARATORS)

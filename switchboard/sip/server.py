@@ -152,7 +152,11 @@ class SipServer:
     # -- timers ---------------------------------------------------------------------
 
     def _arm(self) -> None:
-        deadline = self.layer.next_deadline()
+        """After each message: wake earlier only if a timer started sooner than the one
+        we wait for (checked per message, so it must cost next to nothing)."""
+        self._arm_at(self.layer.take_new_deadline())
+
+    def _arm_at(self, deadline: float | None) -> None:
         if deadline is None or (self._timer_at is not None and self._timer_at <= deadline):
             return
         if self._timer is not None:
@@ -167,7 +171,8 @@ class SipServer:
             self.core.transport.send(s.data, s.flow)
         for event in events:
             self.proxy.on_client_event(event)
-        self._arm()
+        self.layer.take_new_deadline()  # covered by the full look that follows
+        self._arm_at(self.layer.next_deadline())
 
     # -- input ----------------------------------------------------------------------
 

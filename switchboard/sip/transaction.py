@@ -145,12 +145,22 @@ class TransactionLayer:
         self.clients: dict[ClientKey, ClientTransaction] = {}
         self._heap: list[tuple[float, int, Transaction, str]] = []
         self._seq = itertools.count()
+        self._soonest_new: float | None = None
 
     # -- timers ---------------------------------------------------------------------
 
     def _start(self, tx: Transaction, name: str, deadline: float) -> None:
         tx.timers[name] = deadline
         heapq.heappush(self._heap, (deadline, next(self._seq), tx, name))
+        if self._soonest_new is None or deadline < self._soonest_new:
+            self._soonest_new = deadline
+
+    def take_new_deadline(self) -> float | None:
+        """The earliest deadline started since the last call, if any. Whoever runs the
+        clock re-arms only when this is earlier than what it waits for already; a timer
+        that fires for a cancelled deadline finds nothing and asks ``next_deadline``."""
+        soonest, self._soonest_new = self._soonest_new, None
+        return soonest
 
     def next_deadline(self) -> float | None:
         while self._heap:

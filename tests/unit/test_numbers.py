@@ -454,3 +454,6 @@ def test_a_remembered_reading_is_the_reading_and_memory_stays_bounded() -> None:
     assert len(plan._read) <= 4096
     assert plan.classify("64123").extension == "64123"
     assert plan == SML_PLAN  # what it remembers is not part of the plan's value
+    for _ in range(2):  # an unreadable caller is remembered too, and still refused
+        with pytest.raises(NumberError, match="anonymous"):
+            plan.classify("anonymous")

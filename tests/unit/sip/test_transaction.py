@@ -724,3 +724,18 @@ def test_one_final_per_transaction_and_identical_retransmissions(
         everything += sends
     finals = {s.data for s in everything if not s.data.startswith(b"SIP/2.0 1")}
     assert finals == (set() if first is None else {first})
+
+
+def test_the_driver_is_told_only_of_deadlines_started_since_it_last_asked() -> None:
+    """The server re-arms its one timer per message only when a sooner deadline began;
+    the layer tells it the soonest new one, once."""
+    req = invite()
+    layer, tx = new_server(req)
+    assert layer.take_new_deadline() is None  # a new transaction starts no timer yet
+    layer.respond(tx, answer(req, 486, "Busy Here"), 10.0)
+    assert layer.take_new_deadline() == 10.5  # G (T1), sooner than H (64*T1)
+    assert layer.take_new_deadline() is None  # told once
+    layer.receive_request(ack("z9hG4bK776asdhds"), UDP, 11.0)
+    assert layer.take_new_deadline() == 16.0  # I = T4 after the ACK
+    # G's entry is still in the heap but cancelled: the full look skips it.
+    assert layer.next_deadline() == 16.0
