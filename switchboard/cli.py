@@ -320,6 +320,7 @@ USERS_KEYS = (
     "users token",
     "users tokens",
     "users revoke-token",
+    "users unbind-sso",
 )
 
 

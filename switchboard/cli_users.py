@@ -74,6 +74,14 @@ def add_arguments(group: Any, leaf: Any, by: Any) -> None:
     p.add_argument("username", metavar="USERNAME")
     p.add_argument("--name", required=True)
     by(p)
+    p = leaf(
+        group,
+        "unbind-sso",
+        "users unbind-sso",
+        "forget the single sign-on identity bound to an account (it is matched afresh)",
+    )
+    p.add_argument("username", metavar="USERNAME")
+    by(p)
 
 
 def service(engine: Engine) -> AccountService:
@@ -170,6 +178,18 @@ async def cmd_users_revoke_token(args: argparse.Namespace, engine: Engine, actor
     return 0
 
 
+async def cmd_users_unbind_sso(args: argparse.Namespace, engine: Engine, actor: str) -> int:
+    removed = await service(engine).unbind_identities(args.username, actor)
+    if removed == 0:
+        print(f"{args.username} has no single sign-on identity bound; nothing changed.")
+    else:
+        print(
+            f"Unbound {args.username}: the next single sign-on matches it by username or "
+            "e-mail again, and binds the identity that signs in."
+        )
+    return 0
+
+
 async def run(args: argparse.Namespace, engine: Engine, actor: str) -> int:
     """Dispatch ``users <command>`` (``cli.py`` maps every ``users`` key here)."""
     key = args.command_key
@@ -188,5 +208,6 @@ _WRITES = {
     "users password": cmd_users_password,
     "users token": cmd_users_token,
     "users revoke-token": cmd_users_revoke_token,
+    "users unbind-sso": cmd_users_unbind_sso,
 }
 KEYS = ("users list", "users tokens", *_WRITES)

@@ -1,8 +1,13 @@
 """From verified id_token claims to a switchboard account (single sign-on, issue 5).
 
-Matching, in this order: the ``username_claim`` as a username; the ``email_claim`` as a
-username; the account tied to the directory person with that e-mail. Several accounts
-tied to that one person make the match ambiguous, and it is refused rather than guessed.
+Identity first: the provider's ``iss`` and ``sub`` (stable, never reassigned) are bound to
+the account at its first single sign-on, and from then on they alone find it. Without a
+binding, matching, in this order: the ``username_claim`` as a username; the
+``email_claim`` as a username; the account tied to the directory person with that e-mail.
+Several accounts tied to that one person make the match ambiguous, and it is refused
+rather than guessed. An account bound to another identity of the provider is never taken
+over by a matching username or e-mail (a departed employee's address given to a new one):
+that is refused until an administrator runs ``switchboard users unbind-sso``.
 
 An e-mail marked ``email_verified: false`` is not used for matching: with some providers a
 user can type any address into their profile, and matching on it would let them become
@@ -72,6 +77,14 @@ class OidcAccountService(AccountService, Protocol):
         manages: Iterable[str] | None = None,
     ) -> Account: ...
 
+    async def account_for_identity(self, issuer: str, subject: str) -> Account | None: ...
+
+    async def identity_subject(self, account_id: str, issuer: str) -> str | None: ...
+
+    async def bind_identity(
+        self, account_id: str, issuer: str, subject: str, actor: str
+    ) -> None: ...
+
 
 def _text(claims: Mapping[str, Any], name: str) -> str | None:
     value = claims.get(name)
@@ -115,16 +128,25 @@ class AccountLinker:
         Raises OidcError (logged by the caller) when there is none to use.
         """
         settings = self.settings
-        username = _text(claims, settings.username_claim)
-        email = _text(claims, settings.email_claim)
-        if claims.get("email_verified") is False:
-            email = None
-        account = await self._match(username, email)
+        issuer, subject = str(claims["iss"]), str(claims["sub"])  # verified, required
         given = roles_from(settings, claims)
+        account = await self.accounts.account_for_identity(issuer, subject)
+        bound = account is not None
         if account is None:
-            return await self._provision(username, email, given)
-        if account.disabled:
-            raise OidcError(f"account {account.username} is disabled", NOT_USABLE, 403)
+            username = _text(claims, settings.username_claim)
+            email = _text(claims, settings.email_claim)
+            if claims.get("email_verified") is False:
+                email = None
+            account = await self._match(username, email)
+            if account is None:
+                account = await self._provision(username, email, given)
+        await self._usable(account, issuer, subject)
+        if not bound:
+            try:
+                await self.accounts.bind_identity(account.account_id, issuer, subject, ACTOR)
+            except StoreError as exc:  # bound meanwhile by a sign-in in parallel
+                raise OidcError(f"identity not bound: {exc}", NOT_USABLE, 403) from None
+            log.info("sso_identity_bound", username=account.username)
         if settings.roles:
             roles = roles_after(settings, account.roles, given)
             if roles != account.roles:
@@ -135,6 +157,20 @@ class AccountLinker:
                     roles=sorted(r.value for r in roles),
                 )
         return account
+
+    async def _usable(self, account: Account, issuer: str, subject: str) -> None:
+        if account.disabled:
+            raise OidcError(f"account {account.username} is disabled", NOT_USABLE, 403)
+        bound = await self.accounts.identity_subject(account.account_id, issuer)
+        if bound is not None and bound != subject:
+            # Matched by username or e-mail, yet the account belongs to another identity
+            # of this provider: an address handed on to a new employee, say. The claims
+            # must not take the account over; an administrator unbinds it if right.
+            raise OidcError(
+                f"account {account.username} is bound to another single sign-on identity",
+                NOT_USABLE,
+                403,
+            )
 
     async def _match(self, username: str | None, email: str | None) -> Account | None:
         for name in (username, email):

@@ -254,6 +254,22 @@ class AccountService:
             await self.store.touch_token(key, now)
         return account
 
+    # -- single sign-on identities ---------------------------------------------------------
+    async def account_for_identity(self, issuer: str, subject: str) -> Account | None:
+        return await self.store.account_by_identity(issuer, subject)
+
+    async def identity_subject(self, account_id: str, issuer: str) -> str | None:
+        return await self.store.identity_subject(account_id, issuer)
+
+    async def bind_identity(self, account_id: str, issuer: str, subject: str, actor: str) -> None:
+        await self.store.bind_identity(account_id, issuer, subject, actor, self.clock.now())
+
+    async def unbind_identities(self, username: str, actor: str) -> int:
+        """Let the account be matched afresh at its next single sign-on (a changed
+        provider, or an identity bound by mistake)."""
+        account = await self.require(username)
+        return await self.store.unbind_identities(account.account_id, actor, self.clock.now())
+
     # -- plumbing --------------------------------------------------------------------------
     def _dummy_hash(self) -> str:
         """Made on first use, so commands that never authenticate do not pay for it."""

@@ -147,6 +147,26 @@ class AccountStore(Protocol):
         """NotFoundError when the account has no token of that name."""
         ...
 
+    async def account_by_identity(self, issuer: str, subject: str) -> Account | None:
+        """The account a single sign-on identity (the provider's ``iss`` and ``sub``) is
+        bound to, if any."""
+        ...
+
+    async def identity_subject(self, account_id: str, issuer: str) -> str | None:
+        """The subject the account is bound to at that provider, if any."""
+        ...
+
+    async def bind_identity(
+        self, account_id: str, issuer: str, subject: str, actor: str, at: datetime
+    ) -> None:
+        """Audited. StoreError when the identity is bound to another account, or the
+        account to another identity of that provider (an administrator unbinds first)."""
+        ...
+
+    async def unbind_identities(self, account_id: str, actor: str, at: datetime) -> int:
+        """Remove the account's bindings (audited when there were any); how many."""
+        ...
+
 
 class CallListStateError(StoreError):
     """A call-list request is not in the state the step needs (decided already, not

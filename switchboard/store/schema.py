@@ -280,6 +280,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX taken_messages_person ON taken_messages (person_id, taken_at)",
         ),
     ),
+    Migration(
+        6,
+        "single sign-on identities bound to accounts (issue 5)",
+        (
+            # An identity is the provider's (iss, sub): stable, never reassigned, unlike a
+            # username or an e-mail address. One per account and provider; an account that
+            # goes takes its bindings with it.
+            """
+            CREATE TABLE sso_identities (
+                issuer TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+                bound_at TEXT NOT NULL,
+                PRIMARY KEY (issuer, subject),
+                UNIQUE (account_id, issuer)
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

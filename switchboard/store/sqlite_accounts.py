@@ -334,6 +334,60 @@ class SqliteAccounts:
             detail = f"token {codec.plain(name)!r} revoked"
             self._audit(conn, at, actor, "token_revoked", account.username, detail)
 
+    # -- single sign-on identities ---------------------------------------------------------
+    async def account_by_identity(self, issuer: str, subject: str) -> Account | None:
+        with self._reading("read a single sign-on identity") as conn:
+            row = conn.execute(
+                "SELECT a.* FROM sso_identities i JOIN accounts a USING (account_id) "
+                "WHERE i.issuer = ? AND i.subject = ?",
+                (issuer, subject),
+            ).fetchone()
+            return None if row is None else account_from_row(row)
+
+    async def identity_subject(self, account_id: str, issuer: str) -> str | None:
+        with self._reading("read a single sign-on identity") as conn:
+            row = conn.execute(
+                "SELECT subject FROM sso_identities WHERE account_id = ? AND issuer = ?",
+                (account_id, issuer),
+            ).fetchone()
+            return None if row is None else str(row["subject"])
+
+    async def bind_identity(
+        self, account_id: str, issuer: str, subject: str, actor: str, at: datetime
+    ) -> None:
+        with self._writing("bind a single sign-on identity") as conn:
+            account = self._require(conn, account_id)
+            found = conn.execute(
+                "SELECT account_id, subject FROM sso_identities "
+                "WHERE (issuer = ? AND subject = ?) OR (issuer = ? AND account_id = ?)",
+                (issuer, subject, issuer, account_id),
+            ).fetchall()
+            if any(r["account_id"] == account_id and r["subject"] == subject for r in found):
+                return  # bound already: nothing to do, nothing to audit
+            if found:
+                raise StoreError(
+                    f"{account.username} or this identity is bound to another already; "
+                    "unbind it first (switchboard users unbind-sso)"
+                )
+            conn.execute(
+                "INSERT INTO sso_identities (issuer, subject, account_id, bound_at) "
+                "VALUES (?, ?, ?, ?)",
+                (issuer, subject, account_id, codec.iso(at)),
+            )
+            detail = f"bound to the single sign-on identity of {codec.plain(issuer)}"
+            self._audit(conn, at, actor, "sso_identity_bound", account.username, detail)
+
+    async def unbind_identities(self, account_id: str, actor: str, at: datetime) -> int:
+        with self._writing("unbind single sign-on identities") as conn:
+            account = self._require(conn, account_id)
+            removed = conn.execute(
+                "DELETE FROM sso_identities WHERE account_id = ?", (account_id,)
+            ).rowcount
+            if removed:
+                detail = f"{removed} single sign-on identit{'y' if removed == 1 else 'ies'} unbound"
+                self._audit(conn, at, actor, "sso_identity_unbound", account.username, detail)
+            return int(removed)
+
     # -- plumbing --------------------------------------------------------------------------
     @staticmethod
     def _require(conn: sqlite3.Connection, account_id: str) -> Account:

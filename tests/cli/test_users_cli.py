@@ -134,3 +134,20 @@ def test_demo_creates_its_accounts_once(sb: Run) -> None:
     entries = sb("audit", "--limit", "1000").out.count("account_")
     sb("demo", "--seed-only")
     assert sb("audit", "--limit", "1000").out.count("account_") == entries
+
+
+def test_unbind_sso_forgets_the_bound_identity_and_is_audited(sb: Run, tmp_path: Path) -> None:
+    sb("users", "add", "maria", "--role", "employee", "--no-password")
+    with closing(sqlite3.connect(tmp_path / "data" / "switchboard.db")) as conn, conn:
+        (account_id,) = conn.execute(
+            "SELECT account_id FROM accounts WHERE username = 'maria'"
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO sso_identities VALUES ('https://login.example/t/v2.0', 'sub-1', ?, "
+            "'2026-12-01T08:00:00+00:00')",
+            (account_id,),
+        )
+    assert "Unbound maria" in sb("users", "unbind-sso", "maria").out
+    assert "sso_identity_unbound" in sb("audit", "--limit", "10").out
+    assert "nothing changed" in sb("users", "unbind-sso", "maria").out
+    assert "no account" in sb("users", "unbind-sso", "nobody", expect=1).err

@@ -181,3 +181,47 @@ async def test_removing_the_person_unties_the_account(backend: Backend) -> None:
     await _anna(backend)
     await backend.store.remove_person("p1", ADMIN, T0)
     assert await backend.store.account(ANNA.account_id) == replace(ANNA, person_id=None)
+
+
+ENTRA = "https://login.microsoftonline.com/tenant/v2.0"
+GOOGLE = "https://accounts.google.com"
+
+
+async def test_sso_identities_bind_once_per_provider_and_unbind(backend: Backend) -> None:
+    await _anna(backend)
+    await backend.store.create_account(DESK, None, ADMIN, T0)
+    store = backend.store
+    assert await store.account_by_identity(ENTRA, "sub-a") is None
+    await store.bind_identity(ANNA.account_id, ENTRA, "sub-a", "sso", T0)
+    await store.bind_identity(ANNA.account_id, ENTRA, "sub-a", "sso", T0)  # again: no-op
+    assert await store.account_by_identity(ENTRA, "sub-a") == ANNA
+    assert await store.identity_subject(ANNA.account_id, ENTRA) == "sub-a"
+    assert await store.account_by_identity(GOOGLE, "sub-a") is None  # per provider
+    with pytest.raises(StoreError, match="bound to another"):
+        await store.bind_identity(DESK.account_id, ENTRA, "sub-a", "sso", T0)  # taken
+    with pytest.raises(StoreError, match="bound to another"):
+        await store.bind_identity(ANNA.account_id, ENTRA, "sub-b", "sso", T0)  # one each
+    await store.bind_identity(ANNA.account_id, GOOGLE, "g-1", "sso", T0)  # another provider
+    assert await store.unbind_identities(ANNA.account_id, ADMIN, T0) == 2
+    assert await store.unbind_identities(ANNA.account_id, ADMIN, T0) == 0
+    assert await store.account_by_identity(ENTRA, "sub-a") is None
+    await store.bind_identity(DESK.account_id, ENTRA, "sub-a", "sso", T0)  # free again
+    actions = [e.action for e in await store.audit(5)]
+    assert actions == [
+        "sso_identity_bound",
+        "sso_identity_unbound",
+        "sso_identity_bound",
+        "sso_identity_bound",
+        "account_created",
+    ]
+    assert all("sub-a" not in e.detail for e in await store.audit())
+    assert backend.events == []
+
+
+async def test_an_identity_stays_with_its_account_when_the_person_leaves(
+    backend: Backend,
+) -> None:
+    await _anna(backend)
+    await backend.store.bind_identity(ANNA.account_id, ENTRA, "sub-a", "sso", T0)
+    await backend.store.remove_person("p1", ADMIN, T0)  # the account stays, untied
+    assert await backend.store.account_by_identity(ENTRA, "sub-a") == replace(ANNA, person_id=None)

@@ -211,7 +211,7 @@ async def sso(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
         yield opened
 
 
-ANNA = {"preferred_username": "t.anna", "email": "anna.berg@sotenas.example"}
+ANNA = {"sub": "sub-anna", "preferred_username": "t.anna", "email": "anna.berg@sotenas.example"}
 
 
 async def to_callback(sso: Sso) -> str:
@@ -418,7 +418,11 @@ async def test_unknown_kid_fetches_the_rotated_key_set_at_most_once_a_minute(sso
 
 # -- accounts ---------------------------------------------------------------------------------
 
-JOHAN = {"preferred_username": "johan.ek@lysekil.example", "email": "johan.ek@lysekil.example"}
+JOHAN = {
+    "sub": "sub-johan",
+    "preferred_username": "johan.ek@lysekil.example",
+    "email": "johan.ek@lysekil.example",
+}
 
 
 async def test_unknown_user_is_refused_when_provision_is_link(sso: Sso) -> None:
@@ -480,7 +484,11 @@ async def test_provision_employee_creates_an_account_for_the_directory_person(
 
         # Someone the directory does not know gets no account, even here.
         before = await sso.seeded.runtime.accounts.accounts()
-        sso.provider.claims = {"preferred_username": "x@y.example", "email": "x@y.example"}
+        sso.provider.claims = {
+            "sub": "sub-x",
+            "preferred_username": "x@y.example",
+            "email": "x@y.example",
+        }
         await assert_refused(await sign_in(sso), 403)
         assert await sso.seeded.runtime.accounts.accounts() == before
 
@@ -622,3 +630,56 @@ async def test_a_refusal_at_the_provider_is_explained(sso: Sso) -> None:
     refused = url.with_query(state=url.query["state"], error="access_denied")
     body = await assert_refused(await callback(sso, str(refused)), 403)
     assert "cancelled or refused at the sign-in service" in body
+
+
+# -- the identity binding ---------------------------------------------------------------------
+
+
+async def test_the_first_sign_in_binds_the_identity_which_then_alone_finds_the_account(
+    sso: Sso,
+) -> None:
+    sso.provider.claims = dict(ANNA)
+    assert (await sign_in(sso)).status == 302
+    assert "sso_identity_bound" in await sso.audit_actions("account:t.anna")
+    # Renamed at the provider (new username and address): the same identity, same account.
+    sso.provider.claims = {"sub": ANNA["sub"], "preferred_username": "anna.b@new.example"}
+    response = await sign_in(sso)
+    session = await sso.seeded.runtime.accounts.session(session_cookie(response) or "")
+    assert session is not None
+    assert session[1].username == "t.anna"
+    assert (await sso.audit_actions("account:t.anna")).count("sso_identity_bound") == 1
+
+
+async def test_a_reused_username_or_address_does_not_take_over_a_bound_account(
+    sso: Sso,
+) -> None:
+    """Anna left; her address and username went to a newcomer with a new identity at the
+    provider. The newcomer must not become Anna's account, until an admin decides."""
+    sso.provider.claims = dict(ANNA)
+    assert (await sign_in(sso)).status == 302
+    before = await sso.audit_actions("account:t.anna")
+    sso.provider.claims = {**ANNA, "sub": "sub-newcomer"}
+    body = await assert_refused(await sign_in(sso), 403)
+    assert "cannot sign in" in body
+    assert await sso.audit_actions("account:t.anna") == before  # nothing written
+
+    assert await sso.seeded.runtime.accounts.unbind_identities("t.anna", "admin") == 1
+    response = await sign_in(sso)
+    session = await sso.seeded.runtime.accounts.session(session_cookie(response) or "")
+    assert session is not None
+    assert session[1].username == "t.anna"
+    linked = await sso.seeded.runtime.accounts.account_for_identity(
+        sso.provider.issuer, "sub-newcomer"
+    )
+    assert linked is not None
+    assert linked.username == "t.anna"
+
+
+async def test_a_disabled_account_gets_no_binding(sso: Sso) -> None:
+    await sso.seeded.runtime.accounts.disable("t.anna", "test")
+    sso.provider.claims = dict(ANNA)
+    await assert_refused(await sign_in(sso), 403)
+    assert (
+        await sso.seeded.runtime.accounts.account_for_identity(sso.provider.issuer, ANNA["sub"])
+        is None
+    )
