@@ -32,7 +32,7 @@ import structlog
 from switchboard.calls.model import SECRET, CallAction, CallRecord, Direction
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
-from switchboard.directory.numbers import NumberError, NumberPlan
+from switchboard.directory.numbers import NumberPlan
 from switchboard.store.protocol import StoreError
 
 log = structlog.get_logger("switchboard.calls")
@@ -92,10 +92,7 @@ def to_record(seen: SeenCall, plan: NumberPlan, secrets: frozenset[str]) -> Call
     """The stored form: hashed Call-ID, E.164 other party or None, never a secret mobile."""
     other: str | None = None
     if seen.other:
-        try:
-            other = plan.to_e164(seen.other)
-        except NumberError:
-            other = None
+        other = plan.e164_or_none(seen.other)
         if other is not None and other in secrets:
             other = SECRET
     return CallRecord(

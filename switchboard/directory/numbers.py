@@ -17,6 +17,8 @@ from enum import StrEnum
 EXTENSION_LENGTH = 5
 _EXTENSION_SPACE: int = 10**EXTENSION_LENGTH
 _MAX_REMEMBERED = 4096
+_E164_DIGITS = (8, 15)
+"""How many digits an E.164 number we accept has, country code included."""
 # Characters people and systems put between digits: "0523-66 41 23", "(0523) 664.123".
 _SEPARATORS = str.maketrans("", "", " -().\u00a0/\t")
 
@@ -144,6 +146,12 @@ class NumberPlan:
 
     def classify(self, raw: str) -> Dialled:
         """Read any dialled form (R3): extension, national, E.164 or international prefix."""
+        known = self._reading(raw)
+        if isinstance(known, NumberError):
+            raise NumberError(known.raw, known.problem)  # a fresh one: no stale traceback
+        return known
+
+    def _reading(self, raw: str) -> Dialled | NumberError:
         known = self._read.get(raw)
         if known is None:
             try:
@@ -153,8 +161,6 @@ class NumberPlan:
             if len(self._read) >= _MAX_REMEMBERED:
                 self._read.clear()  # callers choose the strings: keep the memory bounded
             self._read[raw] = known
-        if isinstance(known, NumberError):
-            raise NumberError(known.raw, known.problem)  # a fresh one: no stale traceback
         return known
 
     def _classify(self, raw: str) -> Dialled:
@@ -239,8 +245,20 @@ class NumberPlan:
             raise NumberError(
                 raw, f"give the number with its area code ({self.trunk_prefix}...) or as +E.164"
             )
-        if not 8 <= len(dialled.e164) - 1 <= 15:
+        if not _E164_DIGITS[0] <= len(dialled.e164) - 1 <= _E164_DIGITS[1]:
             raise NumberError(raw, "not a valid length for a telephone number (E.164)")
+        return dialled.e164
+
+    def e164_or_none(self, raw: str) -> str | None:
+        """``to_e164`` for a caller id that may be anything ("anonymous", a SIP user
+        name): None instead of an exception, on every call's path."""
+        dialled = self._reading(raw)
+        if isinstance(dialled, NumberError) or dialled.e164 is None:
+            return None
+        if dialled.kind is not DialledKind.EXTENSION and not (
+            _E164_DIGITS[0] <= len(dialled.e164) - 1 <= _E164_DIGITS[1]
+        ):
+            return None
         return dialled.e164
 
 

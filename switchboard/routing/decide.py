@@ -129,7 +129,4 @@ def decide(call: Call, snapshot: Snapshot, now: datetime) -> Decision:
 
 
 def _same_number(snapshot: Snapshot, a: str, e164: str) -> bool:
-    try:
-        return snapshot.plan.to_e164(a) == e164
-    except NumberError:
-        return False
+    return snapshot.plan.e164_or_none(a) == e164

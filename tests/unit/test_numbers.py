@@ -457,3 +457,24 @@ def test_a_remembered_reading_is_the_reading_and_memory_stays_bounded() -> None:
     for _ in range(2):  # an unreadable caller is remembered too, and still refused
         with pytest.raises(NumberError, match="anonymous"):
             plan.classify("anonymous")
+
+
+@settings(max_examples=300)
+@given(
+    raw=st.one_of(
+        st.text(alphabet="0123456789+-() ", max_size=20),
+        st.sampled_from(["anonymous", "bench", "64123", "99999", "+46701740623", "070-1"]),
+    )
+)
+def test_e164_or_none_is_to_e164_without_the_exception(raw: str) -> None:
+    """The per-call path reads a caller id that may be anything without raising; it must
+    give exactly what ``to_e164`` gives, or None where that refuses."""
+    assert SML_PLAN.e164_or_none(raw) == _or_none(SML_PLAN, raw)
+    assert NORWAY_PLAN.e164_or_none(raw) == _or_none(NORWAY_PLAN, raw)
+
+
+def _or_none(plan: NumberPlan, raw: str) -> str | None:
+    try:
+        return plan.to_e164(raw)
+    except NumberError:
+        return None
