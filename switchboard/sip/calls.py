@@ -54,6 +54,8 @@ MAX_DIVERTS = 5
 """A referral may divert to an extension whose referral diverts again; this many, no more."""
 MAX_PENDING_STARTS = 10_000
 """Start times of calls still being answered; a bound, in case a path never logs."""
+MAX_REMEMBERED_LEGS = 10_000
+"""Mobile legs kept between calls: more than the people of any deployment."""
 ACTIONS = {a.value: a for a in CallAction} | {"proxy": CallAction.RING}
 
 
@@ -87,6 +89,10 @@ class CallHandler:
         self.recorder = recorder
         """Gets one record per call (R19); None: no call records kept."""
         self._started: dict[ServerKey, datetime] = {}
+        self._mobile_legs: dict[str, Leg] = {}
+        """Trunk legs by mobile number: the trunk is fixed while serving, so each number's
+        leg (and its 302 Contact, ``_contacts``) is the same every call. Bounded."""
+        self._contacts: dict[Leg, str] = {}
 
     # -- entry ----------------------------------------------------------------------
 
@@ -207,7 +213,7 @@ class CallHandler:
             trusted or not (secret and has_mobile)
         )
         if redirect:
-            contacts = tuple(("Contact", f"<{format_uri(leg.uri)}>") for leg in legs)
+            contacts = tuple(self._contact(leg) for leg in legs)
             self._final(tx, 302, "Moved Temporarily", "redirect", person, headers=contacts)
             return
 
@@ -285,8 +291,24 @@ class CallHandler:
         trunk = self.settings.trunk
         if trunk is None or self.trunk_flow is None:
             return None
-        uri = SipUri(trunk.host, user=e164, port=trunk.port, params=(Param("user", "phone"),))
-        return Leg(uri, self.trunk_flow, "mobile")
+        leg = self._mobile_legs.get(e164)
+        if leg is None:
+            uri = SipUri(trunk.host, user=e164, port=trunk.port, params=(Param("user", "phone"),))
+            leg = Leg(uri, self.trunk_flow, "mobile")
+            if len(self._mobile_legs) >= MAX_REMEMBERED_LEGS:
+                self._mobile_legs.clear()
+                self._contacts.clear()
+            self._mobile_legs[e164] = leg
+        return leg
+
+    def _contact(self, leg: Leg) -> tuple[str, str]:
+        """The 302's Contact for a leg; a mobile's text is the same every call."""
+        if leg.label != "mobile":
+            return ("Contact", f"<{format_uri(leg.uri)}>")
+        text = self._contacts.get(leg)
+        if text is None:
+            text = self._contacts[leg] = f"<{format_uri(leg.uri)}>"
+        return ("Contact", text)
 
     def _device_legs(self, extension: str) -> list[Leg]:
         return [
