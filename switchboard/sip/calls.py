@@ -92,7 +92,7 @@ class CallHandler:
         self._mobile_legs: dict[str, Leg] = {}
         """Trunk legs by mobile number: the trunk is fixed while serving, so each number's
         leg (and its 302 Contact, ``_contacts``) is the same every call. Bounded."""
-        self._contacts: dict[Leg, str] = {}
+        self._contacts: dict[str, str] = {}
 
     # -- entry ----------------------------------------------------------------------
 
@@ -305,9 +305,10 @@ class CallHandler:
         """The 302's Contact for a leg; a mobile's text is the same every call."""
         if leg.label != "mobile":
             return ("Contact", f"<{format_uri(leg.uri)}>")
-        text = self._contacts.get(leg)
+        key = leg.uri.user or ""  # the mobile's number: cheaper to hash than the leg
+        text = self._contacts.get(key)
         if text is None:
-            text = self._contacts[leg] = f"<{format_uri(leg.uri)}>"
+            text = self._contacts[key] = f"<{format_uri(leg.uri)}>"
         return ("Contact", text)
 
     def _device_legs(self, extension: str) -> list[Leg]:
