@@ -132,6 +132,29 @@ def split_list(value: str) -> list[str]:
     return elements
 
 
+def plain_ack_via(data: bytes) -> str | None:
+    """The top Via of an ACK in the plain shape — the request line, then ``Via:`` as the
+    first header line with one unfolded ASCII value — or None: parse it in full.
+
+    An ACK to a non-2xx final answer is matched to its transaction by the top Via alone
+    (RFC 3261 §17.2.3) and answered by nothing, so reading the rest would be wasted; this
+    is what lets the transaction layer absorb it first (``TransactionLayer.absorb_ack``).
+    """
+    if not data.startswith(b"ACK "):
+        return None
+    first_end = data.find(b"\r\n")
+    if first_end < 0 or not data.startswith(b"Via: ", first_end + 2):
+        return None
+    start = first_end + 7
+    end = data.find(b"\r\n", start)
+    if end < 0 or end - start > DEFAULT_LIMITS.max_header_line:
+        return None
+    value = data[start:end]
+    if b"," in value or data[end + 2 : end + 3] in (b" ", b"\t") or not value.isascii():
+        return None  # several values on the line, or folded: the full parser decides
+    return value.decode("ascii")
+
+
 def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Response:
     """One SIP message from a datagram or a frame cut by ``StreamFramer``.
 

@@ -2,7 +2,9 @@
 
 What happens to a message, in order:
 1. Per-source rate limit before parsing (a flood from one address cannot starve others).
-2. Parse; a malformed request that can still be addressed gets 400/505/513, else dropped.
+2. An ACK of one of our non-2xx final answers is absorbed by its transaction from its top
+   Via alone (all RFC 3261 §17.2.3 matches on); anything else is parsed in full. A
+   malformed request that can still be addressed gets 400/505/513, else is dropped.
 3. Transactions absorb retransmissions and hop-by-hop ACKs (RFC 3261 §17).
 4. Checks every request gets: Max-Forwards (483), Require/Proxy-Require (420), method
    (501 for unknown, 405 for ones we do not serve).
@@ -42,6 +44,7 @@ from switchboard.sip.parse import (
     format_name_addr,
     max_forwards,
     parse_message,
+    plain_ack_via,
     serialise,
     to,
 )
@@ -198,7 +201,12 @@ class SipServer:
         return False
 
     def receive(self, data: bytes, flow: Flow, now: float) -> None:
-        if not data.strip(b"\r\n"):
+        if data[:4] == b"ACK ":
+            via = plain_ack_via(data)
+            if via is not None and self.layer.absorb_ack(via, flow, now):
+                self._arm()
+                return  # the ACK of a final answer of ours: nothing more to read
+        elif not data.strip(b"\r\n"):
             return  # a keep-alive (RFC 5626 §3.5.1)
         try:
             message = parse_message(data)

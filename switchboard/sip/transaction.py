@@ -73,17 +73,23 @@ ServerKey = tuple[str, str, str]
 ClientKey = tuple[str, str]
 
 
-def _branch_and_sent_by(request: Request) -> tuple[str, str]:
-    """The top Via's branch and sent-by, read with ``str`` methods on the common shape
-    (``SIP/2.0/UDP host:port;...;branch=z9hG4bK...``): every request needs them, and a
-    full Via parse costs several times more. Odd shapes take the full parser."""
-    text = request.headers.get("Via") or ""
-    _, _, rest = text.partition(" ")
+def plain_branch_and_sent_by(via: str) -> tuple[str, str] | None:
+    """A Via value's branch and sent-by, read with ``str`` methods on the common shape
+    (``SIP/2.0/UDP host:port;...;branch=z9hG4bK...``); None for any other shape."""
+    _, _, rest = via.partition(" ")
     sent_by, _, params = rest.partition(";")
     start = params.find("branch=")
     if start >= 0 and " " not in sent_by and (start == 0 or params[start - 1] == ";"):
-        branch = params[start + 7 :].partition(";")[0].strip()
-        return branch, sent_by.strip()
+        return params[start + 7 :].partition(";")[0].strip(), sent_by.strip()
+    return None
+
+
+def _branch_and_sent_by(request: Request) -> tuple[str, str]:
+    """The top Via's branch and sent-by: every request needs them, and a full Via parse
+    costs several times more than the common shape's. Odd shapes take the full parser."""
+    plain = plain_branch_and_sent_by(request.headers.get("Via") or "")
+    if plain is not None:
+        return plain
     via = top_via(request)
     return via.branch or "", f"{via.host}:{via.port or ''}"
 
@@ -242,14 +248,7 @@ class TransactionLayer:
         if request.method == "ACK":
             if tx is None or tx.state is State.ACCEPTED:
                 return Arrival.STRAY_ACK, tx, []
-            if tx.state is State.COMPLETED:
-                tx.state = State.CONFIRMED
-                tx.timers.pop("G", None)
-                tx.timers.pop("H", None)
-                if flow.reliable:
-                    self._end_server(tx)
-                else:
-                    self._start(tx, "I", now + self.t4)
+            self._acknowledged(tx, flow, now)
             return Arrival.ABSORBED, tx, []
         if tx is not None:
             # A retransmission: the last response goes out again (§17.2.1, §17.2.2).
@@ -258,6 +257,31 @@ class TransactionLayer:
         tx = ServerTransaction(key, request, flow)
         self.servers[key] = tx
         return Arrival.NEW, tx, []
+
+    def absorb_ack(self, via: str, flow: Flow, now: float) -> bool:
+        """Absorb an ACK known only by its top Via (the transport read nothing else) when
+        it acknowledges one of our non-2xx final answers: matching needs the branch and
+        sent-by alone (§17.2.3), the ACK gets no answer, and it is most of what arrives.
+        False when it is anything else: the caller parses it in full and hands it on."""
+        plain = plain_branch_and_sent_by(via)
+        if plain is None or not plain[0].startswith(MAGIC_COOKIE):
+            return False
+        tx = self.servers.get((plain[0], plain[1], "INVITE"))
+        if tx is None or tx.state not in (State.COMPLETED, State.CONFIRMED):
+            return False
+        self._acknowledged(tx, flow, now)
+        return True
+
+    def _acknowledged(self, tx: ServerTransaction, flow: Flow, now: float) -> None:
+        """§17.2.1: the ACK of a non-2xx final stops G and H; I absorbs its retransmissions."""
+        if tx.state is State.COMPLETED:
+            tx.state = State.CONFIRMED
+            tx.timers.pop("G", None)
+            tx.timers.pop("H", None)
+            if flow.reliable:
+                self._end_server(tx)
+            else:
+                self._start(tx, "I", now + self.t4)
 
     def find_invite(self, cancel: Request) -> ServerTransaction | None:
         """The INVITE transaction a CANCEL refers to (§9.2: same branch and sent-by)."""

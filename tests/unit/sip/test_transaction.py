@@ -739,3 +739,27 @@ def test_the_driver_is_told_only_of_deadlines_started_since_it_last_asked() -> N
     assert layer.take_new_deadline() == 16.0  # I = T4 after the ACK
     # G's entry is still in the heap but cancelled: the full look skips it.
     assert layer.next_deadline() == 16.0
+
+
+def test_an_ack_known_only_by_its_via_is_absorbed_like_a_parsed_one() -> None:
+    req = invite()
+    layer, tx = new_server(req)
+    via = "SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds"
+    assert not layer.absorb_ack(via, UDP, 10.0)  # no final answer yet: parse it in full
+    layer.respond(tx, answer(req, 486, "Busy Here"), 10.0)
+    assert layer.absorb_ack(via, UDP, 11.0)
+    assert state_of(tx) is State.CONFIRMED
+    assert layer.next_deadline() == 16.0  # G and H stopped, I started
+    assert layer.absorb_ack(via, UDP, 12.0)  # a retransmitted ACK: absorbed again
+    assert not layer.absorb_ack(via.replace("776", "777"), UDP, 12.0)  # not ours
+    assert not layer.absorb_ack("SIP/2.0/UDP pc33.atlanta.com;branch=1234", UDP, 12.0)
+
+
+def test_an_ack_of_a_2xx_is_never_absorbed_from_its_via() -> None:
+    """The ACK of a 2xx is a transaction of its own, end to end (§17.2.3): the TU gets it."""
+    req = invite()
+    layer, tx = new_server(req)
+    layer.respond(tx, answer(req, 200, "OK"), 10.0)
+    via = "SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds"
+    assert not layer.absorb_ack(via, UDP, 11.0)
+    assert state_of(tx) is State.ACCEPTED
