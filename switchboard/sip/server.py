@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import math
 import os
 from collections.abc import Callable
 
@@ -76,6 +77,8 @@ KNOWN_METHODS = frozenset(
     }
 )
 IN_DIALOG_ONLY = frozenset({"BYE", "INFO", "UPDATE", "PRACK", "NOTIFY"})
+TIMER_TICKS = 100
+"""Transaction timers fire on a grid of 1/TIMER_TICKS seconds (never early)."""
 
 
 class SipServer:
@@ -160,7 +163,12 @@ class SipServer:
         self._arm_at(self.layer.take_new_deadline())
 
     def _arm_at(self, deadline: float | None) -> None:
-        if deadline is None or (self._timer_at is not None and self._timer_at <= deadline):
+        if deadline is None:
+            return
+        # On a 10 ms grid: SIP's timers count in half seconds (T1), and at a thousand
+        # calls a second each transaction's end would otherwise be a wake-up of its own.
+        deadline = math.ceil(deadline * TIMER_TICKS) / TIMER_TICKS
+        if self._timer_at is not None and self._timer_at <= deadline:
             return
         if self._timer is not None:
             self._timer.cancel()
