@@ -26,6 +26,8 @@ import structlog
 
 from switchboard.directory.numbers import mask_number
 
+LOG_BATCH_SECONDS = 0.05
+"""How long a log line may wait for others to leave in the same write."""
 _NUMBER = re.compile(r"\+?\d[\d \-]{5,}\d")
 
 
@@ -48,18 +50,19 @@ def mask_numbers(
     return event
 
 
-class TurnBuffered:
-    """A text stream that writes its lines once per event-loop turn instead of per line.
+class BufferedLines:
+    """A text stream that writes its lines in batches instead of one write per line.
 
     The SIP edge logs a line per call; a write system call per line is a sizeable share
-    of a call's cost under load. Inside a running event loop, ``flush`` only schedules
-    the real write for the end of the current turn (``call_soon``), so a burst of
-    datagrams handled in one turn leaves in one write, and no line waits longer than
-    that turn. Outside a loop (threads, the CLI) and at exit it writes at once.
+    of a call's cost. Inside a running event loop, ``flush`` only schedules the real write
+    ``delay`` seconds later (0: at the end of the current loop turn), so the lines of many
+    calls leave in one write and none waits longer than ``delay``. Outside a loop
+    (threads, the CLI) and at exit it writes at once, earlier lines first.
     """
 
-    def __init__(self, file: TextIO) -> None:
+    def __init__(self, file: TextIO, delay: float = 0.0) -> None:
         self._file = file
+        self._delay = delay
         self._lines: list[str] = []
         self._lock = threading.Lock()
         self._scheduled_on: asyncio.AbstractEventLoop | None = None
@@ -80,7 +83,10 @@ class TurnBuffered:
             if self._scheduled_on is loop:
                 return
             self._scheduled_on = loop
-        loop.call_soon(self.flush_now)
+        if self._delay > 0:
+            loop.call_later(self._delay, self.flush_now)
+        else:
+            loop.call_soon(self.flush_now)
 
     def flush_now(self) -> None:
         with self._lock:
@@ -94,7 +100,7 @@ class TurnBuffered:
 
 @dataclass(frozen=True, slots=True)
 class _JsonLines:
-    stream: TurnBuffered
+    stream: BufferedLines
     info: bool
     """Whether INFO lines are written at the configured level."""
 
@@ -173,7 +179,7 @@ def configure_logging(*, level: str = "INFO", json: bool | None = None) -> None:
     stdlib route through the same processors, so every line is masked the same way.
     """
     as_json = (not sys.stderr.isatty()) if json is None else json
-    stream = TurnBuffered(sys.stderr)
+    stream = BufferedLines(sys.stderr, LOG_BATCH_SECONDS)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

@@ -10,7 +10,7 @@ import logging
 import pytest
 import structlog
 
-from switchboard.logs import LineLogger, TurnBuffered, configure_logging, mask_numbers
+from switchboard.logs import BufferedLines, LineLogger, configure_logging, mask_numbers
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ class _CountingStream(io.StringIO):
 
 def test_lines_logged_in_one_loop_turn_leave_in_one_write_in_order() -> None:
     sink = _CountingStream()
-    stream = TurnBuffered(sink)
+    stream = BufferedLines(sink)
 
     async def burst() -> str:
         for n in range(100):
@@ -75,9 +75,28 @@ def test_lines_logged_in_one_loop_turn_leave_in_one_write_in_order() -> None:
     assert sink.getvalue().splitlines() == [f"line {n}" for n in range(100)]
 
 
+def test_with_a_delay_the_lines_of_several_turns_leave_together_within_it() -> None:
+    sink = _CountingStream()
+    stream = BufferedLines(sink, delay=0.05)
+
+    async def turns() -> str:
+        for n in range(5):
+            stream.write(f"call {n}\n")
+            stream.flush()
+            await asyncio.sleep(0.001)  # another datagram, another turn
+        held = sink.getvalue()
+        await asyncio.sleep(0.06)  # past the delay
+        return held
+
+    held = asyncio.run(turns())
+    assert held == ""
+    assert sink.writes == 1
+    assert sink.getvalue().splitlines() == [f"call {n}" for n in range(5)]
+
+
 def test_outside_a_loop_and_at_a_stopped_loop_nothing_waits() -> None:
     sink = _CountingStream()
-    stream = TurnBuffered(sink)
+    stream = BufferedLines(sink)
     stream.write("from a thread or the CLI\n")
     stream.flush()
     assert sink.getvalue() == "from a thread or the CLI\n"

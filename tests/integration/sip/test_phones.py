@@ -52,7 +52,9 @@ def _lines(server: Switchboard, event: str) -> list[dict[str, Any]]:
 
 
 def _calls(server: Switchboard) -> list[tuple[str, str, int]]:
-    return [(c["action"], c["extension"], c["outcome"]) for c in _lines(server, "call")]
+    """The call lines, once the first is written (log lines leave in batches)."""
+    lines = server.wait_logs("call")
+    return [(c["action"], c["extension"], c["outcome"]) for c in lines]
 
 
 def _phone(user: str, server: Switchboard, answermode: AnswerMode = "manual") -> Account:
