@@ -561,14 +561,16 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="sip-load-"))
     steps: list[Step] = []
+    keep = args.keep
     try:
         for target in args.targets:
             steps += run_target(target, args, work)
     except BenchError as exc:
+        keep = True  # the error points into the work directory: leave it to read
         print(f"sip_load: {exc}", file=sys.stderr)
         return 3
     finally:
-        if args.keep:
+        if keep:
             print(f"# work directory kept: {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
