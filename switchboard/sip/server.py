@@ -52,7 +52,13 @@ from switchboard.sip.parse import (
 from switchboard.sip.proxy import Leg, Proxy
 from switchboard.sip.ratelimit import AuthFailureLimiter, SourceRateLimiter
 from switchboard.sip.registrar import Registrar
-from switchboard.sip.transaction import Arrival, ServerTransaction, TransactionLayer
+from switchboard.sip.transaction import (
+    Arrival,
+    ServerTransaction,
+    State,
+    TransactionLayer,
+    server_key,
+)
 from switchboard.sip.transport import SipTransport
 from switchboard.sip_settings import SipSettings
 
@@ -122,7 +128,7 @@ class SipServer:
         transport = SipTransport(self.receive, admit=self._admit)
         listen = self.settings.listen
         try:
-            self.address = await transport.start(listen.host, listen.port)
+            self.address = await transport.bind(listen.host, listen.port)
         except OSError as exc:
             if ready is not None and not ready.done():
                 ready.set_exception(exc)
@@ -140,10 +146,13 @@ class SipServer:
             self.proxy,
             recorder=self.recorder,
         )
-        log.info("sip_listening", address=f"{self.address[0]}:{self.address[1]}")
-        if ready is not None and not ready.done():
-            ready.set_result(self.address)
         try:
+            # Only now that everything a message needs exists: a request read earlier met
+            # a half-built server and was lost (its transaction began, its answer never).
+            await transport.serve()
+            log.info("sip_listening", address=f"{self.address[0]}:{self.address[1]}")
+            if ready is not None and not ready.done():
+                ready.set_result(self.address)
             await asyncio.Event().wait()  # until cancelled (SIGTERM unwinds the TaskGroup)
         finally:
             if self._timer is not None:
@@ -228,10 +237,29 @@ class SipServer:
                 self._request(message, flow, now)
         except ParseError as exc:
             # A header the handler needed turned out malformed (parsed lazily).
-            if isinstance(message, Request) and message.method != "ACK":
-                self.core.send_stateless(response_to(message, 400, _phrase(exc)), flow)
             log.info("sip_bad_header", source=flow.host, problem=exc.problem)
+            if isinstance(message, Request):
+                self._abandon(message, flow, 400, _phrase(exc))
+        except Exception:  # one message's failure must not strand the others
+            log.exception("sip_internal_error", source=flow.host)
+            if isinstance(message, Request):
+                self._abandon(message, flow, 500, "Server Internal Error")
         self._arm()
+
+    def _abandon(self, request: Request, flow: Flow, status: int, reason: str) -> None:
+        """Handling ``request`` failed half-way. Its server transaction, if one began and
+        gave no final answer yet, goes (else retransmissions would be absorbed by it
+        forever, unanswered), and the sender gets ``status`` (an ACK gets nothing)."""
+        try:
+            tx = self.layer.servers.get(server_key(request))
+        except ParseError:
+            tx = None
+        if tx is not None:
+            if tx.state not in (State.TRYING, State.PROCEEDING):
+                return  # it was answered before the failure: that answer stands
+            del self.layer.servers[tx.key]
+        if request.method != "ACK":
+            self.core.send_stateless(response_to(request, status, reason), flow)
 
     def _malformed(self, exc: ParseError, flow: Flow) -> None:
         log.info("sip_malformed", source=flow.host, status=exc.status, problem=exc.problem)

@@ -67,7 +67,12 @@ class _Udp:
         self.receive = receive
         self.admit = admit
         self.loop = loop
-        loop.add_reader(sock.fileno(), self._drain)
+        self.reading = False
+
+    def start_reading(self) -> None:
+        if not self.reading:
+            self.loop.add_reader(self.sock.fileno(), self._drain)
+            self.reading = True
 
     @classmethod
     def bind(
@@ -115,7 +120,8 @@ class _Udp:
             log.info("udp_send_failed", error=str(exc))
 
     def close(self) -> None:
-        self.loop.remove_reader(self.sock.fileno())
+        if self.reading:
+            self.loop.remove_reader(self.sock.fileno())
         self.sock.close()
 
 
@@ -209,13 +215,21 @@ class SipTransport:
         self.address: tuple[str, int] = ("", 0)
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
-        """Bind UDP, then TCP on the same port (port 0 picks one free for both)."""
+        """``bind``, then ``serve`` at once."""
+        address = await self.bind(host, port)
+        await self.serve()
+        return address
+
+    async def bind(self, host: str, port: int) -> tuple[str, int]:
+        """Bind UDP, then TCP on the same port (port 0 picks one free for both), without
+        reading yet: whoever handles the messages may need the bound address first, and
+        a message read before it is ready would be lost half-handled."""
         for _ in range(20):
             udp = _Udp.bind(host, port, self.receive, self.loop, self.admit)
             bound = udp.sock.getsockname()
             try:
                 server = await self.loop.create_server(
-                    lambda: _Tcp(self), host, int(bound[1]), reuse_address=True
+                    lambda: _Tcp(self), host, int(bound[1]), reuse_address=True, start_serving=False
                 )
             except OSError:
                 udp.close()
@@ -226,6 +240,13 @@ class SipTransport:
             self.address = (str(bound[0]), int(bound[1]))
             return self.address
         raise OSError("no port free for both UDP and TCP")
+
+    async def serve(self) -> None:
+        """Start reading datagrams and accepting connections on what ``bind`` bound."""
+        if self._udp is None or self._tcp_server is None:
+            raise RuntimeError("bind before serve")
+        self._udp.start_reading()
+        await self._tcp_server.start_serving()
 
     def adopt(self, conn: _Tcp) -> bool:
         if len(self._connections) >= self.limits.max_tcp_connections or conn.flow is None:

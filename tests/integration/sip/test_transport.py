@@ -172,6 +172,29 @@ async def test_udp_datagrams_reach_the_receiver_with_their_flow_and_replies_go_b
     assert (data, source) == (b"SIP/2.0 200 OK\r\n\r\n", harness.address)
 
 
+async def test_nothing_is_read_between_bind_and_serve_and_nothing_is_lost(
+    harness: Harness,
+) -> None:
+    """The server binds, builds what handling a message needs (it may need the bound
+    address), then serves. A datagram that comes in between waits in the kernel, and a
+    connection is refused (the phone retries) instead of reaching a half-built server,
+    where a request was lost: its transaction began, its answer never did."""
+    transport = SipTransport(harness.inbox)
+    harness.transports.append(transport)
+    address = await transport.bind(LOOPBACK, 0)
+    client = harness.udp()
+    client.sendto(message("early"), address)
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection(*address)
+    assert not await eventually(lambda: bool(harness.inbox.items), within=0.3)
+    await transport.serve()
+    assert await eventually(lambda: harness.inbox.data == [message("early")])
+    harness.address = address
+    _, writer = await harness.connect()
+    writer.write(message("later-tcp"))
+    assert await eventually(lambda: message("later-tcp") in harness.inbox.data)
+
+
 async def test_a_refused_source_is_dropped_while_others_pass(harness: Harness) -> None:
     asked: list[str] = []
 
