@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -382,7 +382,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail):
             conn.close()
 
     async def _on_side_thread(
-        self, what: str, statement: str, rows: Sequence[tuple[object, ...]]
+        self, what: str, statement: str, rows: Iterable[tuple[object, ...]]
     ) -> None:
         """Bulk appends that need no event or audit (call records), in one transaction on a
         single side thread with its own connection; WAL lets the loop keep reading, and
@@ -394,7 +394,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail):
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._side, self._append, what, statement, rows)
 
-    def _append(self, what: str, statement: str, rows: Sequence[tuple[object, ...]]) -> None:
+    def _append(self, what: str, statement: str, rows: Iterable[tuple[object, ...]]) -> None:
         conn = self._side_conn
         try:
             if conn is None:

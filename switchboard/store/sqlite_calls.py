@@ -9,7 +9,7 @@ is, with the employee's person_id as subject and numbers masked in the detail (R
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 
@@ -93,7 +93,7 @@ class SqliteCalls:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     async def _on_side_thread(
-        self, what: str, statement: str, rows: Sequence[tuple[object, ...]]
+        self, what: str, statement: str, rows: Iterable[tuple[object, ...]]
     ) -> None:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
@@ -104,7 +104,7 @@ class SqliteCalls:
         event loop would stall every SIP answer queued behind it (the p99)."""
         if not records:
             return
-        rows = [record_row(r) for r in records]
+        rows = (record_row(r) for r in records)  # made on the side thread, as it writes
         await self._on_side_thread(f"write {len(records)} call record(s)", INSERT_RECORD, rows)
 
     async def delete_call_records(self, before: datetime) -> int:
