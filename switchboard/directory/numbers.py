@@ -17,8 +17,6 @@ from enum import StrEnum
 EXTENSION_LENGTH = 5
 _EXTENSION_SPACE: int = 10**EXTENSION_LENGTH
 _MAX_REMEMBERED = 4096
-_E164_DIGITS = (8, 15)
-"""How many digits an E.164 number we accept has, country code included."""
 # Characters people and systems put between digits: "0523-66 41 23", "(0523) 664.123".
 _SEPARATORS = str.maketrans("", "", " -().\u00a0/\t")
 
@@ -237,29 +235,31 @@ class NumberPlan:
     def to_e164(self, raw: str) -> str:
         """Normalise an outside number (a mobile, a caller) to E.164, or raise NumberError."""
         dialled = self.classify(raw)
-        if dialled.kind is DialledKind.EXTENSION:
-            if dialled.e164 is None:
-                raise NumberError(raw, "five digits is an extension, and not one of ours")
-            return dialled.e164
-        if dialled.e164 is None:
-            raise NumberError(
-                raw, f"give the number with its area code ({self.trunk_prefix}...) or as +E.164"
-            )
-        if not _E164_DIGITS[0] <= len(dialled.e164) - 1 <= _E164_DIGITS[1]:
-            raise NumberError(raw, "not a valid length for a telephone number (E.164)")
+        problem = self._not_e164(dialled)
+        if problem is not None:
+            raise NumberError(raw, problem)
+        assert dialled.e164 is not None  # noqa: S101 - _not_e164 found none missing
         return dialled.e164
 
     def e164_or_none(self, raw: str) -> str | None:
         """``to_e164`` for a caller id that may be anything ("anonymous", a SIP user
         name): None instead of an exception, on every call's path."""
         dialled = self._reading(raw)
-        if isinstance(dialled, NumberError) or dialled.e164 is None:
-            return None
-        if dialled.kind is not DialledKind.EXTENSION and not (
-            _E164_DIGITS[0] <= len(dialled.e164) - 1 <= _E164_DIGITS[1]
-        ):
+        if isinstance(dialled, NumberError) or self._not_e164(dialled) is not None:
             return None
         return dialled.e164
+
+    def _not_e164(self, dialled: Dialled) -> str | None:
+        """Why a number read from a dialled form is no full E.164 number; None if it is."""
+        if dialled.kind is DialledKind.EXTENSION:
+            if dialled.e164 is None:
+                return "five digits is an extension, and not one of ours"
+            return None
+        if dialled.e164 is None:
+            return f"give the number with its area code ({self.trunk_prefix}...) or as +E.164"
+        if not 8 <= len(dialled.e164) - 1 <= 15:
+            return "not a valid length for a telephone number (E.164)"
+        return None
 
 
 def mask_number(number: str) -> str:
