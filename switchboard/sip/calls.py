@@ -89,10 +89,9 @@ class CallHandler:
         self.recorder = recorder
         """Gets one record per call (R19); None: no call records kept."""
         self._started: dict[ServerKey, datetime] = {}
-        self._mobile_legs: dict[str, Leg] = {}
-        """Trunk legs by mobile number: the trunk is fixed while serving, so each number's
-        leg (and its 302 Contact, ``_contacts``) is the same every call. Bounded."""
-        self._contacts: dict[str, str] = {}
+        self._mobile_legs: dict[str, tuple[Leg, str]] = {}
+        """Trunk legs and their 302 Contact text by mobile number: the trunk is fixed
+        while serving, so each number's are the same every call. Bounded."""
 
     # -- entry ----------------------------------------------------------------------
 
@@ -291,25 +290,21 @@ class CallHandler:
         trunk = self.settings.trunk
         if trunk is None or self.trunk_flow is None:
             return None
-        leg = self._mobile_legs.get(e164)
-        if leg is None:
+        known = self._mobile_legs.get(e164)
+        if known is None:
             uri = SipUri(trunk.host, user=e164, port=trunk.port, params=(Param("user", "phone"),))
-            leg = Leg(uri, self.trunk_flow, "mobile")
+            known = (Leg(uri, self.trunk_flow, "mobile"), f"<{format_uri(uri)}>")
             if len(self._mobile_legs) >= MAX_REMEMBERED_LEGS:
                 self._mobile_legs.clear()
-                self._contacts.clear()
-            self._mobile_legs[e164] = leg
-        return leg
+            self._mobile_legs[e164] = known
+        return known[0]
 
     def _contact(self, leg: Leg) -> tuple[str, str]:
-        """The 302's Contact for a leg; a mobile's text is the same every call."""
-        if leg.label != "mobile":
-            return ("Contact", f"<{format_uri(leg.uri)}>")
-        key = leg.uri.user or ""  # the mobile's number: cheaper to hash than the leg
-        text = self._contacts.get(key)
-        if text is None:
-            text = self._contacts[key] = f"<{format_uri(leg.uri)}>"
-        return ("Contact", text)
+        """The 302's Contact for a leg; a mobile's text is kept with its leg."""
+        known = self._mobile_legs.get(leg.uri.user or "") if leg.label == "mobile" else None
+        if known is not None and known[0] is leg:
+            return ("Contact", known[1])
+        return ("Contact", f"<{format_uri(leg.uri)}>")
 
     def _device_legs(self, extension: str) -> list[Leg]:
         return [
