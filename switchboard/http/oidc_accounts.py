@@ -140,8 +140,10 @@ class AccountLinker:
             account = await self._match(username, email)
             if account is None:
                 account = await self._provision(username, email, given)
-        await self._usable(account, issuer, subject)
+        if account.disabled:
+            raise OidcError(f"account {account.username} is disabled", NOT_USABLE, 403)
         if not bound:
+            await self._not_bound_elsewhere(account, issuer)
             try:
                 await self.accounts.bind_identity(account.account_id, issuer, subject, ACTOR)
             except StoreError as exc:  # bound meanwhile by a sign-in in parallel
@@ -158,11 +160,9 @@ class AccountLinker:
                 )
         return account
 
-    async def _usable(self, account: Account, issuer: str, subject: str) -> None:
-        if account.disabled:
-            raise OidcError(f"account {account.username} is disabled", NOT_USABLE, 403)
-        bound = await self.accounts.identity_subject(account.account_id, issuer)
-        if bound is not None and bound != subject:
+    async def _not_bound_elsewhere(self, account: Account, issuer: str) -> None:
+        """Called only for an account the identity did not find by itself."""
+        if await self.accounts.identity_subject(account.account_id, issuer) is not None:
             # Matched by username or e-mail, yet the account belongs to another identity
             # of this provider: an address handed on to a new employee, say. The claims
             # must not take the account over; an administrator unbinds it if right.
