@@ -20,6 +20,7 @@ and counted in the log (records must never take the switchboard down).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -87,23 +88,27 @@ def hash_call_id(call_id: str) -> str:
 def _convert(
     taken: Sequence[SeenCall], plan: NumberPlan, secrets: frozenset[str]
 ) -> list[CallRecord]:
-    return [to_record(seen, plan, secrets) for seen in taken]
+    """A batch's records. The other parties of a second's calls are few (the same callers,
+    "anonymous", SIP user names), so each is read once per batch and then looked up."""
+    stored = functools.cache(functools.partial(stored_other, plan=plan, secrets=secrets))
+    return [to_record(seen, stored) for seen in taken]
 
 
-def to_record(seen: SeenCall, plan: NumberPlan, secrets: frozenset[str]) -> CallRecord:
-    """The stored form: hashed Call-ID, E.164 other party or None, never a secret mobile."""
-    other: str | None = None
-    if seen.other:
-        other = plan.e164_or_none(seen.other)
-        if other is not None and other in secrets:
-            other = SECRET
+def stored_other(raw: str, plan: NumberPlan, secrets: frozenset[str]) -> str | None:
+    """The other party as stored: E.164 or None, never a secret mobile of ours (R18)."""
+    other = plan.e164_or_none(raw)
+    return SECRET if other is not None and other in secrets else other
+
+
+def to_record(seen: SeenCall, stored: Callable[[str], str | None]) -> CallRecord:
+    """The stored form: hashed Call-ID, and the other party as ``stored`` makes it."""
     return CallRecord(
         hash_call_id(seen.call_id),
         seen.started_at,
         seen.ended_at,
         seen.direction,
         seen.person_id,
-        other,
+        stored(seen.other) if seen.other else None,
         seen.action,
         seen.outcome,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +46,28 @@ def iso(value: datetime) -> str:
 
 def iso_or_none(value: datetime | None) -> str | None:
     return None if value is None else iso(value)
+
+
+def iso_batch() -> Callable[[datetime], str]:
+    """``iso`` for many instants close together, byte for byte the same text, about twice as
+    fast: a second's call records share their date and time up to the second, so that part
+    is formatted once per second and only the microseconds per instant. Make one per batch
+    (its memory lives as long as the batch); anything but an exact ``datetime`` in ``UTC``
+    takes ``iso`` itself, which converts other zones and refuses naive times."""
+    heads: dict[tuple[int, int, int, int, int, int], str] = {}
+
+    def text(value: datetime) -> str:
+        if type(value) is not datetime or value.tzinfo is not UTC:
+            return iso(value)
+        second = (value.year, value.month, value.day, value.hour, value.minute, value.second)
+        head = heads.get(second)
+        if head is None:
+            head = heads[second] = value.replace(microsecond=0, tzinfo=None).isoformat()
+        micro = value.microsecond
+        # isoformat() leaves out a zero fraction and writes six digits otherwise.
+        return f"{head}.{micro:06d}+00:00" if micro else f"{head}+00:00"
+
+    return text
 
 
 def instant(text: str) -> datetime:

@@ -9,7 +9,7 @@ is, with the employee's person_id as subject and numbers masked in the detail (R
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 
@@ -34,17 +34,31 @@ INSERT_REQUEST = (
 MAX_AUDIT_PAGE = 1000
 
 
-def record_row(r: CallRecord) -> tuple[object, ...]:
+_TEXT: dict[Direction | CallAction, str] = {m: m.value for m in (*Direction, *CallAction)}
+"""The stored text of each member: a dict lookup is several times cheaper than ``.value``
+(a property), which counts at thousands of records a second."""
+
+
+def record_row(r: CallRecord, iso: Callable[[datetime], str] = codec.iso) -> tuple[object, ...]:
+    """Values in ``INSERT_RECORD`` order; ``iso`` is ``codec.iso`` or a batch's faster one."""
+    ended = r.ended_at
     return (
         r.call_id_hash,
-        codec.iso(r.started_at),
-        codec.iso_or_none(r.ended_at),
-        r.direction.value,
+        iso(r.started_at),
+        None if ended is None else iso(ended),
+        _TEXT[r.direction],
         r.person_id,
         r.other_party,
-        r.action.value,
+        _TEXT[r.action],
         r.outcome,
     )
+
+
+def record_rows(records: Iterable[CallRecord]) -> Iterator[tuple[object, ...]]:
+    """The rows of one batch, made as SQLite takes them. A second's thousands of calls
+    share their instants up to the second, so one ``codec.iso_batch`` serves the batch."""
+    iso = codec.iso_batch()
+    return (record_row(r, iso) for r in records)
 
 
 def record_from_row(r: sqlite3.Row) -> CallRecord:
@@ -104,7 +118,7 @@ class SqliteCalls:
         event loop would stall every SIP answer queued behind it (the p99)."""
         if not records:
             return
-        rows = (record_row(r) for r in records)  # made on the side thread, as it writes
+        rows = record_rows(records)  # made on the side thread, as it writes
         await self._on_side_thread(f"write {len(records)} call record(s)", INSERT_RECORD, rows)
 
     async def delete_call_records(self, before: datetime) -> int:

@@ -9,7 +9,7 @@ only to the requester, only while approved, unexpired and not used up.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -23,7 +23,7 @@ from switchboard.calls.model import (
 )
 from switchboard.store.protocol import CallListStateError, NotFoundError
 from tests.contract.conftest import Backend
-from tests.contract.values import ADMIN, T0
+from tests.contract.values import ADMIN, STOCKHOLM, T0
 
 BOSS = "acc-boss"
 
@@ -89,6 +89,28 @@ async def test_a_download_releases_exactly_the_person_and_period(backend: Backen
     newest = (await backend.store.audit(1))[0]
     assert (newest.actor, newest.action, newest.subject) == ("boss", "call_list_downloaded", "p1")
     assert "3 call(s)" in newest.detail
+
+
+async def test_instants_come_back_equal_and_in_order_whatever_their_zone(
+    backend: Backend,
+) -> None:
+    """A batch of a second's calls: same-second instants, a whole second, other zones."""
+    whole = T0.replace(microsecond=0) + timedelta(seconds=1)  # inside the period
+    starts = [
+        whole,
+        whole + timedelta(microseconds=1),
+        (whole + timedelta(microseconds=999_999)).astimezone(STOCKHOLM),
+        whole + timedelta(seconds=1),
+        (whole + timedelta(seconds=1, microseconds=5)).astimezone(timezone(timedelta(hours=-3))),
+    ]
+    batch = [
+        replace(call(n), started_at=start, ended_at=start + timedelta(microseconds=n * 250_000))
+        for n, start in enumerate(starts, 1)
+    ]
+    await backend.store.add_call_records(batch[::-1])
+    request = await approved(backend)
+    _, records = await backend.store.release_call_list(request.request_id, BOSS, "boss", T0)
+    assert records == batch
 
 
 async def test_steps_are_audited_with_actor_reason_and_comment(backend: Backend) -> None:

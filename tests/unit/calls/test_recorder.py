@@ -200,3 +200,28 @@ async def test_run_flushes_every_period_and_the_rest_when_cancelled() -> None:
         task.cancel()
     assert [len(b) for b in sink.batches] == [1, 1]
     assert rec.pending == 0
+
+
+async def test_a_batch_reads_each_other_party_once_and_masks_every_call() -> None:
+    """The number memo lives for one batch: repeated callers all come out right, secret or not."""
+    sink = Sink()
+    rec = recorder(sink, Clock(T0))
+    others = ["0701234567", "0701740623", "anonymous", None] * 3
+    for n, other in enumerate(others):
+        rec.record(seen(n, other))
+    await rec.flush()
+    stored = {"0701234567": "+46701234567", "0701740623": SECRET, "anonymous": None, None: None}
+    assert [r.other_party for r in sink.batches[0]] == [stored[o] for o in others]
+
+
+async def test_a_mobile_made_secret_is_masked_from_the_next_flush_on() -> None:
+    """R18 holds at once: nothing read for one batch is reused by the next."""
+    sink = Sink()
+    directory = Directory([])
+    rec = CallRecorder(sink, directory, Clock(T0))
+    rec.record(seen(1, "0701740623"))
+    await rec.flush()
+    directory.people_list.append(FATIMA)
+    rec.record(seen(2, "0701740623"))
+    await rec.flush()
+    assert [b[0].other_party for b in sink.batches] == [SECRET_MOBILE, SECRET]
