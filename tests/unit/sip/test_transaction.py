@@ -7,6 +7,8 @@ Defaults: T1 = 0.5 s, T2 = 4 s, T4 = 5 s, so 64*T1 = 32 s.
 
 from __future__ import annotations
 
+import heapq
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +24,9 @@ from switchboard.sip.transaction import (
     Send,
     ServerTransaction,
     State,
+    TimerEntry,
     TransactionLayer,
+    _TimerQueues,
 )
 
 UDP = Flow("udp", "192.0.2.101", 5060)
@@ -118,6 +122,11 @@ def drive(
 def state_of(tx: ServerTransaction | ClientTransaction) -> State:
     """The state now (a call, so mypy does not narrow it across the steps of a test)."""
     return tx.state
+
+
+def last_of(tx: ServerTransaction) -> bytes | None:
+    """The last response now (a call, so mypy does not narrow it across the steps)."""
+    return tx.last
 
 
 def new_server(req: Request, flow: Flow = UDP) -> tuple[TransactionLayer, ServerTransaction]:
@@ -737,7 +746,7 @@ def test_the_driver_is_told_only_of_deadlines_started_since_it_last_asked() -> N
     assert layer.take_new_deadline() is None  # told once
     layer.receive_request(ack("z9hG4bK776asdhds"), UDP, 11.0)
     assert layer.take_new_deadline() == 16.0  # I = T4 after the ACK
-    # G's entry is still in the heap but cancelled: the full look skips it.
+    # G's entry is still queued but cancelled: the full look skips it.
     assert layer.next_deadline() == 16.0
 
 
@@ -763,3 +772,155 @@ def test_an_ack_of_a_2xx_is_never_absorbed_from_its_via() -> None:
     via = "SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds"
     assert not layer.absorb_ack(via, UDP, 11.0)
     assert state_of(tx) is State.ACCEPTED
+
+
+# -- timer order across the per-duration queues -------------------------------------------
+
+
+def busy_from(layer: TransactionLayer, branch: str, now: float) -> list[Send]:
+    """A new INVITE server transaction answered 486 at ``now`` (G = T1, H = 64*T1); what a
+    retransmission of that answer looks like."""
+    req = invite(branch)
+    _, tx, _ = layer.receive_request(req, UDP, now)
+    assert tx is not None
+    busy = answer(req, 486, "Busy Here")
+    assert layer.respond(tx, busy, now) == sent(busy)
+    return sent(busy)
+
+
+def test_timers_of_different_durations_fire_in_deadline_order() -> None:
+    """Each retransmit timer sits in the queue of its duration (0.5 s or 1 s here); the
+    queue made first holds the later deadlines, so reading queue after queue would not do:
+    one ``fire`` must merge them by deadline."""
+    layer = TransactionLayer()
+    first = busy_from(layer, "z9hG4bKfirst", 0.0)  # G 0.5
+    assert layer.fire(0.5) == (first, [])  # G again at 1.5, now 1 s long
+    register = [Send(serialise(out_register()), UDP)]
+    layer.send_request(out_register(), UDP, 0.5, OWNER)  # E 1.0
+    assert layer.fire(1.0) == (register, [])  # E again at 2.0, 1 s long
+    invite_out = [Send(serialise(out_invite()), UDP)]
+    layer.send_request(out_invite(), UDP, 1.2, OWNER)  # A 1.7, 0.5 s long
+    second = busy_from(layer, "z9hG4bKsecond", 1.3)  # G 1.8, 0.5 s long
+    assert layer.next_deadline() == 1.5
+    assert layer.fire(2.0) == ([*first, *invite_out, *second, *register], [])
+    assert layer.next_deadline() == 3.0  # A and the second's G, restarted at 2.0 for 1 s
+
+
+def test_timers_due_at_the_same_instant_fire_in_start_order() -> None:
+    layer = TransactionLayer()
+    busy = busy_from(layer, "z9hG4bKfirst", 0.0)
+    layer.fire(0.5)  # G again at 1.5 (1 s long), started before the client's A
+    invite_out = [Send(serialise(out_invite()), UDP)]
+    layer.send_request(out_invite(), UDP, 1.0, OWNER)  # A at 1.5 too, 0.5 s long
+    assert layer.fire(1.5) == ([*busy, *invite_out], [])
+
+
+def test_a_deadline_started_with_an_earlier_now_still_fires_first() -> None:
+    """The clock passed in need not grow: a timer started 'earlier' than one of the same
+    duration already queued is due first, and fires first."""
+    layer = TransactionLayer()
+    late = busy_from(layer, "z9hG4bKlate", 10.0)  # G 10.5
+    early = busy_from(layer, "z9hG4bKearly", 5.0)  # G 5.5, queued behind 10.5
+    assert layer.next_deadline() == 5.5
+    assert layer.fire(5.4) == ([], [])
+    assert layer.fire(10.5) == ([*early, *late], [])
+    # Both G restarted at 10.5 for 1 s: the same deadline, in the order they fired.
+    assert layer.next_deadline() == 11.5
+    assert layer.fire(11.5) == ([*early, *late], [])
+
+
+def test_cancelled_timers_are_skipped_by_fire_and_next_deadline() -> None:
+    """Stopping a timer leaves its entry queued: ``fire`` and ``next_deadline`` each meet
+    such entries first here (neither runs before the other to clear them away)."""
+    layer = TransactionLayer()
+    busy_from(layer, "z9hG4bKacked", 0.0)  # G 0.5, H 32
+    layer.receive_request(ack("z9hG4bKacked"), UDP, 0.1)  # G and H stopped, I at 5.1
+    client, _ = layer.send_request(out_invite(), UDP, 0.0, OWNER)  # A 0.5, B 32
+    layer.receive_response(reply(180, "Ringing"), 0.3)  # A and B stopped, C at 180.3
+    second = busy_from(layer, "z9hG4bKsecond", 0.2)  # G 0.7, H 32.2
+    assert layer.fire(0.7) == (second, [])  # G again at 1.7
+    layer.receive_request(ack("z9hG4bKsecond"), UDP, 1.0)  # G and H stopped, I at 6.0
+    assert layer.next_deadline() == 5.1
+    assert layer.fire(40.0) == ([], [])  # both I; the stopped H and B stay quiet
+    assert layer.servers == {}
+    assert (state_of(client), layer.next_deadline()) == (State.PROCEEDING, 180.3)
+
+
+def test_ending_a_server_transaction_drops_its_last_response_but_not_its_request() -> None:
+    """A cancelled H stays queued 64*T1 with its transaction: the bytes of the last answer
+    need not live that long, the request does (its owner reads it after the end)."""
+    req = invite()
+    layer, tx = new_server(req)
+    layer.respond(tx, answer(req, 486, "Busy Here"), 0.0)
+    layer.receive_request(ack("z9hG4bK776asdhds"), UDP, 0.1)
+    assert tx.last is not None  # Confirmed: a retransmitted INVITE still gets it
+    layer.fire(5.1)
+    assert (state_of(tx), last_of(tx), tx.request) == (State.TERMINATED, None, req)
+
+
+# (kind, transaction, timer, now, duration): start, cancel or fire (at now)
+_timer_step = st.tuples(
+    st.sampled_from(["start", "cancel", "fire"]),
+    st.integers(0, 3),
+    st.sampled_from(["G", "H"]),
+    st.floats(0.0, 60.0, allow_nan=False),  # any order: the clock may go back
+    st.sampled_from([0.5, 1.0, 2.0, 32.0]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=st.lists(_timer_step, max_size=40))
+def test_timer_queues_fire_exactly_like_one_heap(
+    steps: list[tuple[str, int, str, float, float]],
+) -> None:
+    """Against the one heap they replace: the same earliest deadline after every step, the
+    same entries fired in the same order, whatever the clock does."""
+    txs = [ServerTransaction(("b", str(i), "INVITE"), invite(), UDP) for i in range(4)]
+    queues = _TimerQueues()
+    heap: list[TimerEntry] = []
+    for seq, (kind, i, name, now, duration) in enumerate(steps):
+        if kind == "start":
+            txs[i].timers[name] = now + duration
+            queues.push(txs[i], name, now + duration, duration)
+            heapq.heappush(heap, (now + duration, seq, txs[i], name))
+        elif kind == "cancel":
+            txs[i].timers.pop(name, None)
+        else:
+            before = [dict(tx.timers) for tx in txs]
+            expected = fire_one_heap(heap, now)
+            after = [dict(tx.timers) for tx in txs]
+            for tx, timers in zip(txs, before, strict=True):
+                tx.timers = timers
+            assert [(e[0], e[2:]) for e in fire_queues(queues, now)] == [
+                (e[0], e[2:]) for e in expected
+            ]
+            assert [tx.timers for tx in txs] == after
+        assert queues.earliest() == earliest_in_heap(heap)
+
+
+def fire_queues(queues: _TimerQueues, now: float) -> list[TimerEntry]:
+    """What ``TransactionLayer.fire`` does with the queues, minus the timers' effects."""
+    fired: list[TimerEntry] = []
+    queues.gather_due(now)
+    while (entry := queues.pop_due(now)) is not None:
+        if entry[2].timers.get(entry[3]) == entry[0]:
+            del entry[2].timers[entry[3]]
+            fired.append(entry)
+    return fired
+
+
+def fire_one_heap(heap: list[TimerEntry], now: float) -> list[TimerEntry]:
+    """The layer's loop before the queues: pop what is due, fire what still counts."""
+    fired: list[TimerEntry] = []
+    while heap and heap[0][0] <= now:
+        entry = heapq.heappop(heap)
+        if entry[2].timers.get(entry[3]) == entry[0]:
+            del entry[2].timers[entry[3]]
+            fired.append(entry)
+    return fired
+
+
+def earliest_in_heap(heap: list[TimerEntry]) -> float | None:
+    while heap and heap[0][2].timers.get(heap[0][3]) != heap[0][0]:
+        heapq.heappop(heap)
+    return heap[0][0] if heap else None
