@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from switchboard.values import quick_init
+
 SECRET = "secret"  # noqa: S105 - the word stored instead of a secret mobile (R18)
 MAX_PERIOD = timedelta(days=90)
 """The longest period one request may cover (and the default retention)."""
@@ -47,6 +49,7 @@ class CallAction(StrEnum):
     OUTBOUND = "outbound"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CallRecord:
     call_id_hash: str

@@ -35,6 +35,7 @@ from switchboard.clock import Clock
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberPlan
 from switchboard.store.protocol import StoreError
+from switchboard.values import quick_init
 
 log = structlog.get_logger("switchboard.calls")
 
@@ -66,6 +67,7 @@ def secret_numbers(directory: Directory) -> frozenset[str]:
     return frozenset(p.mobile for p in directory.people() if p.secret_mobile and p.mobile)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SeenCall:
     """A call as the SIP edge saw it, before the flush makes a ``CallRecord`` of it."""

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 from switchboard.directory.model import Organisation, Person
 from switchboard.directory.numbers import NumberPlan
 from switchboard.presence.model import Availability, PresenceInputs, Referral
+from switchboard.values import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Call:
     """An incoming call: what was dialled and, when known, who calls (any dialled form)."""
@@ -60,6 +62,7 @@ class TargetKind(StrEnum):
     """Whatever phones are registered to the extension (the SIP edge knows which)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Target:
     kind: TargetKind
@@ -80,6 +83,7 @@ class CallerOption(StrEnum):
     RECEPTION = "reception"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Ring:
     person: Person
@@ -93,6 +97,7 @@ class Ring:
     action: Action = Action.RING
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Announce:
     person: Person
@@ -106,6 +111,7 @@ class Announce:
     action: Action = Action.ANNOUNCE
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Voicemail:
     person: Person
@@ -114,6 +120,7 @@ class Voicemail:
     action: Action = Action.VOICEMAIL
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Divert:
     person: Person
@@ -125,6 +132,7 @@ class Divert:
     action: Action = Action.DIVERT
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Reject:
     status: int

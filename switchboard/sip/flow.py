@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from switchboard.values import quick_init
 
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Flow:
     """One hop: ``transport`` is ``udp`` or ``tcp``; ``host`` an IP literal (no brackets)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from switchboard.values import quick_init
+
 SIP_VERSION = "SIP/2.0"
 
 
@@ -18,6 +20,7 @@ class SipError(Exception):
     """Base of every error the SIP edge raises."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Param:
     """One ``;name=value`` (or bare ``;name``) parameter, name as written."""
@@ -48,6 +51,7 @@ def with_param(params: tuple[Param, ...], name: str, value: str | None) -> tuple
     return tuple(out)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SipUri:
     """``sip:user:password@host:port;params?headers`` (RFC 3261 §19.1).
@@ -73,6 +77,7 @@ class SipUri:
         return replace(self, params=params)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class NameAddr:
     """``"Display" <uri>;params`` as in From, To, Contact, Route (RFC 3261 §20.10)."""
@@ -92,6 +97,7 @@ class NameAddr:
         return replace(self, params=with_param(self.params, "tag", tag))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Via:
     """``SIP/2.0/UDP host:port;branch=...`` (RFC 3261 §20.42, §18.2.1, RFC 3581)."""
@@ -109,12 +115,14 @@ class Via:
         return param_value(self.params, name)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CSeq:
     number: int
     method: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Headers:
     """Header fields in order, one entry per value.
@@ -173,6 +181,7 @@ class Headers:
         return Headers(((name, value), *self.items))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Request:
     method: str
@@ -185,6 +194,7 @@ class Request:
         return replace(self, headers=headers)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Response:
     status: int

@@ -29,6 +29,7 @@ from switchboard.sip.transaction import (
     ServerKey,
     ServerTransaction,
 )
+from switchboard.values import quick_init
 
 log = structlog.get_logger("switchboard.sip")
 
@@ -36,6 +37,7 @@ LineState = Callable[[str, bool], None]
 """Called with (person_id, in_call) when a call through us starts or ends."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Leg:
     """One target to ring: the Request-URI to use and the flow that reaches it."""
