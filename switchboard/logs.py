@@ -69,8 +69,7 @@ class BufferedLines:
         atexit.register(self.flush_now)
 
     def write(self, text: str) -> int:
-        with self._lock:
-            self._lines.append(text)
+        self._lines.append(text)  # atomic; flush_now swaps the list, so no line is lost
         return len(text)
 
     def flush(self) -> None:
@@ -79,6 +78,9 @@ class BufferedLines:
         except RuntimeError:
             self.flush_now()
             return
+        if self._scheduled_on is loop:
+            return  # the write of this batch is already due (read without the lock: a
+            # race only schedules one write too many, which finds nothing to write)
         with self._lock:
             if self._scheduled_on is loop:
                 return
@@ -90,9 +92,9 @@ class BufferedLines:
 
     def flush_now(self) -> None:
         with self._lock:
-            text = "".join(self._lines)
-            self._lines.clear()
+            lines, self._lines = self._lines, []
             self._scheduled_on = None
+        text = "".join(lines)
         if text:
             self._file.write(text)
             self._file.flush()
@@ -129,29 +131,40 @@ class LineLogger:
             return
         if not sink.info:
             return
-        mask_numbers(None, "info", fields)
-        fields["event"] = event
-        fields["level"] = "info"
-        fields["timestamp"] = _utc_stamp()
-        sink.stream.write(_json_object(fields) + "\n")
+        parts = [_field(key, value) for key, value in fields.items()]
+        parts.append(
+            f'"event": {_encode_str(event)}, "level": "info", "timestamp": "{_utc_stamp()}"'
+        )
+        sink.stream.write("{" + ", ".join(parts) + "}\n")
         sink.stream.flush()
 
 
-def _json_object(fields: dict[str, Any]) -> str:
-    """``json.dumps(fields)`` (what structlog's JSONRenderer writes) for the value types a
-    log line holds, without the encoder's per-call set-up."""
-    parts = []
-    for key, value in fields.items():
-        if type(value) is str:
-            text = _encode_str(value)
-        elif value is None:
-            text = "null"
-        elif type(value) is int:
-            text = str(value)
-        else:
-            text = jsonlib.dumps(value, default=repr)
-        parts.append(f"{_encode_str(key)}: {text}")
-    return "{" + ", ".join(parts) + "}"
+def _field(key: str, value: Any) -> str:
+    """One ``"key": value`` of a JSON line, masked as ``mask_numbers`` masks (R18)."""
+    if type(value) is str:
+        if len(value) >= 7 and _NUMBER.search(value):
+            value = _mask_text(value)
+        text = _encode_str(value)
+    elif value is None:
+        text = "null"
+    elif type(value) is int:
+        text = str(value)
+    else:
+        text = jsonlib.dumps(value, default=repr)
+    return f"{_key(key)}: {text}"
+
+
+def _key(key: str) -> str:
+    known = _KEYS.get(key)
+    if known is None:
+        known = _encode_str(key)
+        if len(_KEYS) < 1000:  # field names are few; a bound all the same
+            _KEYS[key] = known
+    return known
+
+
+_KEYS: dict[str, str] = {}
+"""Field names as JSON strings: a log line's names are the same every time."""
 
 
 _stamp_second = -1
