@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from switchboard.sip.grammar import ParseError, parse_name_addr
 from switchboard.sip.message import Headers, Request, Response
+from switchboard.sip.parse import KNOWN_HEADERS
 
 # §12.1.1: a response that creates a dialog copies the request's Record-Route.
 _DIALOG_CREATING = frozenset({"INVITE", "SUBSCRIBE", "REFER", "NOTIFY"})
@@ -17,6 +18,9 @@ _COPIED = (
     | {name.lower(): name for name in _NAMES}
     | {"v": "Via", "f": "From", "t": "To", "i": "Call-ID"}
 )
+_NOT_COPIED = KNOWN_HEADERS - set(_NAMES)
+"""Names a parsed request spells so (``KNOWN_HEADERS``) and a response does not copy: the
+usual fields pass without a ``lower()`` each."""
 
 
 def response_to(
@@ -40,6 +44,8 @@ def response_to(
     copied: dict[str, str] = {}
     routes: list[tuple[str, str]] = []
     for key, text in request.headers.items:  # one pass; Headers.get would lower() each
+        if key in _NOT_COPIED:
+            continue
         canon = _COPIED.get(key) or _COPIED.get(key.lower())
         if canon == "Via":
             vias.append((canon, text))

@@ -135,6 +135,11 @@ class Headers:
     items: tuple[tuple[str, str], ...] = ()
 
     def get(self, name: str) -> str | None:
+        # The parser writes every header it knows in its canonical spelling, so asking by
+        # that spelling (as the code does) finds it without a lower() per field.
+        for key, value in self.items:
+            if key == name:
+                return value
         lowered = name.lower()
         for key, value in self.items:
             if key.lower() == lowered:

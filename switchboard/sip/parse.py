@@ -118,6 +118,8 @@ _BY_NAME = {name: (name, _kind(name)) for name in _KNOWN} | {
     short: (name, _kind(name)) for short, name in _COMPACT.items()
 }
 _CANONICAL = {name.lower(): known for name, known in _BY_NAME.items()}
+KNOWN_HEADERS = frozenset(_KNOWN)
+"""Canonical names of the headers the parser knows: it writes them so, in any case given."""
 _EXACT = _BY_NAME  # the usual spelling hits without calling lower()
 _WS = " \t"
 _DIGITS = frozenset("0123456789")
@@ -379,7 +381,7 @@ def serialise(msg: Message) -> bytes:
     length = f"Content-Length: {len(msg.body)}"
     placed = False
     for name, value in msg.headers.items:
-        if name == "Content-Length" or name.lower() == "content-length":
+        if name == "Content-Length" or (name[:1] in "Cc" and name.lower() == "content-length"):
             if not placed:
                 lines.append(length)
                 placed = True
