@@ -88,7 +88,8 @@ class CallHandler:
         self.domain = core.host
         self.recorder = recorder
         """Gets one record per call (R19); None: no call records kept."""
-        self._started: dict[ServerKey, datetime] = {}
+        self._started: dict[ServerKey, tuple[datetime, str | None]] = {}
+        """When each call still being answered began, and the caller's user part."""
         self._mobile_legs: dict[str, tuple[Leg, str]] = {}
         """Trunk legs and their 302 Contact text by mobile number: the trunk is fixed
         while serving, so each number's are the same every call. Bounded."""
@@ -103,16 +104,17 @@ class CallHandler:
         trusted: bool,
     ) -> None:
         """``caller``: the authenticated employee (a phone); None for the trusted trunk."""
+        now = self.engine.clock.now()
+        from_user = _from_user(request)
         if self.recorder is not None:
             if len(self._started) >= MAX_PENDING_STARTS:
                 self._started.clear()
-            self._started[tx.key] = self.engine.clock.now()
+            self._started[tx.key] = (now, from_user)
         digits = dialled_user(request.uri)
         if digits is None:
             self._final(tx, 404, "Not Found", "reject", None)
             return
         plan = self.engine.view.plan
-        from_user = _from_user(request)
         if plan.extension_of(digits) is None and is_outside(digits, plan):
             # The trunk sends an employee's outgoing mobile call back through us; a phone
             # calls out directly. Anyone else calling an outside number is not ours to carry.
@@ -123,15 +125,20 @@ class CallHandler:
             self._outbound(tx, request, employee, digits)
             return
         caller_number = (caller.extension if caller else None) or from_user
-        decision = self.engine.route(Call(digits, caller_number))
-        self._execute(tx, request, decision, trusted, hops=0)
+        decision = self.engine.route(Call(digits, caller_number), now)
+        self._execute(tx, request, decision, trusted, 0, now)
 
     # -- inbound --------------------------------------------------------------------
 
     def _execute(
-        self, tx: ServerTransaction, request: Request, decision: Decision, trusted: bool, hops: int
+        self,
+        tx: ServerTransaction,
+        request: Request,
+        decision: Decision,
+        trusted: bool,
+        hops: int,
+        now: datetime,
     ) -> None:
-        now = self.engine.clock.now()
         match decision:
             case Reject(status=status, reason=reason):
                 self._final(tx, status, reason, "reject", None)
@@ -140,12 +147,18 @@ class CallHandler:
             case Voicemail(person=person):
                 self._media(tx, self.media.voicemail(decision, now), "voicemail", person)
             case Divert():
-                self._divert(tx, request, decision, trusted, hops)
+                self._divert(tx, request, decision, trusted, hops, now)
             case Ring():
                 self._ring(tx, request, decision, trusted)
 
     def _divert(
-        self, tx: ServerTransaction, request: Request, decision: Divert, trusted: bool, hops: int
+        self,
+        tx: ServerTransaction,
+        request: Request,
+        decision: Divert,
+        trusted: bool,
+        hops: int,
+        now: datetime,
     ) -> None:
         plan = self.engine.view.plan
         extension = plan.extension_of(decision.to)
@@ -153,8 +166,8 @@ class CallHandler:
             if hops >= MAX_DIVERTS:
                 self._final(tx, 482, "Loop Detected", "divert", decision.person)
                 return
-            again = self.engine.route(Call(extension, _from_user(request)))
-            self._execute(tx, request, again, trusted, hops + 1)
+            again = self.engine.route(Call(extension, _from_user(request)), now)
+            self._execute(tx, request, again, trusted, hops + 1, now)
             return
         leg = self._mobile_leg(decision.to)
         if leg is None:
@@ -381,7 +394,8 @@ class CallHandler:
         """One call record (R19), handed to the recorder's buffer: no I/O here. Calls that
         concern none of our people (an unknown number) are not recorded at all."""
         now = self.engine.clock.now()
-        started = self._started.pop(tx.key, now)
+        pending = self._started.pop(tx.key, None)
+        started, caller = pending or (now, _from_user(tx.request))
         if person is None:
             return
         request = tx.request
@@ -393,7 +407,7 @@ class CallHandler:
                 None if 200 <= status < 300 else now,
                 Direction.OUT if outbound else Direction.IN,
                 person.person_id,
-                dialled_user(request.uri) if outbound else _from_user(request),
+                dialled_user(request.uri) if outbound else caller,
                 ACTIONS.get(action, CallAction.RING),
                 status,
             )

@@ -133,7 +133,10 @@ class Registrar:
     # -- reads -----------------------------------------------------------------------------
     def bindings(self, user: str, now: float) -> tuple[Binding, ...]:
         """The live bindings of ``user``, most preferred (highest q) first."""
-        return _order(b for b in self._bindings.get(user, ()) if b.expires_at > now)
+        held = self._bindings.get(user)
+        if not held:
+            return ()  # asked on every call; most extensions have no phone registered
+        return _order(b for b in held if b.expires_at > now)
 
     def users(self) -> tuple[str, ...]:
         return tuple(sorted(self._bindings))

@@ -280,7 +280,8 @@ class SipServer:
 
     def _request(self, request: Request, flow: Flow, now: float) -> None:
         arrival, tx, sends = self.layer.receive_request(request, flow, now)
-        self.core.send(sends)
+        if sends:
+            self.core.send(sends)
         if arrival is Arrival.STRAY_ACK:
             self.proxy.in_dialog(request, flow)
             return
@@ -337,12 +338,7 @@ class SipServer:
         if hops is not None and hops <= 0 and method != "OPTIONS":
             self.core.reply(tx, 483, "Too Many Hops")
             return False
-        required = [
-            tag
-            for name in ("Require", "Proxy-Require")
-            for tag in request.headers.get_all(name)
-            if tag.strip().lower() not in SUPPORTED
-        ]
+        required = _unsupported(request.headers)
         if required:
             self.core.reply(tx, 420, "Bad Extension", (("Unsupported", ", ".join(required)),))
             return False
@@ -505,6 +501,23 @@ def _contact_expires(text: str | None) -> int | None:
 
 def _capabilities() -> tuple[tuple[str, str], ...]:
     return (("Allow", ALLOW), ("Accept", "application/sdp, text/plain"))
+
+
+def _unsupported(headers: Headers) -> list[str]:
+    """Option tags of Require, then Proxy-Require, that we do not support (§8.2.2.3).
+
+    Every request is checked and almost none carries either header: one pass over the
+    fields, passing over on its first letter any name that cannot be one of the two."""
+    require: list[str] = []
+    proxy_require: list[str] = []
+    for name, value in headers.items:
+        if name[:1] in "RrPp" and value.strip().lower() not in SUPPORTED:
+            lowered = name.lower()
+            if lowered == "require":
+                require.append(value)
+            elif lowered == "proxy-require":
+                proxy_require.append(value)
+    return require + proxy_require
 
 
 def _phrase(exc: ParseError) -> str:
