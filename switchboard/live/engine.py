@@ -34,7 +34,6 @@ from switchboard.presence.model import (
     Source,
     Template,
 )
-from switchboard.routing.decide import decide
 from switchboard.routing.model import Call, Decision
 from switchboard.routing.presentation import OutboundKind, Presentation, present_outbound
 from switchboard.store.protocol import ImportResult, Store
@@ -83,7 +82,7 @@ class Engine:
         return self.view.availability(person, at or self.clock.now())
 
     def route(self, call: Call, at: datetime | None = None) -> Decision:
-        return decide(call, self.view, at or self.clock.now())
+        return self.view.decision(call, at or self.clock.now())
 
     def present(self, person: Person, kind: OutboundKind) -> Presentation:
         return present_outbound(person, self.settings.plan, kind)

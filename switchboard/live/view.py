@@ -34,11 +34,21 @@ from switchboard.presence.model import (
     PresenceInputs,
     Template,
 )
-from switchboard.routing.decide import availability_of
+from switchboard.routing.decide import (
+    availability_of,
+    callee,
+    decide,
+    decide_for,
+    owner_calls,
+    timeless,
+)
+from switchboard.routing.model import Call, Decision, Reject
 from switchboard.store.protocol import StoreState
 
 _UNFORESEEN = timedelta(seconds=60)
 """How long an answer with no foreseeable next change is kept (events clear it anyway)."""
+MAX_KEPT_DECISIONS = 10_000
+"""Dialled texts whose decision is kept: every form of every extension, with room."""
 
 
 class LiveView:
@@ -56,6 +66,7 @@ class LiveView:
         self._exceptions: tuple[PolicyException, ...] = state.exceptions
         self._credentials: dict[str, SipCredential] = dict(state.sip_credentials)
         self._availability: dict[str, tuple[datetime, datetime, Person, Availability]] = {}
+        self._decisions: dict[str, tuple[Person, Availability, Decision]] = {}
 
     # -- Snapshot protocol -------------------------------------------------------------
     @property
@@ -98,6 +109,30 @@ class LiveView:
         until = availability.next_change or now + _UNFORESEEN
         self._availability[person.person_id] = (now, until, person, availability)
         return availability
+
+    def decision(self, call: Call, now: datetime) -> Decision:
+        """``decide(call, self, now)``, kept per dialled text between calls.
+
+        A kept decision is reused while its person and their kept availability are the
+        same objects (any store event or the availability's next change replaces them)
+        and only if ``decide_for`` made it without reading ``now`` (``timeless``). The
+        caller is checked afresh every call, so the key needs only the dialled text: the
+        reception's number, called all day by different people, decides once per change.
+        """
+        found = callee(call, self)
+        if isinstance(found, Reject) or owner_calls(call, found[0], self):
+            return decide(call, self, now)
+        person, extension = found
+        availability = self.availability(person, now)
+        kept = self._decisions.get(call.dialled)
+        if kept is not None and kept[0] is person and kept[1] is availability:
+            return kept[2]
+        decision = decide_for(call, person, extension, availability, self, now)
+        if timeless(decision):
+            if len(self._decisions) >= MAX_KEPT_DECISIONS:
+                self._decisions.clear()
+            self._decisions[call.dialled] = (person, availability, decision)
+        return decision
 
     # -- reads for the edges --------------------------------------------------------------
     def people(self) -> list[Person]:
@@ -150,6 +185,7 @@ class LiveView:
             self.stale = True
         self.version = event.version
         self._availability.clear()  # kept answers were for the old inputs
+        self._decisions.clear()
         match event:
             case PersonSaved(person=person):
                 old = self._people.get(person.person_id)

@@ -37,6 +37,23 @@ def availability_of(person: Person, snapshot: Snapshot, now: datetime) -> Availa
 
 
 def decide(call: Call, snapshot: Snapshot, now: datetime) -> Decision:
+    found = callee(call, snapshot)
+    if isinstance(found, Reject):
+        return found
+    person, extension = found
+    if owner_calls(call, person, snapshot):
+        return Voicemail(
+            person,
+            None,
+            f"{_reached(call, extension, person)} The call comes from the owner's own mobile; "
+            "ringing it would call itself, so it goes to the owner's voicemail.",
+        )
+    availability = snapshot.availability(person, now)
+    return decide_for(call, person, extension, availability, snapshot, now)
+
+
+def callee(call: Call, snapshot: Snapshot) -> Reject | tuple[Person, str]:
+    """Whose extension the dialled number reaches (R1-R3), or why it reaches nobody."""
     plan = snapshot.plan
     try:
         dialled = plan.classify(call.dialled)
@@ -59,21 +76,42 @@ def decide(call: Call, snapshot: Snapshot, now: datetime) -> Decision:
             "Not Found",
             f"Extension {extension} belongs to our series ({series}) but nobody has it.",
         )
-    reached = f"{call.dialled.strip()} reaches extension {extension} ({person.name}) (R2, R3)."
+    return person, extension
 
-    if (
+
+def owner_calls(call: Call, person: Person, snapshot: Snapshot) -> bool:
+    """Whether the call comes from the extension owner's own mobile."""
+    return (
         person.mobile is not None
         and call.caller is not None
         and _same_number(snapshot, call.caller, person.mobile)
-    ):
-        return Voicemail(
-            person,
-            None,
-            f"{reached} The call comes from the owner's own mobile; ringing it would call "
-            "itself, so it goes to the owner's voicemail.",
-        )
+    )
 
-    availability = snapshot.availability(person, now)
+
+def _reached(call: Call, extension: str, person: Person) -> str:
+    return f"{call.dialled.strip()} reaches extension {extension} ({person.name}) (R2, R3)."
+
+
+def timeless(decision: Decision) -> bool:
+    """Whether ``decide_for`` made ``decision`` from its person, availability and dialled
+    text alone, without reading ``now`` (a spoken sentence says "back at 13:00" relative
+    to it): such a decision holds as long as those three do."""
+    return isinstance(decision, Divert) or (
+        isinstance(decision, Ring) and decision.announcement is None
+    )
+
+
+def decide_for(
+    call: Call,
+    person: Person,
+    extension: str,
+    availability: Availability,
+    snapshot: Snapshot,
+    now: datetime,
+) -> Decision:
+    """The decision for a call that reaches ``person``, not from their own mobile, given
+    their ``availability`` at ``now`` (R5, R8, R10, R11)."""
+    reached = _reached(call, extension, person)
     referral = availability.referral
     org = snapshot.organisation(person.organisation)
     zone = snapshot.zone

@@ -14,8 +14,9 @@ from switchboard.config import Settings, load_settings
 from switchboard.directory.model import Person
 from switchboard.events import ManualStatusChanged, PersonRemoved, PersonSaved
 from switchboard.live.view import LiveView
-from switchboard.presence.model import ManualStatus, Reason, Referral
-from switchboard.routing.decide import availability_of
+from switchboard.presence.model import ManualStatus, Reason, Referral, ReferralKind
+from switchboard.routing.decide import availability_of, decide
+from switchboard.routing.model import Call
 from switchboard.store.protocol import StoreState
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,3 +94,67 @@ def test_an_event_drops_kept_answers(view: LiveView) -> None:
     lunch = ManualStatus(Referral(Reason.LUNCH), set_by="test", set_at=now)
     view.apply(ManualStatusChanged(2, "p1", lunch))
     assert not view.availability(ANNA, now).available
+
+
+DIALLED = ("64123", "0523-664123", "64200", "64999", "12")
+CALLERS = (None, "0701234567", "+46701740605", "anonymous", "64200")
+
+
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=2 * 24 * 60),
+            st.sampled_from(DIALLED),
+            st.sampled_from(CALLERS),
+            st.sampled_from(("call",) * 8 + ("lunch", "open", "clear", "divert")),
+        ),
+        min_size=5,
+        max_size=60,
+    ),
+)
+@settings(max_examples=150, deadline=None)
+def test_a_kept_decision_is_always_what_a_fresh_decide_says(
+    steps: list[tuple[int, str, str | None, str]],
+) -> None:
+    """The view keeps a decision per dialled text while its person and availability hold;
+    through calls from anyone (the owner's own mobile too), at any instants in any order,
+    and store events between them, it never differs from deciding afresh."""
+    settings = load_settings(REPO / "configs" / "sml.toml")
+    view = LiveView(settings, StoreState(1, (ANNA, ERIK), {}, {}, {}, ()))
+    base = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    version = 1
+    for offset, dialled, caller, step in steps:
+        now = base + timedelta(minutes=offset)
+        if step == "call":
+            call = Call(dialled, caller)
+            assert view.decision(call, now) == decide(call, view, now)
+            continue
+        version += 1
+        referral = {
+            "lunch": Referral(Reason.LUNCH, until=now + timedelta(minutes=45)),
+            "open": Referral(Reason.MEETING, kind=ReferralKind.OPEN),
+            "divert": Referral(Reason.MEETING, divert_to="64200"),
+        }.get(step)
+        status = None if referral is None else ManualStatus(referral, set_by="t", set_at=now)
+        view.apply(ManualStatusChanged(version, "p1", status))
+
+
+def test_a_kept_decision_is_reused_and_an_event_ends_it(view: LiveView) -> None:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    first = view.decision(Call("64123", "0701234567"), now)
+    assert view.decision(Call("64123", "0709999999"), now) is first  # any caller
+    assert view.decision(Call("64123", "+46701740605"), now) != first  # the owner's mobile
+    view.apply(ManualStatusChanged(2, "p1", ManualStatus(Referral(Reason.LUNCH), "t", now)))
+    assert view.decision(Call("64123", "0701234567"), now) != first
+
+
+def test_a_decision_that_speaks_relative_to_now_is_not_kept(view: LiveView) -> None:
+    """Outside hours Anna's referral says "back tomorrow at 08:00" until local midnight and
+    "back at 08:00" after it, with one availability all night: that is not kept."""
+    evening = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # 23:00 in Sweden
+    night = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)  # 00:30, the next day
+    assert view.availability(ANNA, evening) is view.availability(ANNA, night)
+    late = view.decision(Call("64123", None), evening)
+    later = view.decision(Call("64123", None), night)
+    assert later == decide(Call("64123", None), view, night)
+    assert later != late
