@@ -16,6 +16,8 @@ rest it holds once Content-Length is added.
 
 from __future__ import annotations
 
+import functools
+
 from switchboard.sip.framing import StreamFramer
 from switchboard.sip.grammar import (
     DEFAULT_LIMITS,
@@ -204,7 +206,10 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Res
                 raise _chosen([*problems, (400, f"bad request line {first[:80]!r}")], None)
             problems.append((505, f"unsupported version {version[:20]!r}"))
         try:
-            uri = parse_uri(uri_text, where="Request-URI", limits=limits)
+            if limits is DEFAULT_LIMITS:
+                uri = _request_uri(uri_text)
+            else:
+                uri = parse_uri(uri_text, where="Request-URI", limits=limits)
         except ParseError as exc:
             problems.append((exc.status, exc.problem))
 
@@ -257,6 +262,14 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Res
         return Response(int(code), reason, Headers(tuple(items)), body)
     assert uri is not None  # noqa: S101 - set whenever no problem was recorded
     return Request(method, uri, Headers(tuple(items)), body)
+
+
+@functools.lru_cache(maxsize=4096)
+def _request_uri(text: str) -> SipUri:
+    """A Request-URI, parsed once per distinct text: calls for one extension arrive with
+    the same Request-URI (``sip:64123@our-address``) call after call, and a ``SipUri``
+    is immutable. Text that fails to parse raises every time (errors are not cached)."""
+    return parse_uri(text, where="Request-URI")
 
 
 def _is_number(text: str, digits: int) -> bool:

@@ -22,6 +22,7 @@ from enum import Enum
 from switchboard.sip.flow import Flow
 from switchboard.sip.message import Headers, Request, Response
 from switchboard.sip.parse import cseq, serialise, top_via
+from switchboard.values import quick_init
 
 T1 = 0.5
 """Round-trip estimate (§17.1.1.1)."""
@@ -47,12 +48,19 @@ class State(Enum):
     TERMINATED = "terminated"
 
 
+_UNANSWERED = frozenset({State.TRYING, State.PROCEEDING})
+_ANSWERED = frozenset({State.COMPLETED, State.CONFIRMED, State.TERMINATED})
+"""A server transaction whose final answer went (a late answer of the TU goes nowhere)."""
+
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Send:
     data: bytes
     flow: Flow
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ClientEvent:
     """What a client transaction tells its owner: a response, or a timeout (B, C or F)."""
@@ -289,12 +297,12 @@ class TransactionLayer:
             out.append(Send(tx.data, tx.flow))
             tx.interval *= 2
             self._start(tx, "A", now, tx.interval)
-        elif name == "E" and tx.state in {State.TRYING, State.PROCEEDING}:
+        elif name == "E" and tx.state in _UNANSWERED:
             out.append(Send(tx.data, tx.flow))
             tx.interval = self.t2 if tx.state is State.PROCEEDING else min(2 * tx.interval, self.t2)
             self._start(tx, "E", now, tx.interval)
         elif (name == "B" and tx.state is State.CALLING) or (
-            name == "F" and tx.state in {State.TRYING, State.PROCEEDING}
+            name == "F" and tx.state in _UNANSWERED
         ):
             # §17.1.1.2: B times out an INVITE still Calling only; once the callee answered
             # with a provisional, the call may ring as long as the TU lets it (up to C).
@@ -373,7 +381,7 @@ class TransactionLayer:
         return self.servers.get((branch, sent_by, "INVITE"))
 
     def respond(self, tx: ServerTransaction, response: Response, now: float) -> list[Send]:
-        if tx.state in {State.COMPLETED, State.CONFIRMED, State.TERMINATED}:
+        if tx.state in _ANSWERED:
             return []  # a final answer was already given; a late TU answer goes nowhere
         data = serialise(response)
         status = response.status
