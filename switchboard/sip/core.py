@@ -71,6 +71,8 @@ class SipCore:
         *,
         to_tag: str | None = None,
     ) -> None:
+        if tx.answered:
+            return  # a final answer went already; a late one of the TU goes nowhere
         tag = None if status == 100 else (to_tag or new_token(4))
         response = response_to(tx.request, status, reason, to_tag=tag, headers=headers)
         self.send(self.layer.respond(tx, response, self.now()))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from switchboard.sip.flow import Flow
-from switchboard.sip.message import Headers, Request, Response
+from switchboard.sip.message import Headers, Request, Response, SipError
 from switchboard.sip.parse import cseq, serialise, top_via
 from switchboard.values import quick_init
 
@@ -115,20 +115,30 @@ def server_key(request: Request) -> ServerKey:
 
 
 class ServerTransaction:
-    __slots__ = ("flow", "interval", "key", "last", "request", "state", "timers")
+    __slots__ = ("_request", "flow", "interval", "invite", "key", "last", "state", "timers")
 
     def __init__(self, key: ServerKey, request: Request, flow: Flow) -> None:
         self.key = key
-        self.request = request
+        self._request: Request | None = request
         self.flow = flow
-        self.state = State.PROCEEDING if request.method == "INVITE" else State.TRYING
+        self.invite = request.method == "INVITE"
+        self.state = State.PROCEEDING if self.invite else State.TRYING
         self.last: bytes | None = None
         self.interval = T1
         self.timers: dict[str, float] = {}
 
     @property
-    def invite(self) -> bool:
-        return self.request.method == "INVITE"
+    def request(self) -> Request:
+        """The request that began the transaction, until its final answer is acknowledged
+        (``answered`` is then true and nothing may answer it again)."""
+        if self._request is None:
+            raise SipError(f"transaction {self.key[0]}: its request was released at the ACK")
+        return self._request
+
+    @property
+    def answered(self) -> bool:
+        """Whether the final answer went: a later answer of the TU goes nowhere."""
+        return self.state in _ANSWERED
 
 
 class ClientTransaction:
@@ -370,6 +380,10 @@ class TransactionLayer:
             tx.state = State.CONFIRMED
             tx.timers.pop("G", None)
             tx.timers.pop("H", None)
+            # Timer I keeps the transaction 5 s for the ACK's retransmissions, which need
+            # nothing of the request: letting it go now frees a call's message at once
+            # instead of leaving it to the garbage collector's young generation.
+            tx._request = None
             if flow.reliable:
                 self._end_server(tx)
             else:
@@ -381,7 +395,7 @@ class TransactionLayer:
         return self.servers.get((branch, sent_by, "INVITE"))
 
     def respond(self, tx: ServerTransaction, response: Response, now: float) -> list[Send]:
-        if tx.state in _ANSWERED:
+        if tx.answered:
             return []  # a final answer was already given; a late TU answer goes nowhere
         data = serialise(response)
         status = response.status

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from switchboard.sip.build import response_to
 from switchboard.sip.flow import Flow
-from switchboard.sip.message import Headers, Request, Response, SipUri
+from switchboard.sip.message import Headers, Request, Response, SipError, SipUri
 from switchboard.sip.parse import parse_message, serialise
 from switchboard.sip.transaction import (
     Arrival,
@@ -846,16 +846,23 @@ def test_cancelled_timers_are_skipped_by_fire_and_next_deadline() -> None:
     assert (state_of(client), layer.next_deadline()) == (State.PROCEEDING, 180.3)
 
 
-def test_ending_a_server_transaction_drops_its_last_response_but_not_its_request() -> None:
-    """A cancelled H stays queued 64*T1 with its transaction: the bytes of the last answer
-    need not live that long, the request does (its owner reads it after the end)."""
+def test_the_ack_releases_the_request_and_the_end_releases_the_last_response() -> None:
+    """Timer I keeps a confirmed transaction 5 s and a cancelled H stays queued 64*T1: the
+    request is let go at the ACK (nothing may answer it again), the bytes of the last
+    answer at the end (until then a retransmitted INVITE gets them)."""
     req = invite()
     layer, tx = new_server(req)
     layer.respond(tx, answer(req, 486, "Busy Here"), 0.0)
+    assert tx.answered
+    assert tx.request is req  # readable until the ACK
     layer.receive_request(ack("z9hG4bK776asdhds"), UDP, 0.1)
+    assert tx.answered
     assert tx.last is not None  # Confirmed: a retransmitted INVITE still gets it
+    with pytest.raises(SipError, match="released at the ACK"):
+        _ = tx.request
+    assert layer.respond(tx, answer(req, 500, "Late"), 0.2) == []
     layer.fire(5.1)
-    assert (state_of(tx), last_of(tx), tx.request) == (State.TERMINATED, None, req)
+    assert (state_of(tx), last_of(tx)) == (State.TERMINATED, None)
 
 
 # (kind, transaction, timer, now, duration): start, cancel or fire (at now)
