@@ -7,7 +7,7 @@ snapshot, then deltas). A gap in versions marks the view stale so its owner relo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from switchboard.config import Settings
@@ -107,7 +107,10 @@ class LiveView:
                 return availability
         availability = availability_of(person, self, now)
         until = availability.next_change or now + _UNFORESEEN
-        self._availability[person.person_id] = (now, until, person, availability)
+        # Kept in UTC, the clock's zone: aware instants of one tzinfo compare without
+        # asking each zone for its offset, and this comparison runs on every call.
+        start = now.astimezone(UTC)
+        self._availability[person.person_id] = (start, until.astimezone(UTC), person, availability)
         return availability
 
     def decision(self, call: Call, now: datetime) -> Decision:
