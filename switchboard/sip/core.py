@@ -31,8 +31,23 @@ SUPPORTED: frozenset[str] = frozenset()
 """Option tags we implement (RFC 3261 §19.2); any other in Require gets 420."""
 
 
-def new_token(nbytes: int = 8) -> str:
-    return os.urandom(nbytes).hex()
+class _RandomPool:
+    """Random bytes from the OS, read 4 KiB at a time: tags and branches are drawn several
+    times a call, and a getrandom system call for each is a measurable share of one."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._bytes = b""
+        self._at = 0
+
+    def take(self, nbytes: int) -> bytes:
+        end = self._at + nbytes
+        if end > len(self._bytes):
+            self._bytes, self._at, end = os.urandom(max(self.SIZE, nbytes)), 0, nbytes
+        taken = self._bytes[self._at : end]
+        self._at = end
+        return taken
 
 
 class SipCore:
@@ -48,9 +63,15 @@ class SipCore:
         self.host, self.port = advertise
         self.loop = asyncio.get_running_loop()
         self._on_change = on_change
+        self._random = _RandomPool()
 
     def now(self) -> float:
         return self.loop.time()
+
+    def new_token(self, nbytes: int = 8) -> str:
+        """Hex of ``nbytes`` cryptographically random bytes (RFC 3261 §19.3: tags and
+        branch ids must be globally unique, with at least 32 random bits)."""
+        return self._random.take(nbytes).hex()
 
     # -- sending ------------------------------------------------------------------
 
@@ -73,7 +94,7 @@ class SipCore:
     ) -> None:
         if tx.answered:
             return  # a final answer went already; a late one of the TU goes nowhere
-        tag = None if status == 100 else (to_tag or new_token(4))
+        tag = None if status == 100 else (to_tag or self.new_token(4))
         response = response_to(tx.request, status, reason, to_tag=tag, headers=headers)
         self.send(self.layer.respond(tx, response, self.now()))
 
@@ -86,7 +107,7 @@ class SipCore:
 
     def via(self, flow: Flow, branch: str | None = None) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        branch = branch or MAGIC_COOKIE + new_token()
+        branch = branch or MAGIC_COOKIE + self.new_token()
         return f"SIP/2.0/{flow.transport.upper()} {host}:{self.port};branch={branch};rport"
 
     def record_route(self, flow: Flow) -> str:
