@@ -88,6 +88,7 @@ class CallHandler:
         self.domain = core.host
         self.recorder = recorder
         """Gets one record per call (R19); None: no call records kept."""
+        self._mode = settings.mode.value
         self._started: dict[ServerKey, tuple[datetime, str | None]] = {}
         """When each call still being answered began, and the caller's user part."""
         self._mobile_legs: dict[str, tuple[Leg, str]] = {}
@@ -139,7 +140,9 @@ class CallHandler:
         hops: int,
         now: datetime,
     ) -> None:
-        match decision:
+        match decision:  # most calls ring: that case is tried first
+            case Ring():
+                self._ring(tx, request, decision, trusted)
             case Reject(status=status, reason=reason):
                 self._final(tx, status, reason, "reject", None)
             case Announce(person=person):
@@ -148,8 +151,6 @@ class CallHandler:
                 self._media(tx, self.media.voicemail(decision, now), "voicemail", person)
             case Divert():
                 self._divert(tx, request, decision, trusted, hops, now)
-            case Ring():
-                self._ring(tx, request, decision, trusted)
 
     def _divert(
         self,
@@ -374,7 +375,7 @@ class CallHandler:
     ) -> None:
         call_log.info(
             "call",
-            mode=self.settings.mode.value,
+            mode=self._mode,
             action=action,
             extension=person.extension if person else None,
             outcome=status,
