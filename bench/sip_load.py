@@ -54,7 +54,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
-TARGETS = ("kamailio-redirect", "switchboard-redirect", "kamailio-proxy", "switchboard-proxy")
+TARGETS = (
+    "kamailio-redirect",
+    "bare-redirect",
+    "switchboard-redirect",
+    "kamailio-proxy",
+    "switchboard-proxy",
+)
 LOOPBACK = "127.0.0.1"
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 # SIPp's socket buffers (default 64 KiB): bursts at 4,000 calls/s overflow the default and
@@ -72,7 +78,7 @@ class BenchError(Exception):
 @dataclass(frozen=True)
 class Target:
     name: str
-    server: str  # "kamailio" or "switchboard"
+    server: str  # "kamailio", "bare" (bare_redirect.py) or "switchboard"
     mode: str  # "redirect" or "proxy"
 
     @classmethod
@@ -271,6 +277,9 @@ def server_command(
             "-w",
             str(work),
         ]
+    if target.server == "bare":
+        # The floor: a bare Python responder on the same event loop (bare_redirect.py).
+        return [args.python, str(BENCH / "bare_redirect.py"), str(port), f"{LOOPBACK}:{trunk}"]
     base = [
         args.python,
         "-m",

@@ -90,3 +90,18 @@ def test_kamailio_redirect_smoke(tmp_path: Path) -> None:
     assert 0 < step["us_per_call"] < 10_000
     assert step["sipp_cpu_s"] > 0
     assert "| kamailio-redirect | 200 |" in done.stdout
+
+
+def test_bare_redirect_smoke(tmp_path: Path) -> None:
+    """The floor target answers every call too (so its CPU per call is a real one)."""
+    require("sipp", "sip-tester")
+    out = tmp_path / "steps.json"
+    done = subprocess.run(
+        [sys.executable, str(RUNNER), "--target", "bare-redirect", "--rates", "200",
+         "--duration", "2", "--json", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [step] = json.loads(out.read_text())
+    assert (step["target"], step["successful"], step["failed"]) == ("bare-redirect", 400, 0)
+    assert 0 < step["us_per_call"] < 10_000
