@@ -39,13 +39,18 @@ def _mask_text(text: str) -> str:
     return _NUMBER.sub(repl, text)
 
 
+def _may_hold_number(value: str) -> bool:
+    """Whether ``value`` may hold a number to mask. Shorter than seven characters it cannot
+    hold seven digits, and a word has none: most values ("redirect", "64123") skip the
+    regular expression."""
+    return len(value) >= 7 and not value.isalpha() and _NUMBER.search(value) is not None
+
+
 def mask_numbers(
     _logger: Any, _name: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in event.items():
-        # Shorter than seven characters cannot hold a seven-digit number: most values
-        # ("redirect", "64123") skip the regular expression.
-        if isinstance(value, str) and len(value) >= 7 and _NUMBER.search(value):
+        if isinstance(value, str) and _may_hold_number(value):
             event[key] = _mask_text(value)
     return event
 
@@ -142,7 +147,7 @@ class LineLogger:
 def _field(key: str, value: Any) -> str:
     """One ``"key": value`` of a JSON line, masked as ``mask_numbers`` masks (R18)."""
     if type(value) is str:
-        if len(value) >= 7 and _NUMBER.search(value):
+        if _may_hold_number(value):
             value = _mask_text(value)
         text = _encode_str(value)
     elif value is None:
