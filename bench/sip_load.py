@@ -346,9 +346,12 @@ def run_step(
     server_pgid: int,
     trunk_pgid: int | None,
     work: Path,
+    *,
+    calls: int | None = None,
+    label: str = "",
 ) -> Step:
-    calls = args.calls_per_step or rate * args.duration
-    step_dir = work / f"{target.name}-{rate}"
+    calls = calls or args.calls_per_step or rate * args.duration
+    step_dir = work / f"{target.name}-{rate}{label}"
     step_dir.mkdir()
     scenario = "uac_302.xml" if target.mode == "redirect" else "uac_proxy.xml"
     cmd = [
@@ -454,6 +457,15 @@ def run_target(target: Target, args: argparse.Namespace, work: Path) -> list[Ste
         server = stack.enter_context(spawned(cmd, log, target_dir))
         options_probe(port, server, log, args.ready_timeout)
         print(f"# {target.name}: ready on udp {LOOPBACK}:{port} ({' '.join(cmd)})", file=sys.stderr)
+        if args.warmup > 0:
+            # Steady state, as for any server: the first calls meet start-up work (lazy
+            # imports, caches, the first record flush) that no later call pays.
+            rate = min(args.rates)
+            warm = run_step(
+                target, args, rate, port, server.pid, trunk_pgid, work,
+                calls=max(1, round(rate * args.warmup)), label="-warmup",
+            )  # fmt: skip
+            print(f"#   warm-up {rate}/s: {warm.successful} ok (not counted)", file=sys.stderr)
         steps = []
         for rate in args.rates:
             step = run_step(target, args, rate, port, server.pid, trunk_pgid, work)
@@ -550,6 +562,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--settle", type=float, default=0.5, help="s after a step before reading CPU"
     )
     parser.add_argument("--ready-timeout", type=float, default=20.0)
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=2.0,
+        help="s of calls at the lowest rate before measuring, per target (0: none)",
+    )
     parser.add_argument("--record", action="store_true", help="append to bench/RESULTS.md")
     parser.add_argument("--json", type=Path, help="also write the steps as JSON here")
     parser.add_argument(
