@@ -48,8 +48,10 @@ class State(Enum):
     TERMINATED = "terminated"
 
 
-_UNANSWERED = frozenset({State.TRYING, State.PROCEEDING})
-_ANSWERED = frozenset({State.COMPLETED, State.CONFIRMED, State.TERMINATED})
+# Tuples, not sets: a member is found by identity, where a set would hash it through
+# Enum's __hash__, a Python-level call.
+_UNANSWERED = (State.TRYING, State.PROCEEDING)
+_ANSWERED = (State.COMPLETED, State.CONFIRMED, State.TERMINATED)
 """A server transaction whose final answer went (a late answer of the TU goes nowhere)."""
 
 
