@@ -156,15 +156,13 @@ def _field(key: str, value: Any) -> str:
         text = str(value)
     else:
         text = jsonlib.dumps(value, default=repr)
-    return f"{_key(key)}: {text}"
+    return f"{_KEYS.get(key) or _key(key)}: {text}"
 
 
 def _key(key: str) -> str:
-    known = _KEYS.get(key)
-    if known is None:
-        known = _encode_str(key)
-        if len(_KEYS) < 1000:  # field names are few; a bound all the same
-            _KEYS[key] = known
+    known = _encode_str(key)
+    if len(_KEYS) < 1000:  # field names are few; a bound all the same
+        _KEYS[key] = known
     return known
 
 

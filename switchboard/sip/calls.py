@@ -221,12 +221,12 @@ class CallHandler:
         # A 302 shows its targets to the caller's side. That is fine for the operator's
         # trunk (it routes the number anyway) but a secret mobile must never reach a
         # phone's screen (R18), so such calls are proxied even in redirect mode.
-        has_mobile = any(leg.label == "mobile" for leg in legs)
+        has_mobile = "mobile" in [leg.label for leg in legs]
         redirect = self.settings.mode is SipMode.REDIRECT and (
             trusted or not (secret and has_mobile)
         )
         if redirect:
-            contacts = tuple(self._contact(leg) for leg in legs)
+            contacts = tuple([self._contact(leg) for leg in legs])
             self._final(tx, 302, "Moved Temporarily", "redirect", person, headers=contacts)
             return
 
