@@ -105,3 +105,15 @@ def test_bare_redirect_smoke(tmp_path: Path) -> None:
     [step] = json.loads(out.read_text())
     assert (step["target"], step["successful"], step["failed"]) == ("bare-redirect", 400, 0)
     assert 0 < step["us_per_call"] < 10_000
+
+
+def test_sip_inprocess_smoke() -> None:
+    """The in-process measure runs the real call path (its 302 is checked) and reports."""
+    runner = RUNNER.parent / "sip_inprocess.py"
+    done = subprocess.run(
+        [sys.executable, str(runner), "--calls", "300", "--rounds", "1"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("INVITE "), done.stdout
+    assert "µs per call" in done.stdout
