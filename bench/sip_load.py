@@ -49,7 +49,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,6 +119,9 @@ class Step:
     trunk_cpu_s: float
     wall_s: float
     sipp_exit: int
+    repeats_us: tuple[float, ...] = ()
+    """With ``--repeat``: CPU µs per call of every run of this step (the one shown is
+    the median; a run with failures is shown instead if there is one)."""
 
     @property
     def us_per_call(self) -> float:
@@ -468,10 +471,31 @@ def run_target(target: Target, args: argparse.Namespace, work: Path) -> list[Ste
             print(f"#   warm-up {rate}/s: {warm.successful} ok (not counted)", file=sys.stderr)
         steps = []
         for rate in args.rates:
-            step = run_step(target, args, rate, port, server.pid, trunk_pgid, work)
+            runs = [
+                run_step(
+                    target, args, rate, port, server.pid, trunk_pgid, work,
+                    label=f"-run{n}" if args.repeat > 1 else "",
+                )
+                for n in range(args.repeat)
+            ]  # fmt: skip
+            step = representative(runs)
             print(f"#   {rate}/s: {step.successful} ok, {step.failed} failed", file=sys.stderr)
             steps.append(step)
         return steps
+
+
+def representative(runs: list[Step]) -> Step:
+    """The step to show for several runs of one rate: the median by CPU per call, or the
+    run with the most failures if any failed (a failure must never be hidden)."""
+    if len(runs) == 1:
+        return runs[0]
+    worst = max(runs, key=lambda s: (s.failed, s.sipp_exit != 0))
+    shown = worst if worst.failed or worst.sipp_exit else sorted(runs, key=_cpu)[len(runs) // 2]
+    return replace(shown, repeats_us=tuple(round(s.us_per_call, 1) for s in runs))
+
+
+def _cpu(step: Step) -> float:
+    return step.us_per_call
 
 
 # --- reporting ------------------------------------------------------------------------
@@ -503,6 +527,13 @@ def table(steps: list[Step]) -> str:
             f"{s.us_per_call:.1f} ({ticks_us:.0f}) | {s.calls_per_core_s:,.0f} | {ratio} | "
             f"{s.sipp_cpu_pct:.0f} |"
         )
+    repeated = [s for s in steps if s.repeats_us]
+    if repeated:
+        lines.append("\nEach row is the median of its runs; CPU µs/call of every run:")
+        lines += [
+            f"- {s.target} at {s.rate}/s: {', '.join(f'{us:g}' for us in s.repeats_us)}"
+            for s in repeated
+        ]
     return "\n".join(lines)
 
 
@@ -562,6 +593,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--settle", type=float, default=0.5, help="s after a step before reading CPU"
     )
     parser.add_argument("--ready-timeout", type=float, default=20.0)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per rate; the table shows the median by CPU per call (default 1)",
+    )
     parser.add_argument(
         "--warmup",
         type=float,

@@ -117,3 +117,20 @@ def test_sip_inprocess_smoke() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("INVITE "), done.stdout
     assert "µs per call" in done.stdout
+
+
+def _step(us_per_call: float, failed: int = 0) -> sip_load.Step:
+    return sip_load.Step(
+        "switchboard-redirect", 1000, 1000, 1000 - failed, failed, 0, 1000.0, 0.0, 1.0, 2.0,
+        us_per_call * 1000 / 1e6 * (1000 - failed) / 1000, 0.0, 1, 0.1, 0.0, 1.0, 0,
+    )  # fmt: skip
+
+
+def test_repeated_runs_show_the_median_unless_one_failed() -> None:
+    runs = [_step(210.0), _step(180.0), _step(250.0)]
+    shown = sip_load.representative(runs)
+    assert round(shown.us_per_call, 1) == 210.0
+    assert shown.repeats_us == (210.0, 180.0, 250.0)
+    failing = [_step(180.0), _step(300.0, failed=3), _step(200.0)]
+    assert sip_load.representative(failing).failed == 3  # a failure is never hidden
+    assert sip_load.representative([_step(190.0)]).repeats_us == ()
