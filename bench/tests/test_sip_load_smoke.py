@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sip_load
@@ -69,18 +70,27 @@ def test_percentile_is_nearest_rank() -> None:
     assert sip_load.percentile([], 50) is None
 
 
-def test_kamailio_redirect_smoke(tmp_path: Path) -> None:
-    """~2 s at 200 calls/s: every call succeeds, and CPU per call is measured."""
-    require("kamailio", "kamailio")
-    require("sipp", "sip-tester")
+def run_one_step(
+    target: str, tmp_path: Path
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """The runner at 200 calls/s for 2 s against ``target``: its output and its one step,
+    after checking it exited cleanly."""
     out = tmp_path / "steps.json"
     done = subprocess.run(
-        [sys.executable, str(RUNNER), "--target", "kamailio-redirect", "--rates", "200",
+        [sys.executable, str(RUNNER), "--target", target, "--rates", "200",
          "--duration", "2", "--json", str(out)],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     [step] = json.loads(out.read_text())
+    return done, step
+
+
+def test_kamailio_redirect_smoke(tmp_path: Path) -> None:
+    """~2 s at 200 calls/s: every call succeeds, and CPU per call is measured."""
+    require("kamailio", "kamailio")
+    require("sipp", "sip-tester")
+    done, step = run_one_step("kamailio-redirect", tmp_path)
     assert step["target"] == "kamailio-redirect"
     assert step["calls"] == 400
     assert step["successful"] == 400
@@ -95,14 +105,7 @@ def test_kamailio_redirect_smoke(tmp_path: Path) -> None:
 def test_bare_redirect_smoke(tmp_path: Path) -> None:
     """The floor target answers every call too (so its CPU per call is a real one)."""
     require("sipp", "sip-tester")
-    out = tmp_path / "steps.json"
-    done = subprocess.run(
-        [sys.executable, str(RUNNER), "--target", "bare-redirect", "--rates", "200",
-         "--duration", "2", "--json", str(out)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    [step] = json.loads(out.read_text())
+    _, step = run_one_step("bare-redirect", tmp_path)
     assert (step["target"], step["successful"], step["failed"]) == ("bare-redirect", 400, 0)
     assert 0 < step["us_per_call"] < 10_000
 
