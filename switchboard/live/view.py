@@ -123,7 +123,9 @@ class LiveView:
         reception's number, called all day by different people, decides once per change.
         """
         found = callee(call, self)
-        if isinstance(found, Reject) or owner_calls(call, found[0], self):
+        if isinstance(found, Reject):
+            return found  # reaches nobody: decide() would say the same
+        if owner_calls(call, found[0], self):
             return decide(call, self, now)
         person, extension = found
         availability = self.availability(person, now)
