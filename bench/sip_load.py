@@ -5,12 +5,15 @@ Usage (from the repository root, with the project's venv):
     .venv/bin/python bench/sip_load.py --target kamailio-redirect,switchboard-redirect \\
         --rates 500,1000,2000,4000 --duration 10 [--record] [--json out.json]
 
-Targets: ``kamailio-redirect``, ``switchboard-redirect``, ``kamailio-proxy``,
-``switchboard-proxy``; several, comma-separated, run one after the other in this run and
-are shown side by side (CPU per call as a ratio to the first target). For each target the
-runner starts the server (Kamailio with ``bench/kamailio/*.cfg``, children=1; or
-``python -m switchboard serve`` on a data directory seeded with ``demo`` in which the
-dialled extension is set available), waits until it answers OPTIONS, and for every rate
+Targets: ``kamailio-redirect``, ``kamailio-tm-redirect``, ``bare-redirect``,
+``switchboard-redirect``, ``kamailio-proxy``, ``switchboard-proxy``; several,
+comma-separated, run one after the other in this run and are shown side by side (CPU per
+call as a ratio to ``kamailio-MODE`` at the same rate). ``kamailio-redirect`` is the
+issue's reference: a stateless 302. ``kamailio-tm-redirect`` is Kamailio doing the work
+our redirect mode does: an INVITE server transaction (tm) and one log line per call.
+For each target the runner starts the server (Kamailio with ``bench/kamailio/*.cfg``,
+children=1; or ``python -m switchboard serve`` on a data directory seeded with ``demo``
+in which the dialled extension is set available), waits until it answers OPTIONS, and for every rate
 runs SIPp (``-r RATE -m CALLS``): INVITE -> 302 -> ACK (``scenarios/uac_302.xml``), or in
 proxy mode INVITE -> 180 -> 200 -> ACK -> BYE -> 200 towards a SIPp UAS playing the
 trunk (``scenarios/uac_proxy.xml``, ``scenarios/uas_trunk.xml``).
@@ -56,6 +59,7 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 TARGETS = (
     "kamailio-redirect",
+    "kamailio-tm-redirect",
     "bare-redirect",
     "switchboard-redirect",
     "kamailio-proxy",
@@ -80,13 +84,14 @@ class Target:
     name: str
     server: str  # "kamailio", "bare" (bare_redirect.py) or "switchboard"
     mode: str  # "redirect" or "proxy"
+    config: str  # Kamailio's bench/kamailio/CONFIG.cfg: "redirect", "tm-redirect", "proxy"
 
     @classmethod
     def parse(cls, name: str) -> Target:
         if name not in TARGETS:
             raise BenchError(f"unknown target {name!r}; choose from {', '.join(TARGETS)}")
-        server, mode = name.split("-")
-        return cls(name, server, mode)
+        server, _, config = name.partition("-")
+        return cls(name, server, config.rpartition("-")[2], config)
 
 
 @dataclass(frozen=True)
@@ -270,7 +275,7 @@ def server_command(
             "-m",
             SHM_MB,
             "-f",
-            str(BENCH / "kamailio" / f"{target.mode}.cfg"),
+            str(BENCH / "kamailio" / f"{target.config}.cfg"),
             "-l",
             f"udp:{LOOPBACK}:{port}",
             "-A",
@@ -505,21 +510,34 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
 
+def _ratio(step: Step, ref: Step | None) -> str:
+    """CPU per call of ``step`` as a multiple of ``ref``'s, or "-" without a reference."""
+    return f"{step.us_per_call / ref.us_per_call:.2f}" if ref and ref.us_per_call > 0 else "-"
+
+
 def table(steps: list[Step]) -> str:
     """Markdown, one row per mode, rate and target. The ratio's reference is Kamailio in
     the same mode at the same rate when it ran, else the first target of that mode."""
     order = {s.target: i for i, s in reversed(list(enumerate(steps)))}
     by_key = {(s.target, s.rate): s for s in steps}
+    stateful = "kamailio-tm-redirect" in order  # then a second ratio, to that reference
     lines = [
         "| target | offered /s | achieved /s | ok | failed | retrans | p50 ms | p99 ms | "
-        "server CPU µs/call (ticks) | calls per core-s | ×ref CPU/call | SIPp CPU % |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "server CPU µs/call (ticks) | calls per core-s | ×ref CPU/call | "
+        + ("×tm-ref CPU/call | " if stateful else "")
+        + "SIPp CPU % |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        + ("---:|" if stateful else "")
+        + "---:|",
     ]
     for s in sorted(steps, key=lambda s: (s.target.endswith("proxy"), s.rate, order[s.target])):
-        mode = s.target.split("-")[1]
+        mode = s.target.rpartition("-")[2]
         first = min((t for t in order if t.endswith(mode)), key=order.__getitem__)
         ref = by_key.get((f"kamailio-{mode}", s.rate)) or by_key.get((first, s.rate))
-        ratio = f"{s.us_per_call / ref.us_per_call:.2f}" if ref and ref.us_per_call > 0 else "-"
+        ratio = _ratio(s, ref)
+        if stateful:
+            tm_ref = by_key.get(("kamailio-tm-redirect", s.rate)) if mode == "redirect" else None
+            ratio += f" | {_ratio(s, tm_ref)}"
         ticks_us = s.server_ticks_s * 1e6 / s.successful if s.successful else float("nan")
         lines.append(
             f"| {s.target} | {s.rate} | {s.achieved_rate:.0f} | {s.successful} | {s.failed} | "

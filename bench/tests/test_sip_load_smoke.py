@@ -102,6 +102,30 @@ def test_kamailio_redirect_smoke(tmp_path: Path) -> None:
     assert "| kamailio-redirect | 200 |" in done.stdout
 
 
+def test_kamailio_stateful_redirect_smoke(tmp_path: Path) -> None:
+    """The like-for-like reference (tm transaction, a log line per call) answers every
+    call, its ACKs absorbed by the transaction rather than retransmitted 302s."""
+    require("kamailio", "kamailio")
+    require("sipp", "sip-tester")
+    _, step = run_one_step("kamailio-tm-redirect", tmp_path)
+    assert (step["target"], step["successful"], step["failed"]) == ("kamailio-tm-redirect", 400, 0)
+    assert step["retransmissions"] == 0
+    assert 0 < step["us_per_call"] < 10_000
+
+
+def test_targets_name_server_mode_and_kamailio_config() -> None:
+    tm = sip_load.Target.parse("kamailio-tm-redirect")
+    assert (tm.server, tm.mode, tm.config) == ("kamailio", "redirect", "tm-redirect")
+    ours = sip_load.Target.parse("switchboard-proxy")
+    assert (ours.server, ours.mode, ours.config) == ("switchboard", "proxy", "proxy")
+    for target in sip_load.TARGETS:
+        parsed = sip_load.Target.parse(target)
+        if parsed.server == "kamailio":
+            assert (RUNNER.parent / "kamailio" / f"{parsed.config}.cfg").is_file()
+    with pytest.raises(sip_load.BenchError, match="unknown target"):
+        sip_load.Target.parse("kamailio-redirect-fast")
+
+
 def test_bare_redirect_smoke(tmp_path: Path) -> None:
     """The floor target answers every call too (so its CPU per call is a real one)."""
     require("sipp", "sip-tester")
@@ -127,6 +151,17 @@ def _step(us_per_call: float, failed: int = 0) -> sip_load.Step:
         "switchboard-redirect", 1000, 1000, 1000 - failed, failed, 0, 1000.0, 0.0, 1.0, 2.0,
         us_per_call * 1000 / 1e6 * (1000 - failed) / 1000, 0.0, 1, 0.1, 0.0, 1.0, 0,
     )  # fmt: skip
+
+
+def test_table_shows_a_second_ratio_to_the_stateful_reference() -> None:
+    ours = _step(200.0)
+    stateless = sip_load.replace(ours, target="kamailio-redirect", server_cpu_s=0.05)
+    stateful = sip_load.replace(ours, target="kamailio-tm-redirect", server_cpu_s=0.08)
+    rows = sip_load.table([stateless, stateful, ours]).splitlines()
+    assert "×tm-ref CPU/call" in rows[0]
+    [row] = [line for line in rows if line.startswith("| switchboard-redirect |")]
+    assert "| 4.00 | 2.50 |" in row  # 200 µs against 50 µs and against 80 µs
+    assert "×tm-ref" not in sip_load.table([stateless, ours]).splitlines()[0]
 
 
 def test_repeated_runs_show_the_median_unless_one_failed() -> None:
