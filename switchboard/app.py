@@ -27,6 +27,7 @@ from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
 from switchboard.live.view import LiveView
+from switchboard.sip.binding_keeper import BindingKeeper
 from switchboard.sip.server import SipServer
 from switchboard.store.bus import EventBus
 from switchboard.store.sqlite import SqliteStore
@@ -98,7 +99,14 @@ async def serve(
         recorder = CallRecorder(
             engine.store, engine.view, engine.clock, retention_days=settings.call_records_days
         )
-        sip = SipServer(settings.sip, engine, line_state=runtime.lines.changed, recorder=recorder)
+        keeper = BindingKeeper(engine.store, engine.clock)
+        sip = SipServer(
+            settings.sip,
+            engine,
+            line_state=runtime.lines.changed,
+            recorder=recorder,
+            keeper=keeper,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -108,6 +116,7 @@ async def serve(
                 sip_ready: asyncio.Future[tuple[str, int]] = loop.create_future()
                 sip_task = group.create_task(sip.run(sip_ready))
                 recorder_task = group.create_task(recorder.run())
+                keeper_task = group.create_task(keeper.run())
                 http_ready: asyncio.Future[str] = loop.create_future()
                 http_task = group.create_task(run_http(runtime, settings.http, http_ready))
                 calendars = None
@@ -132,9 +141,11 @@ async def serve(
                 http_task.cancel()
                 if calendars is not None:
                     calendars.cancel()
-                # The recorder stops after SIP, so its last flush has every call.
+                # The recorder and the keeper stop after SIP, so their last flush has
+                # every call and every registration.
                 await asyncio.wait([sip_task])
                 recorder_task.cancel()
+                keeper_task.cancel()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)

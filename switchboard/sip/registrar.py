@@ -20,12 +20,15 @@ Decisions, and why:
 - **Flow**: each binding remembers the transport and the address the REGISTER came from,
   so requests go back along the same path through NAT (RFC 5626 in spirit) rather than to
   a private Contact address.
+- **Kept across restarts** by whoever sets ``on_change`` (``BindingKeeper``): it hears
+  every committed change and can put bindings back with ``restore``; the registrar itself
+  does no I/O.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -129,6 +132,9 @@ class Registrar:
         self.default_expires = default_expires
         self.max_bindings = max_bindings
         self._bindings: dict[str, tuple[Binding, ...]] = {}
+        self.on_change: Callable[[str, tuple[Binding, ...], float], None] | None = None
+        """Told (user, the user's live bindings, now) after each REGISTER answered 200 (a
+        refresh or a query too); never after a refused one, which changes nothing."""
 
     # -- reads -----------------------------------------------------------------------------
     def bindings(self, user: str, now: float) -> tuple[Binding, ...]:
@@ -171,7 +177,18 @@ class Registrar:
         if isinstance(outcome, RegisterResult):
             return replace(outcome, bindings=self.bindings(user, now))
         self._store(user, tuple(outcome.values()))
-        return RegisterResult(200, "OK", self.bindings(user, now))
+        live = self.bindings(user, now)
+        if self.on_change is not None:
+            self.on_change(user, live, now)
+        return RegisterResult(200, "OK", live)
+
+    def restore(self, user: str, bindings: Iterable[Binding], now: float) -> int:
+        """Put back bindings kept from before a restart, keeping only the live ones and at
+        most ``max_bindings`` (highest q first); bindings ``user`` already has are replaced.
+        Returns how many were put back. ``on_change`` is not told: nothing new happened."""
+        kept = _order(b for b in bindings if b.expires_at > now)[: self.max_bindings]
+        self._store(user, kept)
+        return len(kept)
 
     def _remove_all(
         self,

@@ -29,6 +29,7 @@ from switchboard.calls.recorder import CallRecorder
 from switchboard.directory.model import Person
 from switchboard.live.engine import Engine
 from switchboard.routing.presentation import OutboundKind
+from switchboard.sip.binding_keeper import BindingKeeper
 from switchboard.sip.build import response_to
 from switchboard.sip.calls import CallHandler, dialled_user
 from switchboard.sip.core import ALLOW, SUPPORTED, SipCore
@@ -97,14 +98,18 @@ class SipServer:
         media: MediaSeam | None = None,
         line_state: Callable[[str, bool], None] | None = None,
         recorder: CallRecorder | None = None,
+        keeper: BindingKeeper | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.line_state = line_state
         self.recorder = recorder
+        self.keeper = keeper
         self.media = media or NoMediaYet()
         self.layer = TransactionLayer()
         self.registrar = Registrar()
+        if keeper is not None:
+            self.registrar.on_change = keeper.changed
         self.auth = DigestAuthenticator(
             settings.realm, os.urandom(32), algorithms=settings.digest_algorithms
         )
@@ -147,6 +152,10 @@ class SipServer:
             recorder=self.recorder,
         )
         try:
+            if self.keeper is not None:
+                # Before serving: the first call after a restart finds the phones.
+                loop_now = asyncio.get_running_loop().time()
+                await self.keeper.restore(self.registrar, loop_now, self._may_register)
             # Only now that everything a message needs exists: a request read earlier met
             # a half-built server and was lost (its transaction began, its answer never).
             await transport.serve()
@@ -159,6 +168,10 @@ class SipServer:
                 self._timer.cancel()
             await transport.close()
             log.info("sip_stopped")
+
+    def _may_register(self, user: str) -> bool:
+        """Whether ``user`` has a SIP credential now (a saved binding needs one)."""
+        return self.engine.credential(user) is not None
 
     def _line_state(self, person_id: str, in_call: bool) -> None:
         if self.line_state is not None:

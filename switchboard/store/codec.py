@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +34,8 @@ from switchboard.presence.model import (
 from switchboard.store.protocol import StoreError
 
 Row = tuple[object, ...]
+SideStep = tuple[str, Iterable[Row]]
+"""A statement and the rows it runs for, one step of a store's side-thread transaction."""
 
 # --- instants and hours -------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ Rules every backend keeps, checked by one contract test suite (tests/contract):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -21,6 +21,7 @@ from switchboard.calls.model import CallListRequest, CallRecord
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException, PolicyRule
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
+from switchboard.sip.saved_bindings import SavedBinding
 from switchboard.voicemail.model import EmailStatus, TakenMessage, VoiceMessage
 
 
@@ -297,7 +298,26 @@ class VoicemailStore(Protocol):
         ...
 
 
-class Store(AccountStore, CallStore, VoicemailStore, Protocol):
+class BindingStore(Protocol):
+    """The SIP registrar's bindings, saved so that a restart does not leave every phone
+    unreachable until it next registers (issue 3). Like call records: neither versioned
+    nor published, and not audited (a phone registers every few minutes; the SIP log
+    line records each REGISTER). Each ``save_bindings`` is one transaction."""
+
+    async def saved_bindings(self) -> list[SavedBinding]:
+        """Every saved binding: by address of record, then in the order saved."""
+        ...
+
+    async def save_bindings(
+        self, changes: Mapping[str, Sequence[SavedBinding]], expired_before: datetime
+    ) -> None:
+        """Replace the bindings of each address of record in ``changes`` with its
+        sequence (empty: it has none now), and drop every binding that expired before
+        ``expired_before``; all in one transaction."""
+        ...
+
+
+class Store(AccountStore, CallStore, VoicemailStore, BindingStore, Protocol):
     async def load(self) -> StoreState: ...
 
     async def version(self) -> int: ...

@@ -299,6 +299,32 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        7,
+        "SIP registrations kept across restarts (issue 3)",
+        (
+            # One row per binding; position keeps the registrar's order (highest q first,
+            # then registration order). expires_at is ISO UTC, as every instant here, so
+            # expired rows are found by comparing text. Not tied to people: the address of
+            # record is the extension a phone registered, checked again at restore.
+            """
+            CREATE TABLE sip_bindings (
+                aor TEXT NOT NULL,
+                position INTEGER NOT NULL CHECK (position >= 0),
+                contact TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                call_id TEXT NOT NULL,
+                cseq INTEGER NOT NULL CHECK (cseq >= 0),
+                transport TEXT NOT NULL,
+                host TEXT NOT NULL,
+                port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+                q REAL CHECK (q IS NULL OR q BETWEEN 0 AND 1),
+                PRIMARY KEY (aor, position)
+            )
+            """,
+            "CREATE INDEX sip_bindings_expiry ON sip_bindings (expires_at)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -45,6 +45,7 @@ from switchboard.events import (
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
 from switchboard.store import codec, tables
 from switchboard.store.bus import EventBus
+from switchboard.store.codec import SideStep
 from switchboard.store.protocol import (
     AuditEntry,
     ImportResult,
@@ -54,18 +55,20 @@ from switchboard.store.protocol import (
 )
 from switchboard.store.schema import migrate
 from switchboard.store.sqlite_accounts import SqliteAccounts
+from switchboard.store.sqlite_bindings import SqliteBindings
 from switchboard.store.sqlite_calls import SqliteCalls
 from switchboard.store.sqlite_voicemail import SqliteVoicemail
 
 BUSY_TIMEOUT_MS = 5000
 
 
-class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail):
+class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
     """The ``Store`` protocol on one SQLite file. Create it with ``await SqliteStore.open()``.
 
     The account half (issue 5) comes from ``SqliteAccounts``, in its own module; call
     records and call-list requests (R19) from ``SqliteCalls``; voicemail metadata and
-    taken messages from ``SqliteVoicemail``.
+    taken messages from ``SqliteVoicemail``; saved SIP registrations from
+    ``SqliteBindings``.
     """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, bus: EventBus) -> None:
@@ -381,20 +384,20 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail):
         if conn is not None:
             conn.close()
 
-    async def _on_side_thread(
-        self, what: str, statement: str, rows: Iterable[tuple[object, ...]]
-    ) -> None:
-        """Bulk appends that need no event or audit (call records), in one transaction on a
-        single side thread with its own connection; WAL lets the loop keep reading, and
-        SQLite's lock (with the busy timeout) orders the two writers."""
+    async def _on_side_thread(self, what: str, steps: Sequence[SideStep]) -> None:
+        """Writes that need no event or audit (call records, saved registrations): each
+        step's statement run for each of its rows, all in one transaction on a single side
+        thread with its own connection, so a disk flush never stalls the event loop; WAL
+        lets the loop keep reading, and SQLite's lock (with the busy timeout) orders the
+        two writers."""
         if self._conn is None:
             raise StoreError(f"{self._path}: the store is closed")
         if self._side is None:
             self._side = ThreadPoolExecutor(1, thread_name_prefix="store-side")
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._side, self._append, what, statement, rows)
+        await loop.run_in_executor(self._side, self._append, what, steps)
 
-    def _append(self, what: str, statement: str, rows: Iterable[tuple[object, ...]]) -> None:
+    def _append(self, what: str, steps: Sequence[SideStep]) -> None:
         conn = self._side_conn
         try:
             if conn is None:
@@ -405,7 +408,8 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail):
                 self._side_conn = conn
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(statement, rows)
+                for statement, rows in steps:
+                    conn.executemany(statement, rows)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

@@ -21,6 +21,7 @@ from switchboard.calls.model import (
     RequestStatus,
 )
 from switchboard.store import codec, tables
+from switchboard.store.codec import SideStep
 from switchboard.store.protocol import AuditEntry, CallListStateError, NotFoundError, StoreError
 
 INSERT_RECORD = (
@@ -106,9 +107,7 @@ class SqliteCalls:
     def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
-    async def _on_side_thread(
-        self, what: str, statement: str, rows: Iterable[tuple[object, ...]]
-    ) -> None:
+    async def _on_side_thread(self, what: str, steps: Sequence[SideStep]) -> None:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     # -- call records ----------------------------------------------------------------------
@@ -119,7 +118,7 @@ class SqliteCalls:
         if not records:
             return
         rows = record_rows(records)  # made on the side thread, as it writes
-        await self._on_side_thread(f"write {len(records)} call record(s)", INSERT_RECORD, rows)
+        await self._on_side_thread(f"write {len(records)} call record(s)", [(INSERT_RECORD, rows)])
 
     async def delete_call_records(self, before: datetime) -> int:
         with self._writing("delete old call records") as conn:

@@ -127,8 +127,10 @@ def start_switchboard(
     config: Path | None = None,
     data_dir: Path | None = None,
     sip_lines: str = "",
+    sip_listen: str = f"{LOOPBACK}:0",
 ) -> Switchboard:
-    """``sip_lines``: extra keys for the config's ``[sip]`` table."""
+    """``sip_lines``: extra keys for the config's ``[sip]`` table. ``config`` and
+    ``data_dir`` (both or neither): a server's seeded ones again, as for a restart."""
     if config is None or data_dir is None:
         config, data_dir = seed(directory, sip_lines)
     log_path = directory / f"switchboard-{mode}.log"
@@ -146,7 +148,7 @@ def start_switchboard(
         MONDAY_10,
         "serve",
         "--sip-listen",
-        f"{LOOPBACK}:0",
+        sip_listen,
         "--http-listen",
         f"{LOOPBACK}:0",
         "--sip-mode",

@@ -121,6 +121,40 @@ async def test_baresip_is_rung_through_the_proxy_and_answers(
     assert _calls(server) == [("proxy", "64000", 200)]
 
 
+async def test_a_phone_registered_before_a_restart_is_rung_after_it(
+    switchboard_factory: Factory, tmp_path: Path
+) -> None:
+    """Registrations outlive a restart: reception's phone registers with the first server
+    (and, registering every 300 s, not again during this test); the server stops
+    (SIGTERM) and starts again on the same port and data; a call to 64000 rings it."""
+    first = await _start(switchboard_factory, mode="proxy")
+    async with Baresip(_phone("64000", first, "auto"), directory=tmp_path / "reception") as callee:
+        await callee.registered()
+        assert first.stop() == 0
+        second = await _start(
+            switchboard_factory,
+            mode="proxy",
+            config=first.config,
+            data_dir=first.data_dir,
+            sip_listen=first.address,
+        )
+        assert second.port == first.port
+        async with Baresip(_phone("51234", second), directory=tmp_path / "johan") as caller:
+            await caller.registered()
+            await caller.dial(f"sip:64000@{second.address}")
+            incoming = await callee.wait_event("CALL_ESTABLISHED", timeout=10)
+            await caller.wait_event("CALL_ESTABLISHED", timeout=10)
+            assert incoming.peer_uri.startswith("sip:51234@")
+            await caller.hangup()
+            await callee.wait_event("CALL_CLOSED")
+    [restored] = _lines(second, "sip_bindings_restored")
+    assert (restored["bindings"], restored["users"]) == (1, 1)
+    registered_again = [
+        line["extension"] for line in _lines(second, "sip_register") if line["status"] == 200
+    ]
+    assert registered_again == ["51234"]  # only the caller: the callee was restored
+
+
 async def test_baresip_caller_giving_up_cancels_the_ringing_phone(
     switchboard_factory: Factory, tmp_path: Path
 ) -> None:

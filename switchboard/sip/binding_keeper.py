@@ -1,0 +1,148 @@
+"""Keeps the registrar's bindings across restarts: saved as they change, put back at start.
+
+Without it a restart (an upgrade, a crash) leaves every registered phone unreachable until
+it next registers, which for many desk phones is an hour later. Asterisk and FreeSWITCH
+keep their registrations in their database for the same reason.
+
+- **Saving**: ``changed`` is the registrar's ``on_change``. It turns the user's bindings
+  into ``SavedBinding`` values (expiry as a wall-clock instant) and keeps only the newest
+  set per user, in memory; ``run`` (a task owned by the app's TaskGroup) saves what
+  changed once a second, in one transaction on the store's side thread, and a clean stop
+  saves the rest. A crash loses at most the last second of REGISTERs, which the phones
+  repeat anyway.
+- **What is saved**: bindings over UDP only. A TCP binding is its connection (RFC 5626
+  in spirit): after a restart that connection is gone, nothing can reach the phone along
+  it, and a phone on TCP registers again as soon as it sees the connection close.
+- **Restoring** (``restore``, before SIP serves): a binding comes back only if it has
+  not expired, its extension still has a SIP credential (one removed while the server was
+  down must not keep ringing), and its contact still parses. A row that does not parse is
+  skipped and named in the log (address of record and position; never the contact, which
+  holds the phone's address), and the others are restored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import structlog
+
+from switchboard.clock import Clock
+from switchboard.sip.flow import Flow
+from switchboard.sip.grammar import ParseError, format_name_addr, parse_name_addr
+from switchboard.sip.registrar import Binding, Registrar
+from switchboard.sip.saved_bindings import SavedBinding
+from switchboard.store.protocol import StoreError
+
+log = structlog.get_logger("switchboard.sip")
+
+FLUSH_SECONDS = 1.0
+
+
+class BindingSink(Protocol):
+    """The two store methods the keeper uses (``switchboard.store.protocol.BindingStore``)."""
+
+    async def saved_bindings(self) -> list[SavedBinding]: ...
+
+    async def save_bindings(
+        self, changes: Mapping[str, Sequence[SavedBinding]], expired_before: datetime
+    ) -> None: ...
+
+
+class BindingKeeper:
+    def __init__(
+        self, sink: BindingSink, clock: Clock, *, flush_seconds: float = FLUSH_SECONDS
+    ) -> None:
+        self._sink = sink
+        self._clock = clock
+        self.flush_seconds = flush_seconds
+        self._pending: dict[str, tuple[SavedBinding, ...]] = {}
+
+    @property
+    def pending(self) -> int:
+        """Addresses of record whose newest bindings are not saved yet."""
+        return len(self._pending)
+
+    def changed(self, user: str, bindings: tuple[Binding, ...], now: float) -> None:
+        """The registrar's ``on_change``: remember ``user``'s bindings to save (no I/O)."""
+        wall = self._clock.now()
+        self._pending[user] = tuple(
+            _saved(user, b, wall + timedelta(seconds=b.expires_at - now))
+            for b in bindings
+            if not b.flow.reliable
+        )
+
+    async def flush(self) -> int:
+        """Save every pending change in one transaction; returns how many users' bindings
+        were saved. On a store error the changes stay pending (newer ones win) and the
+        error propagates to ``run``, which logs it and tries again."""
+        if not self._pending:
+            return 0
+        taken, self._pending = self._pending, {}
+        try:
+            await self._sink.save_bindings(taken, self._clock.now())
+        except BaseException:
+            self._pending = taken | self._pending
+            raise
+        return len(taken)
+
+    async def restore(self, registrar: Registrar, now: float, known: Callable[[str], bool]) -> int:
+        """Put the saved bindings back into ``registrar`` (``now``: its clock); returns
+        how many came back. ``known(user)``: whether the extension may register now."""
+        saved = await self._sink.saved_bindings()
+        wall = self._clock.now()
+        by_user: dict[str, list[Binding]] = {}
+        for position, row in enumerate(saved):
+            binding = _binding(row, now + (row.expires_at - wall).total_seconds())
+            if binding is None:
+                log.warning("sip_binding_unreadable", extension=row.aor, row=position)
+            elif known(row.aor):
+                by_user.setdefault(row.aor, []).append(binding)
+        restored = sum(registrar.restore(user, found, now) for user, found in by_user.items())
+        log.info("sip_bindings_restored", bindings=restored, saved=len(saved), users=len(by_user))
+        return restored
+
+    async def run(self, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+        """Save changes every ``flush_seconds`` until cancelled; a clean stop saves the rest."""
+        wait = sleep or asyncio.sleep
+        try:
+            while True:
+                try:
+                    await self.flush()
+                except StoreError as exc:
+                    log.error("sip_bindings_not_saved", pending=self.pending, error=str(exc))
+                await wait(self.flush_seconds)
+        finally:
+            try:
+                await self.flush()
+            except StoreError as exc:
+                log.error("sip_bindings_lost_at_stop", pending=self.pending, error=str(exc))
+
+
+def _saved(user: str, b: Binding, expires_at: datetime) -> SavedBinding:
+    flow = b.flow
+    return SavedBinding(
+        user,
+        format_name_addr(b.contact),
+        expires_at,
+        b.call_id,
+        b.cseq,
+        flow.transport,
+        flow.host,
+        flow.port,
+        b.q,
+    )
+
+
+def _binding(row: SavedBinding, expires_at: float) -> Binding | None:
+    """The registrar's binding for a saved row, or None when the row cannot be one."""
+    if row.transport != "udp" or not 0 < row.port < 65536:
+        return None
+    try:
+        contact = parse_name_addr(row.contact, where="Contact")
+    except ParseError:
+        return None
+    flow = Flow("udp", row.host, row.port)
+    return Binding(contact, expires_at, row.call_id, row.cseq, flow, row.q)
