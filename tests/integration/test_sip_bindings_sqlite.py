@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,8 +41,8 @@ def everyone(_user: str) -> bool:
 
 
 @pytest.fixture
-async def path(tmp_path: Path) -> AsyncIterator[Path]:
-    yield tmp_path / "store.db"
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
 
 
 async def _process(path: Path, wall: datetime) -> tuple[SqliteStore, Registrar, BindingKeeper]:
