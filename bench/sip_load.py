@@ -28,6 +28,8 @@ Measured per step:
   the kernel's per-process CPU clock (nanoseconds; ``clock_gettime`` on the pid's CPU
   clock) and cross-checked with utime+stime from ``/proc/PID/stat`` (10 ms ticks). Gives
   µs of CPU per successful call and calls per core-second;
+- the server's memory as SIPp finishes (proportional set size, so pages shared between
+  Kamailio's processes count once), while it still holds the step's recent transactions;
 - CPU of SIPp itself (and of the trunk UAS), to show the load generator is not the limit.
 
 ``--record`` appends a dated section (machine, command, table) to ``bench/RESULTS.md``;
@@ -127,6 +129,10 @@ class Step:
     repeats_us: tuple[float, ...] = ()
     """With ``--repeat``: CPU µs per call of every run of this step (the one shown is
     the median; a run with failures is shown instead if there is one)."""
+    server_pss_mb: float = 0.0
+    """The server's memory when SIPp finished, while it still holds the step's recent
+    transactions: proportional set size (shared pages split among the processes sharing
+    them, so Kamailio's shared memory counts once), summed over its processes."""
 
     @property
     def us_per_call(self) -> float:
@@ -174,6 +180,18 @@ def cpu_of(pids: list[int]) -> Cpu:
             ticks += (int(fields[11]) + int(fields[12])) / CLOCK_TICK
             clock += time.clock_gettime(((~pid) << 3) | 2)
     return Cpu(clock, ticks)
+
+
+def pss_mb(pids: list[int]) -> float:
+    """Summed proportional set size of ``pids`` in MB (``/proc/PID/smaps_rollup``)."""
+    kib = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    kib += int(line.split()[1])
+                    break
+    return kib / 1024
 
 
 def children_cpu_s() -> float:
@@ -402,6 +420,7 @@ def run_step(
     with (step_dir / "sipp.log").open("wb") as out:
         done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=out, cwd=step_dir, check=False)  # noqa: S603
     wall = time.monotonic() - started
+    memory = pss_mb(group_pids(server_pgid))
     time.sleep(args.settle)
     server = cpu_of(group_pids(server_pgid)) - server0
     trunk = cpu_of(trunk_pids) - trunk0
@@ -425,6 +444,7 @@ def run_step(
         trunk_cpu_s=trunk.clock_s,
         wall_s=wall,
         sipp_exit=done.returncode,
+        server_pss_mb=memory,
     )
 
 
@@ -525,10 +545,10 @@ def table(steps: list[Step]) -> str:
         "| target | offered /s | achieved /s | ok | failed | retrans | p50 ms | p99 ms | "
         "server CPU µs/call (ticks) | calls per core-s | ×ref CPU/call | "
         + ("×tm-ref CPU/call | " if stateful else "")
-        + "SIPp CPU % |",
+        + "server MB | SIPp CPU % |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         + ("---:|" if stateful else "")
-        + "---:|",
+        + "---:|---:|",
     ]
     for s in sorted(steps, key=lambda s: (s.target.endswith("proxy"), s.rate, order[s.target])):
         mode = s.target.rpartition("-")[2]
@@ -543,7 +563,7 @@ def table(steps: list[Step]) -> str:
             f"| {s.target} | {s.rate} | {s.achieved_rate:.0f} | {s.successful} | {s.failed} | "
             f"{s.retransmissions} | {_ms(s.p50_ms)} | {_ms(s.p99_ms)} | "
             f"{s.us_per_call:.1f} ({ticks_us:.0f}) | {s.calls_per_core_s:,.0f} | {ratio} | "
-            f"{s.sipp_cpu_pct:.0f} |"
+            f"{s.server_pss_mb:.0f} | {s.sipp_cpu_pct:.0f} |"
         )
     repeated = [s for s in steps if s.repeats_us]
     if repeated:

@@ -97,6 +97,7 @@ def test_kamailio_redirect_smoke(tmp_path: Path) -> None:
     assert step["failed"] == 0
     assert step["p99_ms"] is not None
     assert step["server_processes"] >= 2  # the SIP worker and Kamailio's helpers
+    assert 1 < step["server_pss_mb"] < 1024  # shared memory (-m 1024) counted once, not per process
     assert 0 < step["us_per_call"] < 10_000
     assert step["sipp_cpu_s"] > 0
     assert "| kamailio-redirect | 200 |" in done.stdout
