@@ -11,7 +11,9 @@ then feeds it INVITEs shaped like SIPp's and the ACKs of their 302s:
 
 It prints process CPU µs per INVITE and per ACK (best of ``--rounds``). ``--profile``
 prints cProfile's top functions instead (cProfile slows calls down; read its shares, not
-its times).
+its times). ``--held 40 --rate 4000`` shows instead what the server holds in steady
+state: calls on a simulated clock, timers fired, then the transactions and timer entries
+still held and the memory they take.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
@@ -107,6 +110,9 @@ async def measure(args: argparse.Namespace, data: Path) -> None:
         sip.calls = CallHandler(
             sip.core, engine, sip.registrar, sip.settings, sip.media, sip.proxy, recorder
         )
+        if args.held:
+            await held(sip, sent, recorder, args)
+            return
         loop = asyncio.get_running_loop()
         for n in range(200):  # warm: caches, first-use imports
             sip.receive(invite(-n - 1, args.dial), CALLER, loop.time())
@@ -145,6 +151,46 @@ async def measure(args: argparse.Namespace, data: Path) -> None:
         print(f"INVITE {best[0]:.1f} µs, ACK {best[1]:.1f} µs per call (best of {args.rounds})")
 
 
+async def held(
+    sip: SipServer, sent: KeptSends, recorder: CallRecorder, args: argparse.Namespace
+) -> None:
+    """What the server holds in steady state at ``--rate`` calls/s, on a simulated clock:
+    each call an INVITE and, 1 ms after its 302, the ACK; timers fired every 10 ms, as
+    the server's timer grid does. After ``--held`` simulated seconds it prints the
+    transactions still held, the timer entries queued and the memory traced since the
+    start (tracemalloc), which is what the transaction layer keeps alive. Call records
+    and log lines leave once a simulated second, as the server's tasks write them."""
+    clock = [0.0]
+    sip.core.now = lambda: clock[0]  # type: ignore[method-assign] # answers read it too
+    # The timers are fired here, on the simulated clock, never by the event loop.
+    sip.core._on_change = sip._arm = lambda: None  # type: ignore[method-assign]
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    calls = int(args.held * args.rate)
+    next_fire = 0.0
+    for n in range(calls):
+        now = clock[0] = n / args.rate
+        while next_fire <= now:
+            sip.layer.fire(next_fire)
+            next_fire += 0.01
+        if n % int(args.rate) == 0:
+            await recorder.flush()
+            await asyncio.sleep(0)  # the log writer's turn
+        sip.receive(invite(n, args.dial), CALLER, now)
+        clock[0] = now + 0.001
+        sip.receive(ack(n, args.dial, sent.last), CALLER, now + 0.001)
+    sip.layer.fire(calls / args.rate)
+    await recorder.flush()
+    await asyncio.sleep(0)
+    traced = (tracemalloc.get_traced_memory()[0] - base) / 1e6
+    tracemalloc.stop()
+    print(
+        f"after {args.held:g} s at {args.rate:g} calls/s: {len(sip.layer.servers)} "
+        f"transactions held, {len(sip.layer._timers)} timer entries queued, "
+        f"{traced:.1f} MB traced"
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=20_000)
@@ -152,6 +198,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dial", default="64123")
     parser.add_argument("--config", type=Path, default=REPO / "configs" / "sml.toml")
     parser.add_argument("--profile", action="store_true", help="cProfile's top 30 instead")
+    parser.add_argument(
+        "--held",
+        type=float,
+        metavar="SECONDS",
+        help="instead: what is held after SECONDS of calls at --rate (simulated clock)",
+    )
+    parser.add_argument("--rate", type=float, default=4000.0, help="calls/s for --held")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sip-inprocess-") as work:
         data = Path(work) / "data"

@@ -147,6 +147,21 @@ def test_sip_inprocess_smoke() -> None:
     assert "µs per call" in done.stdout
 
 
+def test_sip_inprocess_held_counts_what_steady_state_keeps() -> None:
+    """Two simulated seconds at 1,000 calls/s: every call's transaction is still in its
+    timer I (5 s), and only G's cancelled entries of the last T1 sit beside them."""
+    runner = RUNNER.parent / "sip_inprocess.py"
+    done = subprocess.run(
+        [sys.executable, str(runner), "--held", "2", "--rate", "1000"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    expected = "after 2 s at 1000 calls/s: 2000 transactions held, "
+    assert done.stdout.startswith(expected), done.stdout
+    queued = int(done.stdout.split(" transactions held, ")[1].split()[0])
+    assert 2000 <= queued <= 2000 + 501, done.stdout  # I for each, G's of the last 0.5 s
+
+
 def _step(us_per_call: float, failed: int = 0) -> sip_load.Step:
     return sip_load.Step(
         "switchboard-redirect", 1000, 1000, 1000 - failed, failed, 0, 1000.0, 0.0, 1.0, 2.0,

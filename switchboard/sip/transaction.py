@@ -116,6 +116,10 @@ def server_key(request: Request) -> ServerKey:
     return (branch, sent_by, method)
 
 
+_H_UNQUEUED = "H (not queued)"
+"""Where a UDP INVITE transaction keeps timer H's deadline until G first fires."""
+
+
 class ServerTransaction:
     __slots__ = ("_request", "flow", "interval", "invite", "key", "last", "state", "timers")
 
@@ -181,8 +185,9 @@ class _TimerQueues:
     A timer starts at ``now + duration`` and the driver's clock does not go back, so the
     deadlines of one duration arrive in order and a deque is a priority queue with O(1)
     push and pop. One heap of all timers cost O(log n) per step instead, with n near
-    150,000 under load (timer H stays queued 64*T1 after the ACK cancelled it). There are
-    only a handful of durations, so the earliest deadline is among a few FIFO heads.
+    150,000 under load (when timer H was still queued at every answer; it now joins a
+    queue only when G fires first). There are only a handful of durations, so the
+    earliest deadline is among a few FIFO heads.
 
     Correctness never rests on the clock: an entry that would break its FIFO's order (the
     clock passed in went back) goes to a small heap beside them instead."""
@@ -255,9 +260,13 @@ class TransactionLayer:
     def _start(self, tx: Transaction, name: str, now: float, duration: float) -> None:
         """(Re)start timer ``name`` to fire ``duration`` after ``now``: the duration, not
         just the deadline, picks the FIFO that keeps the timer's entry in order."""
-        deadline = now + duration
+        self._queue(tx, name, now + duration, duration)
+
+    def _queue(self, tx: Transaction, name: str, deadline: float, fifo: float) -> None:
+        """Queue timer ``name`` for ``deadline`` in the FIFO of timers started ``fifo``
+        before their deadlines (the entries of one FIFO arrive in deadline order)."""
         tx.timers[name] = deadline
-        self._timers.push(tx, name, deadline, duration)
+        self._timers.push(tx, name, deadline, fifo)
         if self._soonest_new is None or deadline < self._soonest_new:
             self._soonest_new = deadline
 
@@ -291,6 +300,12 @@ class TransactionLayer:
 
     def _fire_server(self, tx: ServerTransaction, name: str, now: float, out: list[Send]) -> None:
         if name == "G" and tx.state is State.COMPLETED and tx.last is not None:
+            h_deadline = tx.timers.pop(_H_UNQUEUED, None)
+            if h_deadline is not None:
+                # No ACK within T1: only now does H join a queue (see ``respond``). G's
+                # first firings come in the order the answers went, so their H deadlines
+                # arrive in order too, in a FIFO of their own.
+                self._queue(tx, "H", h_deadline, 64 * self.t1 - self.t1)
             out.append(Send(tx.last, tx.flow))
             tx.interval = min(2 * tx.interval, self.t2)
             self._start(tx, "G", now, tx.interval)
@@ -329,9 +344,9 @@ class TransactionLayer:
 
     def _end_server(self, tx: ServerTransaction) -> None:
         """The last response goes: only a running transaction resends it, and a cancelled
-        timer's entry (H stays queued 64*T1) would keep those bytes alive until it is
-        dropped. The request stays: its owner reads ``tx.request`` after the end (the
-        reply a TU builds, the call record)."""
+        timer's entry (H, once G fired, stays queued up to 64*T1) would keep those bytes
+        alive until it is dropped. The request stays: its owner reads ``tx.request``
+        after the end (the reply a TU builds, the call record)."""
         tx.state = State.TERMINATED
         tx.last = None
         tx.timers.clear()
@@ -382,6 +397,7 @@ class TransactionLayer:
             tx.state = State.CONFIRMED
             tx.timers.pop("G", None)
             tx.timers.pop("H", None)
+            tx.timers.pop(_H_UNQUEUED, None)
             # Timer I keeps the transaction 5 s for the ACK's retransmissions, which need
             # nothing of the request: letting it go now frees a call's message at once
             # instead of leaving it to the garbage collector's young generation.
@@ -416,10 +432,16 @@ class TransactionLayer:
             self._start(tx, "L", now, 64 * self.t1)
         elif tx.invite:
             tx.state = State.COMPLETED
-            if not tx.flow.reliable:
+            if tx.flow.reliable:
+                self._start(tx, "H", now, 64 * self.t1)
+            else:
                 tx.interval = self.t1
                 self._start(tx, "G", now, self.t1)
-            self._start(tx, "H", now, 64 * self.t1)
+                # H runs from now but is queued only if G fires (no ACK within T1): the
+                # ACK of almost every call comes first, and an H queued now would stay
+                # 64*T1 in its FIFO after the ACK cancelled it, holding the transaction.
+                # G stays due before H, so the earliest deadline is always a queued one.
+                tx.timers[_H_UNQUEUED] = now + 64 * self.t1
         else:
             tx.state = State.COMPLETED
             if tx.flow.reliable:

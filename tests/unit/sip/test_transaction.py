@@ -224,6 +224,22 @@ def test_invite_server_ack_confirms_absorbs_and_timer_i_ends_it() -> None:
     assert layer.next_deadline() is None
 
 
+def test_an_ack_within_t1_leaves_no_timer_h_queued() -> None:
+    """Timer H is queued only once G fires: the ACK of almost every call comes first, and
+    an H queued at the answer would hold the transaction 64*T1 after the ACK cancelled it
+    (about 128,000 of them at 4,000 calls/s)."""
+    req = invite()
+    layer, tx = new_server(req)
+    layer.respond(tx, answer(req, 302, "Moved Temporarily"), 0.0)
+    assert len(layer._timers) == 1  # G only; H waits beside it, unqueued
+    layer.receive_request(ack("z9hG4bK776asdhds"), UDP, 0.1)
+    assert len(layer._timers) == 2  # the cancelled G and I
+    layer.fire(0.5)  # G's (cancelled) deadline passes: nothing queues H
+    assert layer.next_deadline() == 5.1
+    layer.fire(5.1)
+    assert (state_of(tx), layer.servers, len(layer._timers)) == (State.TERMINATED, {}, 0)
+
+
 def test_invite_server_ack_over_tcp_ends_at_once() -> None:
     req = invite(transport="TCP")
     layer, tx = new_server(req, TCP)
@@ -847,9 +863,10 @@ def test_cancelled_timers_are_skipped_by_fire_and_next_deadline() -> None:
 
 
 def test_the_ack_releases_the_request_and_the_end_releases_the_last_response() -> None:
-    """Timer I keeps a confirmed transaction 5 s and a cancelled H stays queued 64*T1: the
-    request is let go at the ACK (nothing may answer it again), the bytes of the last
-    answer at the end (until then a retransmitted INVITE gets them)."""
+    """Timer I keeps a confirmed transaction 5 s (a cancelled entry of G, or of H once G
+    fired, may stay queued longer): the request is let go at the ACK (nothing may answer
+    it again), the bytes of the last answer at the end (until then a retransmitted INVITE
+    gets them)."""
     req = invite()
     layer, tx = new_server(req)
     layer.respond(tx, answer(req, 486, "Busy Here"), 0.0)
