@@ -55,13 +55,41 @@ def parse_host_port(text: str, default_port: int | None = 5060) -> HostPort:
 
 
 def parse_trunk(text: str) -> HostPort:
-    """The operator trunk: an IP address and port (a name would be resolved per call)."""
+    """The operator trunk: an IP address or a host name (resolved at start and every
+    minute, never per call: ``switchboard.sip.trunk``), and a port (default 5060)."""
     trunk = parse_host_port(text)
-    try:
-        ipaddress.ip_address(trunk.host)
-    except ValueError:
-        raise ValueError(f"give the trunk as an IP address, not a name ({trunk.host!r})") from None
+    if trunk.port == 0:
+        raise ValueError(f"the trunk needs a port 1-65535, not 0 ({text.strip()!r})")
+    if not is_ip_address(trunk.host) and not is_host_name(trunk.host):
+        raise ValueError(
+            f"not an IP address or a host name: {trunk.host!r} (labels of letters, "
+            "digits and '-', separated by dots)"
+        )
     return trunk
+
+
+def is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_host_name(text: str) -> bool:
+    """A DNS name as RFC 1123 writes it (a trailing dot allowed), all-numeric top label
+    refused (that is a mistyped address, not a name)."""
+    labels = text[:-1].split(".") if text.endswith(".") else text.split(".")
+    if not 0 < len(text) <= 253 or labels[-1].isdigit():
+        return False
+    return all(
+        0 < len(label) <= 63
+        and label.isascii()
+        and label.replace("-", "").isalnum()
+        and not label.startswith("-")
+        and not label.endswith("-")
+        for label in labels
+    )
 
 
 def parse_network(text: str) -> IpNetwork:

@@ -44,7 +44,7 @@ from switchboard.sip.parse import format_uri, parse_name_addr
 from switchboard.sip.proxy import Leg, Proxy
 from switchboard.sip.registrar import Registrar
 from switchboard.sip.transaction import ServerKey, ServerTransaction
-from switchboard.sip_settings import SipMode, SipSettings
+from switchboard.sip_settings import SipMode, SipSettings, is_ip_address
 
 log = structlog.get_logger("switchboard.sip")
 call_log = LineLogger("switchboard.sip")
@@ -84,7 +84,11 @@ class CallHandler:
         self.media = media
         self.proxy = proxy
         trunk = settings.trunk
-        self.trunk_flow = Flow("udp", trunk.host, trunk.port) if trunk else None
+        self.trunk_flow = (
+            Flow("udp", trunk.host, trunk.port) if trunk and is_ip_address(trunk.host) else None
+        )
+        """Where requests for the trunk go; for a trunk given by name, set by
+        ``trunk_moved`` once the name is looked up (None until then)."""
         self.domain = core.host
         self.recorder = recorder
         """Gets one record per call (R19); None: no call records kept."""
@@ -299,6 +303,13 @@ class CallHandler:
         )
 
     # -- targets --------------------------------------------------------------------
+
+    def trunk_moved(self, address: str) -> None:
+        """The trunk's name now leads to ``address``: mobiles are reached there."""
+        trunk = self.settings.trunk
+        if trunk is not None:
+            self.trunk_flow = Flow("udp", address, trunk.port)
+            self._mobile_legs.clear()  # each holds the flow it was made with
 
     def _mobile_leg(self, e164: str) -> Leg | None:
         trunk = self.settings.trunk

@@ -21,6 +21,7 @@ import asyncio
 import ipaddress
 import math
 import os
+import socket
 from collections.abc import Callable
 
 import structlog
@@ -61,7 +62,8 @@ from switchboard.sip.transaction import (
     server_key,
 )
 from switchboard.sip.transport import SipTransport
-from switchboard.sip_settings import SipSettings
+from switchboard.sip.trunk import TrunkAddresses
+from switchboard.sip_settings import SipSettings, is_ip_address
 
 log = structlog.get_logger("switchboard.sip")
 
@@ -116,11 +118,10 @@ class SipServer:
         self.failures = AuthFailureLimiter()
         self.flood = SourceRateLimiter(settings.rate_limit, 2.0 * settings.rate_limit)
         self.trusted = list(settings.trusted)
-        if settings.trunk is not None:
-            try:
-                self.trusted.append(ipaddress.ip_network(settings.trunk.host))
-            except ValueError:
-                log.warning("trunk_not_an_address", trunk=settings.trunk.host)
+        if settings.trunk is not None and is_ip_address(settings.trunk.host):
+            self.trusted.append(ipaddress.ip_network(settings.trunk.host))
+        self.trunk: TrunkAddresses | None = None
+        """A trunk given by name: its addresses, looked up while serving (``run``)."""
         self._muted: dict[str, float] = {}
         self._trust_cache: dict[str, bool] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -156,18 +157,34 @@ class SipServer:
                 # Before serving: the first call after a restart finds the phones.
                 loop_now = asyncio.get_running_loop().time()
                 await self.keeper.restore(self.registrar, loop_now, self._may_register)
+            trunk = self.settings.trunk
+            if trunk is not None and not is_ip_address(trunk.host):
+                family = socket.AF_INET if ":" not in self.address[0] else socket.AF_INET6
+                self.trunk = TrunkAddresses(trunk, family=family, on_change=self._trunk_moved)
+                await self.trunk.refresh()  # before serving: the first call finds it
             # Only now that everything a message needs exists: a request read earlier met
             # a half-built server and was lost (its transaction began, its answer never).
             await transport.serve()
             log.info("sip_listening", address=f"{self.address[0]}:{self.address[1]}")
             if ready is not None and not ready.done():
                 ready.set_result(self.address)
-            await asyncio.Event().wait()  # until cancelled (SIGTERM unwinds the TaskGroup)
+            async with asyncio.TaskGroup() as group:
+                if self.trunk is not None:
+                    group.create_task(self.trunk.run())
+                await asyncio.Event().wait()  # until cancelled (SIGTERM unwinds it)
         finally:
             if self._timer is not None:
                 self._timer.cancel()
             await transport.close()
             log.info("sip_stopped")
+
+    def _trunk_moved(self, addresses: tuple[str, ...]) -> None:
+        """The trunk's name has new addresses: requests from each are trusted (and no
+        longer from the old ones), and calls for mobiles go to the first."""
+        trunk_networks = [ipaddress.ip_network(address) for address in addresses]
+        self.trusted = [*self.settings.trusted, *trunk_networks]
+        self._trust_cache.clear()
+        self.calls.trunk_moved(addresses[0])
 
     def _may_register(self, user: str) -> bool:
         """Whether ``user`` has a SIP credential now (a saved binding needs one)."""

@@ -9,7 +9,7 @@ import pytest
 
 from switchboard.config import ConfigError, load_settings
 from switchboard.resources import bundled
-from switchboard.sip_settings import HostPort, SipMode, parse_host_port
+from switchboard.sip_settings import HostPort, SipMode, parse_host_port, parse_trunk
 
 
 def _config(tmp_path: Path, sip: str) -> Path:
@@ -71,7 +71,9 @@ rate_limit = 50
     ("table", "key", "words"),
     [
         ('mode = "b2bua"', "sip.mode", "'redirect' or 'proxy'"),
-        ('trunk = "operator.example:5060"', "sip.trunk", "IP address"),
+        ('trunk = "operator_1.example:5060"', "sip.trunk", "not an IP address or a host name"),
+        ('trunk = "192.0.2.300"', "sip.trunk", "not an IP address or a host name"),
+        ('trunk = "operator.example:0"', "sip.trunk", "port 1-65535"),
         ('listen = "host:99999"', "sip.listen", "0-65535"),
         ('trusted = ["10.0.0.300/8"]', "sip.trusted", "not an address"),
         ('trusted = "10.0.0.0/8"', "sip.trusted", "list of strings"),
@@ -107,3 +109,26 @@ def test_host_port(text: str, expected: HostPort) -> None:
 def test_bad_host_port(bad: str) -> None:
     with pytest.raises(ValueError, match=r"."):
         parse_host_port(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("192.0.2.10", HostPort("192.0.2.10", 5060)),
+        ("[2001:db8::1]:5080", HostPort("2001:db8::1", 5080)),
+        ("sip.operator.example", HostPort("sip.operator.example", 5060)),
+        ("sbc-1.operator.example.:5070", HostPort("sbc-1.operator.example.", 5070)),
+        ("localhost:5999", HostPort("localhost", 5999)),
+    ],
+)
+def test_a_trunk_is_an_address_or_a_host_name(text: str, expected: HostPort) -> None:
+    assert parse_trunk(text) == expected
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["-sbc.example", "sbc-.example", "a..example", "sbc.example_1", "10.0.0.256", "x" * 64, "å.se"],
+)
+def test_a_trunk_name_must_be_a_dns_name(bad: str) -> None:
+    with pytest.raises(ValueError, match="not an IP address or a host name"):
+        parse_trunk(bad)

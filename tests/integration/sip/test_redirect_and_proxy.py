@@ -104,6 +104,27 @@ def test_proxy_rings_the_mobile_through_the_trunk_and_the_call_completes(
     assert [(c["action"], c["outcome"]) for c in _call_lines(server, 2)] == [("proxy", 200)] * 2
 
 
+def test_a_trunk_given_by_name_is_looked_up_trusted_and_rung(
+    switchboard_factory: Factory, tmp_path: Path
+) -> None:
+    """``--trunk localhost:PORT``, looked up by the system resolver before serving, and no
+    ``--trusted``: the caller (SIPp, from the trunk's address) is trusted because the
+    trunk is, and the call for Johan's mobile reaches the trunk and is answered."""
+    with SippServer(scenario("uas_answer"), trace_dir=tmp_path / "trunk", max_calls=1) as trunk:
+        port = trunk.address.rpartition(":")[2]
+        server = switchboard_factory(mode="proxy", trunk=f"localhost:{port}")
+        result = run(
+            SippRun(scenario("uac_invite_answered"), server.address, service="51234", calls=1),
+            tmp_path / "caller",
+        )
+        answered = trunk.wait(timeout=10)
+    assert result.ok, result.describe()
+    assert answered.stats.successful == 1, answered.describe()
+    [resolved] = server.wait_logs("trunk_resolved")
+    assert (resolved["trunk"], resolved["address"]) == ("localhost", "127.0.0.1")
+    assert [(c["action"], c["outcome"]) for c in _call_lines(server)] == [("proxy", 200)]
+
+
 def test_proxy_ring_timeout_cancels_the_trunk_and_answers_480(
     switchboard_factory: Factory, tmp_path: Path
 ) -> None:
