@@ -90,8 +90,14 @@ class BindingKeeper:
 
     async def restore(self, registrar: Registrar, now: float, known: Callable[[str], bool]) -> int:
         """Put the saved bindings back into ``registrar`` (``now``: its clock); returns
-        how many came back. ``known(user)``: whether the extension may register now."""
-        saved = await self._sink.saved_bindings()
+        how many came back. ``known(user)``: whether the extension may register now. A
+        store that cannot be read is logged and restores nothing: SIP serves anyway."""
+        try:
+            saved = await self._sink.saved_bindings()
+        except StoreError as exc:
+            # The phones register again on their own: serve without them, say so.
+            log.error("sip_bindings_not_restored", error=str(exc))
+            return 0
         wall = self._clock.now()
         by_user: dict[str, list[Binding]] = {}
         for position, row in enumerate(saved):

@@ -121,6 +121,17 @@ async def test_an_unreadable_row_is_named_and_skipped(path: Path) -> None:
     await store.close()
 
 
+async def test_a_store_that_cannot_be_read_restores_nothing_and_says_so(path: Path) -> None:
+    await _register_and_save(path)
+    store, registrar, keeper = await _process(path, WALL)
+    await store.close()
+    with capture_logs() as logs:
+        assert await keeper.restore(registrar, AFTER, everyone) == 0
+    [line] = [e for e in logs if e["event"] == "sip_bindings_not_restored"]
+    assert "closed" in line["error"]
+    assert registrar.users() == ()
+
+
 async def test_an_unregister_is_saved_as_no_bindings(path: Path) -> None:
     await _register_and_save(path)
     store, registrar, keeper = await _process(path, WALL + timedelta(minutes=1))
