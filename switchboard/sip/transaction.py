@@ -117,7 +117,9 @@ def server_key(request: Request) -> ServerKey:
 
 
 _H_UNQUEUED = "H (not queued)"
-"""Where a UDP INVITE transaction keeps timer H's deadline until G first fires."""
+"""Where a UDP INVITE server transaction keeps timer H's deadline until G first fires."""
+_F_UNQUEUED = "F (not queued)"
+"""Where a UDP non-INVITE client transaction keeps timer F's deadline until E first fires."""
 
 
 class ServerTransaction:
@@ -298,14 +300,22 @@ class TransactionLayer:
                 self._fire_client(tx, name, now, sends, events)
         return sends, events
 
+    def _queue_deferred(self, tx: Transaction, marker: str, name: str) -> None:
+        """Queue a 64*T1 timeout (H, F) whose deadline waited under ``marker`` beside its
+        retransmission timer (G, E), which has just fired for the first time.
+
+        Over UDP the timeout is queued only then: most transactions get their ACK or
+        final answer within T1, and a timeout queued at the start would stay 64*T1 in its
+        FIFO after being cancelled, keeping the ended transaction alive that long. The
+        first firings of G and E come in the order their transactions started (one T1
+        FIFO), so these deadlines arrive in order too, in a FIFO of their own."""
+        deadline = tx.timers.pop(marker, None)
+        if deadline is not None:
+            self._queue(tx, name, deadline, 64 * self.t1 - self.t1)
+
     def _fire_server(self, tx: ServerTransaction, name: str, now: float, out: list[Send]) -> None:
         if name == "G" and tx.state is State.COMPLETED and tx.last is not None:
-            h_deadline = tx.timers.pop(_H_UNQUEUED, None)
-            if h_deadline is not None:
-                # No ACK within T1: only now does H join a queue (see ``respond``). G's
-                # first firings come in the order the answers went, so their H deadlines
-                # arrive in order too, in a FIFO of their own.
-                self._queue(tx, "H", h_deadline, 64 * self.t1 - self.t1)
+            self._queue_deferred(tx, _H_UNQUEUED, "H")  # no ACK within T1
             out.append(Send(tx.last, tx.flow))
             tx.interval = min(2 * tx.interval, self.t2)
             self._start(tx, "G", now, tx.interval)
@@ -325,6 +335,7 @@ class TransactionLayer:
             tx.interval *= 2
             self._start(tx, "A", now, tx.interval)
         elif name == "E" and tx.state in _UNANSWERED:
+            self._queue_deferred(tx, _F_UNQUEUED, "F")  # no final answer within T1
             out.append(Send(tx.data, tx.flow))
             tx.interval = self.t2 if tx.state is State.PROCEEDING else min(2 * tx.interval, self.t2)
             self._start(tx, "E", now, tx.interval)
@@ -463,10 +474,11 @@ class TransactionLayer:
             if not flow.reliable:
                 self._start(tx, "A", now, self.t1)
             self._start(tx, "B", now, 64 * self.t1)
-        else:
-            if not flow.reliable:
-                self._start(tx, "E", now, self.t1)
+        elif flow.reliable:
             self._start(tx, "F", now, 64 * self.t1)
+        else:
+            self._start(tx, "E", now, self.t1)
+            tx.timers[_F_UNQUEUED] = now + 64 * self.t1  # queued if E fires (see there)
         return tx, [Send(tx.data, flow)]
 
     def receive_response(

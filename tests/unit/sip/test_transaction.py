@@ -618,6 +618,20 @@ def test_non_invite_client_final_completes_absorbs_retransmission_until_timer_k(
     assert layer.clients == {}
 
 
+def test_a_final_answer_within_t1_leaves_no_timer_f_queued() -> None:
+    """As timer H on the server side: F is queued only if E fires, so a relayed BYE
+    answered at once is let go after K (T4), not held 64*T1 by a cancelled F."""
+    layer, tx = new_client(out_register())
+    assert len(layer._timers) == 1  # E only; F waits beside it, unqueued
+    ok = reply(200, "OK", "REGISTER")
+    layer.receive_response(ok, 0.1)
+    assert len(layer._timers) == 2  # the cancelled E and K
+    layer.fire(0.5)
+    assert layer.next_deadline() == 5.1
+    layer.fire(5.1)
+    assert (state_of(tx), layer.clients, len(layer._timers)) == (State.TERMINATED, {}, 0)
+
+
 def test_non_invite_client_final_over_tcp_ends_at_once() -> None:
     layer, tx = new_client(out_register("TCP"), TCP)
     ok = reply(200, "OK", "REGISTER")
