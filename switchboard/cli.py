@@ -297,6 +297,12 @@ async def cmd_phones_list(args: argparse.Namespace, engine: Engine) -> int:
     return await run(args, engine)
 
 
+async def cmd_phones_registered(args: argparse.Namespace, engine: Engine) -> int:
+    from switchboard.cli_phones import cmd_phones_registered as run
+
+    return await run(args, engine)
+
+
 async def cmd_users(args: argparse.Namespace, engine: Engine) -> int:
     from switchboard.cli_users import run
 
@@ -351,6 +357,7 @@ COMMANDS: dict[str, Handler] = {
     "phones password": cmd_phones_password,
     "phones remove": cmd_phones_remove,
     "phones list": cmd_phones_list,
+    "phones registered": cmd_phones_registered,
     "calendar explain": cmd_calendar_explain,
     "calendar health": cmd_calendar_health,
     **dict.fromkeys(USERS_KEYS, cmd_users),

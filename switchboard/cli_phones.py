@@ -25,6 +25,12 @@ def add_arguments(group: Any, leaf: Any, by: Any) -> None:
     p.add_argument("extension", metavar="EXTENSION")
     by(p)
     leaf(group, "list", "phones list", "extensions that have a SIP password (no secrets shown)")
+    leaf(
+        group,
+        "registered",
+        "phones registered",
+        "registered phones as last saved: what a restart puts back",
+    )
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -51,4 +57,22 @@ async def cmd_phones_list(args: argparse.Namespace, engine: Engine) -> int:
     for person in engine.view.people():
         if person.extension and engine.credential(person.extension) is not None:
             print(f"{person.extension:>6}  {person.name}")
+    return 0
+
+
+async def cmd_phones_registered(args: argparse.Namespace, engine: Engine) -> int:
+    """The saved registrations that have not expired: extension, who, where requests go
+    (the address the REGISTER came from) and the time left. A running server saves each
+    change within a second; a stopped one shows what its next start restores. The
+    Contact is not shown: its user part is the phone's to choose and may be a number."""
+    now = engine.clock.now()
+    names = {p.extension: p.name for p in engine.view.people() if p.extension}
+    for saved in await engine.store.saved_bindings():
+        left = (saved.expires_at - now).total_seconds()
+        if left <= 0:
+            continue
+        host = f"[{saved.host}]" if ":" in saved.host else saved.host
+        where = f"{saved.transport}:{host}:{saved.port}"
+        name = names.get(saved.aor, "(no one holds this extension)")
+        print(f"{saved.aor:>6}  {name:<24}  {where:<28}  {int(left)} s left")
     return 0

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from switchboard.sip.saved_bindings import SavedBinding
+from switchboard.store.bus import EventBus
+from switchboard.store.sqlite import SqliteStore
 from tests.cli.conftest import DEMO_CSV, Run
 
 PASSWORD = "harbour-master-pw"  # noqa: S105 - a test fixture
@@ -49,3 +54,47 @@ def test_remove(sb: Run) -> None:
     assert sb("phones", "list").out == ""
     again = sb("phones", "remove", "51234", expect=1)
     assert "no SIP password" in again.err
+
+
+def test_registered_shows_the_saved_registrations_that_have_not_expired(
+    sb: Run, tmp_path: Path
+) -> None:
+    """What a restart would put back: written here through the store, as the keeper of a
+    running server writes it; the contact (its user part may be a number) is not shown."""
+    sb("directory", "import", str(DEMO_CSV))
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def saved(aor: str, seconds: int, host: str, contact: str) -> SavedBinding:
+        expires = now + timedelta(seconds=seconds)
+        return SavedBinding(aor, contact, expires, "c1", 1, "udp", host, 5062)
+
+    async def write() -> None:
+        store = await SqliteStore.open(tmp_path / "data" / "switchboard.db", EventBus())
+        await store.save_bindings(
+            {
+                "51234": [saved("51234", 600, "2001:db8::7", "<sip:+46701740638@10.0.0.7>")],
+                "64000": [saved("64000", -5, "192.0.2.9", "<sip:64000@192.0.2.9>")],
+                "77777": [saved("77777", 60, "192.0.2.8", "<sip:77777@192.0.2.8>")],
+            },
+            now - timedelta(hours=1),
+        )
+        await store.close()
+
+    asyncio.run(write())
+    lines = sb("--now", now.isoformat(), "phones", "registered").out.splitlines()
+    assert [line.split() for line in lines] == [
+        ["51234", "Johan", "Ek", "udp:[2001:db8::7]:5062", "600", "s", "left"],
+        [
+            "77777",
+            "(no",
+            "one",
+            "holds",
+            "this",
+            "extension)",
+            "udp:192.0.2.8:5062",
+            "60",
+            "s",
+            "left",
+        ],
+    ]
+    assert "46701740638" not in "\n".join(lines)
