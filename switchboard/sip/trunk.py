@@ -12,6 +12,9 @@ calls use the last answer. Decisions:
   the name and the error): a DNS outage must not cut off mobile calls that worked a
   minute ago. Until a first answer arrives there is no trunk address: calls for a
   mobile are answered as when no trunk is configured.
+- **A lookup that takes over ``lookup_timeout`` (5 s) counts as failed**: a resolver
+  waiting on an unreachable name server must not hold up the start (the first lookup
+  comes before serving) for its 30 s of retries.
 - **An IP address** is used as it is and never looked up.
 - **No SRV or NAPTR** (RFC 3263): the port is the configured one (default 5060).
 - The 302's Contact keeps the *name*: the caller's side looks it up itself.
@@ -30,6 +33,7 @@ from switchboard.sip_settings import HostPort, is_ip_address
 log = structlog.get_logger("switchboard.sip")
 
 REFRESH_SECONDS = 60.0
+LOOKUP_TIMEOUT = 5.0
 Resolve = Callable[[str, int, int], Awaitable[list[str]]]
 """(name, port, socket family or AF_UNSPEC) -> the addresses, in the resolver's order."""
 
@@ -49,11 +53,13 @@ class TrunkAddresses:
         family: int = socket.AF_UNSPEC,
         resolve: Resolve = system_resolve,
         refresh_seconds: float = REFRESH_SECONDS,
+        lookup_timeout: float = LOOKUP_TIMEOUT,
         on_change: Callable[[tuple[str, ...]], None] | None = None,
     ) -> None:
         self.trunk = trunk
         self.family = family
         self.refresh_seconds = refresh_seconds
+        self.lookup_timeout = lookup_timeout
         self._resolve = resolve
         self._on_change = on_change
         self.fixed = is_ip_address(trunk.host)
@@ -66,7 +72,12 @@ class TrunkAddresses:
         if self.fixed:
             return True
         try:
-            found = await self._resolve(self.trunk.host, self.trunk.port, self.family)
+            async with asyncio.timeout(self.lookup_timeout):
+                found = await self._resolve(self.trunk.host, self.trunk.port, self.family)
+        except TimeoutError:  # first: it is an OSError too
+            error = f"no answer within {self.lookup_timeout:g} s"
+            log.error("trunk_unresolved", trunk=self.trunk.host, error=error)
+            return False
         except OSError as exc:  # socket.gaierror included
             log.error("trunk_unresolved", trunk=self.trunk.host, error=str(exc))
             return False

@@ -63,6 +63,24 @@ async def test_a_failed_lookup_keeps_the_last_answer_and_is_logged() -> None:
     assert "Temporary failure" in logs[0]["error"]
 
 
+async def test_a_lookup_that_hangs_fails_after_the_timeout_and_keeps_the_last_answer() -> None:
+    answered = Answers(["192.0.2.1"])
+
+    async def hangs_after_the_first(name: str, port: int, family: int) -> list[str]:
+        if not answered.answers:
+            await asyncio.Event().wait()  # a name server that never answers
+        return await answered(name, port, family)
+
+    trunk = TrunkAddresses(NAME, resolve=hangs_after_the_first, lookup_timeout=0.05)
+    assert await trunk.refresh()
+    with capture_logs() as logs:
+        assert not await trunk.refresh()
+    assert trunk.addresses == ("192.0.2.1",)
+    assert [(e["event"], e["error"]) for e in logs] == [
+        ("trunk_unresolved", "no answer within 0.05 s")
+    ]
+
+
 async def test_an_address_is_never_looked_up() -> None:
     resolve = Answers()
     trunk = TrunkAddresses(HostPort("2001:db8::5", 5060), resolve=resolve)
