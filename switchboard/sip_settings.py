@@ -7,7 +7,7 @@ line (``switchboard serve --sip-listen ...``) overrides them one by one.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +25,9 @@ class SipMode(StrEnum):
 class HostPort:
     host: str
     port: int
+    port_given: bool = field(default=True, compare=False)
+    """False when the text named no port and ``port`` is the default: a trunk name is then
+    looked up by DNS SRV first (RFC 3263 §4.2)."""
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -48,7 +51,7 @@ def parse_host_port(text: str, default_port: int | None = 5060) -> HostPort:
     if not port_text:
         if default_port is None:
             raise ValueError(f"no port in {text!r} (write host:port)")
-        return HostPort(host, default_port)
+        return HostPort(host, default_port, port_given=False)
     if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
         raise ValueError(f"port must be a number 0-65535, got {port_text!r}")
     return HostPort(host, int(port_text))
@@ -66,6 +69,14 @@ def parse_trunk(text: str) -> HostPort:
             "digits and '-', separated by dots)"
         )
     return trunk
+
+
+def parse_name_server(text: str) -> HostPort:
+    """A DNS server: an IP address and port (default 53)."""
+    server = parse_host_port(text, default_port=53)
+    if not is_ip_address(server.host) or server.port == 0:
+        raise ValueError(f"a name server is an IP address and a port 1-65535, not {text!r}")
+    return server
 
 
 def is_ip_address(text: str) -> bool:
@@ -105,6 +116,9 @@ class SipSettings:
     mode: SipMode = SipMode.REDIRECT
     trunk: HostPort | None = None
     """The mobile operator's SIP trunk: where calls to mobile numbers go. Always trusted."""
+    name_server: HostPort | None = None
+    """The DNS server for the trunk's name (an IP address, port 53 by default); None: the
+    system's resolver (``/etc/hosts``, ``/etc/resolv.conf``)."""
     trusted: tuple[IpNetwork, ...] = ()
     """Peers whose requests need no digest (the trunk, a Kamailio front)."""
     realm: str = "switchboard"
@@ -140,6 +154,7 @@ SIP_KEYS = {
     "listen",
     "mode",
     "trunk",
+    "name_server",
     "trusted",
     "realm",
     "advertise",
@@ -205,10 +220,16 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
         trunk = parse_trunk(trunk_text) if trunk_text is not None else None
     except ValueError as exc:
         raise fail("trunk", str(exc)) from None
+    server_text = text("name_server")
+    try:
+        name_server = parse_name_server(server_text) if server_text is not None else None
+    except ValueError as exc:
+        raise fail("name_server", str(exc)) from None
     return SipSettings(
         listen=listen,
         mode=mode,
         trunk=trunk,
+        name_server=name_server,
         trusted=tuple(trusted),
         realm=realm,
         advertise=host_port("advertise"),

@@ -304,12 +304,11 @@ class CallHandler:
 
     # -- targets --------------------------------------------------------------------
 
-    def trunk_moved(self, address: str) -> None:
-        """The trunk's name now leads to ``address``: mobiles are reached there."""
-        trunk = self.settings.trunk
-        if trunk is not None:
-            self.trunk_flow = Flow("udp", address, trunk.port)
-            self._mobile_legs.clear()  # each holds the flow it was made with
+    def trunk_moved(self, address: str, port: int) -> None:
+        """The trunk's name now leads to ``address`` and ``port``: mobiles are reached
+        there. Request-URIs keep the name (and its port only if one was written)."""
+        self.trunk_flow = Flow("udp", address, port)
+        self._mobile_legs.clear()  # each holds the flow it was made with
 
     def _mobile_leg(self, e164: str) -> Leg | None:
         trunk = self.settings.trunk
@@ -317,7 +316,8 @@ class CallHandler:
             return None
         known = self._mobile_legs.get(e164)
         if known is None:
-            uri = SipUri(trunk.host, user=e164, port=trunk.port, params=(Param("user", "phone"),))
+            port = trunk.port if trunk.port_given else None  # else: SRV picks the port
+            uri = SipUri(trunk.host, user=e164, port=port, params=(Param("user", "phone"),))
             known = (Leg(uri, self.trunk_flow, "mobile"), f"<{format_uri(uri)}>")
             if len(self._mobile_legs) >= MAX_REMEMBERED_LEGS:
                 self._mobile_legs.clear()

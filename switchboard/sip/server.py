@@ -62,7 +62,7 @@ from switchboard.sip.transaction import (
     server_key,
 )
 from switchboard.sip.transport import SipTransport
-from switchboard.sip.trunk import TrunkAddresses
+from switchboard.sip.trunk import Rfc3263, Target, TrunkAddresses
 from switchboard.sip_settings import SipSettings, is_ip_address
 
 log = structlog.get_logger("switchboard.sip")
@@ -160,7 +160,12 @@ class SipServer:
             trunk = self.settings.trunk
             if trunk is not None and not is_ip_address(trunk.host):
                 family = socket.AF_INET if ":" not in self.address[0] else socket.AF_INET6
-                self.trunk = TrunkAddresses(trunk, family=family, on_change=self._trunk_moved)
+                self.trunk = TrunkAddresses(
+                    trunk,
+                    family=family,
+                    resolve=Rfc3263(self.settings.name_server),
+                    on_change=self._trunk_moved,
+                )
                 await self.trunk.refresh()  # before serving: the first call finds it
             # Only now that everything a message needs exists: a request read earlier met
             # a half-built server and was lost (its transaction began, its answer never).
@@ -178,13 +183,14 @@ class SipServer:
             await transport.close()
             log.info("sip_stopped")
 
-    def _trunk_moved(self, addresses: tuple[str, ...]) -> None:
-        """The trunk's name has new addresses: requests from each are trusted (and no
-        longer from the old ones), and calls for mobiles go to the first."""
+    def _trunk_moved(self, targets: tuple[Target, ...]) -> None:
+        """The trunk's name has new targets: requests from each address are trusted (and
+        no longer from the old ones), and calls for mobiles go to the first."""
+        addresses = dict.fromkeys(address for address, _ in targets)
         trunk_networks = [ipaddress.ip_network(address) for address in addresses]
         self.trusted = [*self.settings.trusted, *trunk_networks]
         self._trust_cache.clear()
-        self.calls.trunk_moved(addresses[0])
+        self.calls.trunk_moved(*targets[0])
 
     def _may_register(self, user: str) -> bool:
         """Whether ``user`` has a SIP credential now (a saved binding needs one)."""
