@@ -74,6 +74,7 @@ rate_limit = 50
         ('trunk = "operator_1.example:5060"', "sip.trunk", "not an IP address or a host name"),
         ('trunk = "192.0.2.300"', "sip.trunk", "not an IP address or a host name"),
         ('trunk = "operator.example:0"', "sip.trunk", "port 1-65535"),
+        ('name_server = "dns.example"', "sip.name_server", "an IP address and a port"),
         ('listen = "host:99999"', "sip.listen", "0-65535"),
         ('trusted = ["10.0.0.300/8"]', "sip.trusted", "not an address"),
         ('trusted = "10.0.0.0/8"', "sip.trusted", "list of strings"),
@@ -132,3 +133,15 @@ def test_a_trunk_is_an_address_or_a_host_name(text: str, expected: HostPort) -> 
 def test_a_trunk_name_must_be_a_dns_name(bad: str) -> None:
     with pytest.raises(ValueError, match="not an IP address or a host name"):
         parse_trunk(bad)
+
+
+def test_a_trunk_remembers_whether_its_port_was_written(tmp_path: Path) -> None:
+    """A name without a port is looked up by SRV first (RFC 3263 §4.2); equal either way."""
+    assert not parse_trunk("sip.operator.example").port_given
+    assert parse_trunk("sip.operator.example:5060").port_given
+    assert parse_trunk("sip.operator.example") == parse_trunk("sip.operator.example:5060")
+    table = '\n[sip]\ntrunk = "sip.operator.example"\nname_server = "192.0.2.53"\n'
+    sip = load_settings(_config(tmp_path, table)).sip
+    assert sip.trunk is not None
+    assert not sip.trunk.port_given
+    assert sip.name_server == HostPort("192.0.2.53", 53)
