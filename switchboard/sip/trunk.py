@@ -19,6 +19,9 @@ calls use the last answer. Decisions:
 - **A lookup that takes over ``lookup_timeout`` (5 s) counts as failed**: a resolver
   waiting on an unreachable name server must not hold up the start (the first lookup
   comes before serving) for its 30 s of retries.
+- **An SRV query that fails** (no answer within 2 s, a server failure) is logged
+  (``trunk_srv_failed``) and the name's A/AAAA addresses are used, as for a name without
+  SRV records: a broken SRV setup must not take the trunk away when its name works.
 - **Which resolver**: the system's (``/etc/hosts``, then DNS per ``/etc/resolv.conf``),
   or every lookup to the configured ``name_server``.
 - **An IP address** is used as it is and never looked up.
@@ -43,6 +46,8 @@ log = structlog.get_logger("switchboard.sip")
 
 REFRESH_SECONDS = 60.0
 LOOKUP_TIMEOUT = 5.0
+QUERY_TIMEOUT = 2.0
+"""One DNS query's limit: an SRV query that gets no answer leaves time for A/AAAA."""
 Target = tuple[str, int]
 """An IP address and port the trunk answers on."""
 Resolve = Callable[[HostPort, int], Awaitable[list[Target]]]
@@ -56,7 +61,11 @@ class Rfc3263:
     def __init__(
         self, name_server: HostPort | None = None, choose: random.Random | None = None
     ) -> None:
-        self._dns = dns.asyncresolver.Resolver(configure=name_server is None)
+        try:
+            self._dns = dns.asyncresolver.Resolver(configure=name_server is None)
+        except dns.resolver.NoResolverConfiguration:
+            # No /etc/resolv.conf: SRV queries fail (logged) and /etc/hosts still serves.
+            self._dns = dns.asyncresolver.Resolver(configure=False)
         if name_server is not None:
             self._dns.nameservers = [name_server.host]
             self._dns.port = name_server.port
@@ -90,11 +99,12 @@ class Rfc3263:
         """The SRV targets of ``query`` as (host, port), in RFC 2782 order; [] when the
         name has none (then the name's own addresses are used)."""
         try:
-            answer = await self._dns.resolve(query, "SRV", lifetime=LOOKUP_TIMEOUT)
+            answer = await self._dns.resolve(query, "SRV", lifetime=QUERY_TIMEOUT)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return []
         except dns.exception.DNSException as exc:
-            raise OSError(f"SRV {query}: {exc}") from exc
+            log.warning("trunk_srv_failed", query=query, error=str(exc))
+            return []
         records = [
             (int(r.priority), int(r.weight), int(r.port), r.target.to_text(omit_final_dot=True))
             for r in answer
@@ -112,7 +122,7 @@ class Rfc3263:
         found: list[str] = []
         for kind in kinds:
             try:
-                answer = await self._dns.resolve(host, kind, lifetime=LOOKUP_TIMEOUT)
+                answer = await self._dns.resolve(host, kind, lifetime=QUERY_TIMEOUT)
             except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
                 continue
             except dns.exception.DNSException as exc:

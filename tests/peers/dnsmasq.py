@@ -23,13 +23,22 @@ Srv = tuple[str, str, int, int, int]
 
 
 class Dnsmasq:
-    def __init__(self, *, srv: Sequence[Srv] = (), hosts: Sequence[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        srv: Sequence[Srv] = (),
+        hosts: Sequence[tuple[str, str]] = (),
+        unanswered: Sequence[str] = (),
+    ) -> None:
         sbin = "/usr/sbin/dnsmasq"  # where Debian puts it, often not on a user's PATH
         found = sbin if os.access(sbin, os.X_OK) else None
         self.binary = found or require_tool("dnsmasq", "Debian dnsmasq-base")
         self.port = free_port("udp")
         self.srv = list(srv)
         self.hosts = list(hosts)
+        self.unanswered = list(unanswered)
+        """Domains whose queries dnsmasq forwards to a port where nothing listens: they
+        get no answer in time (a broken name server), except for the host records."""
         self.process: subprocess.Popen[str] | None = None
 
     @property
@@ -53,6 +62,7 @@ class Dnsmasq:
         ]
         command += [f"--srv-host={n},{t},{p},{prio},{w}" for n, t, p, prio, w in self.srv]
         command += [f"--host-record={name},{address}" for name, address in self.hosts]
+        command += [f"--server=/{domain}/{LOOPBACK}#9" for domain in self.unanswered]
         return command
 
     def __enter__(self) -> Dnsmasq:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from switchboard.sip.trunk import Rfc3263
 from switchboard.sip_settings import parse_name_server, parse_trunk
@@ -47,6 +48,20 @@ async def test_a_port_given_or_no_srv_records_means_the_names_own_addresses() ->
         assert explicit == [("192.0.2.11", 5099)]
         with pytest.raises(OSError, match=r"nobody\.test"):
             await resolve(parse_trunk("nobody.test"), socket.AF_INET)
+
+
+async def test_an_srv_query_without_an_answer_falls_back_to_the_names_address() -> None:
+    """The name server never answers for SRV (dnsmasq forwards it nowhere) but has the
+    name's A record: after the SRV query's 2 s, the address is used, and the failure is
+    logged."""
+    hosts = [("sbc.broken.example", "192.0.2.30")]
+    with Dnsmasq(hosts=hosts, unanswered=["broken.example"]) as dns:
+        resolve = Rfc3263(parse_name_server(dns.address))
+        with capture_logs() as logs:
+            targets = await resolve(parse_trunk("sbc.broken.example"), socket.AF_INET)
+    assert targets == [("192.0.2.30", 5060)]
+    [failed] = [e for e in logs if e["event"] == "trunk_srv_failed"]
+    assert failed["query"] == "_sip._udp.sbc.broken.example"
 
 
 def test_proxy_reaches_the_trunk_found_by_srv(switchboard_factory: Factory, tmp_path: Path) -> None:
