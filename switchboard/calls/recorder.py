@@ -23,7 +23,7 @@ import asyncio
 import functools
 import hashlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -34,6 +34,7 @@ from switchboard.calls.model import SECRET, CallAction, CallRecord, Direction
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberPlan
+from switchboard.store.periodic import Sleep, flush_periodically
 from switchboard.store.protocol import StoreError
 from switchboard.values import quick_init
 
@@ -196,18 +197,12 @@ class CallRecorder:
         if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
             await self.purge()
 
-    async def run(self, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+    async def run(self, sleep: Sleep | None = None) -> None:
         """Flush every second until cancelled; a clean stop flushes what is left."""
-        wait = sleep or asyncio.sleep
-        try:
-            while True:
-                try:
-                    await self.tick()
-                except StoreError as exc:
-                    log.error("call_records_not_written", pending=self.pending, error=str(exc))
-                await wait(self.flush_seconds)
-        finally:
-            try:
-                await self.flush()
-            except StoreError as exc:
-                log.error("call_records_lost_at_stop", pending=self.pending, error=str(exc))
+        await flush_periodically(
+            self.tick, self.flush_seconds, last=self.flush, failed=self._failed, sleep=sleep
+        )
+
+    def _failed(self, exc: StoreError, stopping: bool) -> None:
+        event = "call_records_lost_at_stop" if stopping else "call_records_not_written"
+        log.error(event, pending=self.pending, error=str(exc))

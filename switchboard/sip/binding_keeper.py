@@ -22,8 +22,7 @@ keep their registrations in their database for the same reason.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -34,6 +33,7 @@ from switchboard.sip.flow import Flow
 from switchboard.sip.grammar import ParseError, format_name_addr, parse_name_addr
 from switchboard.sip.registrar import Binding, Registrar
 from switchboard.sip.saved_bindings import SavedBinding
+from switchboard.store.periodic import Sleep, flush_periodically
 from switchboard.store.protocol import StoreError
 
 log = structlog.get_logger("switchboard.sip")
@@ -110,21 +110,15 @@ class BindingKeeper:
         log.info("sip_bindings_restored", bindings=restored, saved=len(saved), users=len(by_user))
         return restored
 
-    async def run(self, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+    async def run(self, sleep: Sleep | None = None) -> None:
         """Save changes every ``flush_seconds`` until cancelled; a clean stop saves the rest."""
-        wait = sleep or asyncio.sleep
-        try:
-            while True:
-                try:
-                    await self.flush()
-                except StoreError as exc:
-                    log.error("sip_bindings_not_saved", pending=self.pending, error=str(exc))
-                await wait(self.flush_seconds)
-        finally:
-            try:
-                await self.flush()
-            except StoreError as exc:
-                log.error("sip_bindings_lost_at_stop", pending=self.pending, error=str(exc))
+        await flush_periodically(
+            self.flush, self.flush_seconds, last=self.flush, failed=self._failed, sleep=sleep
+        )
+
+    def _failed(self, exc: StoreError, stopping: bool) -> None:
+        event = "sip_bindings_lost_at_stop" if stopping else "sip_bindings_not_saved"
+        log.error(event, pending=self.pending, error=str(exc))
 
 
 def _saved(user: str, b: Binding, expires_at: datetime) -> SavedBinding:
