@@ -62,7 +62,8 @@ from switchboard.sip.transaction import (
     server_key,
 )
 from switchboard.sip.transport import SipTransport
-from switchboard.sip.trunk import Rfc3263, Target, TrunkAddresses
+from switchboard.sip.trunk import TrunkAddresses
+from switchboard.sip.trunk_dns import Rfc3263, Target
 from switchboard.sip_settings import SipSettings, is_ip_address
 
 log = structlog.get_logger("switchboard.sip")

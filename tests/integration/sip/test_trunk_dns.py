@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from switchboard.sip.trunk import Rfc3263
+from switchboard.sip.trunk_dns import Rfc3263
 from switchboard.sip_settings import parse_name_server, parse_trunk
 from tests.integration.sip.conftest import Switchboard
 from tests.peers.dnsmasq import Dnsmasq, Srv

@@ -14,7 +14,8 @@ from collections import Counter
 import pytest
 from structlog.testing import capture_logs
 
-from switchboard.sip.trunk import Target, TrunkAddresses, srv_order
+from switchboard.sip.trunk import TrunkAddresses
+from switchboard.sip.trunk_dns import Target, srv_order
 from switchboard.sip_settings import HostPort
 
 NAME = HostPort("sbc.operator.example", 5070)
