@@ -135,31 +135,31 @@ def test_bare_redirect_smoke(tmp_path: Path) -> None:
     assert 0 < step["us_per_call"] < 10_000
 
 
-def test_sip_inprocess_smoke() -> None:
-    """The in-process measure runs the real call path (its 302 is checked) and reports."""
-    runner = RUNNER.parent / "sip_inprocess.py"
+def run_inprocess(*args: str) -> str:
+    """What ``bench/sip_inprocess.py`` prints with ``args``, after checking it exited 0."""
     done = subprocess.run(
-        [sys.executable, str(runner), "--calls", "300", "--rounds", "1"],
+        [sys.executable, str(RUNNER.parent / "sip_inprocess.py"), *args],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("INVITE "), done.stdout
-    assert "µs per call" in done.stdout
+    return done.stdout
+
+
+def test_sip_inprocess_smoke() -> None:
+    """The in-process measure runs the real call path (its 302 is checked) and reports."""
+    out = run_inprocess("--calls", "300", "--rounds", "1")
+    assert out.startswith("INVITE "), out
+    assert "µs per call" in out
 
 
 def test_sip_inprocess_held_counts_what_steady_state_keeps() -> None:
     """Two simulated seconds at 1,000 calls/s: every call's transaction is still in its
     timer I (5 s), and only G's cancelled entries of the last T1 sit beside them."""
-    runner = RUNNER.parent / "sip_inprocess.py"
-    done = subprocess.run(
-        [sys.executable, str(runner), "--held", "2", "--rate", "1000"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    out = run_inprocess("--held", "2", "--rate", "1000")
     expected = "after 2 s at 1000 calls/s: 2000 transactions held, "
-    assert done.stdout.startswith(expected), done.stdout
-    queued = int(done.stdout.split(" transactions held, ")[1].split()[0])
-    assert 2000 <= queued <= 2000 + 501, done.stdout  # I for each, G's of the last 0.5 s
+    assert out.startswith(expected), out
+    queued = int(out.split(" transactions held, ")[1].split()[0])
+    assert 2000 <= queued <= 2000 + 501, out  # I for each, G's of the last 0.5 s
 
 
 def _step(us_per_call: float, failed: int = 0) -> sip_load.Step:

@@ -26,6 +26,7 @@ from switchboard.clock import FixedClock
 from switchboard.config import load_settings
 from switchboard.demo import run_demo
 from switchboard.resources import bundled
+from tests.peers.sipp import SippRun, SippServer, run, scenario
 from tests.peers.tools import LOOPBACK
 
 MONDAY_10 = "2026-11-23T10:00:00+01:00"
@@ -192,3 +193,17 @@ def switchboard_factory(tmp_path: Path) -> Iterator[Any]:
     for server in started:
         if not server.stopped:
             server.stop()
+
+
+def trunk_answers_calls(
+    server: Switchboard, trunk: SippServer, directory: Path, calls: int = 1
+) -> None:
+    """SIPp calls Johan Ek (51234, available: his mobile rings) ``calls`` times through
+    ``server`` in proxy mode; the SIPp ``trunk`` (``uas_answer``) answers every one."""
+    result = run(
+        SippRun(scenario("uac_invite_answered"), server.address, service="51234", calls=calls),
+        directory / "caller",
+    )
+    answered = trunk.wait(timeout=10)
+    assert result.ok, result.describe()
+    assert answered.stats.successful == calls, answered.describe()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from switchboard.sip.parse import parse_name_addr
-from tests.integration.sip.conftest import Switchboard
+from tests.integration.sip.conftest import Switchboard, trunk_answers_calls
 from tests.integration.sip.rawsip import RawClient
 from tests.peers.sipp import SippRun, SippServer, run, scenario
 
@@ -94,13 +94,7 @@ def test_proxy_rings_the_mobile_through_the_trunk_and_the_call_completes(
 ) -> None:
     with SippServer(scenario("uas_answer"), trace_dir=tmp_path / "trunk", max_calls=2) as trunk:
         server = switchboard_factory(mode="proxy", trunk=trunk.address, trusted=("127.0.0.1/32",))
-        result = run(
-            SippRun(scenario("uac_invite_answered"), server.address, service="51234", calls=2),
-            tmp_path / "caller",
-        )
-        answered = trunk.wait(timeout=10)
-    assert result.ok, result.describe()
-    assert answered.stats.successful == 2, answered.describe()
+        trunk_answers_calls(server, trunk, tmp_path, calls=2)
     assert [(c["action"], c["outcome"]) for c in _call_lines(server, 2)] == [("proxy", 200)] * 2
 
 
@@ -113,13 +107,7 @@ def test_a_trunk_given_by_name_is_looked_up_trusted_and_rung(
     with SippServer(scenario("uas_answer"), trace_dir=tmp_path / "trunk", max_calls=1) as trunk:
         port = trunk.address.rpartition(":")[2]
         server = switchboard_factory(mode="proxy", trunk=f"localhost:{port}")
-        result = run(
-            SippRun(scenario("uac_invite_answered"), server.address, service="51234", calls=1),
-            tmp_path / "caller",
-        )
-        answered = trunk.wait(timeout=10)
-    assert result.ok, result.describe()
-    assert answered.stats.successful == 1, answered.describe()
+        trunk_answers_calls(server, trunk, tmp_path)
     [resolved] = server.wait_logs("trunk_resolved")
     assert (resolved["trunk"], resolved["address"]) == ("localhost", "127.0.0.1")
     assert [(c["action"], c["outcome"]) for c in _call_lines(server)] == [("proxy", 200)]

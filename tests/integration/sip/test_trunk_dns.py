@@ -17,9 +17,9 @@ from structlog.testing import capture_logs
 
 from switchboard.sip.trunk_dns import Rfc3263
 from switchboard.sip_settings import parse_name_server, parse_trunk
-from tests.integration.sip.conftest import Switchboard
+from tests.integration.sip.conftest import Switchboard, trunk_answers_calls
 from tests.peers.dnsmasq import Dnsmasq, Srv
-from tests.peers.sipp import SippRun, SippServer, run, scenario
+from tests.peers.sipp import SippServer, scenario
 
 Factory = Callable[..., Switchboard]
 
@@ -72,13 +72,7 @@ def test_proxy_reaches_the_trunk_found_by_srv(switchboard_factory: Factory, tmp_
             server = switchboard_factory(
                 mode="proxy", trunk="trunk.test", sip_lines=f'name_server = "{dns.address}"\n'
             )
-            result = run(
-                SippRun(scenario("uac_invite_answered"), server.address, service="51234", calls=1),
-                tmp_path / "caller",
-            )
-            answered = trunk.wait(timeout=10)
-    assert result.ok, result.describe()
-    assert answered.stats.successful == 1, answered.describe()
+            trunk_answers_calls(server, trunk, tmp_path)
     [resolved] = server.wait_logs("trunk_resolved")
     assert (resolved["trunk"], resolved["address"], resolved["port"]) == (
         "trunk.test",
