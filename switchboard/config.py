@@ -23,6 +23,7 @@ from switchboard.directory.numbers import (
     NumberSeries,
     overlapping_extensions,
 )
+from switchboard.directory.short_numbers import ShortNumbers
 from switchboard.http_settings import HTTP_KEYS, HttpSettings, parse_http
 from switchboard.mail_settings import MailSettings, parse_mail
 from switchboard.sip_settings import SIP_KEYS, SipSettings, parse_sip
@@ -204,6 +205,7 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         raise top.fail("sip", "must be a table ([sip])")
     sip_reader = _Reader(path, "sip", sip_table, SIP_KEYS)
     sip = parse_sip(sip_table, sip_reader.fail)
+    _refuse_short_number_clashes(sip, plan, sip_reader)
     http_table = data.get("http", {})
     if not isinstance(http_table, dict):
         raise top.fail("http", "must be a table ([http])")
@@ -234,6 +236,37 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         http,
         call_records_days,
         mail,
+    )
+
+
+def _refuse_short_number_clashes(sip: SipSettings, plan: NumberPlan, reader: _Reader) -> None:
+    """A short number that is also an extension or listed twice would make calls to it
+    ambiguous: which does "02800" reach, the police or an employee?"""
+    short = short_numbers(sip, plan)
+    seen: set[str] = set()
+    for number in short.numbers:
+        key = f"{number.kind.value}_numbers"
+        listed = getattr(sip, key) is not None
+        if number.digits in seen:
+            raise reader.fail(key, f"{number.digits!r} is listed as emergency and service both")
+        seen.add(number.digits)
+        if plan.extension_of(number.digits) is not None:
+            problem = f"{number.digits!r} is also an extension in a configured series"
+            if not listed:
+                problem += (
+                    f" (it is a default for country code {plan.country_code}: write the "
+                    "list without it)"
+                )
+            raise reader.fail(key, problem)
+
+
+def short_numbers(sip: SipSettings, plan: NumberPlan) -> ShortNumbers:
+    """The deployment's emergency and service numbers: as configured, or the country's."""
+    return ShortNumbers.for_country(
+        plan.country_code,
+        plan.international_prefix,
+        emergency=sip.emergency_numbers,
+        service=sip.service_numbers,
     )
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from switchboard.directory.short_numbers import read_short_number
+
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -126,6 +128,12 @@ class SipSettings:
     """The address written into Via and Record-Route; default: the bound address."""
     blocked_destinations: tuple[str, ...] = ()
     """Number prefixes, as dialled nationally, that employees may not call (premium rate)."""
+    emergency_numbers: tuple[str, ...] | None = None
+    """Short numbers that always go out with a callback number (112); None: the
+    country's defaults (``directory.short_numbers``)."""
+    service_numbers: tuple[str, ...] | None = None
+    """Public service short numbers (1177, 114 14) that go out past the destination
+    policy; None: the country's defaults."""
     rate_limit: int = 200
     """Requests per second one source may send before being dropped (burst: twice that)."""
     digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
@@ -159,6 +167,8 @@ SIP_KEYS = {
     "realm",
     "advertise",
     "blocked_destinations",
+    "emergency_numbers",
+    "service_numbers",
     "rate_limit",
     "digest_algorithms",
 }
@@ -205,6 +215,15 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
     for prefix in blocked:
         if not (prefix.isdigit() and prefix.isascii()):
             raise fail("blocked_destinations", f"prefixes are digits, got {prefix!r}")
+    short: dict[str, tuple[str, ...] | None] = {}
+    for key in ("emergency_numbers", "service_numbers"):
+        if key not in table:
+            short[key] = None
+            continue
+        try:
+            short[key] = tuple(read_short_number(v) for v in strings(key))
+        except ValueError as exc:
+            raise fail(key, str(exc)) from None
     realm = text("realm") or settings.realm
     rate = table.get("rate_limit", settings.rate_limit)
     if isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= 100_000:
@@ -234,6 +253,8 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
         realm=realm,
         advertise=host_port("advertise"),
         blocked_destinations=blocked,
+        emergency_numbers=short["emergency_numbers"],
+        service_numbers=short["service_numbers"],
         rate_limit=rate,
         digest_algorithms=algorithms,
     )

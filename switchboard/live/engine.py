@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from switchboard.clock import Clock
-from switchboard.config import Settings
+from switchboard.config import Settings, short_numbers
 from switchboard.directory.credentials import SipCredential, make_credential
 from switchboard.directory.csv_import import ParsedDirectory, parse_directory
 from switchboard.directory.model import (
@@ -35,7 +35,12 @@ from switchboard.presence.model import (
     Template,
 )
 from switchboard.routing.model import Call, Decision
-from switchboard.routing.presentation import OutboundKind, Presentation, present_outbound
+from switchboard.routing.presentation import (
+    OutboundKind,
+    Presentation,
+    present_emergency,
+    present_outbound,
+)
 from switchboard.store.protocol import ImportResult, Store
 
 MIN_SIP_PASSWORD = 10
@@ -66,6 +71,8 @@ class Engine:
         new_id: Callable[[], str] = _new_id,
     ) -> None:
         self.settings = settings
+        self.short_numbers = short_numbers(settings.sip, settings.plan)
+        """Emergency and service numbers, which go out past every policy."""
         self.store = store
         self.view = view
         self.clock = clock
@@ -86,6 +93,14 @@ class Engine:
 
     def present(self, person: Person, kind: OutboundKind) -> Presentation:
         return present_outbound(person, self.settings.plan, kind)
+
+    def present_emergency(self, person: Person) -> Presentation:
+        """The callback number an emergency call shows (never a secret mobile, R18)."""
+        try:
+            reception = self.settings.organisation(person.organisation).reception
+        except KeyError:
+            reception = None
+        return present_emergency(person, self.settings.plan, reception)
 
     def credential(self, user: str) -> SipCredential | None:
         """What the SIP edge passes to ``DigestAuthenticator.verify`` as ``lookup``."""

@@ -79,3 +79,43 @@ def present_outbound(person: Person, plan: NumberPlan, kind: OutboundKind) -> Pr
         True,
         f"The call is presented as withheld: {why} and {reason}.",
     )
+
+
+def present_emergency(
+    person: Person, plan: NumberPlan, reception_extension: str | None
+) -> Presentation:
+    """The number an emergency call shows: one the emergency centre can call back.
+
+    The extension's full number first, even where an exception hides it (R16 yields to
+    safety); else the mobile, unless it is secret (R18 still holds: the call goes out, with
+    another callback number); else the organisation's reception. Withheld only when the
+    deployment gives no number at all, and then the call still goes out.
+    """
+    if person.extension is not None:
+        number = plan.e164_of_extension(person.extension)
+        if number is not None:
+            return Presentation(
+                True, number, False, "An emergency call shows the extension's full number."
+            )
+    if person.mobile is not None and not person.secret_mobile:
+        return Presentation(
+            True, person.mobile, False, "An emergency call without an extension shows the mobile."
+        )
+    reception = (
+        plan.e164_of_extension(reception_extension) if reception_extension is not None else None
+    )
+    if reception is not None:
+        return Presentation(
+            True,
+            reception,
+            False,
+            "An emergency call shows the organisation's reception: the person has no "
+            "extension and the mobile is secret (R18).",
+        )
+    return Presentation(
+        True,
+        None,
+        True,
+        "No number can be shown for this emergency call (no extension, a secret mobile and "
+        "no reception); it goes out withheld.",
+    )

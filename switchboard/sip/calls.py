@@ -22,6 +22,7 @@ from switchboard.calls.model import CallAction, Direction
 from switchboard.calls.recorder import CallRecorder, SeenCall
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberError
+from switchboard.directory.short_numbers import ShortKind, ShortNumber
 from switchboard.live.engine import Engine
 from switchboard.logs import LineLogger
 from switchboard.routing.model import (
@@ -34,7 +35,7 @@ from switchboard.routing.model import (
     TargetKind,
     Voicemail,
 )
-from switchboard.routing.presentation import OutboundKind
+from switchboard.routing.presentation import OutboundKind, Presentation
 from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
 from switchboard.sip.identity import asserted_identity, blocked_prefix, is_outside, outbound_headers
@@ -119,6 +120,14 @@ class CallHandler:
         if digits is None:
             self._final(tx, 404, "Not Found", "reject", None)
             return
+        short = self.engine.short_numbers.match(digits)
+        if short is not None:
+            # Emergency and service numbers go out before anything else is asked: no
+            # extension can be one (the config refuses that), no policy may stop them.
+            employee = caller or (self._owner_of_mobile(from_user) if trusted else None)
+            if employee is not None:
+                self._short_call(tx, request, employee, short)
+                return
         plan = self.engine.view.plan
         if plan.extension_of(digits) is None and is_outside(digits, plan):
             # The trunk sends an employee's outgoing mobile call back through us; a phone
@@ -271,11 +280,54 @@ class CallHandler:
                 headers=(("Reason", 'SIP;cause=403;text="Destination not allowed"'),),
             )
             return
-        leg = self._mobile_leg(plan.to_e164(digits))
+        try:
+            e164 = plan.to_e164(digits)
+        except NumberError as exc:
+            # "+4611": too short to be anyone's number, and not one of our short numbers.
+            self._final(tx, 484, "Address Incomplete", "outbound", employee, exc.problem)
+            return
+        presentation = self.engine.present(employee, OutboundKind.CALL)
+        self._call_out(tx, request, employee, e164, presentation, None, 60.0)
+
+    def _short_call(
+        self, tx: ServerTransaction, request: Request, employee: Person, short: ShortNumber
+    ) -> None:
+        """An emergency or service number: to the trunk in its short form, past the
+        destination policy; an emergency call shows a number it can be called back on."""
+        if short.kind is ShortKind.EMERGENCY:
+            presentation = self.engine.present_emergency(employee)
+            log.warning(
+                "emergency_call",
+                number=short.digits,
+                person=employee.person_id,
+                extension=employee.extension,
+                presented=presentation.number,
+                trunk=self.trunk_flow is not None,
+            )
+        else:
+            presentation = self.engine.present(employee, OutboundKind.CALL)
+        # An emergency centre may keep a caller queued: no ring timeout of ours cuts it.
+        self._call_out(
+            tx, request, employee, short.digits, presentation, f"{short.kind} number", 600.0
+        )
+
+    def _call_out(
+        self,
+        tx: ServerTransaction,
+        request: Request,
+        employee: Person,
+        number: str,
+        presentation: Presentation,
+        short: str | None,
+        ring_seconds: float,
+    ) -> None:
+        """Proxy an employee's call to ``number`` on the trunk, showing ``presentation``;
+        ``short`` names a short number's kind for the call log line."""
+        plan = self.engine.view.plan
+        leg = self._mobile_leg(number)
         if leg is None:
             self._final(tx, 503, "Service Unavailable", "outbound", employee, "no trunk")
             return
-        presentation = self.engine.present(employee, OutboundKind.CALL)
         extension_e164 = plan.e164_of_extension(employee.extension) if employee.extension else None
         asserted = asserted_identity(
             presentation.number if presentation.number else extension_e164, self.domain
@@ -283,18 +335,19 @@ class CallHandler:
         headers, swap = outbound_headers(request.headers, presentation, asserted, self.domain)
 
         def finish(status: int) -> None:
-            self._log("outbound", employee, status, tx=tx)
+            self._log("outbound", employee, status, short or "", tx=tx)
 
         def failed(best: Response | None) -> None:
             # The far end's own answer (busy, declined, ...) goes back as it is.
             status, reason = (best.status, best.reason) if best else (480, "No Answer")
-            self._final(tx, status, reason, "outbound", employee, "not answered")
+            detail = f"{short}: not answered" if short else "not answered"
+            self._final(tx, status, reason, "outbound", employee, detail)
 
         self.proxy.fork(
             tx,
             request,
             [leg],
-            float(max(self.engine.view.ring_timeout, 60)),
+            max(float(self.engine.view.ring_timeout), ring_seconds),
             on_no_answer=failed,
             finish=finish,
             people=(employee.person_id,),

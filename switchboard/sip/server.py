@@ -124,6 +124,9 @@ class SipServer:
         self.trunk: TrunkAddresses | None = None
         """A trunk given by name: its addresses, looked up while serving (``run``)."""
         self._muted: dict[str, float] = {}
+        self._emergency_users = frozenset(
+            form.encode() for form in engine.short_numbers.emergency_forms()
+        )
         self._trust_cache: dict[str, bool] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -233,26 +236,42 @@ class SipServer:
 
     # -- input ----------------------------------------------------------------------
 
-    def _admit(self, host: str, now: float) -> bool:
+    def _admit(self, host: str, now: float, data: bytes) -> bool:
         """Per datagram, before parsing: a source over its rate, or blocked after failed
-        digests, gets silence whatever it asks. A refused source is muted briefly so the
+        digests, gets silence whatever it asks, except an INVITE to an emergency number
+        (it is still challenged like any call). A refused source is muted briefly so the
         rest of a flood costs a dict look-up per packet, not a bucket update."""
         if self._trusted(host):
             return True  # the trunk and configured peers carry everyone's calls
         until = self._muted.get(host)
         if until is not None:
             if now < until:
-                return False
+                return self._emergency(data)
             del self._muted[host]
         if self.failures.blocked(host, now):
             self._muted[host] = now + 1.0
-            return False
+            return False  # a ban after failed digests holds: that source guesses passwords
         if self.flood.allow(host, now):
             return True
         if len(self._muted) >= 100_000:
             self._muted.clear()  # bounded; a cleared entry only costs a bucket check
         self._muted[host] = now + 0.05
-        return False
+        return self._emergency(data)
+
+    def _emergency(self, data: bytes) -> bool:
+        """Whether raw bytes start an INVITE to an emergency number (``sip:112@...``)."""
+        if not data.startswith(b"INVITE "):
+            return False
+        head = data[7:96]
+        colon = head.find(b":")
+        if colon < 0:
+            return False
+        user = head[colon + 1 :]
+        for stop in (b"@", b";", b" "):
+            end = user.find(stop)
+            if end >= 0:
+                user = user[:end]
+        return user in self._emergency_users
 
     def receive(self, data: bytes, flow: Flow, now: float) -> None:
         if data[:4] == b"ACK ":

@@ -25,13 +25,14 @@ from switchboard.sip.parse import ParseError, StreamFramer
 log = structlog.get_logger("switchboard.sip")
 
 Receiver = Callable[[bytes, Flow, float], None]
-Admit = Callable[[str, float], bool]
-"""Asked per datagram (and per TCP chunk) with the source address before anything else.
+Admit = Callable[[str, float, bytes], bool]
+"""Asked per datagram (and per TCP chunk) with the source address before anything else
+(the bytes only for a glance at what a refused source asks: an emergency call passes).
 
 A refused datagram is dropped unread; a refused TCP chunk is framed, its messages dropped."""
 
 
-def _admit_all(host: str, now: float) -> bool:
+def _admit_all(host: str, now: float, data: bytes) -> bool:
     return True
 
 
@@ -108,7 +109,7 @@ class _Udp:
                 # ICMP port unreachable and friends: the transaction timers handle loss.
                 log.debug("udp_error", error=str(exc))
                 continue
-            if admit(addr[0], now):
+            if admit(addr[0], now, data):
                 receive(data, Flow("udp", addr[0], addr[1]), now)
 
     def sendto(self, data: bytes, address: tuple[str, int]) -> None:
@@ -165,7 +166,7 @@ class _Tcp(asyncio.Protocol):
         now = self.owner.loop.time()
         self.last_data = now
         flow = self.flow
-        admitted = flow is not None and self.owner.admit(flow.host, now)
+        admitted = flow is not None and self.owner.admit(flow.host, now, b"")
         # A refused chunk is still framed and only its messages dropped: skipping bytes of
         # a stream would glue the rest of a message to the next one.
         try:
@@ -181,8 +182,10 @@ class _Tcp(asyncio.Protocol):
             # The limit is per message: a busy stream whose writes never end on a message
             # boundary always has a partial one, yet none of them is stuck.
             self.partial_since = now
-        if flow is None or not admitted:
+        if flow is None:
             return
+        if not admitted:  # of a refused source's messages, only an emergency call passes
+            messages = [m for m in messages if self.owner.admit(flow.host, now, m)]
         for message in messages:
             self.owner.receive(message, flow, now)
 

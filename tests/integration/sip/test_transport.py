@@ -43,7 +43,7 @@ def message(call_id: str, body: bytes = b"") -> bytes:
     return "\r\n".join(lines).encode() + body
 
 
-def admit_all(host: str, now: float) -> bool:
+def admit_all(host: str, now: float, data: bytes) -> bool:
     return True
 
 
@@ -198,7 +198,7 @@ async def test_nothing_is_read_between_bind_and_serve_and_nothing_is_lost(
 async def test_a_refused_source_is_dropped_while_others_pass(harness: Harness) -> None:
     asked: list[str] = []
 
-    def admit(host: str, now: float) -> bool:
+    def admit(host: str, now: float, data: bytes) -> bool:
         asked.append(host)
         return host != OTHER_LOOPBACK
 
@@ -361,7 +361,7 @@ async def test_a_refused_tcp_chunk_does_not_corrupt_the_stream(harness: Harness)
     asked: list[bool] = []
     allow = [True]
 
-    def admit(host: str, now: float) -> bool:
+    def admit(host: str, now: float, data: bytes) -> bool:
         asked.append(allow[0])
         return allow[0]
 
