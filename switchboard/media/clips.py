@@ -132,12 +132,13 @@ def trim(audio: Audio, *, threshold_dbfs: float = SILENCE_DBFS, keep_ms: int = 4
     on each side so a soft onset is not cut. All silence gives an empty clip."""
     samples = _samples(audio)
     limit = _amplitude(threshold_dbfs)
-    loud = [i for i, x in enumerate(samples) if abs(x) > limit]
-    if not loud:
+    first = next((i for i, x in enumerate(samples) if abs(x) > limit), None)
+    if first is None:
         return Audio(audio.rate, b"")
+    last = next(i for i in range(len(samples) - 1, first - 1, -1) if abs(samples[i]) > limit)
     keep = keep_ms * audio.rate // 1000
-    first, last = max(0, loud[0] - keep), min(len(samples), loud[-1] + 1 + keep)
-    return Audio(audio.rate, audio.frames[2 * first : 2 * last])
+    start, end = max(0, first - keep), min(len(samples), last + 1 + keep)
+    return Audio(audio.rate, audio.frames[2 * start : 2 * end])
 
 
 def normalise(

@@ -86,7 +86,9 @@ class SpeechSettings:
 
     def __post_init__(self) -> None:
         if self.timeout <= 0 or self.max_chars <= 0 or self.memory_bytes < 0:
-            raise SpeechError("speech timeout and max_chars must be positive")
+            raise SpeechError(
+                "speech timeout and max_chars must be positive, memory_bytes at least 0"
+            )
         if not 80 <= self.espeak_speed <= 450:
             raise SpeechError(f"espeak_speed {self.espeak_speed} is outside 80-450 words/min")
         unknown = {
