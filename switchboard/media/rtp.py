@@ -225,6 +225,12 @@ class DtmfDetector:
             done.append(self._finish(current, ended=True))
         return tuple(done)
 
+    @property
+    def deadline(self) -> float | None:
+        """When ``poll`` will stop waiting for the event in progress; None if there is none."""
+        current = self._current
+        return None if current is None else current.last_seen + self.timeout
+
     def poll(self, now: float) -> Digit | None:
         """The digit in progress, if its packets stopped ``timeout`` seconds ago without end."""
         current = self._current

@@ -181,9 +181,11 @@ def test_a_press_whose_end_packets_were_lost_times_out() -> None:
     detector = DtmfDetector(timeout=0.2)
     updates = [p for p in press("9", 8000) if not parse_event(p.payload).end]
     assert run(detector, updates) == []  # last update arrives at t = 0.10
+    assert detector.deadline == pytest.approx(0.3)
     assert detector.poll(0.299) is None
     assert detector.poll(0.301) == Digit("9", 8000, 1200, False)
     assert detector.poll(0.50) is None
+    assert detector.deadline is None
     assert run(detector, press("9", 8000)[-1:], start=0.6) == []  # a late end: reported already
 
 
