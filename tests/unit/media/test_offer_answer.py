@@ -120,6 +120,9 @@ EVENT_CASES = [
     ("missing digits", "a=fmtp:101 0-11\r\n", None),
     ("garbage", "a=fmtp:101 zero-fifteen\r\n", None),
     ("fullwidth", "a=fmtp:101 ０-15\r\n", None),
+    ("wide range", "a=fmtp:101 0-999\r\n", 101),
+    ("only above the digits", "a=fmtp:101 16-255\r\n", None),
+    ("four digits", "a=fmtp:101 0-1000\r\n", None),
 ]
 
 
