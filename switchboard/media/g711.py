@@ -122,7 +122,7 @@ def _encode_table(code: Callable[[int], int], bits: int) -> bytes:
 
     Both laws look only at the top ``bits`` bits of the sample, so the coder runs once per
     ``bits``-bit value and slice assignment repeats each result for the dropped low bits:
-    24,576 calls instead of 131,072 keeps the import cost to a few milliseconds.
+    24,576 calls instead of 131,072: about 20 ms at import instead of about 80.
     """
     top = 1 << bits
     half = top >> 1

@@ -103,18 +103,21 @@ def _codec_of(media: Media, fmt: str, codecs: tuple[Codec, ...]) -> Codec | None
 
 
 def _covers_dtmf(parameters: str | None) -> bool:
-    """Whether an ``events`` list includes 0-15; no fmtp at all means 0-15 (RFC 4733 §2.4.1)."""
+    """Whether an events list (``0-15``, ``0-11,12-16,32``) includes 0-15.
+
+    No fmtp at all is taken as 0-15: RFC 2833's default, which phones still rely on.
+    Ranges are clipped to 0-15 before they are expanded, so a hostile ``0-999,...``
+    costs nothing.
+    """
     if parameters is None:
         return True
     wanted = set(range(16))
     for item in parameters.split(","):
         low, dash, high = item.strip().partition("-")
         high = high if dash else low
-        if not (low.isascii() and low.isdigit() and high.isascii() and high.isdigit()):
+        if not all(t.isascii() and t.isdigit() and len(t) <= 3 for t in (low, high)):
             return False
-        if len(low) > 3 or len(high) > 3:
-            return False
-        wanted -= set(range(int(low), int(high) + 1))
+        wanted.difference_update(range(int(low), min(int(high), 15) + 1))
     return not wanted
 
 

@@ -19,7 +19,7 @@ from switchboard.media.offer_answer import (
 )
 from switchboard.media.sdp import Direction, RtpMap, SdpError, SessionDescription, serialise
 from switchboard.media.sdp_parse import parse
-from tests.unit.media.test_sdp import _descriptions
+from tests.unit.media.sdp_strategies import descriptions
 
 HEAD = "v=0\r\no=- 7 7 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n"
 
@@ -120,6 +120,9 @@ EVENT_CASES = [
     ("missing digits", "a=fmtp:101 0-11\r\n", None),
     ("garbage", "a=fmtp:101 zero-fifteen\r\n", None),
     ("fullwidth", "a=fmtp:101 ０-15\r\n", None),
+    ("wide range", "a=fmtp:101 0-999\r\n", 101),
+    ("only above the digits", "a=fmtp:101 16-255\r\n", None),
+    ("four digits", "a=fmtp:101 0-1000\r\n", None),
 ]
 
 
@@ -224,7 +227,7 @@ def test_the_peers_ptime_is_reported() -> None:
     assert answered("m=audio 5004 RTP/AVP 0\r\n")[1].ptime == 20
 
 
-@given(_descriptions)
+@given(descriptions)
 def test_any_offer_is_answered_by_rfc3264_rules_or_refused(sd: SessionDescription) -> None:
     result: Answer | NotAcceptableError
     try:

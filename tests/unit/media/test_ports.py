@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import random
 import socket
 
 import pytest
 
 from switchboard.media.errors import MediaError
 from switchboard.media.ports import PortPool, PortsExhaustedError
-
-HOST = "127.0.0.1"
-
-
-def free_range(pairs: int) -> int:
-    """An even first port of ``pairs`` RTP/RTCP pairs nobody holds right now."""
-    rng = random.Random()  # noqa: S311 - picking test ports, not secrets
-    for _ in range(200):
-        first = rng.randrange(40000, 60000, 2)
-        with contextlib.ExitStack() as stack:
-            try:
-                for port in range(first, first + 2 * pairs):
-                    sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
-                    sock.bind((HOST, port))
-            except OSError:
-                continue
-        return first
-    pytest.fail("no free UDP port range on 127.0.0.1")
+from tests.unit.media.udp import HOST, free_range
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from switchboard.media.ports import PortPool
 from switchboard.media.rtp import Digit, RtpPacket, event_packets, parse, serialise
 from switchboard.media.sdp import Direction
 from switchboard.media.stream import RtpEndpoint
-from tests.unit.media.test_ports import HOST, free_range
+from tests.unit.media.udp import HOST, free_range
 
 WAIT = 2.0  # seconds any single expected packet or callback may take on a loaded machine
 
