@@ -85,7 +85,9 @@ class Scripts:
     ) -> None:
         person = decision.person
         leave = CallerOption.LEAVE_MESSAGE in decision.options
-        reception = decision.reception if CallerOption.RECEPTION in decision.options else None
+        # 0 for the reception is offered once the transfer is built (CallControls.transfer
+        # has no SIP behind it yet): a caller must never be offered a key that does nothing.
+        reception = None
         plan = prompts.announcement(
             person,
             self._organisation(person),

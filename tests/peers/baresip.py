@@ -113,8 +113,12 @@ class Baresip:
         directory: Path | None = None,
         stop_timeout: float = 3.0,
         start_timeout: float = 5.0,
+        source_seconds: float = 5.0,
     ) -> None:
+        """``source_seconds``: the microphone tone's length (baresip's aufile ends the
+        call when its file ends)."""
         self.account = account
+        self.source_seconds = source_seconds
         self.directory = directory or Path(tempfile.mkdtemp(prefix="baresip-"))
         self.stop_timeout = stop_timeout
         self.start_timeout = start_timeout
@@ -134,7 +138,7 @@ class Baresip:
 
     def write_config(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        wav = write_tone_wav(self.directory / "tone.wav")
+        wav = write_tone_wav(self.directory / "tone.wav", self.source_seconds)
         self.sip_port = free_port_pair("both")
         self.ctrl_port = free_port("tcp")
         rtp = free_port_pair("udp")

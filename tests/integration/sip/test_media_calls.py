@@ -70,3 +70,30 @@ async def test_a_caller_hears_the_referral_spoken(
     assert _calls(server) == [("announce", "64123", 200)]
     closed: list[dict[str, Any]] = server.wait_logs("media_call_closed")
     assert [c["why"] for c in closed] == ["caller hung up"]
+
+
+async def test_a_caller_leaves_a_message_that_is_stored_whole(
+    switchboard_factory: Factory, tmp_path: Path
+) -> None:
+    """R11: Sven Olsson has no phone to ring, so the switchboard answers with his
+    greeting; baresip's microphone (a 440 Hz tone) after the beep becomes the message,
+    which is stored when the caller hangs up, and its file is a whole WAV."""
+    server: Switchboard = await asyncio.to_thread(
+        switchboard_factory, mode="redirect", sip_lines=MD5_ONLY, media_lines=_media_on()
+    )
+    phone = Account("51234", PASSWORDS["51234"], server.address)
+    directory = tmp_path / "johan"
+    async with Baresip(phone, directory=directory, source_seconds=30) as caller:
+        await caller.registered()
+        await caller.dial(f"sip:99555@{server.address}")
+        await caller.wait_event("CALL_ESTABLISHED", timeout=10)
+        await asyncio.sleep(10.0)  # the default greeting (6 s), the beep, then a message
+        await caller.hangup()
+        await caller.wait_event("CALL_CLOSED", timeout=5)
+    saved = server.wait_logs("voicemail_saved", timeout=5)
+    assert len(saved) == 1, server.log_text()[-2000:]
+    assert saved[0]["duration_ms"] >= 1000
+    files = sorted((server.data_dir / "voicemail").rglob("*.wav"))
+    assert len(files) == 1
+    assert 1.0 <= _speech_seconds(files[0]) <= 9.0
+    assert _calls(server) == [("ring", "99555", 200)]
