@@ -331,7 +331,7 @@ USERS_KEYS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from switchboard.cli_parser import build
+    from switchboard.cli.parser import build
 
     return build(MANUAL_REASONS, [r.value for r in PolicyRule], COMMANDS)
 

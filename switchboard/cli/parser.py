@@ -1,4 +1,4 @@
-"""The argument parser of the `switchboard` command (kept apart so cli.py stays readable)."""
+"""The argument parser of the `switchboard` command (kept apart so ``cli/__init__`` stays short)."""
 
 from __future__ import annotations
 
