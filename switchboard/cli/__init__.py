@@ -380,7 +380,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from switchboard.cli_serve import run_serve
+    from switchboard.cli.serve import run_serve
 
     return run_serve(args, settings)
 
@@ -390,7 +390,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     code = asyncio.run(_run(args, settings))
     if code or args.seed_only:
         return code
-    from switchboard.cli_serve import announce_demo, run_serve
+    from switchboard.cli.serve import announce_demo, run_serve
 
     return run_serve(args, settings, announce_demo)
 
