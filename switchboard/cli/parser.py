@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from switchboard.cli.calendar import add_arguments as calendar_arguments
 from switchboard.cli.serve import add_arguments as serve_arguments
-from switchboard.cli_calendar import add_arguments as calendar_arguments
 
 
 def _by(p: argparse.ArgumentParser) -> None:
