@@ -310,7 +310,7 @@ async def cmd_users(args: argparse.Namespace, engine: Engine) -> int:
 
 
 async def cmd_calls(args: argparse.Namespace, engine: Engine) -> int:
-    from switchboard.cli_calls import run
+    from switchboard.cli.calls import run
 
     return await run(args, engine)
 

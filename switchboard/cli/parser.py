@@ -142,7 +142,7 @@ def build(
 
     users_arguments(group("users", "web accounts, roles and API tokens (issue 5)"), leaf, _by)
 
-    from switchboard.cli_calls import add_arguments as calls_arguments
+    from switchboard.cli.calls import add_arguments as calls_arguments
 
     calls_arguments(group("calls", "call-list requests: list, approve, reject (R19)"), leaf)
 
