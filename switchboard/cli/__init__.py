@@ -280,25 +280,25 @@ async def cmd_demo(args: argparse.Namespace, engine: Engine) -> int:
 
 
 async def cmd_phones_password(args: argparse.Namespace, engine: Engine) -> int:
-    from switchboard.cli_phones import cmd_phones_password as run
+    from switchboard.cli.phones import cmd_phones_password as run
 
     return await run(args, engine, _actor(args))
 
 
 async def cmd_phones_remove(args: argparse.Namespace, engine: Engine) -> int:
-    from switchboard.cli_phones import cmd_phones_remove as run
+    from switchboard.cli.phones import cmd_phones_remove as run
 
     return await run(args, engine, _actor(args))
 
 
 async def cmd_phones_list(args: argparse.Namespace, engine: Engine) -> int:
-    from switchboard.cli_phones import cmd_phones_list as run
+    from switchboard.cli.phones import cmd_phones_list as run
 
     return await run(args, engine)
 
 
 async def cmd_phones_registered(args: argparse.Namespace, engine: Engine) -> int:
-    from switchboard.cli_phones import cmd_phones_registered as run
+    from switchboard.cli.phones import cmd_phones_registered as run
 
     return await run(args, engine)
 

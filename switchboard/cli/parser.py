@@ -134,7 +134,7 @@ def build(
     calendar_arguments(p)
     leaf(cal, "health", "calendar health", "each calendar source's health as JSON (1: failing)")
 
-    from switchboard.cli_phones import add_arguments as phones_arguments
+    from switchboard.cli.phones import add_arguments as phones_arguments
 
     phones_arguments(group("phones", "SIP passwords for phones (digest, issue 3)"), leaf, _by)
 
