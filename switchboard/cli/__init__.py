@@ -304,7 +304,7 @@ async def cmd_phones_registered(args: argparse.Namespace, engine: Engine) -> int
 
 
 async def cmd_users(args: argparse.Namespace, engine: Engine) -> int:
-    from switchboard.cli_users import run
+    from switchboard.cli.users import run
 
     return await run(args, engine, _actor(args) if hasattr(args, "by") else "")
 

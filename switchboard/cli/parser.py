@@ -138,7 +138,7 @@ def build(
 
     phones_arguments(group("phones", "SIP passwords for phones (digest, issue 3)"), leaf, _by)
 
-    from switchboard.cli_users import add_arguments as users_arguments
+    from switchboard.cli.users import add_arguments as users_arguments
 
     users_arguments(group("users", "web accounts, roles and API tokens (issue 5)"), leaf, _by)
 

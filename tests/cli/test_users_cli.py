@@ -6,7 +6,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from switchboard import cli, cli_users
+from switchboard import cli
+from switchboard.cli import users as cli_users
 from tests.cli.conftest import DEMO_CSV, Run
 
 PASSWORD = "a long quiet harbour"  # noqa: S105 - a test fixture

@@ -191,7 +191,7 @@ async def cmd_users_unbind_sso(args: argparse.Namespace, engine: Engine, actor: 
 
 
 async def run(args: argparse.Namespace, engine: Engine, actor: str) -> int:
-    """Dispatch ``users <command>`` (``cli.py`` maps every ``users`` key here)."""
+    """Dispatch ``users <command>`` (``cli/__init__`` maps every ``users`` key here)."""
     key = args.command_key
     if key == "users list":
         return await cmd_users_list(args, engine)
