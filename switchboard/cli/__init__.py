@@ -26,7 +26,7 @@ from switchboard.accounts.model import AccountError
 from switchboard.app import open_engine
 from switchboard.calendar_sync import CalendarError
 from switchboard.cli.calendar import cmd_calendar_explain, cmd_calendar_health
-from switchboard.cli_time import TimeError, parse_duration, parse_instant
+from switchboard.cli.time import TimeError, parse_duration, parse_instant
 from switchboard.clock import Clock, FixedClock, SystemClock
 from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.directory.csv_import import DirectoryImportError

@@ -19,7 +19,7 @@ import structlog
 
 from switchboard.calendar_sync import CalendarError
 from switchboard.calendar_sync.ics import FeedResult, fetch_feed, mask_url, parse_feed
-from switchboard.cli_time import parse_instant
+from switchboard.cli.time import parse_instant
 from switchboard.directory.hours import HoursError, WorkingHours
 from switchboard.live.engine import Engine, EngineError
 from switchboard.presence.calendar import Explanation, explain

@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any, cast
 
-from switchboard.cli_time import parse_instant
+from switchboard.cli.time import parse_instant
 from switchboard.clock import Clock, ShiftedClock, SystemClock
 from switchboard.config import ConfigError, Settings
 from switchboard.sip_settings import (

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from switchboard.cli_time import TimeError, parse_duration, parse_instant
+from switchboard.cli.time import TimeError, parse_duration, parse_instant
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=STOCKHOLM)
