@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from switchboard.cli_input import read_new_password
+from switchboard.cli.input import read_new_password
 from switchboard.live.engine import Engine, EngineError
 
 

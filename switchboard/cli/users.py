@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from switchboard.accounts.model import Account, AccountError, Role
-from switchboard.cli_input import read_new_password
+from switchboard.cli.input import read_new_password
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.render import instant
