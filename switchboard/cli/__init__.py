@@ -274,7 +274,7 @@ async def cmd_audit(args: argparse.Namespace, engine: Engine) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace, engine: Engine) -> int:
-    from switchboard.demo import run_demo  # the demo pulls in its data only when asked
+    from switchboard.cli.demo import run_demo  # the demo pulls in its data only when asked
 
     return await run_demo(engine, args.data_dir, force=args.force)
 

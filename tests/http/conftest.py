@@ -22,8 +22,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from switchboard.accounts.model import Role
 from switchboard.app import Runtime, open_runtime
+from switchboard.cli.demo import run_demo
 from switchboard.config import Settings, load_settings
-from switchboard.demo import run_demo
 from switchboard.directory.model import Person
 from switchboard.http.app import build_app
 from switchboard.http_settings import HttpSettings

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from switchboard.app import open_engine
+from switchboard.cli.demo import run_demo
 from switchboard.clock import FixedClock
 from switchboard.config import load_settings
-from switchboard.demo import run_demo
 from switchboard.resources import bundled
 from tests.peers.sipp import SippRun, SippServer, run, scenario
 from tests.peers.tools import LOOPBACK
