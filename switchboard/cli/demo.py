@@ -42,8 +42,8 @@ async def run_demo(engine: Engine, data_dir: Path, *, force: bool) -> int:
         )
     outcome = await engine.import_directory(data, str(path), DEMO_ACTOR)
     await _seed_availability(engine)
+    from switchboard.cli.demo_accounts import print_demo_accounts, seed_demo_accounts
     from switchboard.cli.users import service
-    from switchboard.demo_accounts import print_demo_accounts, seed_demo_accounts
 
     accounts = await seed_demo_accounts(engine, service(engine))
     now = engine.clock.now()

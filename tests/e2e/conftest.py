@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from switchboard.demo_accounts import DEMO_ACCOUNTS
+from switchboard.cli.demo_accounts import DEMO_ACCOUNTS
 from switchboard.resources import bundled
 from tests.peers.tools import missing
 
