@@ -35,7 +35,7 @@ from switchboard.calendar_sync.ics import parse_feed
 from switchboard.calendar_sync.readers import IcsReader
 from switchboard.calendar_sync.worker import CalendarWorker
 from switchboard.clock import ShiftedClock
-from switchboard.config import load_settings
+from switchboard.settings.config import load_settings
 from switchboard.presence.calendar import map_items
 from switchboard.routing.model import Action, Call
 

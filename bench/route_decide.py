@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from switchboard.config import load_settings
+from switchboard.settings.config import load_settings
 from switchboard.directory.model import Person
 from switchboard.live.view import LiveView
 from switchboard.presence.model import (

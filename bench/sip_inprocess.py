@@ -34,7 +34,7 @@ from pathlib import Path
 
 from switchboard.app import open_runtime
 from switchboard.calls.recorder import CallRecorder
-from switchboard.config import load_settings
+from switchboard.settings.config import load_settings
 from switchboard.logs import configure_logging
 from switchboard.sip.calls import CallHandler
 from switchboard.sip.core import SipCore

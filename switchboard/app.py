@@ -21,7 +21,6 @@ import structlog
 
 from switchboard.calls.recorder import CallRecorder
 from switchboard.clock import Clock, SystemClock
-from switchboard.config import Settings
 from switchboard.directory.model import Person
 from switchboard.http.app import run_http
 from switchboard.live.accounts import AccountService
@@ -31,6 +30,7 @@ from switchboard.live.lines import LineStates
 from switchboard.live.view import LiveView
 from switchboard.media.ports import PortPool
 from switchboard.media.tts import Speaker, SpeechSettings
+from switchboard.settings.config import Settings
 from switchboard.sip.binding_keeper import BindingKeeper
 from switchboard.sip.call_scripts import Scripts
 from switchboard.sip.media_calls import MediaLimits, RtpMediaService

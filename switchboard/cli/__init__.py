@@ -28,7 +28,6 @@ from switchboard.calendar_sync import CalendarError
 from switchboard.cli.calendar import cmd_calendar_explain, cmd_calendar_health
 from switchboard.cli.time import TimeError, parse_duration, parse_instant
 from switchboard.clock import Clock, FixedClock, SystemClock
-from switchboard.config import ConfigError, Settings, load_settings
 from switchboard.directory.csv_import import DirectoryImportError
 from switchboard.directory.model import PolicyRule
 from switchboard.live.engine import Engine, EngineError
@@ -47,6 +46,7 @@ from switchboard.render import (
 from switchboard.resources import bundled
 from switchboard.routing.model import Call
 from switchboard.routing.presentation import OutboundKind
+from switchboard.settings.config import ConfigError, Settings, load_settings
 from switchboard.store.protocol import StoreError
 
 log = structlog.get_logger()

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from switchboard.cli.time import parse_instant
 from switchboard.clock import Clock, ShiftedClock, SystemClock
-from switchboard.config import ConfigError, Settings
+from switchboard.settings.config import ConfigError, Settings
 from switchboard.sip_settings import (
     SipMode,
     parse_host_port,

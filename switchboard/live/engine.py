@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from switchboard.clock import Clock
-from switchboard.config import Settings, short_numbers
 from switchboard.directory.credentials import SipCredential, make_credential
 from switchboard.directory.csv_import import ParsedDirectory, parse_directory
 from switchboard.directory.model import (
@@ -41,6 +40,7 @@ from switchboard.routing.presentation import (
     present_emergency,
     present_outbound,
 )
+from switchboard.settings.config import Settings, short_numbers
 from switchboard.store.protocol import ImportResult, Store
 
 MIN_SIP_PASSWORD = 10

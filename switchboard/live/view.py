@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from switchboard.config import Settings
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Organisation, Person, PolicyException
 from switchboard.directory.numbers import NumberError, NumberPlan
@@ -43,6 +42,7 @@ from switchboard.routing.decide import (
     timeless,
 )
 from switchboard.routing.model import Call, Decision, Reject
+from switchboard.settings.config import Settings
 from switchboard.store.protocol import StoreState
 
 _UNFORESEEN = timedelta(seconds=60)

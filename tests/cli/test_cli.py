@@ -255,7 +255,7 @@ def test_config_errors_name_file_and_key(sb: Run, tmp_path: Path, toml: str, exp
 
 def test_example_configs_are_valid() -> None:
     for path in sorted((REPO / "configs").glob("*.toml")):
-        from switchboard.config import load_settings
+        from switchboard.settings.config import load_settings
 
         settings = load_settings(path)
         assert settings.organisations

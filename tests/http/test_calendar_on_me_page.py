@@ -9,10 +9,10 @@ from typing import Any
 
 from switchboard.app import open_runtime
 from switchboard.clock import FixedClock
-from switchboard.config import load_settings
 from switchboard.http.page_views import me_view
 from switchboard.live.health import HealthBoard
 from switchboard.resources import bundled
+from switchboard.settings.config import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 CSV = REPO / "configs" / "demo" / "sml-people.csv"

@@ -31,12 +31,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from yarl import URL
 
 from switchboard.accounts.model import Account, Role
-from switchboard.config import ConfigError, load_settings
 from switchboard.http.app import build_app
 from switchboard.http.oidc import SIGN_IN_PROVIDER, OidcConfigError
 from switchboard.http_settings import HttpSettings
 from switchboard.oidc_settings import OidcSettings, Provision
 from switchboard.resources import bundled
+from switchboard.settings.config import ConfigError, load_settings
 from tests.http.conftest import EMPLOYEE_EXT, OTHER_EXT, Seeded, StepClock, open_env, open_seeded
 
 CLIENT_ID = "switchboard-test"

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from switchboard.app import open_engine
 from switchboard.clock import FixedClock
-from switchboard.config import load_settings
 from switchboard.presence.model import BusyClass, CalendarSegment, Reason
 from switchboard.routing.model import Action, Call
+from switchboard.settings.config import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))

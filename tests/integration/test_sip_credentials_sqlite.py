@@ -16,8 +16,8 @@ import pytest
 
 from switchboard.app import open_engine
 from switchboard.clock import FixedClock
-from switchboard.config import load_settings
 from switchboard.live.engine import EngineError
+from switchboard.settings.config import load_settings
 from switchboard.sip.digest import DigestAuthenticator, make_credential, parse_digest
 from switchboard.store import codec, tables
 from switchboard.store.bus import EventBus

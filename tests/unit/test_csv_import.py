@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.config import Settings, load_settings
 from switchboard.directory.csv_import import (
     DirectoryImportError,
     ParsedDirectory,
     parse_directory,
 )
 from switchboard.directory.model import Arrangement, Person, PolicyException, PolicyRule
+from switchboard.settings.config import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = "name,number,mobile,email,unit,title,language,hide_mobile,secret_mobile,arrangement"

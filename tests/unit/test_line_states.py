@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.config import load_settings
 from switchboard.directory.model import Person
 from switchboard.events import Event, LineStateChanged
 from switchboard.live.lines import LineStates
 from switchboard.live.view import LiveView
+from switchboard.settings.config import load_settings
 from switchboard.store.bus import EventBus
 from switchboard.store.protocol import StoreState
 

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from switchboard.config import Settings, load_settings
 from switchboard.directory.model import Person
 from switchboard.events import ManualStatusChanged, PersonRemoved, PersonSaved
 from switchboard.live.view import LiveView
 from switchboard.presence.model import ManualStatus, Reason, Referral, ReferralKind
 from switchboard.routing.decide import availability_of, decide
 from switchboard.routing.model import Call
+from switchboard.settings.config import Settings, load_settings
 from switchboard.store.protocol import StoreState
 
 REPO = Path(__file__).resolve().parents[2]

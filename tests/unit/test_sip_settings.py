@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.config import ConfigError, load_settings
 from switchboard.resources import bundled
+from switchboard.settings.config import ConfigError, load_settings
 from switchboard.sip_settings import HostPort, SipMode, parse_host_port, parse_trunk
 
 

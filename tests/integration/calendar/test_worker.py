@@ -19,13 +19,13 @@ from switchboard.calendar_settings import CalendarSource, CalendarType
 from switchboard.calendar_sync import CalendarError
 from switchboard.calendar_sync.ics import FeedProblem, FeedResult
 from switchboard.calendar_sync.worker import CalendarWorker, backoff_delay
-from switchboard.config import load_settings
 from switchboard.directory.model import Person
 from switchboard.events import Event, PresenceTicked
 from switchboard.live.health import HealthBoard
 from switchboard.presence.calendar import CalendarItem
 from switchboard.presence.model import BusyClass, Reason, Referral
 from switchboard.routing.model import Action, Call
+from switchboard.settings.config import load_settings
 
 REPO = Path(__file__).resolve().parents[3]
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

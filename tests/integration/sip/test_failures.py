@@ -16,7 +16,7 @@ import pytest
 
 from switchboard.app import open_runtime
 from switchboard.clock import FixedClock
-from switchboard.config import load_settings
+from switchboard.settings.config import load_settings
 from switchboard.sip.calls import CallHandler
 from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow

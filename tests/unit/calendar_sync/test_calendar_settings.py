@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from switchboard.calendar_settings import CalendarType, EwsAccess
-from switchboard.config import ConfigError, parse_settings
+from switchboard.settings.config import ConfigError, parse_settings
 
 REPO = Path(__file__).resolve().parents[3]
 BASE = (REPO / "configs" / "sml.toml").read_text(encoding="utf-8")

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from switchboard.config import load_settings
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberPlan
 from switchboard.resources import bundled
 from switchboard.routing.presentation import OutboundKind, Presentation, present_outbound
+from switchboard.settings.config import load_settings
 from switchboard.sip.identity import (
     ANONYMOUS,
     IdentitySwap,

@@ -1,0 +1,1 @@
+"""Settings: the TOML config file read once into typed, validated values, one module per table."""
