@@ -41,7 +41,7 @@ from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
 from switchboard.sip.proxy import Proxy
 from switchboard.sip.server import SipServer
-from switchboard.sip_settings import parse_network, parse_trunk
+from switchboard.settings.sip import parse_network, parse_trunk
 
 REPO = Path(__file__).resolve().parents[1]
 CALLER = Flow("udp", "127.0.0.1", 5070)

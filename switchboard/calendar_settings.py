@@ -1,6 +1,6 @@
 """The ``[[calendars]]`` tables of the config file: which calendars drive whose availability (R7).
 
-Kept apart from ``config.py`` (as ``sip_settings.py`` is) so the calendar knobs live next to
+Kept apart from ``config.py`` (as ``sip.py`` is) so the calendar knobs live next to
 their validation. Secrets never appear in the file: a source names the *environment
 variables* that hold them (``client_secret_env = "SB_GRAPH_SECRET"``), and they are read when
 the worker starts, so ``config check`` works on a machine without them.

@@ -1,6 +1,6 @@
 """The ``[http]`` table of the config file: where the web pages and the JSON API listen.
 
-Kept apart from ``config.py`` like ``sip_settings.py``; ``switchboard serve --http-listen``
+Kept apart from ``config.py`` like ``sip.py``; ``switchboard serve --http-listen``
 overrides ``listen``.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from switchboard.oidc_settings import OidcSettings, parse_oidc
-from switchboard.sip_settings import HostPort, parse_host_port
+from switchboard.settings.sip import HostPort, parse_host_port
 
 MIB = 1024 * 1024
 DEFAULT_LISTEN = HostPort("127.0.0.1", 8080)

@@ -1,6 +1,6 @@
 """The ``[mail]`` table of the config file: the SMTP server that carries taken messages.
 
-Kept apart from ``config.py`` like ``sip_settings.py``. Without a ``[mail]`` table nothing
+Kept apart from ``config.py`` like ``sip.py``. Without a ``[mail]`` table nothing
 is sent: a taken message is stored and shown on the person's page only. The password is
 never in the file: ``password_env`` names the environment variable that holds it
 (ARCHITECTURE: secrets from the environment), read when a message is sent.

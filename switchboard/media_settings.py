@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from switchboard.sip_settings import is_ip_address
+from switchboard.settings.sip import is_ip_address
 
 
 @dataclass(frozen=True, slots=True)

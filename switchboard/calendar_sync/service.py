@@ -29,7 +29,7 @@ from switchboard.calendar_sync.readers import EwsReader, GraphReader, IcsReader,
 from switchboard.calendar_sync.worker import CalendarWorker, SourceHealth
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
-from switchboard.sip_settings import parse_host_port
+from switchboard.settings.sip import parse_host_port
 from switchboard.store.bus import EventBus
 
 log = structlog.get_logger()

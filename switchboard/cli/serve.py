@@ -19,7 +19,7 @@ from typing import Any, cast
 from switchboard.cli.time import parse_instant
 from switchboard.clock import Clock, ShiftedClock, SystemClock
 from switchboard.settings.config import ConfigError, Settings
-from switchboard.sip_settings import (
+from switchboard.settings.sip import (
     SipMode,
     parse_host_port,
     parse_network,

@@ -27,7 +27,7 @@ from switchboard.directory.short_numbers import ShortNumbers
 from switchboard.http_settings import HTTP_KEYS, HttpSettings, parse_http
 from switchboard.mail_settings import MailSettings, parse_mail
 from switchboard.media_settings import MEDIA_KEYS, MediaSettings, parse_media
-from switchboard.sip_settings import SIP_KEYS, SipSettings, parse_sip
+from switchboard.settings.sip import SIP_KEYS, SipSettings, parse_sip
 
 
 class ConfigError(Exception):

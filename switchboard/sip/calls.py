@@ -36,6 +36,7 @@ from switchboard.routing.model import (
     Voicemail,
 )
 from switchboard.routing.presentation import OutboundKind, Presentation
+from switchboard.settings.sip import SipMode, SipSettings, is_ip_address
 from switchboard.sip.answering import Answerer
 from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
@@ -46,7 +47,6 @@ from switchboard.sip.parse import format_uri, parse_name_addr
 from switchboard.sip.proxy import Leg, Proxy
 from switchboard.sip.registrar import Registrar
 from switchboard.sip.transaction import ServerKey, ServerTransaction
-from switchboard.sip_settings import SipMode, SipSettings, is_ip_address
 
 log = structlog.get_logger("switchboard.sip")
 call_log = LineLogger("switchboard.sip")

@@ -30,6 +30,7 @@ from switchboard.calls.recorder import CallRecorder
 from switchboard.directory.model import Person
 from switchboard.live.engine import Engine
 from switchboard.routing.presentation import OutboundKind
+from switchboard.settings.sip import SipSettings, is_ip_address
 from switchboard.sip.binding_keeper import BindingKeeper
 from switchboard.sip.build import response_to
 from switchboard.sip.calls import CallHandler, dialled_user
@@ -64,7 +65,6 @@ from switchboard.sip.transaction import (
 from switchboard.sip.transport import SipTransport
 from switchboard.sip.trunk import TrunkAddresses
 from switchboard.sip.trunk_dns import Rfc3263, Target
-from switchboard.sip_settings import SipSettings, is_ip_address
 
 log = structlog.get_logger("switchboard.sip")
 

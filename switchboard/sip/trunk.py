@@ -28,8 +28,8 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from switchboard.settings.sip import HostPort, is_ip_address
 from switchboard.sip.trunk_dns import Rfc3263, Target
-from switchboard.sip_settings import HostPort, is_ip_address
 
 log = structlog.get_logger("switchboard.sip")
 

@@ -24,7 +24,7 @@ import dns.exception
 import dns.resolver
 import structlog
 
-from switchboard.sip_settings import HostPort
+from switchboard.settings.sip import HostPort
 
 log = structlog.get_logger("switchboard.sip")
 

@@ -9,7 +9,7 @@ import pytest
 
 from switchboard.resources import bundled
 from switchboard.settings.config import ConfigError, load_settings
-from switchboard.sip_settings import HostPort, SipMode, parse_host_port, parse_trunk
+from switchboard.settings.sip import HostPort, SipMode, parse_host_port, parse_trunk
 
 
 def _config(tmp_path: Path, sip: str) -> Path:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from switchboard.settings.sip import parse_name_server, parse_trunk
 from switchboard.sip.trunk_dns import Rfc3263
-from switchboard.sip_settings import parse_name_server, parse_trunk
 from tests.integration.sip.conftest import Switchboard, trunk_answers_calls
 from tests.peers.dnsmasq import Dnsmasq, Srv
 from tests.peers.sipp import SippServer, scenario

@@ -14,9 +14,9 @@ from collections import Counter
 import pytest
 from structlog.testing import capture_logs
 
+from switchboard.settings.sip import HostPort
 from switchboard.sip.trunk import TrunkAddresses
 from switchboard.sip.trunk_dns import Target, srv_order
-from switchboard.sip_settings import HostPort
 
 NAME = HostPort("sbc.operator.example", 5070)
 
