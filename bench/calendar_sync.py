@@ -30,14 +30,14 @@ import aiohttp
 from aiohttp import web
 
 from switchboard.app import open_runtime
-from switchboard.calendar_settings import CalendarSource, CalendarType
 from switchboard.calendar_sync.ics import parse_feed
 from switchboard.calendar_sync.readers import IcsReader
 from switchboard.calendar_sync.worker import CalendarWorker
 from switchboard.clock import ShiftedClock
-from switchboard.settings.config import load_settings
 from switchboard.presence.calendar import map_items
 from switchboard.routing.model import Action, Call
+from switchboard.settings.calendar import CalendarSource, CalendarType
+from switchboard.settings.config import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 ZONE = ZoneInfo("Europe/Stockholm")

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from switchboard.settings.config import load_settings
 from switchboard.directory.model import Person
 from switchboard.live.view import LiveView
 from switchboard.presence.model import (
@@ -33,6 +32,7 @@ from switchboard.presence.model import (
 )
 from switchboard.routing.decide import decide
 from switchboard.routing.model import Call
+from switchboard.settings.config import load_settings
 from switchboard.store.protocol import StoreState
 
 REPO = Path(__file__).resolve().parents[1]

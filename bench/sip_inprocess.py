@@ -34,14 +34,14 @@ from pathlib import Path
 
 from switchboard.app import open_runtime
 from switchboard.calls.recorder import CallRecorder
-from switchboard.settings.config import load_settings
 from switchboard.logs import configure_logging
+from switchboard.settings.config import load_settings
+from switchboard.settings.sip import parse_network, parse_trunk
 from switchboard.sip.calls import CallHandler
 from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
 from switchboard.sip.proxy import Proxy
 from switchboard.sip.server import SipServer
-from switchboard.settings.sip import parse_network, parse_trunk
 
 REPO = Path(__file__).resolve().parents[1]
 CALLER = Flow("udp", "127.0.0.1", 5070)

@@ -36,12 +36,12 @@ from exchangelib.errors import EWSError  # type: ignore[import-untyped]
 from exchangelib.transport import BASIC, NOAUTH, NTLM  # type: ignore[import-untyped]
 from exchangelib.version import EXCHANGE_2016  # type: ignore[import-untyped]
 
-from switchboard.calendar_settings import CalendarSource, EwsAccess, EwsAuth
 from switchboard.calendar_sync.errors import CalendarError
 from switchboard.calendar_sync.fetch import mask_url
 from switchboard.calendar_sync.ics import FeedProblem, FeedResult
 from switchboard.presence.calendar import CalendarItem, EventStatus, Participation, Sensitivity
 from switchboard.presence.model import BusyClass, PresenceError
+from switchboard.settings.calendar import CalendarSource, EwsAccess, EwsAuth
 
 __all__ = ["EwsSource", "ews_configuration", "ews_item"]
 

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from switchboard.calendar_settings import CalendarSource
 from switchboard.calendar_sync.errors import CalendarError
 from switchboard.calendar_sync.ews import EwsSource
 from switchboard.calendar_sync.fetch import fetch_feed, mask_url
@@ -30,6 +29,7 @@ from switchboard.calendar_sync.graph_notify import (
 )
 from switchboard.calendar_sync.ics import FeedResult, parse_feed
 from switchboard.directory.model import Person
+from switchboard.settings.calendar import CalendarSource
 
 
 class Reader(Protocol):

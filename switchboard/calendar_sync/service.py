@@ -17,7 +17,6 @@ import exchangelib.protocol  # type: ignore[import-untyped]
 import structlog
 from aiohttp import web
 
-from switchboard.calendar_settings import CalendarSource, CalendarType
 from switchboard.calendar_sync.ews import EwsSource, ews_configuration
 from switchboard.calendar_sync.graph import GraphClient
 from switchboard.calendar_sync.graph_notify import (
@@ -29,6 +28,7 @@ from switchboard.calendar_sync.readers import EwsReader, GraphReader, IcsReader,
 from switchboard.calendar_sync.worker import CalendarWorker, SourceHealth
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
+from switchboard.settings.calendar import CalendarSource, CalendarType
 from switchboard.settings.sip import parse_host_port
 from switchboard.store.bus import EventBus
 

@@ -38,7 +38,6 @@ from typing import Any
 
 import structlog
 
-from switchboard.calendar_settings import CalendarSource
 from switchboard.calendar_sync.errors import CalendarError
 from switchboard.calendar_sync.graph_notify import Notification, NotificationKind
 from switchboard.calendar_sync.readers import GraphReader, Reader
@@ -48,6 +47,7 @@ from switchboard.events import CalendarChanged, Event, ManualStatusChanged, Pres
 from switchboard.live.engine import Engine
 from switchboard.presence.calendar import ReferralCodes, map_items
 from switchboard.presence.model import BusyClass, CalendarSegment
+from switchboard.settings.calendar import CalendarSource
 from switchboard.store.bus import EventBus
 
 log = structlog.get_logger()

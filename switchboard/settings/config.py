@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from switchboard.calendar_settings import CalendarSource, parse_calendars
 from switchboard.directory.hours import HoursError, WorkingHours
 from switchboard.directory.model import LANGUAGES, Organisation
 from switchboard.directory.numbers import (
@@ -27,6 +26,7 @@ from switchboard.directory.short_numbers import ShortNumbers
 from switchboard.http_settings import HTTP_KEYS, HttpSettings, parse_http
 from switchboard.mail_settings import MailSettings, parse_mail
 from switchboard.media_settings import MEDIA_KEYS, MediaSettings, parse_media
+from switchboard.settings.calendar import CalendarSource, parse_calendars
 from switchboard.settings.sip import SIP_KEYS, SipSettings, parse_sip
 
 

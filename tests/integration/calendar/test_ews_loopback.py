@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import exchangelib.protocol  # type: ignore[import-untyped]
 import pytest
 
-from switchboard.calendar_settings import CalendarSource, CalendarType, EwsAccess, EwsAuth
 from switchboard.calendar_sync import CalendarError
 from switchboard.calendar_sync.ews import EwsSource, ews_configuration
 from switchboard.presence.calendar import map_items
+from switchboard.settings.calendar import CalendarSource, CalendarType, EwsAccess, EwsAuth
 from tests.integration.calendar.corpus import EXPECTED, OWNER, STOCKHOLM, WINDOW
 from tests.integration.calendar.ews_server import ews_server
 

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from switchboard.app import open_runtime
-from switchboard.calendar_settings import CalendarSource, CalendarType
 from switchboard.calendar_sync import CalendarError
 from switchboard.calendar_sync.ics import FeedProblem, FeedResult
 from switchboard.calendar_sync.worker import CalendarWorker, backoff_delay
@@ -25,6 +24,7 @@ from switchboard.live.health import HealthBoard
 from switchboard.presence.calendar import CalendarItem
 from switchboard.presence.model import BusyClass, Reason, Referral
 from switchboard.routing.model import Action, Call
+from switchboard.settings.calendar import CalendarSource, CalendarType
 from switchboard.settings.config import load_settings
 
 REPO = Path(__file__).resolve().parents[3]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.calendar_settings import CalendarType, EwsAccess
+from switchboard.settings.calendar import CalendarType, EwsAccess
 from switchboard.settings.config import ConfigError, parse_settings
 
 REPO = Path(__file__).resolve().parents[3]
