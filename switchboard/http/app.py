@@ -42,10 +42,10 @@ from switchboard.http.context import (
 from switchboard.http.oidc import setup_oidc
 from switchboard.http.oidc_accounts import OidcAccountService
 from switchboard.http.principal import Access
-from switchboard.http_settings import HttpSettings
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
+from switchboard.settings.http import HttpSettings
 from switchboard.store.bus import EventBus
 from switchboard.voicemail.service import VoicemailServices
 

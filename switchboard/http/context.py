@@ -14,10 +14,10 @@ from aiohttp import web
 
 from switchboard.directory.search import SearchIndex
 from switchboard.http.principal import Access, Account
-from switchboard.http_settings import HttpSettings
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
+from switchboard.settings.http import HttpSettings
 from switchboard.store.bus import EventBus
 
 

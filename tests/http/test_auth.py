@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from switchboard.http.app import build_app
 from switchboard.http.context import HTTP
-from switchboard.http_settings import HttpSettings
+from switchboard.settings.http import HttpSettings
 from tests.http.conftest import OTHER_EXT, PASSWORD, Env
 
 

@@ -20,7 +20,7 @@ from switchboard.accounts.model import Account, Permission, Role, allowed
 from switchboard.directory.model import Person
 from switchboard.http.app import build_app
 from switchboard.http.principal import Access
-from switchboard.http_settings import HttpSettings
+from switchboard.settings.http import HttpSettings
 from tests.http.conftest import EMPLOYEE_EXT, OTHER_EXT, Env, open_seeded
 
 HTML = {"Accept": "text/html"}

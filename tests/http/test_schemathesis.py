@@ -22,7 +22,7 @@ from schemathesis import Case
 from schemathesis.core.result import Ok
 
 from switchboard.http.app import build_app
-from switchboard.http_settings import HttpSettings
+from switchboard.settings.http import HttpSettings
 from tests.http.conftest import open_seeded
 
 MAX_EXAMPLES = 12

@@ -19,12 +19,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from switchboard.app import Runtime
 from switchboard.http.app import build_app
-from switchboard.http_settings import HttpSettings
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
 from switchboard.mail_settings import MailSettings
+from switchboard.settings.http import HttpSettings
 from switchboard.store.bus import EventBus
 from switchboard.voicemail.notify import MessageDesk, SmtpTransport
 from switchboard.voicemail.service import VoicemailServices
