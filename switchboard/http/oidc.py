@@ -51,7 +51,7 @@ from switchboard.http.context import HTTP
 from switchboard.http.oidc_accounts import AccountLinker, FindPerson, OidcAccountService
 from switchboard.http.oidc_provider import OidcError, OidcProvider
 from switchboard.http.security import error_response
-from switchboard.oidc_settings import OidcSettings
+from switchboard.settings.oidc import OidcSettings
 
 log = structlog.get_logger("switchboard.http")
 

@@ -32,7 +32,7 @@ from switchboard.accounts.model import USERNAME, Account, AccountError, Role, no
 from switchboard.directory.model import Person
 from switchboard.http.oidc_provider import OidcError
 from switchboard.http.principal import AccountService
-from switchboard.oidc_settings import OidcSettings
+from switchboard.settings.oidc import OidcSettings
 from switchboard.store.protocol import StoreError
 
 log = structlog.get_logger("switchboard.http")

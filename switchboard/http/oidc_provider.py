@@ -32,7 +32,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from switchboard.clock import Clock
-from switchboard.oidc_settings import OidcSettings, usable_url
+from switchboard.settings.oidc import OidcSettings, usable_url
 
 ALGORITHMS = frozenset({"RS256", "ES256"})
 TIMEOUT = aiohttp.ClientTimeout(total=10, connect=5)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from switchboard.oidc_settings import OidcSettings, parse_oidc
+from switchboard.settings.oidc import OidcSettings, parse_oidc
 from switchboard.settings.sip import HostPort, parse_host_port
 
 MIB = 1024 * 1024

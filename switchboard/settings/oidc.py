@@ -1,6 +1,6 @@
 """The ``[http.oidc]`` table: single sign-on with an OpenID Connect provider (issue 5).
 
-Kept apart from ``http_settings.py`` like ``sip.py`` is from ``config.py``. The
+Kept apart from ``http.py`` like ``sip.py`` is from ``config.py``. The
 table lives under ``[http]`` because sign-in is part of the web edge and its redirect URI
 is built from ``http.public_url``. The client secret is never in the file, only the name
 of the environment variable that holds it (ARCHITECTURE: secrets from the environment).
