@@ -7,7 +7,7 @@ the receptionist is told whether the e-mail went. A process that dies between th
 leaves ``pending``, which the page shows as "not e-mailed".
 
 Privacy: R20 forbids confidential content in SMS, so there is no SMS channel here at all;
-e-mail carries the message (see ``mail_settings``). A secret number (R18) is stored as
+e-mail carries the message (see ``settings.mail``). A secret number (R18) is stored as
 ``secret`` before anything else happens, so it can reach neither the store, nor the
 e-mail, nor a log line.
 """
@@ -33,7 +33,7 @@ import structlog
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberPlan
-from switchboard.mail_settings import MailSettings
+from switchboard.settings.mail import MailSettings
 from switchboard.store.protocol import VoicemailStore
 from switchboard.voicemail.model import SECRET, EmailStatus, TakenMessage, VoicemailError
 

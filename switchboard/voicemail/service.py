@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from switchboard.clock import Clock
-from switchboard.mail_settings import MailSettings
+from switchboard.settings.mail import MailSettings
 from switchboard.store.protocol import VoicemailStore
 from switchboard.voicemail.notify import MailTransport, MessageDesk, SmtpTransport
 from switchboard.voicemail.spool import SPOOL_NAME, Voicemail

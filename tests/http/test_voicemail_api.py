@@ -23,8 +23,8 @@ from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
-from switchboard.mail_settings import MailSettings
 from switchboard.settings.http import HttpSettings
+from switchboard.settings.mail import MailSettings
 from switchboard.store.bus import EventBus
 from switchboard.voicemail.notify import MessageDesk, SmtpTransport
 from switchboard.voicemail.service import VoicemailServices

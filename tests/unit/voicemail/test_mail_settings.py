@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from switchboard.mail_settings import MailSettings
 from switchboard.resources import bundled
 from switchboard.settings.config import ConfigError, load_settings, parse_settings
+from switchboard.settings.mail import MailSettings
 
 
 def with_mail(mail: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 
 from switchboard.clock import FixedClock
 from switchboard.directory.numbers import NumberError, NumberPlan
-from switchboard.mail_settings import MailSettings
+from switchboard.settings.mail import MailSettings
 from switchboard.voicemail.model import SECRET, EmailStatus, VoicemailError
 from switchboard.voicemail.notify import MessageDesk, SmtpTransport, caller_number
 from tests.unit.voicemail.conftest import ANNA, FATIMA, T0, Spooled
