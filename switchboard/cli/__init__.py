@@ -30,11 +30,7 @@ from switchboard.cli.time import TimeError, parse_duration, parse_instant
 from switchboard.clock import Clock, FixedClock, SystemClock
 from switchboard.directory.csv_import import DirectoryImportError
 from switchboard.directory.model import PolicyRule
-from switchboard.live.engine import Engine, EngineError
-from switchboard.logs import configure_logging
-from switchboard.presence.labels import sentence
-from switchboard.presence.model import PresenceError, Reason, Referral, ReferralKind, Template
-from switchboard.render import (
+from switchboard.http.render import (
     availability_dict,
     decision_dict,
     instant,
@@ -43,6 +39,10 @@ from switchboard.render import (
     presentation_dict,
     template_dict,
 )
+from switchboard.live.engine import Engine, EngineError
+from switchboard.logs import configure_logging
+from switchboard.presence.labels import sentence
+from switchboard.presence.model import PresenceError, Reason, Referral, ReferralKind, Template
 from switchboard.resources import bundled
 from switchboard.routing.model import Call
 from switchboard.routing.presentation import OutboundKind

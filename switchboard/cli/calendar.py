@@ -21,9 +21,9 @@ from switchboard.calendar_sync import CalendarError
 from switchboard.calendar_sync.ics import FeedResult, fetch_feed, mask_url, parse_feed
 from switchboard.cli.time import parse_instant
 from switchboard.directory.hours import HoursError, WorkingHours
+from switchboard.http.render import instant
 from switchboard.live.engine import Engine, EngineError
 from switchboard.presence.calendar import Explanation, explain
-from switchboard.render import instant
 
 log = structlog.get_logger()
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from switchboard.calls.model import CallsError
 from switchboard.calls.requests import CallListService
+from switchboard.http.render import instant
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
-from switchboard.render import instant
 
 
 def add_arguments(group: Any, leaf: Any) -> None:

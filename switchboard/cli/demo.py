@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from switchboard.http.render import decision_dict
 from switchboard.live.engine import Engine, EngineError
 from switchboard.presence.model import BusyClass, CalendarSegment, Reason, Referral, ReferralKind
-from switchboard.render import decision_dict
 from switchboard.resources import bundled
 from switchboard.routing.model import Call
 

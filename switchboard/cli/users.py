@@ -12,9 +12,9 @@ from typing import Any
 
 from switchboard.accounts.model import Account, AccountError, Role
 from switchboard.cli.input import read_new_password
+from switchboard.http.render import instant
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
-from switchboard.render import instant
 
 ROLES = [r.value for r in Role]
 

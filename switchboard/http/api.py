@@ -19,10 +19,10 @@ from switchboard.directory.model import Person
 from switchboard.directory.search import DEFAULT_LIMIT
 from switchboard.http.context import ACCESS, ENGINE, LINES, PRINCIPAL, SEARCH, json_object
 from switchboard.http.principal import Permission
+from switchboard.http.render import decision_dict, instant
 from switchboard.http.shapes import availability_json, person_json, presence_json
 from switchboard.live.engine import EngineError
 from switchboard.presence.model import PresenceError, Reason, Referral, ReferralKind
-from switchboard.render import decision_dict, instant
 from switchboard.routing.model import Call
 
 log = structlog.get_logger("switchboard.http")

@@ -22,11 +22,11 @@ from switchboard.http.api import require
 from switchboard.http.api_call_lists import CALL_LISTS, text_field
 from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
+from switchboard.http.render import instant
 from switchboard.http.security import error_response
 from switchboard.http.shapes import person_json
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine, EngineError
-from switchboard.render import instant
 from switchboard.store.protocol import NotFoundError
 
 log = structlog.get_logger("switchboard.http")

@@ -22,7 +22,7 @@ from switchboard.calls.requests import (
     CallListService,
 )
 from switchboard.http.context import ENGINE, json_object, signed_in
-from switchboard.render import instant
+from switchboard.http.render import instant
 
 log = structlog.get_logger("switchboard.http")
 

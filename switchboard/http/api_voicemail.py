@@ -25,8 +25,8 @@ from switchboard.directory.numbers import NumberError
 from switchboard.http.api import PERSON_ID, require
 from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
+from switchboard.http.render import instant
 from switchboard.http.security import ROUTE_BODY_LIMITS
-from switchboard.render import instant
 from switchboard.store.protocol import NotFoundError
 from switchboard.voicemail.model import MESSAGE_ID, TakenMessage, VoicemailError, VoiceMessage
 from switchboard.voicemail.notify import MessageDesk, caller_number

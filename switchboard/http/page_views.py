@@ -13,9 +13,9 @@ from typing import Any
 from switchboard.directory.hours import Interval, WorkingHours
 from switchboard.directory.model import Person, subject_keys
 from switchboard.directory.numbers import mask_number
+from switchboard.http.render import template_dict
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
-from switchboard.render import template_dict
 from switchboard.settings.config import Settings
 
 Translate = Callable[..., str]

@@ -24,8 +24,8 @@ from switchboard.http.context import ACCESS, CALENDAR_HEALTH, ENGINE, PRINCIPAL
 from switchboard.http.oidc import SIGN_IN_PROVIDER
 from switchboard.http.page_views import Translate, me_view
 from switchboard.http.principal import Permission
+from switchboard.http.render import instant
 from switchboard.http.web_kit import LOCALES, WEB, load_web_kit, pick_language, static_file
-from switchboard.render import instant
 
 routes = web.RouteTableDef()
 LANG_COOKIE = "sb_lang"

@@ -1,6 +1,6 @@
 """The JSON the API answers with: people, their availability, line state and calendar hints.
 
-Built on ``switchboard.render`` so privacy is applied the same way everywhere: numbers are
+Built on ``switchboard.http.render`` so privacy is applied the same way everywhere: numbers are
 those a receptionist may give out (R17) and never a secret mobile (R18); calendar hints
 carry a label only for items that are not private (R7 privacy, issue 5).
 """
@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from switchboard.directory.model import Person
+from switchboard.http.render import availability_dict, instant, manual_dict
 from switchboard.live.engine import Engine
 from switchboard.live.lines import LineStates
 from switchboard.presence.labels import label, sentence
 from switchboard.presence.model import BusyClass, CalendarSegment
-from switchboard.render import availability_dict, instant, manual_dict
 
 JSON = dict[str, Any]
 HINT_HORIZON = timedelta(hours=1)
