@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from switchboard.values import quick_init
+from switchboard.routing.values import quick_init
 
 SECRET = "secret"  # noqa: S105 - the word stored instead of a secret mobile (R18)
 MAX_PERIOD = timedelta(days=90)

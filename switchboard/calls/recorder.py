@@ -34,9 +34,9 @@ from switchboard.calls.model import SECRET, CallAction, CallRecord, Direction
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberPlan
+from switchboard.routing.values import quick_init
 from switchboard.store.periodic import Sleep, flush_periodically
 from switchboard.store.protocol import StoreError
-from switchboard.values import quick_init
 
 log = structlog.get_logger("switchboard.calls")
 

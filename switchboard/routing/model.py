@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from switchboard.directory.model import Organisation, Person
 from switchboard.directory.numbers import NumberPlan
 from switchboard.presence.model import Availability, PresenceInputs, Referral
-from switchboard.values import quick_init
+from switchboard.routing.values import quick_init
 
 
 @quick_init

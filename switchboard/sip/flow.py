@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchboard.values import quick_init
+from switchboard.routing.values import quick_init
 
 
 @quick_init

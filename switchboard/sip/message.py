@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from switchboard.values import quick_init
+from switchboard.routing.values import quick_init
 
 SIP_VERSION = "SIP/2.0"
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from switchboard.routing.values import quick_init
 from switchboard.sip.core import SipCore, flow_of_via, pop_top_via, stamp_received
 from switchboard.sip.flow import Flow
 from switchboard.sip.identity import IdentitySwap, tag_of
@@ -29,7 +30,6 @@ from switchboard.sip.transaction import (
     ServerKey,
     ServerTransaction,
 )
-from switchboard.values import quick_init
 
 log = structlog.get_logger("switchboard.sip")
 

@@ -19,10 +19,10 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
+from switchboard.routing.values import quick_init
 from switchboard.sip.flow import Flow
 from switchboard.sip.message import Headers, Request, Response, SipError
 from switchboard.sip.parse import cseq, serialise, top_via
-from switchboard.values import quick_init
 
 T1 = 0.5
 """Round-trip estimate (§17.1.1.1)."""

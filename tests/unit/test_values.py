@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from switchboard.routing.model import Call
+from switchboard.routing.values import quick_init
 from switchboard.sip.flow import Flow
 from switchboard.sip.message import Param, SipUri
-from switchboard.values import quick_init
 
 
 @dataclass(frozen=True, slots=True)
