@@ -43,10 +43,10 @@ from switchboard.live.engine import Engine, EngineError
 from switchboard.logs import configure_logging
 from switchboard.presence.labels import sentence
 from switchboard.presence.model import PresenceError, Reason, Referral, ReferralKind, Template
-from switchboard.resources import bundled
 from switchboard.routing.model import Call
 from switchboard.routing.presentation import OutboundKind
 from switchboard.settings.config import ConfigError, Settings, load_settings
+from switchboard.settings.resources import bundled
 from switchboard.store.protocol import StoreError
 
 log = structlog.get_logger()

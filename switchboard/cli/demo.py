@@ -14,8 +14,8 @@ from pathlib import Path
 from switchboard.http.render import decision_dict
 from switchboard.live.engine import Engine, EngineError
 from switchboard.presence.model import BusyClass, CalendarSegment, Reason, Referral, ReferralKind
-from switchboard.resources import bundled
 from switchboard.routing.model import Call
+from switchboard.settings.resources import bundled
 
 DEMO_ACTOR = "demo"
 CALENDAR_SOURCE = "demo-calendar"

@@ -1,6 +1,6 @@
 """What the pages are made of: Jinja2 templates, the translations, and the static files.
 
-Everything is read from the top-level ``web/`` folder through ``resources.bundled`` so an
+Everything is read from the top-level ``web/`` folder through ``settings.resources.bundled`` so an
 installed wheel (where it lives in ``switchboard/_data/web``) serves the same pages as a
 checkout. Loaded once when the app is built and kept on the app (``WEB``): no module state.
 
@@ -23,7 +23,7 @@ from aiohttp import web
 
 from switchboard.presence.labels import label
 from switchboard.presence.model import Reason
-from switchboard.resources import bundled
+from switchboard.settings.resources import bundled
 
 LANGUAGES = ("sv", "nb", "en")
 """The page languages (issue 5): Swedish, Norwegian bokmål, English."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from switchboard.cli.demo_accounts import DEMO_ACCOUNTS
-from switchboard.resources import bundled
+from switchboard.settings.resources import bundled
 from tests.peers.tools import missing
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.resources import bundled
+from switchboard.settings.resources import bundled
 from tests.e2e.conftest import Served, new_context, sign_in
 from tests.peers.tools import in_ci
 

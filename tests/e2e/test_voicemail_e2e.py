@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 
 from switchboard.app import open_runtime
-from switchboard.resources import bundled
 from switchboard.settings.config import load_settings
+from switchboard.settings.resources import bundled
 from switchboard.voicemail.wav import read_wav
 from tests.e2e.conftest import MONDAY_10, Served, new_context, sign_in
 from tests.peers.tools import in_ci

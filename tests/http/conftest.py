@@ -26,9 +26,9 @@ from switchboard.cli.demo import run_demo
 from switchboard.directory.model import Person
 from switchboard.http.app import build_app
 from switchboard.live.accounts import AccountService
-from switchboard.resources import bundled
 from switchboard.settings.config import Settings, load_settings
 from switchboard.settings.http import HttpSettings
+from switchboard.settings.resources import bundled
 
 MONDAY_10 = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
 EMPLOYEE_EXT = "64123"  # Anna Berg

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from switchboard.accounts.model import Role
-from switchboard.resources import bundled
+from switchboard.settings.resources import bundled
 from tests.http.conftest import EMPLOYEE_EXT, Env
 
 CSV_TYPE = {"Content-Type": "text/csv"}

@@ -14,8 +14,8 @@ from switchboard.accounts.model import Role, unit_key
 from switchboard.app import open_runtime
 from switchboard.calls.requests import CallListService
 from switchboard.clock import FixedClock
-from switchboard.resources import bundled
 from switchboard.settings.config import load_settings
+from switchboard.settings.resources import bundled
 from tests.cli.conftest import DEMO_CSV, Run, sb  # noqa: F401 - the sb fixture
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)

@@ -11,8 +11,8 @@ from switchboard.app import open_runtime
 from switchboard.clock import FixedClock
 from switchboard.http.page_views import me_view
 from switchboard.live.health import HealthBoard
-from switchboard.resources import bundled
 from switchboard.settings.config import load_settings
+from switchboard.settings.resources import bundled
 
 REPO = Path(__file__).resolve().parents[2]
 CSV = REPO / "configs" / "demo" / "sml-people.csv"

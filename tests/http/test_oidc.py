@@ -33,10 +33,10 @@ from yarl import URL
 from switchboard.accounts.model import Account, Role
 from switchboard.http.app import build_app
 from switchboard.http.oidc import SIGN_IN_PROVIDER, OidcConfigError
-from switchboard.resources import bundled
 from switchboard.settings.config import ConfigError, load_settings
 from switchboard.settings.http import HttpSettings
 from switchboard.settings.oidc import OidcSettings, Provision
+from switchboard.settings.resources import bundled
 from tests.http.conftest import EMPLOYEE_EXT, OTHER_EXT, Seeded, StepClock, open_env, open_seeded
 
 CLIENT_ID = "switchboard-test"

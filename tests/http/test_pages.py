@@ -19,8 +19,8 @@ from switchboard.accounts.model import Role
 from switchboard.http.app import build_app
 from switchboard.http.oidc import SIGN_IN_PROVIDER, SignInProvider
 from switchboard.http.web_kit import LONG_CACHE, REVALIDATE, WEB, load_web_kit, pick_language
-from switchboard.resources import bundled
 from switchboard.settings.http import HttpSettings
+from switchboard.settings.resources import bundled
 from tests.http.conftest import SECRET_EXT, SECRET_MOBILE, Env, open_seeded
 
 HTML = {"Accept": "text/html"}

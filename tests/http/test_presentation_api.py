@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from switchboard.directory.model import Person, PolicyRule
-from switchboard.resources import bundled
+from switchboard.settings.resources import bundled
 from tests.http.conftest import EMPLOYEE_EXT, OTHER_EXT, SECRET_EXT, SECRET_MOBILE, Env
 
 HTML = {"Accept": "text/html"}

@@ -11,7 +11,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from switchboard.resources import bundled
+from switchboard.settings.resources import bundled
 
 
 def test_serve_reports_and_serves_the_http_address(tmp_path: Path) -> None:

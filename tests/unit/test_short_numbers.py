@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from switchboard.directory.short_numbers import ShortKind, ShortNumbers, read_short_number
-from switchboard.resources import bundled
 from switchboard.routing.presentation import present_emergency
 from switchboard.settings.config import ConfigError, load_settings, short_numbers
+from switchboard.settings.resources import bundled
 from tests.unit.core_fakes import ANNA, NORWAY_PLAN, SML_PLAN
 
 SWEDEN = ShortNumbers.for_country("46", "00")

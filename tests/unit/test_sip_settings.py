@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.resources import bundled
 from switchboard.settings.config import ConfigError, load_settings
+from switchboard.settings.resources import bundled
 from switchboard.settings.sip import HostPort, SipMode, parse_host_port, parse_trunk
 
 

@@ -24,8 +24,8 @@ import pytest
 from switchboard.app import open_engine
 from switchboard.cli.demo import run_demo
 from switchboard.clock import FixedClock
-from switchboard.resources import bundled
 from switchboard.settings.config import load_settings
+from switchboard.settings.resources import bundled
 from tests.peers.sipp import SippRun, SippServer, run, scenario
 from tests.peers.tools import LOOPBACK
 

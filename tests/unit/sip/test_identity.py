@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberPlan
-from switchboard.resources import bundled
 from switchboard.routing.presentation import OutboundKind, Presentation, present_outbound
 from switchboard.settings.config import load_settings
+from switchboard.settings.resources import bundled
 from switchboard.sip.identity import (
     ANONYMOUS,
     IdentitySwap,

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from switchboard.resources import bundled
 from switchboard.settings.config import ConfigError, load_settings, parse_settings
 from switchboard.settings.mail import MailSettings
+from switchboard.settings.resources import bundled
 
 
 def with_mail(mail: Any) -> dict[str, Any]:
