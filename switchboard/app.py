@@ -1,6 +1,6 @@
-"""The one wiring place: builds the store, the live view, the engine and the servers, and
-unwinds them in reverse.
+"""The one wiring place, at the root because it sits above every edge and below only the CLI.
 
+It builds the store, the live view, the engine and the servers, and unwinds them in reverse.
 Nothing else creates a store or a bus; edges receive what they need from here. ``serve``
 runs every server under one TaskGroup, so a crash in any of them stops the process loudly
 instead of leaving a half-alive switchboard.

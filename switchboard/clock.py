@@ -1,4 +1,4 @@
-"""Time as a parameter: edges read a Clock, the core is handed instants (ARCHITECTURE)."""
+"""Time as a parameter, at the root because every edge reads a Clock (the core gets instants)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Change events: what the store publishes after each committed write, and every node applies.
+"""Change events, at the root because the store, the live view and the edges all share them.
 
-Past-tense frozen values. ``version`` is the store's version after the write: a node that
-missed events reloads when it sees a gap.
+What the store publishes after each committed write, and every node applies: past-tense
+frozen values. ``version`` is the store's version after the write: a node that missed events
+reloads when it sees a gap.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Logging, configured in one place: JSON lines off a terminal, readable console on one.
+"""Logging, at the root because it is configured once for every package.
 
-Every record passes ``mask_numbers``, which masks anything that looks like a telephone
-number of seven digits or more (R18: a secret number must never reach a log, and the safest
-way to keep one out is to keep them all out). Extensions (five digits) stay readable.
+JSON lines off a terminal, a readable console on one. Every record passes ``mask_numbers``,
+which masks anything that looks like a telephone number of seven digits or more (R18: a
+secret number must never reach a log, and the safest way to keep one out is to keep them all
+out). Extensions (five digits) stay readable.
 Standard-library records (aiohttp, redis, exchangelib) go through the same processors.
 """
 
