@@ -441,7 +441,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         for e in exc.errors:
             print(e.format(exc.source), file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
