@@ -1,8 +1,8 @@
 """Which administration sections an account may use: the navigation shows only those.
 
 Asked of ``allowed()`` alone, like every page and route. Kept apart from ``pages_admin``
-so ``pages`` (every page's frame shows the "Administration" link) can ask it without
-importing the admin pages, which are built on ``pages``.
+so ``page_render`` (every page's frame shows the "Administration" link) can ask it without
+importing the admin pages, which are built on ``page_render``.
 """
 
 from __future__ import annotations

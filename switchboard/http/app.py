@@ -24,6 +24,7 @@ from switchboard.http import (
     auth,
     openapi,
     pages,
+    pages_admin,
     security,
     stream,
 )
@@ -42,6 +43,7 @@ from switchboard.http.context import (
 from switchboard.http.oidc import setup_oidc
 from switchboard.http.oidc_accounts import OidcAccountService
 from switchboard.http.principal import Access
+from switchboard.http.web_kit import STATIC_PATH, WEB, load_web_kit, static_file
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
@@ -54,6 +56,16 @@ log = structlog.get_logger("switchboard.http")
 HEARTBEAT_SECONDS = 15.0
 SHUTDOWN_SECONDS = 3.0
 """How long open requests get to finish at shutdown (event streams end at once)."""
+
+
+PAGE_TABLES = (pages.routes, pages_admin.routes)
+
+
+def page_routes() -> frozenset[tuple[str, str]]:
+    """(method, path) of every page and of ``/static``: HTML and files, not the JSON API,
+    so the OpenAPI document does not list them."""
+    paths = {(r.method, r.path) for t in PAGE_TABLES for r in t if isinstance(r, web.RouteDef)}
+    return frozenset(paths | {("GET", STATIC_PATH)})
 
 
 class HttpRuntime(Protocol):
@@ -122,7 +134,11 @@ def build_app(
         setup_oidc(
             app, settings.oidc, runtime.accounts, lambda key: engine.view.find(key), engine.clock
         )
-    pages.install(app)
+    # The pages, the administration pages and /static: HTML and files, after the JSON API.
+    app[WEB] = load_web_kit()
+    for table in PAGE_TABLES:
+        app.router.add_routes(table)
+    app.router.add_get(STATIC_PATH.replace("}", ":.+}"), static_file, name="static")
     app.on_response_prepare.append(security.add_security_headers)
     app.cleanup_ctx.append(_directory_listener)
     app.on_shutdown.append(_stop_streams)

@@ -28,7 +28,7 @@ from switchboard.http.admin_nav import Section
 from switchboard.http.api_admin import ADMIN_ACCOUNTS, MAX_AUDIT
 from switchboard.http.api_call_lists import CALL_LISTS
 from switchboard.http.context import ACCESS, ENGINE, PRINCIPAL
-from switchboard.http.pages import _person, _render, _signin_redirect
+from switchboard.http.page_render import page_person, render_page, signin_redirect
 from switchboard.http.principal import Permission
 from switchboard.live.engine import Engine
 from switchboard.store.codec import changed_fields
@@ -57,7 +57,7 @@ def _account(request: web.Request) -> Account:
     account = request[PRINCIPAL].account
     if account is None:
         if request.method == "GET":
-            raise _signin_redirect(request)
+            raise signin_redirect(request)
         raise web.HTTPUnauthorized(text="sign in first")
     return account
 
@@ -75,9 +75,9 @@ def _page(
     request: web.Request, template: str, page: str, status: int = 200, **context: Any
 ) -> web.Response:
     account = request[PRINCIPAL].account
-    person = _person(request, account)
+    person = page_person(request, account)
     data = {"page": page, "csrf": request[PRINCIPAL].csrf_token}
-    response = _render(request, template, person, data, has_me=person is not None, **context)
+    response = render_page(request, template, person, data, has_me=person is not None, **context)
     response.set_status(status)
     return response
 

@@ -34,6 +34,7 @@ LANGUAGE_ALIASES = MappingProxyType({"no": "nb", "nn": "nb", "nb": "nb", "sv": "
 
 MANUAL_REASONS = tuple(r.value for r in Reason if r is not Reason.OUTSIDE_HOURS)
 """What a person may pick (R6); "outside hours" comes from the schedule alone (R8)."""
+STATIC_PATH = "/static/{name}"
 LONG_CACHE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.http.pages import page_routes
+from switchboard.http.app import page_routes
 from tests.http.conftest import EMPLOYEE_EXT, OTHER_EXT, Env
 
 
