@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from switchboard.media.errors import MediaError
-from switchboard.values import quick_init
+from switchboard.routing.values import quick_init
 
 VERSION = 2
 HEADER_SIZE = 12

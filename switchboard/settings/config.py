@@ -23,10 +23,10 @@ from switchboard.directory.numbers import (
     overlapping_extensions,
 )
 from switchboard.directory.short_numbers import ShortNumbers
-from switchboard.media_settings import MEDIA_KEYS, MediaSettings, parse_media
 from switchboard.settings.calendar import CalendarSource, parse_calendars
 from switchboard.settings.http import HTTP_KEYS, HttpSettings, parse_http
 from switchboard.settings.mail import MailSettings, parse_mail
+from switchboard.settings.media import MEDIA_KEYS, MediaSettings, parse_media
 from switchboard.settings.sip import SIP_KEYS, SipSettings, parse_sip
 
 
