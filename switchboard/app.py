@@ -12,6 +12,7 @@ import asyncio
 import gc
 import signal
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +22,23 @@ import structlog
 from switchboard.calls.recorder import CallRecorder
 from switchboard.clock import Clock, SystemClock
 from switchboard.config import Settings
+from switchboard.directory.model import Person
 from switchboard.http.app import run_http
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
 from switchboard.live.view import LiveView
+from switchboard.media.ports import PortPool
+from switchboard.media.tts import Speaker, SpeechSettings
 from switchboard.sip.binding_keeper import BindingKeeper
+from switchboard.sip.call_scripts import Scripts
+from switchboard.sip.media_calls import MediaLimits, RtpMediaService
 from switchboard.sip.server import SipServer
 from switchboard.store.bus import EventBus
 from switchboard.store.sqlite import SqliteStore
 from switchboard.voicemail.service import VoicemailServices, open_voicemail
+from switchboard.voicemail.wav import Audio
 
 DATABASE_NAME = "switchboard.db"
 
@@ -94,15 +101,20 @@ async def serve(
     clock: Clock | None = None,
 ) -> None:
     """Run the switchboard until SIGTERM/SIGINT (or cancellation), then stop in order."""
-    async with open_runtime(settings, data_dir, clock) as runtime:
+    async with (
+        open_runtime(settings, data_dir, clock) as runtime,
+        _executor("speech") as speech_executor,
+    ):
         engine = runtime.engine
         recorder = CallRecorder(
             engine.store, engine.view, engine.clock, retention_days=settings.call_records_days
         )
         keeper = BindingKeeper(engine.store, engine.clock)
+        media = open_media(settings, runtime, data_dir, speech_executor)
         sip = SipServer(
             settings.sip,
             engine,
+            media=media,
             line_state=runtime.lines.changed,
             recorder=recorder,
             keeper=keeper,
@@ -117,6 +129,7 @@ async def serve(
                 sip_task = group.create_task(sip.run(sip_ready))
                 recorder_task = group.create_task(recorder.run())
                 keeper_task = group.create_task(keeper.run())
+                media_task = group.create_task(media.run()) if media is not None else None
                 http_ready: asyncio.Future[str] = loop.create_future()
                 http_task = group.create_task(run_http(runtime, settings.http, http_ready))
                 calendars = None
@@ -146,9 +159,51 @@ async def serve(
                 await asyncio.wait([sip_task])
                 recorder_task.cancel()
                 keeper_task.cancel()
+                if media_task is not None:
+                    media_task.cancel()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+
+
+@asynccontextmanager
+async def _executor(name: str) -> AsyncIterator[ThreadPoolExecutor]:
+    """A small thread pool for one kind of blocking work, shut down on the way out."""
+    executor = ThreadPoolExecutor(2, thread_name_prefix=name)
+    try:
+        yield executor
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def open_media(
+    settings: Settings, runtime: Runtime, data_dir: Path, executor: ThreadPoolExecutor
+) -> RtpMediaService | None:
+    """The media service (speech, RTP, voicemail recording), or None with media off."""
+    media = settings.media
+    if not media.enabled:
+        return None
+    sip = settings.sip
+    address = media.address or (sip.advertise or sip.listen).host
+    engine, spool = runtime.engine, runtime.voicemail.spool
+    speaker = Speaker(
+        SpeechSettings(command=media.speech_command, cache_dir=data_dir / "speech"), executor
+    )
+
+    async def greeting_of(person: Person) -> Audio | None:
+        return await spool.greeting_audio(person.person_id)
+
+    async def save_message(person: Person, audio: Audio, caller: str | None) -> None:
+        plan = engine.view.plan
+        number = plan.e164_or_none(caller) if caller else None
+        secret = number is not None and any(
+            p.secret_mobile and p.mobile == number for p in engine.view.people()
+        )
+        await spool.save_message(person.person_id, audio, number, caller_secret=secret)
+
+    scripts = Scripts(engine, speaker, greeting_of, save_message)
+    pool = PortPool(address, media.rtp_first, media.rtp_last)
+    return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout))
 
 
 def _settle_garbage_collector() -> None:

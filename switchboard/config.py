@@ -26,6 +26,7 @@ from switchboard.directory.numbers import (
 from switchboard.directory.short_numbers import ShortNumbers
 from switchboard.http_settings import HTTP_KEYS, HttpSettings, parse_http
 from switchboard.mail_settings import MailSettings, parse_mail
+from switchboard.media_settings import MEDIA_KEYS, MediaSettings, parse_media
 from switchboard.sip_settings import SIP_KEYS, SipSettings, parse_sip
 
 
@@ -54,6 +55,8 @@ class Settings:
     """How long call records are kept (R19); ``[switchboard] call_records_days``."""
     mail: MailSettings | None = None
     """``[mail]``: the SMTP server for taken messages; None: nothing is e-mailed."""
+    media: MediaSettings = field(default_factory=MediaSettings)
+    """``[media]``: answering calls with speech and voicemail over RTP."""
 
     def organisation(self, org_id: str) -> Organisation:
         for org in self.organisations:
@@ -62,7 +65,7 @@ class Settings:
         raise KeyError(org_id)
 
 
-_TOP_KEYS = {"switchboard", "organisations", "sip", "calendars", "http", "mail"}
+_TOP_KEYS = {"switchboard", "organisations", "sip", "calendars", "http", "mail", "media"}
 _SWITCHBOARD_KEYS = {
     "country_code",
     "trunk_prefix",
@@ -218,6 +221,10 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         mail = parse_mail(
             mail_table, lambda key, problem: ConfigError(path, f"mail.{key}", problem)
         )
+    media_table = data.get("media", {})
+    if not isinstance(media_table, dict):
+        raise top.fail("media", "must be a table ([media])")
+    media = parse_media(media_table, _Reader(path, "media", media_table, MEDIA_KEYS).fail)
     calendars = parse_calendars(
         data.get("calendars"),
         {o.org_id for o in organisations},
@@ -236,6 +243,7 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         http,
         call_records_days,
         mail,
+        media,
     )
 
 

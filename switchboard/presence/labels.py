@@ -2,6 +2,11 @@
 
 ``label()`` is the short name a picker shows; ``sentence()`` is what a caller hears or a
 receptionist reads: "Anna Berg is at lunch, back at 13:00".
+
+``spoken=True`` writes times and dates the way a person says them, for a speech engine:
+espeak-ng reads "13:00" as "thirteen zero zero" and "måndag 1 december" as "måndag ett
+december", so the spoken form is "klockan 13", "måndag den 1:a december", "at 1 pm" and
+"Monday the 1st of December" (the engine turns those into words).
 """
 
 from __future__ import annotations
@@ -135,11 +140,47 @@ def _day(at: datetime, language: str) -> str:
     return f"{weekday} {at.day} {month}"
 
 
-def back_phrase(until: datetime, now: datetime, zone: ZoneInfo, language: str) -> str:
+def _ordinal(day: int, language: str) -> str:
+    """1:a, 2:a, 3:e, 11:e, 21:a (sv); 1st, 2nd, 3rd, 11th, 21st (en)."""
+    teen = day % 100 in (11, 12, 13)
+    if language == "sv":
+        return f"{day}:a" if day % 10 in (1, 2) and not teen else f"{day}:e"
+    suffix = "th" if teen else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def _spoken_day(at: datetime, language: str) -> str:
+    weekday = _WEEKDAYS[language][at.weekday()]
+    month = _MONTHS[language][at.month - 1]
+    if language == "sv":
+        return f"{weekday} den {_ordinal(at.day, language)} {month}"
+    if language == "en":
+        return f"{weekday} the {_ordinal(at.day, language)} of {month}"
+    return _day(at, language)  # nb: "mandag 1. desember" is read "mandag første desember"
+
+
+def _spoken_time(at: datetime, language: str) -> str:
+    """13:00 -> "13", 13:30 -> "13 30", 08:05 -> "8 05" (sv, nb); "1 pm", "8 oh 5 am" (en)."""
+    hour, minute = at.hour, at.minute
+    if language != "en":
+        return f"{hour}" if minute == 0 else f"{hour} {minute:02d}"
+    if (hour, minute) == (12, 0):
+        return "12 noon"
+    clock, suffix = hour % 12 or 12, "am" if hour < 12 else "pm"
+    if minute == 0:
+        return f"{clock} {suffix}"
+    minutes = f"{minute}" if minute >= 10 else f"oh {minute}"
+    return f"{clock} {minutes} {suffix}"
+
+
+def back_phrase(
+    until: datetime, now: datetime, zone: ZoneInfo, language: str, *, spoken: bool = False
+) -> str:
     """ "back at 13:00" / "back tomorrow at 08:00" / "back on Monday 1 December"."""
     lang = _lang(language)
     local, today = until.astimezone(zone), now.astimezone(zone).date()
-    t = f"{local:%H:%M}"
+    t = _spoken_time(local, lang) if spoken else f"{local:%H:%M}"
+    d = _spoken_day(local, lang) if spoken else _day(local, lang)
     days_ahead = (local.date() - today).days
     if days_ahead <= 0:
         return _BACK[lang]["today"].format(t=t)
@@ -147,11 +188,19 @@ def back_phrase(until: datetime, now: datetime, zone: ZoneInfo, language: str) -
         return _BACK[lang]["tomorrow"].format(t=t)
     if (local.hour, local.minute) == (0, 0):
         # An all-day absence ends at midnight: the person is back that day.
-        return _BACK[lang]["day"].format(d=_day(local, lang))
-    return _BACK[lang]["day_time"].format(d=_day(local, lang), t=t)
+        return _BACK[lang]["day"].format(d=d)
+    return _BACK[lang]["day_time"].format(d=d, t=t)
 
 
-def sentence(name: str, referral: Referral, now: datetime, zone: ZoneInfo, language: str) -> str:
+def sentence(
+    name: str,
+    referral: Referral,
+    now: datetime,
+    zone: ZoneInfo,
+    language: str,
+    *,
+    spoken: bool = False,
+) -> str:
     """What a caller hears (R10): "Anna Berg is at lunch, back at 13:00."."""
     lang = _lang(language)
     if referral.reason is Reason.OTHER and referral.text:
@@ -159,5 +208,5 @@ def sentence(name: str, referral: Referral, now: datetime, zone: ZoneInfo, langu
     else:
         core = f"{name} {_PHRASES[lang][referral.reason]}"
     if referral.until is not None:
-        core += ", " + back_phrase(referral.until, now, zone, lang)
+        core += ", " + back_phrase(referral.until, now, zone, lang, spoken=spoken)
     return core + "."

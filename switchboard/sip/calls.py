@@ -36,10 +36,11 @@ from switchboard.routing.model import (
     Voicemail,
 )
 from switchboard.routing.presentation import OutboundKind, Presentation
+from switchboard.sip.answering import Answerer
 from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
 from switchboard.sip.identity import asserted_identity, blocked_prefix, is_outside, outbound_headers
-from switchboard.sip.media_seam import MediaAnswer, MediaSeam, reason_header
+from switchboard.sip.media_seam import MediaService, Program
 from switchboard.sip.message import Param, Request, Response, SipUri
 from switchboard.sip.parse import format_uri, parse_name_addr
 from switchboard.sip.proxy import Leg, Proxy
@@ -74,7 +75,7 @@ class CallHandler:
         engine: Engine,
         registrar: Registrar,
         settings: SipSettings,
-        media: MediaSeam,
+        media: MediaService,
         proxy: Proxy,
         recorder: CallRecorder | None = None,
     ) -> None:
@@ -82,7 +83,8 @@ class CallHandler:
         self.engine = engine
         self.registrar = registrar
         self.settings = settings
-        self.media = media
+        self.answering = Answerer(core, media)
+        """Announce, voicemail and unanswered rings: the switchboard answers itself."""
         self.proxy = proxy
         trunk = settings.trunk
         self.trunk_flow = (
@@ -158,10 +160,10 @@ class CallHandler:
                 self._ring(tx, request, decision, trusted)
             case Reject(status=status, reason=reason):
                 self._final(tx, status, reason, "reject", None)
-            case Announce(person=person):
-                self._media(tx, self.media.announce(decision, now), "announce", person)
-            case Voicemail(person=person):
-                self._media(tx, self.media.voicemail(decision, now), "voicemail", person)
+            case Announce():
+                self._answer(tx, request, decision, "announce")
+            case Voicemail():
+                self._answer(tx, request, decision, "voicemail")
             case Divert():
                 self._divert(tx, request, decision, trusted, hops, now)
 
@@ -200,13 +202,11 @@ class CallHandler:
             else:
                 legs.extend(self._device_legs(target.address))
         if not legs:
-            answer = self.media.no_answer(decision, self.engine.clock.now())
-            self._media(tx, answer, "ring", person, "nothing to ring")
+            self._answer(tx, request, decision, "ring", "nothing to ring")
             return
 
         def no_answer(_best: Response | None) -> None:
-            answer = self.media.no_answer(decision, self.engine.clock.now())
-            self._media(tx, answer, "ring", person, "no answer")
+            self._answer(tx, request, decision, "ring", "no answer")
 
         self._deliver(
             tx,
@@ -402,18 +402,22 @@ class CallHandler:
 
     # -- answers --------------------------------------------------------------------
 
-    def _media(
+    def _answer(
         self,
         tx: ServerTransaction,
-        answer: MediaAnswer,
+        request: Request,
+        decision: Announce | Voicemail | Ring,
         action: str,
-        person: Person | None,
         detail: str = "",
     ) -> None:
-        headers = [("Reason", reason_header(answer))]
-        if answer.retry_after is not None:
-            headers.append(("Retry-After", str(answer.retry_after)))
-        self._final(tx, answer.status, answer.reason, action, person, detail, tuple(headers))
+        """The switchboard answers the caller itself (R10-R13), in both modes."""
+        program = Program(decision, self.engine.clock.now(), _from_user(request))
+        person = decision.person
+
+        def finished(status: int, note: str) -> None:
+            self._log(action, person, status, detail or note, tx=tx)
+
+        self.answering.answer(tx, request, program, finished)
 
     def _final(
         self,

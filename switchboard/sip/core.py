@@ -91,11 +91,12 @@ class SipCore:
         headers: tuple[tuple[str, str], ...] = (),
         *,
         to_tag: str | None = None,
+        body: bytes = b"",
     ) -> None:
         if tx.answered:
             return  # a final answer went already; a late one of the TU goes nowhere
         tag = None if status == 100 else (to_tag or self.new_token(4))
-        response = response_to(tx.request, status, reason, to_tag=tag, headers=headers)
+        response = response_to(tx.request, status, reason, to_tag=tag, headers=headers, body=body)
         self.send(self.layer.respond(tx, response, self.now()))
 
     def forward_response(self, tx: ServerTransaction, response: Response) -> None:

@@ -1,9 +1,14 @@
 """The seam between call handling and media (announcements, voicemail).
 
-Call handling hands every decision that needs audio to a ``MediaSeam``. Media is its own
-issue; until it lands, ``NoMediaYet`` gives the caller a clear final answer instead of a
-hang: ``480 Temporarily Unavailable`` with a ``Reason`` (RFC 3326) saying what would have
-played, and ``Retry-After`` (RFC 3261 §20.33) when the owner's return time is known.
+Call handling decides *that* the switchboard answers a call itself (announce, voicemail,
+or a ring that nobody answered, R10-R13); ``sip/answering.py`` does the SIP side of that
+answer (200 with SDP, ACK, BYE) and asks a ``MediaService`` for everything heard and said:
+the SDP, the RTP session, what plays and what is recorded. The media side never sees a
+SIP message; the SIP side never sees an RTP packet.
+
+``MediaRefusedError`` is how media says no: ``488`` for an offer without a common codec
+(RFC 3264 §6), ``503`` with ``Retry-After`` when no RTP port is free, and (without a media
+service at all) ``480`` with a ``Reason`` (RFC 3326) saying what would have played.
 """
 
 from __future__ import annotations
@@ -12,46 +17,102 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from switchboard.directory.model import Person
 from switchboard.routing.model import Announce, Ring, Voicemail
 
 
 @dataclass(frozen=True, slots=True)
-class MediaAnswer:
-    """A final response for the caller: status, reason phrase and what the Reason says."""
+class Program:
+    """What the caller gets, as the routing core decided it."""
 
-    status: int
-    reason: str
-    text: str
-    retry_after: int | None = None
+    decision: Announce | Voicemail | Ring
+    """``Ring``: nobody answered (or nothing could ring): voicemail (R11)."""
+    now: datetime
+    caller: str | None
+    """The caller's number as the SIP edge read it (From user); None when withheld."""
 
-
-class MediaSeam(Protocol):
-    def announce(self, decision: Announce, now: datetime) -> MediaAnswer: ...
-
-    def voicemail(self, decision: Voicemail, now: datetime) -> MediaAnswer: ...
-
-    def no_answer(self, decision: Ring, now: datetime) -> MediaAnswer: ...
+    @property
+    def person(self) -> Person:
+        return self.decision.person
 
 
-class NoMediaYet:
-    """Answers every media decision with 480 and an honest Reason."""
+class MediaRefusedError(Exception):
+    """The call cannot be answered with media: a final response to send instead."""
 
-    def announce(self, decision: Announce, now: datetime) -> MediaAnswer:
-        until = decision.referral.until
-        retry = max(0, int((until - now).total_seconds())) if until is not None else None
-        return MediaAnswer(480, "Temporarily Unavailable", decision.announcement, retry)
-
-    def voicemail(self, decision: Voicemail, now: datetime) -> MediaAnswer:
-        return MediaAnswer(
-            480, "Temporarily Unavailable", "Voicemail: leaving messages is not available yet"
-        )
-
-    def no_answer(self, decision: Ring, now: datetime) -> MediaAnswer:
-        text = decision.announcement or "No answer; voicemail is not available yet"
-        return MediaAnswer(480, "Temporarily Unavailable", text)
+    def __init__(
+        self, status: int, reason: str, text: str = "", retry_after: int | None = None
+    ) -> None:
+        super().__init__(f"{status} {reason}: {text}" if text else f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+        self.text = text
+        self.retry_after = retry_after
 
 
-def reason_header(answer: MediaAnswer) -> str:
+class CallControls(Protocol):
+    """What the media side may ask of the call it plays to."""
+
+    def hang_up(self, why: str) -> None:
+        """End the call (BYE): the program is over, or the caller went silent."""
+        ...
+
+    def transfer(self, extension: str) -> None:
+        """Send the caller on to one of our extensions (0: the reception)."""
+        ...
+
+
+class MediaSession(Protocol):
+    """One answered call's media."""
+
+    @property
+    def local_sdp(self) -> bytes:
+        """Our answer to the caller's offer, or our offer when the INVITE had none."""
+        ...
+
+    def remote_answer(self, sdp: bytes) -> None:
+        """A late offer's answer (in the ACK); raises MediaRefusedError when unusable."""
+        ...
+
+    def start(self, controls: CallControls) -> None:
+        """The call is confirmed (ACK): play the program."""
+        ...
+
+    def dtmf(self, digit: str) -> None:
+        """A key pressed, sent in SIP INFO rather than RTP (RFC 4733 is the usual way)."""
+        ...
+
+    def close(self, why: str) -> None:
+        """The call is over, whoever ended it: stop, release the port, keep what was
+        recorded only if it is whole. Called exactly once."""
+        ...
+
+
+class MediaService(Protocol):
+    def open(self, offer: bytes | None, program: Program) -> MediaSession:
+        """Negotiate ``offer`` (None: a late offer) and reserve RTP; or MediaRefusedError."""
+        ...
+
+
+class NoMedia:
+    """Without media: every call that needs audio gets 480 and an honest Reason."""
+
+    def open(self, offer: bytes | None, program: Program) -> MediaSession:
+        decision, now = program.decision, program.now
+        match decision:
+            case Announce():
+                until = decision.referral.until
+                retry = max(0, int((until - now).total_seconds())) if until else None
+                raise MediaRefusedError(
+                    480, "Temporarily Unavailable", decision.announcement, retry
+                )
+            case Voicemail():
+                text = "Voicemail: leaving messages is not available"
+            case Ring():
+                text = decision.announcement or "No answer; voicemail is not available"
+        raise MediaRefusedError(480, "Temporarily Unavailable", text)
+
+
+def reason_header(refused: MediaRefusedError) -> str:
     """``Reason: SIP;cause=480;text="..."`` with the text made safe for a quoted string."""
-    text = answer.text.replace("\\", "").replace('"', "'").replace("\r", " ").replace("\n", " ")
-    return f'SIP;cause={answer.status};text="{text}"'
+    text = refused.text.replace("\\", "").replace('"', "'").replace("\r", " ").replace("\n", " ")
+    return f'SIP;cause={refused.status};text="{text}"'

@@ -52,8 +52,11 @@ class Binding:
     q: float | None = None
 
     def remaining(self, now: float) -> int:
-        """Whole seconds left, for the ``expires`` parameter of the 200's Contact."""
-        return max(0, math.ceil(self.expires_at - now))
+        """Whole seconds left, for the ``expires`` parameter of the 200's Contact.
+
+        ``now + 300 - now`` is not always 300 in floating point (it can be a hair above,
+        which ``ceil`` made 301): a millisecond of slack grants what was asked."""
+        return max(0, math.ceil(self.expires_at - now - 0.001))
 
     @property
     def key(self) -> URIKey:

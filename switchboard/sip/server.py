@@ -37,7 +37,7 @@ from switchboard.sip.core import ALLOW, SUPPORTED, SipCore
 from switchboard.sip.digest import DigestAuthenticator, Failure
 from switchboard.sip.flow import Flow
 from switchboard.sip.identity import asserted_identity, is_outside
-from switchboard.sip.media_seam import MediaSeam, NoMediaYet
+from switchboard.sip.media_seam import MediaService, NoMedia
 from switchboard.sip.message import Headers, Request, Response
 from switchboard.sip.parse import (
     ParseError,
@@ -98,7 +98,7 @@ class SipServer:
         self,
         settings: SipSettings,
         engine: Engine,
-        media: MediaSeam | None = None,
+        media: MediaService | None = None,
         line_state: Callable[[str, bool], None] | None = None,
         recorder: CallRecorder | None = None,
         keeper: BindingKeeper | None = None,
@@ -108,7 +108,7 @@ class SipServer:
         self.line_state = line_state
         self.recorder = recorder
         self.keeper = keeper
-        self.media = media or NoMediaYet()
+        self.media: MediaService = media or NoMedia()
         self.layer = TransactionLayer()
         self.registrar = Registrar()
         if keeper is not None:
@@ -182,6 +182,7 @@ class SipServer:
                     group.create_task(self.trunk.run())
                 await asyncio.Event().wait()  # until cancelled (SIGTERM unwinds it)
         finally:
+            self.calls.answering.close_all()
             if self._timer is not None:
                 self._timer.cancel()
             await transport.close()
@@ -339,7 +340,8 @@ class SipServer:
         if sends:
             self.core.send(sends)
         if arrival is Arrival.STRAY_ACK:
-            self.proxy.in_dialog(request, flow)
+            if not self.calls.answering.in_dialog(request, None):
+                self.proxy.in_dialog(request, flow)
             return
         if arrival is not Arrival.NEW or tx is None:
             return
@@ -351,6 +353,8 @@ class SipServer:
             return
         in_dialog = _has_to_tag(request)
         if in_dialog:
+            if self.calls.answering.in_dialog(request, tx):
+                return
             if not self.proxy.in_dialog(request, flow):
                 self.core.reply(tx, 481, "Call/Transaction Does Not Exist")
             else:

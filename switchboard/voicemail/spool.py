@@ -48,7 +48,7 @@ from switchboard.voicemail.model import (
     check_person_id,
     stored_caller,
 )
-from switchboard.voicemail.wav import Audio, prepare_greeting, resample, to_wav
+from switchboard.voicemail.wav import Audio, prepare_greeting, read_wav, resample, to_wav
 
 log = structlog.get_logger("switchboard.voicemail")
 
@@ -160,6 +160,18 @@ class Voicemail:
     async def greeting(self, person_id: str) -> Greeting | None:
         path = self.greeting_path(person_id)
         return await self._blocking(lambda: _read_greeting(person_id, path))
+
+    async def greeting_audio(self, person_id: str) -> Audio | None:
+        """The recorded greeting's audio for playing to a caller; None without one."""
+        path = self.greeting_path(person_id)
+
+        def work() -> Audio | None:
+            try:
+                return read_wav(path.read_bytes())
+            except FileNotFoundError:
+                return None
+
+        return await self._blocking(work)
 
     async def set_greeting(self, person_id: str, data: bytes, actor: str) -> Greeting:
         """Check the upload (``wav.prepare_greeting``: WavError says what is wrong), store

@@ -115,6 +115,34 @@ def read_wav(data: bytes) -> Audio:
     return Audio(rate, frames)
 
 
+def seal_streamed_wav(data: bytes) -> bytes:
+    """``data`` with its RIFF and ``data`` sizes set to the bytes that actually arrived.
+
+    A WAV written to a pipe (``espeak-ng --stdout``, ``sox ... -t wav -``) cannot seek back
+    to fill in its sizes, so it carries placeholders (``0x7FFFF000``, ``0xFFFFFFFF``) that
+    ``read_wav`` would rightly call a truncated file. Only for output we asked a program
+    to stream: an upload keeps its sizes, so truncation is still caught there. Chunks
+    before ``data`` are kept; a ``data`` size that fits is kept too; an odd last byte (half
+    a sample) is dropped.
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return data  # not a WAV: read_wav says so
+    offset = 12
+    while offset + 8 <= len(data):
+        name, size = struct.unpack_from("<4sI", data, offset)
+        start = offset + 8
+        if name == b"data":
+            present = len(data) - start
+            size = min(size, present - present % 2)
+            body = data[start : start + size]
+            head = bytearray(data[:start])
+            struct.pack_into("<I", head, 4, len(head) + size - 8)
+            struct.pack_into("<I", head, offset + 4, size)
+            return bytes(head) + body
+        offset = start + size + (size & 1)
+    return data
+
+
 def resample(audio: Audio, rate: int = TARGET_RATE) -> Audio:
     """``audio`` at ``rate`` (downsampling only): moving average, then linear interpolation.
 

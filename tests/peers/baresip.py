@@ -132,11 +132,15 @@ class Baresip:
         source: Path | None = None,
         stop_timeout: float = 3.0,
         start_timeout: float = 5.0,
+        source_seconds: float = 60.0,
     ) -> None:
+        """``source`` is the microphone, an 8 kHz mono 16-bit WAV; without it a tone of
+        ``source_seconds`` is generated. baresip's aufile ends the call when its file
+        ends ("end of file"), so either must outlast the call."""
         self.account = account
-        self.directory = directory or Path(tempfile.mkdtemp(prefix="baresip-"))
         self.source = source
-        """The microphone: an 8 kHz mono 16-bit WAV; None generates a 60 s tone."""
+        self.source_seconds = source_seconds
+        self.directory = directory or Path(tempfile.mkdtemp(prefix="baresip-"))
         self.stop_timeout = stop_timeout
         self.start_timeout = start_timeout
         self.sip_port = 0
@@ -156,7 +160,7 @@ class Baresip:
 
     def write_config(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        wav = self.source or write_tone_wav(self.directory / "tone.wav")
+        wav = self.source or write_tone_wav(self.directory / "tone.wav", self.source_seconds)
         app_modules = (*APP_MODULES, "mwi") if self.account.mwi else APP_MODULES
         self.sip_port = free_port_pair("both")
         self.ctrl_port = free_port("tcp")

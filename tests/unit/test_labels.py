@@ -157,3 +157,45 @@ def test_r10_back_phrase(
     now: datetime, until: datetime, zone: ZoneInfo, language: str, expected: str
 ) -> None:
     assert back_phrase(until, now, zone, language) == expected
+
+
+SPOKEN = [
+    ("sv-today-on-the-hour", "sv", at(2025, 11, 26, 13), "tillbaka klockan 13"),
+    ("sv-today-half-past", "sv", at(2025, 11, 26, 13, 30), "tillbaka klockan 13 30"),
+    ("sv-tomorrow-leading-zero", "sv", at(2025, 11, 27, 8, 5), "tillbaka i morgon klockan 8 05"),
+    ("sv-first", "sv", at(2025, 12, 1), "tillbaka måndag den 1:a december"),
+    ("sv-second", "sv", at(2026, 1, 2), "tillbaka fredag den 2:a januari"),
+    ("sv-third", "sv", at(2025, 12, 3), "tillbaka onsdag den 3:e december"),
+    ("sv-eleventh-twelfth", "sv", at(2025, 12, 12), "tillbaka fredag den 12:e december"),
+    ("sv-twenty-first", "sv", at(2025, 12, 22, 9), "tillbaka måndag den 22:a december klockan 9"),
+    ("sv-thirty-first", "sv", at(2025, 12, 31), "tillbaka onsdag den 31:a december"),
+    ("nb-today", "nb", at(2025, 11, 26, 13), "tilbake klokken 13"),
+    ("nb-day-keeps-the-ordinal-dot", "nb", at(2025, 12, 1, 9, 15),
+     "tilbake mandag 1. desember klokken 9 15"),
+    ("en-pm", "en", at(2025, 11, 26, 13), "back at 1 pm"),
+    ("en-noon", "en", at(2025, 11, 26, 12), "back at 12 noon"),
+    ("en-half-past", "en", at(2025, 11, 26, 13, 30), "back at 1 30 pm"),
+    ("en-oh-five", "en", at(2025, 11, 27, 8, 5), "back tomorrow at 8 oh 5 am"),
+    ("en-after-midnight", "en", at(2025, 11, 27, 0, 30), "back tomorrow at 12 30 am"),
+    ("en-first", "en", at(2025, 12, 1), "back on Monday the 1st of December"),
+    ("en-eleventh", "en", at(2025, 12, 11, 9), "back on Thursday the 11th of December at 9 am"),
+    ("en-twenty-second", "en", at(2025, 12, 22), "back on Monday the 22nd of December"),
+    ("en-twenty-third", "en", at(2025, 12, 23), "back on Tuesday the 23rd of December"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("language", "until", "expected"), [row[1:] for row in SPOKEN], ids=[row[0] for row in SPOKEN]
+)
+def test_r10_spoken_back_phrase_says_times_and_dates_as_people_do(
+    language: str, until: datetime, expected: str
+) -> None:
+    assert back_phrase(until, NOW, STOCKHOLM, language, spoken=True) == expected
+
+
+def test_r10_spoken_sentence_differs_from_the_written_one_only_in_time_and_date() -> None:
+    referral = Referral(Reason.LUNCH, until=at(2025, 11, 26, 13))
+    written = sentence("Anna Berg", referral, NOW, STOCKHOLM, "sv")
+    spoken = sentence("Anna Berg", referral, NOW, STOCKHOLM, "sv", spoken=True)
+    assert written == "Anna Berg är på lunch, tillbaka klockan 13:00."
+    assert spoken == "Anna Berg är på lunch, tillbaka klockan 13."

@@ -90,13 +90,17 @@ class Switchboard:
                 self.process.stdout.close()
 
 
-def write_config(directory: Path, extra: str = "") -> Path:
+MEDIA_OFF = "enabled = false\n"
+"""Tests about routing read the 480 and its Reason; tests about media turn it on."""
+
+
+def write_config(directory: Path, extra: str = "", media_lines: str = MEDIA_OFF) -> Path:
     base = bundled("configs/sml.toml").read_text(encoding="utf-8")
     # Five seconds of ringing keeps the no-answer tests short.
     base = base.replace("ring_timeout = 25", "ring_timeout = 5")
     path = directory / "sml.toml"  # the name picks the demo directory (sml-people.csv)
     base = base.replace("\n[sip]\n", "\n[sip]\n" + SIP_KEYS + extra, 1)
-    path.write_text(base, encoding="utf-8")
+    path.write_text(base + "\n[media]\n" + media_lines, encoding="utf-8")
     return path
 
 
@@ -111,8 +115,8 @@ async def _seed(config: Path, data_dir: Path) -> None:
             await engine.set_sip_password(extension, password, REALM, "test")
 
 
-def seed(directory: Path, sip_lines: str = "") -> tuple[Path, Path]:
-    config = write_config(directory, sip_lines)
+def seed(directory: Path, sip_lines: str = "", media_lines: str = MEDIA_OFF) -> tuple[Path, Path]:
+    config = write_config(directory, sip_lines, media_lines)
     data_dir = directory / "data"
     data_dir.mkdir()
     asyncio.run(_seed(config, data_dir))
@@ -129,11 +133,12 @@ def start_switchboard(
     data_dir: Path | None = None,
     sip_lines: str = "",
     sip_listen: str = f"{LOOPBACK}:0",
+    media_lines: str = MEDIA_OFF,
 ) -> Switchboard:
     """``sip_lines``: extra keys for the config's ``[sip]`` table. ``config`` and
     ``data_dir`` (both or neither): a server's seeded ones again, as for a restart."""
     if config is None or data_dir is None:
-        config, data_dir = seed(directory, sip_lines)
+        config, data_dir = seed(directory, sip_lines, media_lines)
     log_path = directory / f"switchboard-{mode}.log"
     command = [
         sys.executable,

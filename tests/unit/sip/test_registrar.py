@@ -269,3 +269,18 @@ def test_property_bindings_stay_live_bounded_and_zero_removes(
         assert len(live) <= reg.max_bindings
         assert all(b.expires_at > now for b in live)
         assert all(b.expires_at <= now + reg.max_expires for b in live)
+
+
+@given(st.floats(min_value=1.0, max_value=1e7), st.integers(min_value=60, max_value=3600))
+@settings(max_examples=500)
+def test_the_granted_expiry_is_what_was_asked(now: float, asked: int) -> None:
+    """The audit saw ``expires=301`` granted for 300: ``now + 300 - now`` is sometimes a
+    hair above 300 in floating point, and ``ceil`` made a second of it."""
+    result = registrar().update(USER, [(DESK, None)], asked, "c1", 1, FLOW, now)
+    assert expiries(result.bindings, now) == [asked]
+
+
+def test_the_granted_expiry_at_an_instant_that_rounded_up() -> None:
+    now = 8021.305641924296  # (now + 300) - now == 300.00000000000006
+    result = registrar().update(USER, [(DESK, None)], 300, "c1", 1, FLOW, now)
+    assert expiries(result.bindings, now) == [300]

@@ -16,6 +16,7 @@ from switchboard.voicemail.wav import (
     prepare_greeting,
     read_wav,
     resample,
+    seal_streamed_wav,
     to_wav,
 )
 from tests.unit.voicemail.sounds import frames_of, mulaw, tone, wav
@@ -74,6 +75,32 @@ BAD = [
 def test_bad_uploads_are_refused_with_a_reason(data: bytes, problem: str) -> None:
     with pytest.raises(WavError, match=problem):
         prepare_greeting(data)
+
+
+def _streamed(data: bytes, placeholder: int, cut: int = 0) -> bytes:
+    """``data`` as a program writing to a pipe sends it: placeholder sizes, maybe cut short."""
+    header = bytearray(data[:44])
+    header[4:8] = placeholder.to_bytes(4, "little")
+    header[40:44] = placeholder.to_bytes(4, "little")
+    return bytes(header) + data[44 : len(data) - cut]
+
+
+@pytest.mark.parametrize("placeholder", [0x7FFFF000, 0xFFFFFFFF], ids=["espeak-ng", "sox"])
+def test_a_streamed_wav_is_refused_as_it_is_and_read_once_sealed(placeholder: int) -> None:
+    data = wav(1.5, 22050)
+    streamed = _streamed(data, placeholder)
+    with pytest.raises(WavError, match="truncated"):
+        read_wav(streamed)
+    assert seal_streamed_wav(streamed) == data
+    assert read_wav(seal_streamed_wav(streamed)) == read_wav(data)
+
+
+def test_sealing_drops_half_a_sample_and_keeps_sizes_that_fit() -> None:
+    data = wav(1.0, 8000)
+    odd = _streamed(data, 0xFFFFFFFF, cut=1)
+    assert read_wav(seal_streamed_wav(odd)).samples == read_wav(data).samples - 1
+    assert seal_streamed_wav(data) == data
+    assert seal_streamed_wav(b"OggS" + bytes(40)) == b"OggS" + bytes(40)
 
 
 def test_read_wav_keeps_the_rate_it_found() -> None:

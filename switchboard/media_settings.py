@@ -1,0 +1,59 @@
+"""The ``[media]`` table: whether the switchboard answers calls itself, and on which ports.
+
+With media on (the default) a caller who reaches a referral or voicemail is answered and
+hears it (R10-R13); with ``enabled = false`` such calls get ``480`` with the referral in a
+``Reason`` header, for a deployment whose media is done elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from switchboard.sip_settings import is_ip_address
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSettings:
+    enabled: bool = True
+    address: str | None = None
+    """The IP address RTP binds to and the SDP names; default: the SIP address."""
+    rtp_first: int = 20000
+    rtp_last: int = 20999
+    """The RTP port range (even ports; RTCP would take the odd one above each)."""
+    silence_timeout: float = 30.0
+    """Seconds without RTP from a caller before the call is ended."""
+    speech_command: tuple[str, ...] = ()
+    """A better speech engine's argv (``{text}``, ``{out}``, ``{lang}``, ``{voice}``);
+    espeak-ng speaks when it is empty or fails."""
+
+
+MEDIA_KEYS = {"enabled", "address", "rtp_ports", "silence_timeout", "speech_command"}
+
+
+def parse_media(table: dict[str, Any], fail: Any) -> MediaSettings:
+    """Build MediaSettings from ``[media]``; ``fail(key, problem)`` makes the error."""
+    defaults = MediaSettings()
+    enabled = table.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise fail("enabled", f"must be true or false, got {enabled!r}")
+    address = table.get("address")
+    if address is not None and (not isinstance(address, str) or not is_ip_address(address)):
+        raise fail("address", f"must be an IP address in quotes, got {address!r}")
+    first, last = defaults.rtp_first, defaults.rtp_last
+    ports = table.get("rtp_ports")
+    if ports is not None:
+        text = ports if isinstance(ports, str) else ""
+        low, sep, high = text.partition("-")
+        if not (sep and low.isdigit() and high.isdigit() and low.isascii() and high.isascii()):
+            raise fail("rtp_ports", f'must be a range like "20000-20999", got {ports!r}')
+        first, last = int(low), int(high)
+        if not 1024 <= first < last <= 65535:
+            raise fail("rtp_ports", f"must lie within 1024-65535, low to high, got {ports!r}")
+    timeout = table.get("silence_timeout", defaults.silence_timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 5 <= timeout <= 600:
+        raise fail("silence_timeout", f"must be seconds between 5 and 600, got {timeout!r}")
+    command = table.get("speech_command", [])
+    if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
+        raise fail("speech_command", 'must be a list of strings, e.g. ["piper", "--model", ...]')
+    return MediaSettings(enabled, address, first, last, float(timeout), tuple(command))

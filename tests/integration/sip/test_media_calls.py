@@ -1,0 +1,99 @@
+"""The switchboard answers and speaks (issue 13): a real softphone hears the referral.
+
+baresip (Debian 1.0, headless) calls Anna Berg, who is at lunch, with media on: the call
+is answered (200 with SDP), the referral plays over RTP, and baresip's ``sndfile`` keeps
+what it heard. The recording holds speech, not silence, in redirect and proxy mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from array import array
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.sip.conftest import PASSWORDS, Switchboard
+from tests.peers.baresip import Account, Baresip
+from tests.peers.tools import free_port_pair
+
+Factory = Callable[..., Switchboard]
+MD5_ONLY = 'digest_algorithms = ["MD5"]\n'
+
+
+def _media_on() -> str:
+    first = free_port_pair("udp")
+    return f'enabled = true\nrtp_ports = "{first}-{first + 3}"\n'
+
+
+def _speech_seconds(path: Path) -> float:
+    """Seconds of 20 ms windows louder than about -40 dBFS in a 16-bit WAV."""
+    with wave.open(str(path), "rb") as reader:
+        rate, channels = reader.getframerate(), reader.getnchannels()
+        samples = array("h", reader.readframes(reader.getnframes()))
+    window = rate * channels // 50
+    loud = 0
+    for start in range(0, len(samples) - window, window):
+        chunk = samples[start : start + window]
+        if (sum(s * s for s in chunk) / window) ** 0.5 > 300:
+            loud += 1
+    return loud / 50
+
+
+def _calls(server: Switchboard) -> list[tuple[str, str, int]]:
+    lines = server.wait_logs("call")
+    return [(c["action"], c["extension"], c["outcome"]) for c in lines]
+
+
+@pytest.mark.parametrize("mode", ["redirect", "proxy"])
+async def test_a_caller_hears_the_referral_spoken(
+    switchboard_factory: Factory, tmp_path: Path, mode: str
+) -> None:
+    """R10: Johan calls Anna at lunch and hears "Anna Berg, ... är på lunch, ..."."""
+    server: Switchboard = await asyncio.to_thread(
+        switchboard_factory, mode=mode, sip_lines=MD5_ONLY, media_lines=_media_on()
+    )
+    phone = Account("51234", PASSWORDS["51234"], server.address)
+    async with Baresip(phone, directory=tmp_path / "johan") as caller:
+        await caller.registered()
+        await caller.dial(f"sip:64123@{server.address}")
+        await caller.wait_event("CALL_ESTABLISHED", timeout=10)
+        await asyncio.sleep(4.0)  # the referral is a few seconds long
+        await caller.hangup()
+        await caller.wait_event("CALL_CLOSED", timeout=5)
+    heard = sorted((tmp_path / "johan").glob("*-dec.wav"))
+    assert heard, sorted(p.name for p in (tmp_path / "johan").iterdir())
+    assert _speech_seconds(heard[-1]) > 2.0
+    assert _calls(server) == [("announce", "64123", 200)]
+    closed: list[dict[str, Any]] = server.wait_logs("media_call_closed")
+    assert [c["why"] for c in closed] == ["caller hung up"]
+
+
+async def test_a_caller_leaves_a_message_that_is_stored_whole(
+    switchboard_factory: Factory, tmp_path: Path
+) -> None:
+    """R11: Sven Olsson has no phone to ring, so the switchboard answers with his
+    greeting; baresip's microphone (a 440 Hz tone) after the beep becomes the message,
+    which is stored when the caller hangs up, and its file is a whole WAV."""
+    server: Switchboard = await asyncio.to_thread(
+        switchboard_factory, mode="redirect", sip_lines=MD5_ONLY, media_lines=_media_on()
+    )
+    phone = Account("51234", PASSWORDS["51234"], server.address)
+    directory = tmp_path / "johan"
+    async with Baresip(phone, directory=directory, source_seconds=30) as caller:
+        await caller.registered()
+        await caller.dial(f"sip:99555@{server.address}")
+        await caller.wait_event("CALL_ESTABLISHED", timeout=10)
+        await asyncio.sleep(10.0)  # the default greeting (6 s), the beep, then a message
+        await caller.hangup()
+        await caller.wait_event("CALL_CLOSED", timeout=5)
+    saved = server.wait_logs("voicemail_saved", timeout=5)
+    assert len(saved) == 1, server.log_text()[-2000:]
+    assert saved[0]["duration_ms"] >= 1000
+    files = sorted((server.data_dir / "voicemail").rglob("*.wav"))
+    assert len(files) == 1
+    assert 1.0 <= _speech_seconds(files[0]) <= 9.0
+    assert _calls(server) == [("ring", "99555", 200)]
