@@ -108,6 +108,22 @@ class PresenceTicked:
     version: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class VoicemailChanged:
+    """A person's recorded messages changed: one left, heard, unheard or deleted (R11, R12).
+
+    What the message-waiting light (RFC 3842) and the owner's open inbox follow. Not
+    versioned (``version`` 0): voicemail is not part of the routing view.
+    """
+
+    person_id: str
+    new: int
+    """Messages not yet heard."""
+    old: int
+    """Messages heard and kept."""
+    version: int = 0
+
+
 Event = (
     PersonSaved
     | PersonRemoved
@@ -117,6 +133,7 @@ Event = (
     | TemplatesChanged
     | ExceptionsChanged
     | SipCredentialChanged
+    | VoicemailChanged
     | LineStateChanged
     | PresenceTicked
 )

@@ -25,6 +25,7 @@ from switchboard.events import (
     PresenceTicked,
     SipCredentialChanged,
     TemplatesChanged,
+    VoicemailChanged,
 )
 from switchboard.presence.model import (
     Availability,
@@ -182,8 +183,9 @@ class LiveView:
 
     # -- applying events -------------------------------------------------------------------
     def apply(self, event: Event) -> None:
-        if isinstance(event, LineStateChanged | PresenceTicked):
-            return  # not store events: line state lives in LineStates; a tick changes nothing
+        if isinstance(event, LineStateChanged | PresenceTicked | VoicemailChanged):
+            return  # not routing inputs: line state lives in LineStates, voicemail in the
+            # spool, and a tick changes nothing
         if event.version < self.version:
             return
         if event.version > self.version + 1:

@@ -264,6 +264,11 @@ class VoicemailStore(Protocol):
         """Every stored id (the spool's sweep keeps exactly these files)."""
         ...
 
+    async def voicemail_counts(self) -> dict[str, tuple[int, int]]:
+        """(new, heard) messages per person who has any: what the message-waiting light
+        starts from; ``VoicemailChanged`` events keep it current."""
+        ...
+
     async def mark_voice_message(
         self, person_id: str, message_id: str, heard: bool, actor: str, at: datetime
     ) -> VoiceMessage:

@@ -14,6 +14,7 @@ import sqlite3
 from contextlib import AbstractContextManager
 from datetime import datetime
 
+from switchboard.events import Event, VoicemailChanged
 from switchboard.store import codec, tables
 from switchboard.store.protocol import NotFoundError, StoreError
 from switchboard.voicemail.model import EmailStatus, TakenMessage, VoiceMessage
@@ -62,6 +63,9 @@ class SqliteVoicemail:
     def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
+    def _publish(self, *events: Event) -> None:
+        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
+
     # -- recorded messages -----------------------------------------------------------------
     async def add_voice_message(self, message: VoiceMessage, actor: str) -> None:
         with self._writing(f"store a voicemail for {message.person_id}") as conn:
@@ -81,6 +85,8 @@ class SqliteVoicemail:
                 raise StoreError(f"voicemail {message.message_id} exists already") from None
             detail = f"voicemail {message.message_id} ({message.duration_ms} ms) received"
             _audit(conn, message.received_at, actor, "voicemail_received", message, detail)
+            changed = _counts(conn, message.person_id)
+        self._publish(changed)
 
     async def voice_messages(self, person_id: str) -> list[VoiceMessage]:
         with self._reading(f"read the voicemail of {person_id}") as conn:
@@ -99,6 +105,14 @@ class SqliteVoicemail:
         with self._reading("list the voicemail ids") as conn:
             return {r[0] for r in conn.execute("SELECT message_id FROM voice_messages")}
 
+    async def voicemail_counts(self) -> dict[str, tuple[int, int]]:
+        with self._reading("count the voicemail") as conn:
+            rows = conn.execute(
+                "SELECT person_id, SUM(heard = 0), SUM(heard != 0) FROM voice_messages "
+                "GROUP BY person_id"
+            )
+            return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
     async def mark_voice_message(
         self, person_id: str, message_id: str, heard: bool, actor: str, at: datetime
     ) -> VoiceMessage:
@@ -115,7 +129,9 @@ class SqliteVoicemail:
             new = _voice(conn, person_id, message_id)
             if new is None:  # pragma: no cover - updated a moment ago in this transaction
                 raise NotFoundError(f"voicemail {message_id} of {person_id}")
-            return new
+            changed = _counts(conn, person_id)
+        self._publish(changed)
+        return new
 
     async def delete_voice_message(
         self, person_id: str, message_id: str, actor: str, at: datetime
@@ -126,6 +142,8 @@ class SqliteVoicemail:
                 raise NotFoundError(f"voicemail {message_id} of {person_id}")
             conn.execute("DELETE FROM voice_messages WHERE message_id = ?", (message_id,))
             _audit(conn, at, actor, "voicemail_deleted", old, f"voicemail {message_id} deleted")
+            changed = _counts(conn, person_id)
+        self._publish(changed)
 
     async def audit_greeting(
         self, person_id: str, action: str, detail: str, actor: str, at: datetime
@@ -190,6 +208,16 @@ class SqliteVoicemail:
             conn.execute(
                 tables.INSERT_AUDIT, tables.entry(at, actor, "message_emailed", row[0], detail)
             )
+
+
+def _counts(conn: sqlite3.Connection, person_id: str) -> VoicemailChanged:
+    """New and heard messages of a person now, for the event that follows the commit."""
+    row = conn.execute(
+        "SELECT COALESCE(SUM(heard = 0), 0), COALESCE(SUM(heard != 0), 0) "
+        "FROM voice_messages WHERE person_id = ?",
+        (person_id,),
+    ).fetchone()
+    return VoicemailChanged(person_id, int(row[0]), int(row[1]))
 
 
 def _voice(conn: sqlite3.Connection, person_id: str, message_id: str) -> VoiceMessage | None:

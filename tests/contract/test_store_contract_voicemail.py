@@ -1,7 +1,9 @@
 """The Store contract, part 6: voicemail metadata and taken messages (issue 5).
 
 Same fixture as parts 1-5. Every write is audited with the person as subject and no number
-or message text in the detail; nothing bumps the version or publishes an event; a message
+or message text in the detail; nothing bumps the version; each committed change to recorded
+messages publishes one unversioned ``VoicemailChanged`` with the person's counts (the
+message-waiting light and the owner's inbox follow it), a refused one nothing; a message
 is found only together with its own person; removing a person removes their rows.
 """
 
@@ -12,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from switchboard.events import VoicemailChanged
 from switchboard.store.protocol import NotFoundError, StoreError
 from switchboard.voicemail.model import SECRET, EmailStatus, TakenMessage, VoiceMessage
 from tests.contract.conftest import Backend
@@ -56,7 +59,26 @@ async def test_voice_messages_round_trip_newest_first(people: Backend) -> None:
     assert await store.voice_message("p2", voice(1).message_id) is None
     assert await store.voice_message_ids() == {voice(n).message_id for n in range(1, 5)}
     assert await store.version() == version
-    assert people.events == []
+    assert people.events == [
+        VoicemailChanged("p1", 1, 0),
+        VoicemailChanged("p1", 2, 0),
+        VoicemailChanged("p1", 3, 0),
+        VoicemailChanged("p2", 1, 0),
+    ]
+    assert await store.voicemail_counts() == {"p1": (3, 0), "p2": (1, 0)}
+
+
+async def test_voicemail_changes_carry_the_new_counts(people: Backend) -> None:
+    store = people.store
+    await store.add_voice_message(voice(1), "voicemail")
+    await store.add_voice_message(voice(2), "voicemail")
+    await store.mark_voice_message("p1", voice(1).message_id, True, "anna", T0)
+    await store.delete_voice_message("p1", voice(2).message_id, "anna", T0)
+    assert people.take_events()[-2:] == [VoicemailChanged("p1", 1, 1), VoicemailChanged("p1", 0, 1)]
+    assert await store.voicemail_counts() == {"p1": (0, 1)}
+    with pytest.raises(NotFoundError):
+        await store.delete_voice_message("p2", voice(1).message_id, "p2", T0)
+    assert people.take_events() == []
 
 
 async def test_voice_message_writes_are_audited_without_numbers(people: Backend) -> None:
