@@ -119,6 +119,9 @@ async def serve(
             recorder=recorder,
             keeper=keeper,
         )
+        listeners = [runtime.bus.add_listener(sip.voicemail_changed)]
+        if media is not None:
+            listeners.append(runtime.bus.add_listener(media.scripts.prepare))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -162,6 +165,8 @@ async def serve(
                 if media_task is not None:
                     media_task.cancel()
         finally:
+            for remove in listeners:
+                remove()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
 

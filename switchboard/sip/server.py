@@ -28,6 +28,7 @@ import structlog
 
 from switchboard.calls.recorder import CallRecorder
 from switchboard.directory.model import Person
+from switchboard.events import Event
 from switchboard.live.engine import Engine
 from switchboard.routing.presentation import OutboundKind
 from switchboard.settings.sip import SipSettings, is_ip_address
@@ -40,6 +41,7 @@ from switchboard.sip.flow import Flow
 from switchboard.sip.identity import asserted_identity, is_outside
 from switchboard.sip.media_seam import MediaService, NoMedia
 from switchboard.sip.message import Headers, Request, Response
+from switchboard.sip.mwi import MessageWaiting
 from switchboard.sip.parse import (
     ParseError,
     contacts,
@@ -57,6 +59,7 @@ from switchboard.sip.ratelimit import AuthFailureLimiter, SourceRateLimiter
 from switchboard.sip.registrar import Registrar
 from switchboard.sip.transaction import (
     Arrival,
+    ClientEvent,
     ServerTransaction,
     State,
     TransactionLayer,
@@ -124,6 +127,8 @@ class SipServer:
         self.trunk: TrunkAddresses | None = None
         """A trunk given by name: its addresses, looked up while serving (``run``)."""
         self._muted: dict[str, float] = {}
+        self.mwi: MessageWaiting | None = None
+        """The message-waiting light; made with the rest of the SIP edge in ``run``."""
         self._emergency_users = frozenset(
             form.encode() for form in engine.short_numbers.emergency_forms()
         )
@@ -157,6 +162,8 @@ class SipServer:
             recorder=self.recorder,
         )
         try:
+            self.mwi = MessageWaiting(self.core, self.engine, self.registrar)
+            await self.mwi.load()
             if self.keeper is not None:
                 # Before serving: the first call after a restart finds the phones.
                 loop_now = asyncio.get_running_loop().time()
@@ -187,6 +194,11 @@ class SipServer:
                 self._timer.cancel()
             await transport.close()
             log.info("sip_stopped")
+
+    def voicemail_changed(self, event: Event) -> None:
+        """A bus listener (``app.py``): voicemail news for the message-waiting light."""
+        if self.mwi is not None:
+            self.mwi.changed(event)
 
     def _trunk_moved(self, targets: tuple[Target, ...]) -> None:
         """The trunk's name has new targets: requests from each address are trusted (and
@@ -231,7 +243,7 @@ class SipServer:
         for s in sends:
             self.core.transport.send(s.data, s.flow)
         for event in events:
-            self.proxy.on_client_event(event)
+            self._client_event(event)
         self.layer.take_new_deadline()  # covered by the full look that follows
         self._arm_at(self.layer.next_deadline())
 
@@ -331,9 +343,14 @@ class SipServer:
         event, sends = self.layer.receive_response(response, now)
         self.core.send(sends)
         if event is not None:
-            self.proxy.on_client_event(event)
+            self._client_event(event)
         else:
             self.proxy.stray_response(response)
+
+    def _client_event(self, event: ClientEvent) -> None:
+        """A client transaction's answer or timeout, to whoever sent the request."""
+        if self.mwi is None or not self.mwi.answered(event):
+            self.proxy.on_client_event(event)
 
     def _request(self, request: Request, flow: Flow, now: float) -> None:
         arrival, tx, sends = self.layer.receive_request(request, flow, now)
@@ -354,6 +371,8 @@ class SipServer:
         in_dialog = _has_to_tag(request)
         if in_dialog:
             if self.calls.answering.in_dialog(request, tx):
+                return
+            if method == "SUBSCRIBE" and self.mwi and self.mwi.in_dialog(request, tx):
                 return
             if not self.proxy.in_dialog(request, flow):
                 self.core.reply(tx, 481, "Call/Transaction Does Not Exist")
@@ -384,6 +403,8 @@ class SipServer:
             self._message(tx, request, caller)
         elif method in IN_DIALOG_ONLY:
             self.core.reply(tx, 481, "Call/Transaction Does Not Exist")
+        elif method == "SUBSCRIBE" and caller and caller.extension and self.mwi:
+            self.mwi.subscribe(tx, request, caller.extension)
         elif method == "SUBSCRIBE":
             self.core.reply(tx, 489, "Bad Event")
         else:

@@ -21,10 +21,13 @@ from hypothesis import strategies as st
 
 from switchboard.app import open_runtime
 from switchboard.clock import FixedClock
+from switchboard.events import VoicemailChanged
 from switchboard.settings.config import load_settings
 from switchboard.sip.calls import CallHandler
 from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
+from switchboard.sip.message import NameAddr, SipUri
+from switchboard.sip.mwi import MessageWaiting
 from switchboard.sip.proxy import Proxy
 from switchboard.sip.server import SipServer
 from tests.integration.sip.conftest import MONDAY_10, seed
@@ -157,3 +160,29 @@ async def test_a_flooding_source_still_reaches_112(server: tuple[SipServer, Sent
     assert not sip._admit(host, now, b"INVITE sip:51234@127.0.0.1:5060 SIP/2.0\r\n")
     assert not sip._admit(host, now, b"INVITE sip:1177@127.0.0.1:5060 SIP/2.0\r\n")
     assert not sip._admit(host, now, b"INVITE sip:1120@127.0.0.1:5060 SIP/2.0\r\n")
+
+
+async def test_a_phone_that_never_subscribed_still_sees_its_message_waiting(
+    server: tuple[SipServer, Sent],
+) -> None:
+    """RFC 3842 unsolicited: Anna's registered desk phone gets a NOTIFY with the counts
+    when a message is left for her, and nothing about who called (R18, R20)."""
+    sip, sent = server
+    now = asyncio.get_running_loop().time()
+    desk = Flow("udp", "192.0.2.20", 5062)
+    sip.mwi = MessageWaiting(sip.core, sip.engine, sip.registrar)
+    contact = NameAddr(SipUri("192.0.2.20", user="64123", port=5062))
+    sip.registrar.update("64123", [(contact, None)], 300, "reg1", 1, desk, now)
+    anna = sip.engine.view.person_by_extension("64123")
+    assert anna is not None
+    sent.data.clear()
+    sip.voicemail_changed(VoicemailChanged(anna.person_id, 2, 1))
+    notifies = [(data, flow) for data, flow in sent.data if data.startswith(b"NOTIFY ")]
+    assert len(notifies) == 1
+    data, flow = notifies[0]
+    assert flow == desk
+    assert data.startswith(b"NOTIFY sip:64123@192.0.2.20:5062 SIP/2.0\r\n")
+    assert b"\r\nEvent: message-summary\r\n" in data
+    body = data.partition(b"\r\n\r\n")[2]
+    assert b"Messages-Waiting: yes\r\n" in body
+    assert b"Voice-Message: 2/1\r\n" in body
