@@ -29,6 +29,7 @@ from switchboard.events import (
     PersonRemoved,
     PersonSaved,
     PresenceTicked,
+    VoicemailChanged,
 )
 from switchboard.http.api import require
 from switchboard.http.context import ACCESS, BUS, ENGINE, HEARTBEAT, LINES, PRINCIPAL, STOPPING
@@ -47,6 +48,17 @@ def _message(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
+def _voicemail(request: web.Request, event: VoicemailChanged) -> tuple[str, dict[str, Any]] | None:
+    """Counts for the owner's own inbox only; nobody else learns who has messages."""
+    owner = request.app[ENGINE].view.person(event.person_id)
+    account = request[PRINCIPAL].account
+    if owner is None or not request.app[ACCESS].allowed(
+        account, Permission.READ_OWN_VOICEMAIL, target=owner
+    ):
+        return None
+    return "voicemail", {"person_id": event.person_id, "new": event.new, "old": event.old}
+
+
 def _payload(request: web.Request, event: Event) -> tuple[str, dict[str, Any]] | None:
     """The message for one bus event, or None when the screen has nothing to show for it."""
     engine = request.app[ENGINE]
@@ -54,6 +66,8 @@ def _payload(request: web.Request, event: Event) -> tuple[str, dict[str, Any]] |
         return "directory", {"version": event.version}
     if isinstance(event, PersonRemoved):
         return "removed", {"person_id": event.person_id, "version": event.version}
+    if isinstance(event, VoicemailChanged):
+        return _voicemail(request, event)
     if isinstance(event, PersonSaved):
         person_id = event.person.person_id
     elif isinstance(

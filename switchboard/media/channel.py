@@ -30,6 +30,8 @@ FRAME_BYTES = SAMPLES_PER_FRAME * 2
 SILENCE_RMS = 300.0
 """A 20 ms frame quieter than this (about -40 dBFS) counts as silence when recording."""
 MAX_PENDING_KEYS = 8
+KEPT_SILENCE_FRAMES = 25
+"""Half a second of the silence after the last sound stays in a recording."""
 
 
 class Channel:
@@ -126,9 +128,11 @@ class Channel:
             data = bytes(self._recording or b"")
             self._recording = None
             self._keys = ""
-        if self._silent_frames and self._heard:
-            # The trailing silence that ended the message is not part of it.
-            data = data[: max(0, len(data) - self._silent_frames * FRAME_BYTES)]
+        if self._silent_frames > KEPT_SILENCE_FRAMES and self._heard:
+            # The silence that ended the message is not part of it, but its first half
+            # second is: a last word often fades below the silence threshold.
+            cut = (self._silent_frames - KEPT_SILENCE_FRAMES) * FRAME_BYTES
+            data = data[: max(0, len(data) - cut)]
         return Audio(TARGET_RATE, data)
 
     def on_audio(self, pcm: bytes) -> None:

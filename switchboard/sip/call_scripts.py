@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from switchboard.directory.model import Organisation, Person
+from switchboard.events import CalendarChanged, Event, ManualStatusChanged
 from switchboard.live.engine import Engine
 from switchboard.media import phrases, prompts
 from switchboard.media.clips import speech_level_dbfs
 from switchboard.media.tts import Speaker
-from switchboard.routing.model import Announce, CallerOption, NoAnswer, Ring, Voicemail
+from switchboard.routing.model import Announce, Call, CallerOption, NoAnswer, Ring, Voicemail
 from switchboard.sip.media_seam import CallControls, Program
 from switchboard.voicemail.wav import Audio
 
@@ -185,6 +186,31 @@ class Scripts:
             await prompts.assemble(prompts.say(words.goodbye, language), self.speaker)
         )
         controls.hang_up("message taken" if saved else "no message")
+
+    # -- rendering ahead --------------------------------------------------------------
+
+    def prepare(self, event: Event) -> None:
+        """A bus listener: when someone's availability changes and a caller would now
+        hear a referral, its speech is rendered at once, so the first caller waits for
+        nothing (the speaker's cache keeps it)."""
+        if not isinstance(event, ManualStatusChanged | CalendarChanged):
+            return
+        person = self.engine.view.person(event.person_id)
+        if person is None or person.extension is None:
+            return
+        decision = self.engine.route(Call(person.extension))
+        if not isinstance(decision, Announce):
+            return
+        plan = prompts.announcement(
+            person,
+            self._organisation(person),
+            decision.referral,
+            now=self.engine.clock.now(),
+            zone=self._zone,
+            leave_message=CallerOption.LEAVE_MESSAGE in decision.options,
+            reception=False,
+        )
+        prompts.prerender((*plan.announcement, *plan.goodbye), self.speaker)
 
     # -- lookups ----------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ from aiohttp import ClientResponse
 
 from switchboard.events import PresenceTicked
 from switchboard.http import stream as stream_module
-from tests.http.conftest import OTHER_EXT, Env, open_env
+from switchboard.voicemail.wav import Audio
+from tests.http.conftest import EMPLOYEE_EXT, OTHER_EXT, Env, open_env
 
 
 async def _next_event(response: ClientResponse) -> tuple[str, Any]:
@@ -113,3 +114,27 @@ async def test_disconnect_detaches_the_subscription(env: Env) -> None:
     while _subscriptions(env) and time.monotonic() < deadline:  # noqa: ASYNC110 - a count
         await asyncio.sleep(0.01)
     assert _subscriptions(env) == 0
+
+
+async def test_a_new_voicemail_reaches_its_owners_stream_only(env: Env) -> None:
+    """R11: the owner's open inbox follows a message left by a caller; nobody else learns
+    who has messages (the receptionist's stream skips it)."""
+    owner = env.person(EMPLOYEE_EXT)
+    johan = env.person(OTHER_EXT)
+    spool = env.runtime.voicemail.spool
+    headers = env.headers
+    async with (
+        env.client.get("/api/v1/events", headers=headers["employee"]) as mine,
+        env.client.get("/api/v1/events", headers=headers["receptionist"]) as theirs,
+    ):
+        await _next_event(mine)
+        await _next_event(theirs)
+        await spool.save_message(
+            owner.person_id, Audio(8000, bytes(16000)), "+46311234567", caller_secret=False
+        )
+        env.runtime.bus.publish(PresenceTicked(johan.person_id, env.clock.now()))
+        async with asyncio.timeout(1):
+            name, data = await _next_event(mine)
+            other, _ = await _next_event(theirs)
+        assert (name, data) == ("voicemail", {"person_id": owner.person_id, "new": 1, "old": 0})
+        assert other == "person"  # the tick that followed; the voicemail was not sent

@@ -169,6 +169,10 @@ liveEvents(
     person(message) {
       if (message.person_id === page.person_id) load();
     },
+    voicemail(message) {
+      // The inbox (voicemail.js) reloads itself; one feed per page, so it is told here.
+      document.dispatchEvent(new CustomEvent("switchboard:voicemail", { detail: message }));
+    },
     reload() { load(); },
   },
   (connected) => { live.hidden = !connected; },

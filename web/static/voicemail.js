@@ -379,6 +379,11 @@ function bindVoicemail(root) {
   }
 
   load().catch((err) => say(t("common.error", { message: err.message }), true));
+  // A message left, heard or deleted anywhere (a call, another tab): the list follows.
+  document.addEventListener("switchboard:voicemail", (event) => {
+    if (event.detail.person_id !== root.dataset.person) return;
+    load().catch((err) => say(t("common.error", { message: err.message }), true));
+  });
 }
 
 if (section) bindVoicemail(section);

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.integration.sip.conftest import PASSWORDS, Switchboard
+from tests.peers import audio
 from tests.peers.baresip import Account, Baresip
 from tests.peers.tools import free_port_pair
 
@@ -97,3 +99,46 @@ async def test_a_caller_leaves_a_message_that_is_stored_whole(
     assert len(files) == 1
     assert 1.0 <= _speech_seconds(files[0]) <= 9.0
     assert _calls(server) == [("ring", "99555", 200)]
+
+
+async def test_pressing_1_leaves_a_message_and_lights_the_owners_phone(
+    switchboard_factory: Factory, tmp_path: Path
+) -> None:
+    """R10-R12 end to end: Johan hears Anna's referral, presses 1 (RFC 4733), speaks after
+    the beep; the stored message is his words (correlation, duration within 10 %), and
+    Anna's registered phone gets the message-waiting NOTIFY (RFC 3842)."""
+    said = audio.speak("Hej Anna, det är Johan. Ring mig när du är tillbaka.", tmp_path / "s.wav")
+    message = audio.read_wav(said)
+    # baresip hangs up the moment its microphone file ends, before its last few hundred
+    # milliseconds leave: a second of quiet after the words, as a caller pauses too.
+    spoken = audio.write_wav(tmp_path / "m.wav", np.concatenate([message, audio.silence(1.0)]))
+    server: Switchboard = await asyncio.to_thread(
+        switchboard_factory, mode="proxy", sip_lines=MD5_ONLY, media_lines=_media_on()
+    )
+    anna = Account("64123", PASSWORDS["64123"], server.address, mwi=True)
+    johan = Account("51234", PASSWORDS["51234"], server.address)
+    quiet = audio.write_wav(tmp_path / "quiet.wav", audio.silence(60.0))
+    async with (
+        Baresip(anna, directory=tmp_path / "anna") as desk,
+        Baresip(johan, directory=tmp_path / "johan", source=quiet) as caller,
+    ):
+        await desk.registered()
+        idle = await desk.wait_mwi(waiting=False, timeout=10)
+        assert (idle.voice_new, idle.voice_old) == (0, 0)
+        await caller.registered()
+        await caller.dial(f"sip:64123@{server.address}")
+        await caller.wait_event("CALL_ESTABLISHED", timeout=10)
+        await asyncio.sleep(1.0)
+        await caller.send_dtmf("1")
+        await asyncio.sleep(4.0)  # "leave a message after the tone", and the tone
+        await caller.play(spoken)  # baresip hangs up when the file ends
+        assert await caller.wait_closed(timeout=15) == "end of file"
+        lit = await desk.wait_mwi(waiting=True, timeout=10)
+    assert (lit.voice_new, lit.voice_old) == (1, 0)
+    files = sorted((server.data_dir / "voicemail").rglob("*.wav"))
+    assert len(files) == 1
+    stored = audio.read_wav(files[0])
+    assert audio.best_correlation(stored, message).peak > 0.6
+    assert abs(audio.speech_seconds(stored) - audio.speech_seconds(message)) <= 0.1 * (
+        audio.speech_seconds(message)
+    )
