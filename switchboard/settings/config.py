@@ -224,7 +224,9 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
     media_table = data.get("media", {})
     if not isinstance(media_table, dict):
         raise top.fail("media", "must be a table ([media])")
-    media = parse_media(media_table, _Reader(path, "media", media_table, MEDIA_KEYS).fail)
+    media_reader = _Reader(path, "media", media_table, MEDIA_KEYS)
+    media = parse_media(media_table, media_reader.fail)
+    _refuse_voicemail_number_clashes(media, sip, plan, media_reader)
     calendars = parse_calendars(
         data.get("calendars"),
         {o.org_id for o in organisations},
@@ -266,6 +268,27 @@ def _refuse_short_number_clashes(sip: SipSettings, plan: NumberPlan, reader: _Re
                     "list without it)"
                 )
             raise reader.fail(key, problem)
+
+
+def _refuse_voicemail_number_clashes(
+    media: MediaSettings, sip: SipSettings, plan: NumberPlan, reader: _Reader
+) -> None:
+    """The voicemail number is answered before anything else is asked, so it must not be
+    a number someone could mean otherwise: an employee, an emergency or service line, or
+    a telephone number outside."""
+    number = media.voicemail_number
+    if number is None:
+        return
+    if plan.extension_of(number) is not None:
+        problem = f"{number!r} is also an extension in a configured series"
+    elif (short := short_numbers(sip, plan).match(number)) is not None:
+        kind = short.kind.value
+        problem = f"{number!r} is also one of the {kind} numbers ([sip] {kind}_numbers)"
+    elif (e164 := plan.e164_or_none(number)) is not None:
+        problem = f"{number!r} reads as the telephone number {e164}; use a short code like '*98'"
+    else:
+        return
+    raise reader.fail("voicemail_number", problem)
 
 
 def short_numbers(sip: SipSettings, plan: NumberPlan) -> ShortNumbers:

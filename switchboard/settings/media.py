@@ -7,6 +7,7 @@ hears it (R10-R13); with ``enabled = false`` such calls get ``480`` with the ref
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +27,21 @@ class MediaSettings:
     speech_command: tuple[str, ...] = ()
     """A better speech engine's argv (``{text}``, ``{out}``, ``{lang}``, ``{voice}``);
     espeak-ng speaks when it is empty or fails."""
+    voicemail_number: str | None = None
+    """What an owner dials to listen to their messages by phone ("*98", "64999"); None:
+    listening by phone is off. Checked against the number plan in ``settings.config``."""
 
 
-MEDIA_KEYS = {"enabled", "address", "rtp_ports", "silence_timeout", "speech_command"}
+MEDIA_KEYS = {
+    "enabled",
+    "address",
+    "rtp_ports",
+    "silence_timeout",
+    "speech_command",
+    "voicemail_number",
+}
+VOICEMAIL_NUMBER = re.compile(r"\*?[0-9]{2,8}")
+"""Digits, maybe behind a star: what every phone's keypad and every SIP URI can carry."""
 
 
 def parse_media(table: dict[str, Any], fail: Any) -> MediaSettings:
@@ -56,4 +69,12 @@ def parse_media(table: dict[str, Any], fail: Any) -> MediaSettings:
     command = table.get("speech_command", [])
     if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
         raise fail("speech_command", 'must be a list of strings, e.g. ["piper", "--model", ...]')
-    return MediaSettings(enabled, address, first, last, float(timeout), tuple(command))
+    number = table.get("voicemail_number")
+    if number is not None and (
+        not isinstance(number, str) or not VOICEMAIL_NUMBER.fullmatch(number)
+    ):
+        raise fail(
+            "voicemail_number",
+            f'must be 2-8 digits in quotes, maybe after a star ("*98", "64999"), got {number!r}',
+        )
+    return MediaSettings(enabled, address, first, last, float(timeout), tuple(command), number)
