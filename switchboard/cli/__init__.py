@@ -291,6 +291,12 @@ async def cmd_phones_remove(args: argparse.Namespace, engine: Engine) -> int:
     return await run(args, engine, _actor(args))
 
 
+async def cmd_phones_pin(args: argparse.Namespace, engine: Engine) -> int:
+    from switchboard.cli.phones import cmd_phones_pin as run
+
+    return await run(args, engine, _actor(args))
+
+
 async def cmd_phones_list(args: argparse.Namespace, engine: Engine) -> int:
     from switchboard.cli.phones import cmd_phones_list as run
 
@@ -357,6 +363,7 @@ COMMANDS: dict[str, Handler] = {
     "phones password": cmd_phones_password,
     "phones remove": cmd_phones_remove,
     "phones list": cmd_phones_list,
+    "phones pin": cmd_phones_pin,
     "phones registered": cmd_phones_registered,
     "calendar explain": cmd_calendar_explain,
     "calendar health": cmd_calendar_health,

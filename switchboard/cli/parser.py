@@ -136,7 +136,7 @@ def build(
 
     from switchboard.cli.phones import add_arguments as phones_arguments
 
-    phones_arguments(group("phones", "SIP passwords for phones (digest, issue 3)"), leaf, _by)
+    phones_arguments(group("phones", "SIP passwords for phones; voicemail PINs"), leaf, _by)
 
     from switchboard.cli.users import add_arguments as users_arguments
 

@@ -1,8 +1,10 @@
-"""``switchboard phones``: SIP passwords for people's phones (issue 3).
+"""``switchboard phones``: SIP passwords for people's phones (issue 3), and the PIN that
+opens a person's mailbox from their mobile (issue 13).
 
-The password is read from a prompt (or stdin with ``--password-stdin``, for scripts) and
-never from the command line, where it would land in shell history and ``ps``. Only the
-digest hashes are stored (``HA1`` per RFC 3261 §22.4, for the configured realm).
+A password or PIN is read from a prompt (or stdin with ``--password-stdin`` /
+``--pin-stdin``, for scripts) and never from the command line, where it would land in
+shell history and ``ps``. Only hashes are stored: the digest's ``HA1`` per RFC 3261 §22.4
+for the configured realm, argon2id for a PIN (``voicemail/pins.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from typing import Any
 
 from switchboard.cli.input import read_new_password
 from switchboard.live.engine import Engine, EngineError
+from switchboard.store.protocol import NotFoundError
+from switchboard.voicemail.model import VoicemailError
+from switchboard.voicemail.pins import VoicemailPins
 
 
 def add_arguments(group: Any, leaf: Any, by: Any) -> None:
@@ -25,6 +30,16 @@ def add_arguments(group: Any, leaf: Any, by: Any) -> None:
     p.add_argument("extension", metavar="EXTENSION")
     by(p)
     leaf(group, "list", "phones list", "extensions that have a SIP password (no secrets shown)")
+    p = leaf(
+        group,
+        "pin",
+        "phones pin",
+        "set the PIN that opens a person's voicemail when they call it from their mobile",
+    )
+    p.add_argument("person", metavar="NUMBER", help="extension, any form of a number, or e-mail")
+    p.add_argument("--pin-stdin", action="store_true", help="read the PIN from stdin (scripts)")
+    p.add_argument("--remove", action="store_true", help="remove the PIN instead")
+    by(p)
     leaf(
         group,
         "registered",
@@ -50,6 +65,29 @@ async def cmd_phones_password(args: argparse.Namespace, engine: Engine, actor: s
 async def cmd_phones_remove(args: argparse.Namespace, engine: Engine, actor: str) -> int:
     await engine.remove_sip_password(args.extension, actor)
     print(f"SIP password removed for {args.extension}.")
+    return 0
+
+
+async def cmd_phones_pin(args: argparse.Namespace, engine: Engine, actor: str) -> int:
+    person = engine.find(args.person)
+    pins = VoicemailPins(engine.store, engine.clock)
+    if args.remove:
+        try:
+            await pins.remove(person.person_id, actor)
+        except NotFoundError:
+            raise EngineError(f"{person.name} has no voicemail PIN to remove") from None
+        print(f"Voicemail PIN removed for {person.name}.")
+        return 0
+    pin = read_new_password(
+        args.pin_stdin, f"Voicemail PIN for {person.name}: ", EngineError, flag="--pin-stdin"
+    )
+    try:
+        await pins.set(person.person_id, pin, actor)
+    except VoicemailError as exc:
+        raise EngineError(str(exc)) from None
+    print(
+        f"Voicemail PIN set for {person.name}: from their mobile, the voicemail number asks for it."
+    )
     return 0
 
 

@@ -287,6 +287,19 @@ class VoicemailStore(Protocol):
         """Audit ``greeting_set`` or ``greeting_deleted`` (a greeting is a file only)."""
         ...
 
+    async def voicemail_pin(self, person_id: str) -> str | None:
+        """The hash of the person's voicemail PIN (listening by phone from outside), or
+        None when they have none."""
+        ...
+
+    async def set_voicemail_pin(
+        self, person_id: str, pin_hash: str | None, actor: str, at: datetime
+    ) -> None:
+        """Set or replace the PIN's hash, or with None remove it. NotFoundError for an
+        unknown person, or for removing a PIN that is not there. Audited as
+        ``voicemail_pin_set`` / ``voicemail_pin_removed``, never with the hash."""
+        ...
+
     async def add_taken_message(self, message: TakenMessage) -> None:
         """Audited as message_taken by ``message.taken_by``; NotFoundError for an unknown
         person."""

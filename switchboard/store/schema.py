@@ -325,6 +325,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX sip_bindings_expiry ON sip_bindings (expires_at)",
         ),
     ),
+    Migration(
+        8,
+        "voicemail PINs for listening by phone from outside (issue 13)",
+        (
+            # The PIN belongs to the person, not to a number: a mobile number that passes
+            # to someone else with the job does not take the mailbox with it. Only an
+            # argon2id hash is kept; removing the person removes it.
+            """
+            CREATE TABLE voicemail_pins (
+                person_id TEXT PRIMARY KEY REFERENCES people (person_id) ON DELETE CASCADE,
+                pin_hash TEXT NOT NULL,
+                set_at TEXT NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

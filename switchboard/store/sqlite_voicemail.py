@@ -154,6 +154,34 @@ class SqliteVoicemail:
         with self._writing(f"audit the greeting of {person_id}") as conn:
             conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, person_id, detail))
 
+    # -- the PIN for listening from outside --------------------------------------------------
+    async def voicemail_pin(self, person_id: str) -> str | None:
+        with self._reading(f"read the voicemail PIN of {person_id}") as conn:
+            row = conn.execute(
+                "SELECT pin_hash FROM voicemail_pins WHERE person_id = ?", (person_id,)
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+    async def set_voicemail_pin(
+        self, person_id: str, pin_hash: str | None, actor: str, at: datetime
+    ) -> None:
+        with self._writing(f"set the voicemail PIN of {person_id}") as conn:
+            if pin_hash is None:
+                gone = conn.execute("DELETE FROM voicemail_pins WHERE person_id = ?", (person_id,))
+                if gone.rowcount == 0:
+                    raise NotFoundError(f"voicemail PIN of {person_id}")
+                action, detail = "voicemail_pin_removed", "voicemail PIN removed"
+            else:
+                tables.require_person(conn, person_id)
+                conn.execute(
+                    "INSERT INTO voicemail_pins (person_id, pin_hash, set_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (person_id) DO UPDATE SET "
+                    "pin_hash = excluded.pin_hash, set_at = excluded.set_at",
+                    (person_id, pin_hash, codec.iso(at)),
+                )
+                action, detail = "voicemail_pin_set", "voicemail PIN set"
+            conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, person_id, detail))
+
     # -- taken messages --------------------------------------------------------------------
     async def add_taken_message(self, message: TakenMessage) -> None:
         with self._writing(f"store a message for {message.person_id}") as conn:

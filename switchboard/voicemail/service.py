@@ -1,4 +1,5 @@
-"""Voicemail as the app wires it: the spool, the message desk, and the executor they share.
+"""Voicemail as the app wires it: the spool, the message desk, the PINs for listening from
+outside, and the executor they share.
 
 ``open_voicemail`` is what ``switchboard.app.open_runtime`` enters: it owns the one bounded
 executor for blocking voicemail work (fsync, resampling, ``smtplib``), sweeps the spool
@@ -18,6 +19,7 @@ from switchboard.clock import Clock
 from switchboard.settings.mail import MailSettings
 from switchboard.store.protocol import VoicemailStore
 from switchboard.voicemail.notify import MailTransport, MessageDesk, SmtpTransport
+from switchboard.voicemail.pins import VoicemailPins
 from switchboard.voicemail.spool import SPOOL_NAME, Voicemail
 
 THREADS = 2
@@ -28,6 +30,8 @@ THREADS = 2
 class VoicemailServices:
     spool: Voicemail
     desk: MessageDesk
+    pins: VoicemailPins
+    """The PINs that open a mailbox from outside (listening by phone, issue 13)."""
 
 
 @asynccontextmanager
@@ -48,6 +52,6 @@ async def open_voicemail(
             transport = SmtpTransport(mail)
         sender = mail.from_address if mail is not None else None
         desk = MessageDesk(store, clock, executor, zone, transport, sender)
-        yield VoicemailServices(spool, desk)
+        yield VoicemailServices(spool, desk, VoicemailPins(store, clock, executor))
     finally:
         executor.shutdown(wait=True, cancel_futures=True)

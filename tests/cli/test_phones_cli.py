@@ -98,3 +98,31 @@ def test_registered_shows_the_saved_registrations_that_have_not_expired(
         ],
     ]
     assert "46701740638" not in "\n".join(lines)
+
+
+def test_a_voicemail_pin_is_set_hashed_and_removed(sb: Run, tmp_path: Path) -> None:
+    """Issue 13: the PIN that opens Anna's mailbox from her mobile; only its hash is kept."""
+    sb("directory", "import", str(DEMO_CSV))
+    out = sb("phones", "pin", "64123", "--pin-stdin", stdin="2580\n").out
+    assert "Voicemail PIN set for Anna Berg" in out
+    database = tmp_path / "data" / "switchboard.db"
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT pin_hash FROM voicemail_pins").fetchall()
+    assert len(rows) == 1
+    assert rows[0][0].startswith("$argon2id$")
+    assert "2580" not in rows[0][0]
+    assert "voicemail_pin_set" in sb("audit", "--limit", "1").out
+    assert "removed" in sb("phones", "pin", "64123", "--remove").out
+    again = sb("phones", "pin", "64123", "--remove", expect=1)
+    assert "no voicemail PIN" in again.err
+
+
+def test_an_obvious_or_missing_pin_is_refused(sb: Run) -> None:
+    sb("directory", "import", str(DEMO_CSV))
+    run = sb("phones", "pin", "64123", "--pin-stdin", stdin="1234\n", expect=1)
+    assert "run of digits" in run.err
+    short = sb("phones", "pin", "64123", "--pin-stdin", stdin="25\n", expect=1)
+    assert "4-8 digits" in short.err
+    assert "--pin-stdin" in sb("phones", "pin", "64123", stdin="", expect=1).err
+    nobody = sb("phones", "pin", "64999", "--pin-stdin", stdin="2580\n", expect=1)
+    assert "nobody" in nobody.err

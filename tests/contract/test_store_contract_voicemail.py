@@ -160,3 +160,32 @@ async def test_greeting_changes_are_audited(people: Backend) -> None:
         "p1",
         "greeting set (2000 ms)",
     )
+
+
+async def test_a_voicemail_pin_is_kept_as_given_audited_without_it_and_goes_with_its_person(
+    people: Backend,
+) -> None:
+    """Issue 13: the store keeps the PIN's hash as the caller hands it over (hashing is the
+    caller's job); neither versioned nor published; removing the person removes it."""
+    store = people.store
+    version = await store.version()
+    assert await store.voicemail_pin("p1") is None
+    await store.set_voicemail_pin("p1", "$argon2id$first", "cli:admin", T0)
+    await store.set_voicemail_pin("p1", "$argon2id$second", "cli:admin", T0)
+    assert await store.voicemail_pin("p1") == "$argon2id$second"
+    assert await store.voicemail_pin("p2") is None
+    entries = await store.audit(limit=2, subject="p1")
+    assert [e.action for e in entries] == ["voicemail_pin_set", "voicemail_pin_set"]
+    assert all("argon2" not in e.detail for e in entries)
+    with pytest.raises(NotFoundError):
+        await store.set_voicemail_pin("nobody", "$argon2id$x", "cli:admin", T0)
+    with pytest.raises(NotFoundError):
+        await store.set_voicemail_pin("p2", None, "cli:admin", T0)
+    await store.set_voicemail_pin("p1", None, "cli:admin", T0)
+    assert await store.voicemail_pin("p1") is None
+    assert (await store.audit(limit=1, subject="p1"))[0].action == "voicemail_pin_removed"
+    await store.set_voicemail_pin("p2", "$argon2id$third", "cli:admin", T0)
+    assert await store.version() == version
+    assert people.events == []
+    await store.remove_person("p2", ADMIN, T0)
+    assert await store.voicemail_pin("p2") is None

@@ -9,7 +9,7 @@ import io
 import socket
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -293,7 +293,7 @@ async def mailing_client(
                 SmtpTransport(settings, environ={}),
                 settings.from_address,
             )
-            services = VoicemailServices(runtime.voicemail.spool, desk)
+            services = replace(runtime.voicemail, desk=desk)
             app = build_app(MailRuntime(runtime, services), HttpSettings())
             async with TestClient(TestServer(app)) as client:
                 yield client, runtime, seeded.token
