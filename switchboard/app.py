@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,11 +28,13 @@ from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
 from switchboard.live.view import LiveView
+from switchboard.media import prompts
 from switchboard.media.ports import PortPool
 from switchboard.media.tts import Speaker, SpeechSettings
 from switchboard.settings.config import Settings
 from switchboard.sip.binding_keeper import BindingKeeper
 from switchboard.sip.call_scripts import Scripts
+from switchboard.sip.mailbox_script import MailboxScript
 from switchboard.sip.media_calls import MediaLimits, RtpMediaService
 from switchboard.sip.server import SipServer
 from switchboard.store.bus import EventBus
@@ -184,7 +186,8 @@ async def _executor(name: str) -> AsyncIterator[ThreadPoolExecutor]:
 def open_media(
     settings: Settings, runtime: Runtime, data_dir: Path, executor: ThreadPoolExecutor
 ) -> RtpMediaService | None:
-    """The media service (speech, RTP, voicemail recording), or None with media off."""
+    """The media service (speech, RTP, voicemail recording and listening), or None with
+    media off."""
     media = settings.media
     if not media.enabled:
         return None
@@ -206,7 +209,11 @@ def open_media(
         )
         await spool.save_message(person.person_id, audio, number, caller_secret=secret)
 
-    scripts = Scripts(engine, speaker, greeting_of, save_message)
+    async def assemble(segments: Sequence[prompts.Segment]) -> Audio:
+        return await prompts.assemble(segments, speaker)
+
+    mailbox = MailboxScript(spool, runtime.voicemail.pins, assemble)
+    scripts = Scripts(engine, speaker, greeting_of, save_message, mailbox)
     pool = PortPool(address, media.rtp_first, media.rtp_last)
     return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout))
 

@@ -64,6 +64,11 @@ class Phrases:
     message_number: str
     no_more_messages: str
     deleted: str
+    enter_pin: str
+    """Listening from the mobile (issue 13): the PIN first."""
+    wrong_pin: str
+    not_from_this_phone: str
+    """No PIN set, or too many wrong ones lately: no listening from this phone."""
 
 
 _PHRASES: dict[str, Phrases] = {
@@ -95,6 +100,9 @@ _PHRASES: dict[str, Phrases] = {
         message_number="Meddelande {n}.",
         no_more_messages="Det finns inga fler meddelanden.",
         deleted="Meddelandet är raderat.",
+        enter_pin="Ange din kod och avsluta med fyrkant.",
+        wrong_pin="Fel kod.",
+        not_from_this_phone="Det går inte att lyssna på meddelanden från den här telefonen.",
     ),
     "nb": Phrases(
         press="Trykk",
@@ -124,6 +132,9 @@ _PHRASES: dict[str, Phrases] = {
         message_number="Melding {n}.",
         no_more_messages="Det er ingen flere meldinger.",
         deleted="Meldingen er slettet.",
+        enter_pin="Tast inn koden din og avslutt med firkant.",
+        wrong_pin="Feil kode.",
+        not_from_this_phone="Det er ikke mulig å lytte på meldinger fra denne telefonen.",
     ),
     "en": Phrases(
         press="Press",
@@ -153,6 +164,9 @@ _PHRASES: dict[str, Phrases] = {
         message_number="Message {n}.",
         no_more_messages="There are no more messages.",
         deleted="The message has been deleted.",
+        enter_pin="Enter your PIN, then press hash.",
+        wrong_pin="That PIN is not correct.",
+        not_from_this_phone="Messages cannot be played from this phone.",
     ),
 }
 

@@ -34,6 +34,8 @@ SENTENCE_GAP_MS = 400
 NAME_GAP_MS = 150
 """Between a recorded name and the words after it: the comma's pause."""
 BEFORE_BEEP_MS = 300
+PAUSE_MS = 300
+"""Between "Message 1." and the message itself."""
 PLAYS = 2
 """R10: the announcement and its options play twice, then the call ends politely."""
 
@@ -150,6 +152,16 @@ def record_prompt(language: str) -> tuple[Segment, ...]:
     """After a referral, when the caller pressed 1: what to do, then the beep."""
     lang = phrases.language_of(language)
     return (Say(phrases.phrases(lang).after_the_tone, lang), Pause(BEFORE_BEEP_MS), Beep())
+
+
+def voice_message(language: str, number: int, audio: Audio) -> tuple[Segment, ...]:
+    """Listening by phone: "Message 1." and the message a caller left (8 kHz, as stored)."""
+    lang = phrases.language_of(language)
+    return (
+        Say(phrases.message_number(lang, number), lang),
+        Pause(PAUSE_MS),
+        Play(audio, "message"),
+    )
 
 
 def say(text: str, language: str) -> tuple[Segment, ...]:

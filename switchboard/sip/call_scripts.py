@@ -5,7 +5,9 @@ One coroutine per answered call, run by the media service under its TaskGroup:
   0: the reception), twice; then a goodbye and the call ends;
 - **voicemail** (R11, R12): the owner's greeting or a default that says who and where,
   the beep, then recording until hang-up, ``#``, 5 s of silence or the maximum length;
-- an unanswered ring: voicemail, or for an open referral the referral first.
+- an unanswered ring: voicemail, or for an open referral the referral first;
+- **mailbox** (issue 13): the owner listens to their own messages
+  (``mailbox_script.py``).
 
 The scripts speak through a ``Channel`` (play, record, keys) and end the call through
 ``CallControls``; they know no RTP and no SIP message.
@@ -27,7 +29,8 @@ from switchboard.media import phrases, prompts
 from switchboard.media.clips import speech_level_dbfs
 from switchboard.media.tts import Speaker
 from switchboard.routing.model import Announce, Call, CallerOption, NoAnswer, Ring, Voicemail
-from switchboard.sip.media_seam import CallControls, Program
+from switchboard.sip.mailbox_script import MailboxScript
+from switchboard.sip.media_seam import CallControls, Mailbox, Program
 from switchboard.voicemail.wav import Audio
 
 log = structlog.get_logger("switchboard.media")
@@ -68,6 +71,8 @@ class Scripts:
     speaker: Speaker
     greeting_of: GreetingOf
     save_message: SaveMessage
+    mailbox: MailboxScript | None = None
+    """Listening to one's messages by phone (issue 13); None: such calls just end."""
 
     async def run(self, channel: Channel, controls: CallControls, program: Program) -> None:
         decision = program.decision
@@ -78,6 +83,8 @@ class Scripts:
                 await self._voicemail(channel, controls, program)
             case Ring():
                 await self._unanswered(channel, controls, program, decision)
+            case Mailbox():
+                await self._mailbox(channel, controls, decision)
 
     # -- the programs -----------------------------------------------------------------
 
@@ -186,6 +193,13 @@ class Scripts:
             await prompts.assemble(prompts.say(words.goodbye, language), self.speaker)
         )
         controls.hang_up("message taken" if saved else "no message")
+
+    async def _mailbox(self, channel: Channel, controls: CallControls, decision: Mailbox) -> None:
+        """The owner listens to their own messages (issue 13): ``mailbox_script.py``."""
+        if self.mailbox is None:
+            controls.hang_up("no mailbox service")
+            return
+        await self.mailbox.run(channel, controls, decision)
 
     # -- rendering ahead --------------------------------------------------------------
 

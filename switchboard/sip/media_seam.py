@@ -22,10 +22,22 @@ from switchboard.routing.model import Announce, Ring, Voicemail
 
 
 @dataclass(frozen=True, slots=True)
-class Program:
-    """What the caller gets, as the routing core decided it."""
+class Mailbox:
+    """The owner called the voicemail number: their own messages, played by phone (issue
+    13). The SIP edge decides this from who is calling (a digest names a registered
+    phone's owner; the trunk's caller ID an employee's mobile), not the routing core."""
 
-    decision: Announce | Voicemail | Ring
+    person: Person
+    pin_required: bool = False
+    """Known by caller ID only (the mobile through the trunk): the PIN is asked first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """What the caller gets, as the routing core (or, for a mailbox, the SIP edge)
+    decided it."""
+
+    decision: Announce | Voicemail | Ring | Mailbox
     """``Ring``: nobody answered (or nothing could ring): voicemail (R11)."""
     now: datetime
     caller: str | None
@@ -109,6 +121,8 @@ class NoMedia:
                 text = "Voicemail: leaving messages is not available"
             case Ring():
                 text = decision.announcement or "No answer; voicemail is not available"
+            case Mailbox():
+                text = "Voicemail: listening by phone is not available"
         raise MediaRefusedError(480, "Temporarily Unavailable", text)
 
 

@@ -257,6 +257,18 @@ class Voicemail:
         check_message_id(message_id)
         return await self._store.voice_message(person_id, message_id)
 
+    async def message_audio(self, person_id: str, message_id: str) -> Audio | None:
+        """A message's audio for playing to its owner by phone; None when it is gone."""
+        path = self.message_path(person_id, message_id)
+
+        def work() -> Audio | None:
+            try:
+                return read_wav(path.read_bytes())
+            except FileNotFoundError:
+                return None
+
+        return await self._blocking(work)
+
     async def mark_heard(
         self, person_id: str, message_id: str, actor: str, *, heard: bool = True
     ) -> VoiceMessage:

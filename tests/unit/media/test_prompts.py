@@ -223,3 +223,14 @@ def test_texts_lists_what_to_render_ahead_in_order() -> None:
         ("Anna Berg, Sotenäs kommun, Socialtjänsten, är på lunch, tillbaka klockan 13.", "sv"),
         ("Tryck 1 för att lämna ett meddelande.", "sv"),
     ]
+
+
+def test_a_voice_message_is_announced_by_its_number_in_the_owners_language() -> None:
+    """Listening by phone (issue 13): "Meddelande 2.", a pause, the message as stored."""
+    said = tone(440.0, 1000)
+    assert prompts.voice_message("sv", 2, said) == (
+        Say("Meddelande 2.", "sv"),
+        Pause(prompts.PAUSE_MS),
+        Play(said, "message"),
+    )
+    assert prompts.voice_message("fi", 1, said)[0] == Say("Message 1.", "en")
