@@ -47,6 +47,8 @@ class CallAction(StrEnum):
     DIVERT = "divert"
     REJECT = "reject"
     OUTBOUND = "outbound"
+    MAILBOX = "mailbox"
+    """The person called the voicemail number to hear their own messages (issue 13)."""
 
 
 @quick_init

@@ -6,6 +6,9 @@ operator trunk, and every phone registered to the extension. In redirect mode th
 in a ``302``; in proxy mode they ring in parallel through ``Proxy``. Announce and voicemail
 go to the media seam. One log line per call says what happened, numbers masked (R18).
 
+The voicemail number (issue 13, ``[media] voicemail_number``): the caller's own mailbox,
+answered by the switchboard; from the mobile through the trunk, behind a PIN.
+
 Outbound (an employee calls an outside number from a registered phone, or from the mobile
 through the trunk): the destination policy may refuse it; otherwise it is always proxied,
 because caller-ID (R14, R16, R18) must be rewritten on the way out.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from urllib.parse import unquote
 
 import structlog
 
@@ -41,7 +45,7 @@ from switchboard.sip.answering import Answerer
 from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
 from switchboard.sip.identity import asserted_identity, blocked_prefix, is_outside, outbound_headers
-from switchboard.sip.media_seam import MediaService, Program
+from switchboard.sip.media_seam import Mailbox, MediaService, Program
 from switchboard.sip.message import Param, Request, Response, SipUri
 from switchboard.sip.parse import format_uri, parse_name_addr
 from switchboard.sip.proxy import Leg, Proxy
@@ -93,6 +97,8 @@ class CallHandler:
         """Where requests for the trunk go; for a trunk given by name, set by
         ``trunk_moved`` once the name is looked up (None until then)."""
         self.domain = core.host
+        self.voicemail_number = engine.settings.media.voicemail_number
+        """What owners dial to hear their messages (issue 13); None: not offered."""
         self.recorder = recorder
         """Gets one record per call (R19); None: no call records kept."""
         self._mode = settings.mode.value
@@ -121,6 +127,9 @@ class CallHandler:
         digits = dialled_user(request.uri)
         if digits is None:
             self._final(tx, 404, "Not Found", "reject", None)
+            return
+        if self.voicemail_number is not None and self._is_voicemail_number(digits):
+            self._mailbox(tx, request, caller, trusted, from_user)
             return
         short = self.engine.short_numbers.match(digits)
         if short is not None:
@@ -261,6 +270,30 @@ class CallHandler:
             finish=finish,
             people=(person.person_id,),
         )
+
+    def _is_voicemail_number(self, digits: str) -> bool:
+        """As dialled, or with the star escaped (``%2A98``): the same URI (RFC 3261 §19.1.4)."""
+        return digits == self.voicemail_number or (
+            "%" in digits and unquote(digits) == self.voicemail_number
+        )
+
+    def _mailbox(
+        self,
+        tx: ServerTransaction,
+        request: Request,
+        caller: Person | None,
+        trusted: bool,
+        from_user: str | None,
+    ) -> None:
+        """The voicemail number (issue 13): a registered phone reaches its owner's own
+        mailbox, the one the digest named; an employee's mobile through the trusted trunk
+        reaches theirs only after the PIN, as caller ID can be forged before it reaches
+        the operator. Nobody else reaches any mailbox."""
+        owner = caller or (self._owner_of_mobile(from_user) if trusted else None)
+        if owner is None:
+            self._final(tx, 404, "Not Found", "mailbox", None, "not one of our phones")
+            return
+        self._answer(tx, request, Mailbox(owner, pin_required=caller is None), "mailbox")
 
     # -- outbound -------------------------------------------------------------------
 
@@ -406,7 +439,7 @@ class CallHandler:
         self,
         tx: ServerTransaction,
         request: Request,
-        decision: Announce | Voicemail | Ring,
+        decision: Announce | Voicemail | Ring | Mailbox,
         action: str,
         detail: str = "",
     ) -> None:
