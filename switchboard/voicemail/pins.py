@@ -127,31 +127,31 @@ class VoicemailPins:
         return await self._store.voicemail_pin(check_person_id(person_id)) is not None
 
     async def check(self, person_id: str, pin: str) -> PinCheck:
-        """RIGHT resets the count of wrong ones; WRONG counts; SHUT checks nothing."""
-        now = self._clock.now()
-        if self._shut(person_id, now):
-            return PinCheck.SHUT
+        """RIGHT resets the count of wrong ones; WRONG counts; SHUT checks nothing.
+
+        Each try is counted *before* the (slow) verify, with no ``await`` between the
+        look at the lock and the count: so calls made in parallel cannot all slip past the
+        lock while their verifies run; at most ``FREE_FAILURES`` are ever under way.
+        """
         stored = await self._store.voicemail_pin(check_person_id(person_id))
-        if stored is None:
+        now = self._clock.now()
+        if stored is None or self._shut(person_id, now):
             return PinCheck.SHUT
-        if await self._blocking(lambda: verify_password(stored, pin, self._hasher)):
-            self._failures.pop(person_id, None)
-            return PinCheck.RIGHT
         failures = self._failures.get(person_id)
         if failures is None:
             if len(self._failures) >= MAX_TRACKED:
                 self._failures.clear()
             failures = self._failures[person_id] = _Failures()
         failures.count += 1
-        lock = lock_after(failures.count)
+        count, lock = failures.count, lock_after(failures.count)
         if lock is not None:
             failures.shut_until = now + lock
-            log.warning(
-                "voicemail_pin_locked",
-                person=person_id,
-                failures=failures.count,
-                seconds=int(lock.total_seconds()),
-            )
+        if await self._blocking(lambda: verify_password(stored, pin, self._hasher)):
+            self._failures.pop(person_id, None)
+            return PinCheck.RIGHT
+        if lock is not None:
+            seconds = int(lock.total_seconds())
+            log.warning("voicemail_pin_locked", person=person_id, failures=count, seconds=seconds)
         return PinCheck.WRONG
 
     def _shut(self, person_id: str, now: datetime) -> bool:

@@ -5,6 +5,7 @@ On a real SQLite store, with a cheap real argon2 hasher and a clock the test mov
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -161,3 +162,23 @@ async def test_an_obvious_pin_is_refused_before_anything_is_stored(world: World)
     with pytest.raises(VoicemailError):
         await world.pins.set("anna", "1111", "test")
     assert await world.store.voicemail_pin("anna") is None
+
+
+async def test_guesses_made_in_parallel_cannot_slip_past_the_lock(world: World) -> None:
+    """Twenty calls guessing at once: five are checked, the rest find the mailbox shut."""
+    await world.pins.set("anna", "2580", "test")
+    guesses = [f"{n:04d}" for n in range(3000, 3020)]
+    results = await asyncio.gather(*(world.pins.check("anna", g) for g in guesses))
+    assert results.count(PinCheck.WRONG) == 5
+    assert results.count(PinCheck.SHUT) == 15
+    assert await world.pins.check("anna", "2580") is PinCheck.SHUT
+
+
+async def test_the_right_pin_as_the_fifth_try_opens_and_starts_the_count_afresh(
+    world: World,
+) -> None:
+    await world.pins.set("anna", "2580", "test")
+    for _ in range(4):
+        assert await world.pins.check("anna", "0912") is PinCheck.WRONG
+    assert await world.pins.check("anna", "2580") is PinCheck.RIGHT
+    assert await world.pins.open_to_try("anna")
