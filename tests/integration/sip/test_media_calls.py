@@ -101,8 +101,9 @@ async def test_a_caller_leaves_a_message_that_is_stored_whole(
     assert _calls(server) == [("ring", "99555", 200)]
 
 
+@pytest.mark.parametrize("mode", ["redirect", "proxy"])
 async def test_pressing_1_leaves_a_message_and_lights_the_owners_phone(
-    switchboard_factory: Factory, tmp_path: Path
+    switchboard_factory: Factory, tmp_path: Path, mode: str
 ) -> None:
     """R10-R12 end to end: Johan hears Anna's referral, presses 1 (RFC 4733), speaks after
     the beep; the stored message is his words (correlation, duration within 10 %), and
@@ -113,7 +114,7 @@ async def test_pressing_1_leaves_a_message_and_lights_the_owners_phone(
     # milliseconds leave: a second of quiet after the words, as a caller pauses too.
     spoken = audio.write_wav(tmp_path / "m.wav", np.concatenate([message, audio.silence(1.0)]))
     server: Switchboard = await asyncio.to_thread(
-        switchboard_factory, mode="proxy", sip_lines=MD5_ONLY, media_lines=_media_on()
+        switchboard_factory, mode=mode, sip_lines=MD5_ONLY, media_lines=_media_on()
     )
     anna = Account("64123", PASSWORDS["64123"], server.address, mwi=True)
     johan = Account("51234", PASSWORDS["51234"], server.address)
