@@ -59,6 +59,8 @@ class Phrases:
     nothing_recorded: str
     invalid_choice: str
     connecting: str
+    not_reached: str
+    """The reception did not answer (the options play again)."""
     new_messages: tuple[str, str, str]
     """No new messages, one, and ``{n}``."""
     message_number: str
@@ -87,6 +89,7 @@ _PHRASES: dict[str, Phrases] = {
         nothing_recorded="Inget meddelande spelades in.",
         invalid_choice="Det valet finns inte.",
         connecting="Du kopplas nu till växeln.",
+        not_reached="Växeln kunde inte nås just nu.",
         new_messages=(
             "Du har inga nya meddelanden.",
             "Du har ett nytt meddelande.",
@@ -116,6 +119,7 @@ _PHRASES: dict[str, Phrases] = {
         nothing_recorded="Ingen beskjed ble spilt inn.",
         invalid_choice="Det valget finnes ikke.",
         connecting="Du blir nå satt over til sentralbordet.",
+        not_reached="Sentralbordet kunne ikke nås akkurat nå.",
         new_messages=(
             "Du har ingen nye meldinger.",
             "Du har én ny melding.",
@@ -145,6 +149,7 @@ _PHRASES: dict[str, Phrases] = {
         nothing_recorded="No message was recorded.",
         invalid_choice="That is not a valid choice.",
         connecting="Connecting you to the reception.",
+        not_reached="The reception could not be reached just now.",
         new_messages=(
             "You have no new messages.",
             "You have one new message.",

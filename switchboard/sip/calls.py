@@ -83,7 +83,9 @@ class CallHandler:
         self.engine = engine
         self.registrar = registrar
         self.settings = settings
-        self.answering = Answerer(core, media)
+        self.answering = Answerer(
+            core, media, self._transfer_targets, float(engine.view.ring_timeout)
+        )
         """Announce, voicemail and unanswered rings: the switchboard answers itself."""
         self.proxy = proxy
         trunk = settings.trunk
@@ -193,14 +195,7 @@ class CallHandler:
 
     def _ring(self, tx: ServerTransaction, request: Request, decision: Ring, trusted: bool) -> None:
         person = decision.person
-        legs: list[Leg] = []
-        for target in decision.targets:
-            if target.kind is TargetKind.MOBILE:
-                leg = self._mobile_leg(target.address)
-                if leg is not None:
-                    legs.append(leg)
-            else:
-                legs.extend(self._device_legs(target.address))
+        legs = self._legs(decision)
         if not legs:
             self._answer(tx, request, decision, "ring", "nothing to ring")
             return
@@ -357,6 +352,24 @@ class CallHandler:
 
     # -- targets --------------------------------------------------------------------
 
+    def _legs(self, decision: Ring) -> list[Leg]:
+        """What rings for a decision: the mobile on the trunk, every registered phone."""
+        legs: list[Leg] = []
+        for target in decision.targets:
+            if target.kind is TargetKind.MOBILE:
+                leg = self._mobile_leg(target.address)
+                if leg is not None:
+                    legs.append(leg)
+            else:
+                legs.extend(self._device_legs(target.address))
+        return legs
+
+    def _transfer_targets(self, extension: str) -> list[Leg]:
+        """Where a caller pressing 0 is connected: what a call to ``extension`` would
+        ring now (nothing when the reception itself is away)."""
+        decision = self.engine.route(Call(extension, None), self.engine.clock.now())
+        return self._legs(decision) if isinstance(decision, Ring) else []
+
     def trunk_moved(self, address: str, port: int) -> None:
         """The trunk's name now leads to ``address`` and ``port``: mobiles are reached
         there. Request-URIs keep the name (and its port only if one was written)."""
@@ -411,13 +424,23 @@ class CallHandler:
         detail: str = "",
     ) -> None:
         """The switchboard answers the caller itself (R10-R13), in both modes."""
-        program = Program(decision, self.engine.clock.now(), _from_user(request))
+        caller = _from_user(request)
+        program = Program(decision, self.engine.clock.now(), caller)
         person = decision.person
 
         def finished(status: int, note: str) -> None:
             self._log(action, person, status, detail or note, tx=tx)
 
-        self.answering.answer(tx, request, program, finished)
+        self.answering.answer(tx, request, program, finished, shown=self._shown(caller))
+
+    def _shown(self, caller: str | None) -> str | None:
+        """The caller's number as someone we connect them to may see it: never one of our
+        secret mobiles (R18)."""
+        number = self.engine.view.plan.e164_or_none(caller) if caller else None
+        if number is None:
+            return None
+        people = self.engine.view.people()
+        return None if any(p.secret_mobile and p.mobile == number for p in people) else number
 
     def _final(
         self,

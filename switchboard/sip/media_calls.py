@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from switchboard.media.bridge import Bridge
 from switchboard.media.channel import Channel
 from switchboard.media.offer_answer import (
     Negotiated,
@@ -95,6 +96,10 @@ class RtpCall:
         self.channel: Channel | None = None
         self.task: asyncio.Task[None] | None = None
         self.closed = False
+        self._second: RtpPort | None = None
+        self._second_offer: SessionDescription | None = None
+        self.bridge: Bridge | None = None
+        self._controls: CallControls | None = None
         session_id = secrets.randbelow(2**62)
         if offer_sdp is None:
             self._our_offer = offer(
@@ -127,6 +132,7 @@ class RtpCall:
             raise MediaRefusedError(488, "Not Acceptable Here", str(exc)) from None
 
     def start(self, controls: CallControls) -> None:
+        self._controls = controls
         group = self.service._group
         if self.closed or group is None or self.negotiated is None:
             controls.hang_up("no media")
@@ -155,6 +161,63 @@ class RtpCall:
             log.exception("media_call_failed", person=person)
             controls.hang_up("media error")
 
+    def second_leg_offer(self) -> bytes:
+        if self._second is None:
+            try:
+                self._second = self.service.pool.allocate()
+            except PortsExhaustedError:
+                raise MediaRefusedError(503, "Service Unavailable", "no RTP port free") from None
+        self._second_offer = offer(
+            address=self._second.host,
+            port=self._second.port,
+            session_id=secrets.randbelow(2**62),
+            version=1,
+        )
+        return serialise(self._second_offer)
+
+    def connect_second_leg(self, answer_sdp: bytes) -> None:
+        group, port, our_offer = self.service._group, self._second, self._second_offer
+        if self.closed or group is None or port is None or our_offer is None:
+            raise MediaRefusedError(503, "Service Unavailable", "the call is gone")
+        try:
+            negotiated = accept_answer(our_offer, parse(answer_sdp))
+        except (SdpError, ValueError) as exc:
+            raise MediaRefusedError(488, "Not Acceptable Here", str(exc)) from None
+        self._second = None  # the endpoint owns it from here
+        group.create_task(self._bridge(port, negotiated))
+
+    async def _bridge(self, port: RtpPort, negotiated: Negotiated) -> None:
+        controls, channel = self._controls, self.channel
+
+        def far_silent() -> None:
+            if controls is not None:
+                controls.hang_up("no RTP from the far end")
+
+        try:
+            far = await RtpEndpoint.open(
+                self.service.pool,
+                port,
+                negotiated,
+                on_timeout=far_silent,
+                silence_timeout=self.service.limits.rtp_silence_timeout,
+            )
+        except Exception:
+            log.exception("media_bridge_failed", person=self.program.person.person_id)
+            self.service.pool.release(port)
+            if controls is not None:
+                controls.hang_up("media error")
+            return
+        if self.closed or channel is None or channel.endpoint is None:
+            far.close()
+            return
+        self.bridge = Bridge(channel.endpoint, far)
+        log.info("media_bridged", person=self.program.person.person_id)
+
+    def drop_second_leg(self) -> None:
+        if self._second is not None:
+            self.service.pool.release(self._second)
+            self._second = None
+
     def dtmf(self, digit: str) -> None:
         if self.channel is not None:
             self.channel.on_digit(Digit(digit, 0, 0, True))
@@ -164,6 +227,9 @@ class RtpCall:
             return
         self.closed = True
         self.service.calls.discard(self)
+        self.drop_second_leg()
+        if self.bridge is not None:
+            self.bridge.b.close()
         if self.channel is not None:
             self.channel.close()  # closes the endpoint, which gives the port back
         if self.channel is None or self.channel.endpoint is None:

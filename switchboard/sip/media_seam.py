@@ -13,6 +13,7 @@ service at all) ``480`` with a ``Reason`` (RFC 3326) saying what would have play
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -56,8 +57,10 @@ class CallControls(Protocol):
         """End the call (BYE): the program is over, or the caller went silent."""
         ...
 
-    def transfer(self, extension: str) -> None:
-        """Send the caller on to one of our extensions (0: the reception)."""
+    def transfer(self, extension: str, done: Callable[[bool], None]) -> None:
+        """Connect the caller to one of our extensions (0: the reception): its targets
+        ring, and ``done(True)`` once one answers and the two are bridged (the script's
+        part is over), ``done(False)`` when nobody could be reached (it goes on)."""
         ...
 
 
@@ -75,6 +78,19 @@ class MediaSession(Protocol):
 
     def start(self, controls: CallControls) -> None:
         """The call is confirmed (ACK): play the program."""
+        ...
+
+    def second_leg_offer(self) -> bytes:
+        """Our SDP offer for calling someone on the caller's behalf (a second RTP port);
+        raises MediaRefusedError when no port is free."""
+        ...
+
+    def connect_second_leg(self, answer: bytes) -> None:
+        """The called side answered with ``answer``: bridge it to the caller."""
+        ...
+
+    def drop_second_leg(self) -> None:
+        """Nobody answered: the second port goes back."""
         ...
 
     def dtmf(self, digit: str) -> None:
