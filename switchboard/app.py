@@ -208,7 +208,7 @@ def open_media(
 
     scripts = Scripts(engine, speaker, greeting_of, save_message)
     pool = PortPool(address, media.rtp_first, media.rtp_last)
-    return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout))
+    return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout, media.confirm_mobile))
 
 
 def _settle_garbage_collector() -> None:

@@ -99,19 +99,19 @@ class Answerer:
         finished: Finished,
         *,
         shown: str | None = None,
-    ) -> None:
-        """Answer ``request`` with media for ``program``, or refuse with what media said.
-        ``shown``: the caller's number for whoever the caller is connected to."""
+    ) -> AnsweredCall | None:
+        """Answer ``request`` with media for ``program``, or refuse with what media said
+        (None). ``shown``: the caller's number for whoever the caller is connected to."""
         call_id = request.headers.get("Call-ID") or ""
         if len(self.calls) >= MAX_ANSWERED or call_id in self.calls:
             self._refuse(tx, MediaRefusedError(503, "Service Unavailable", "busy", 5), finished)
-            return
+            return None
         offer = request.body or None
         try:
             session = self.media.open(offer, program)
         except MediaRefusedError as refused:
             self._refuse(tx, refused, finished)
-            return
+            return None
         contact = request.headers.get("Contact")
         try:
             target = parse_name_addr(contact).uri if contact else None
@@ -120,7 +120,7 @@ class Answerer:
         if target is None:
             session.close("no contact")
             self._refuse(tx, MediaRefusedError(400, "Bad Request - Contact required"), finished)
-            return
+            return None
         tag = self.core.new_token(4)
         call = AnsweredCall(
             call_id=call_id,
@@ -150,6 +150,11 @@ class Answerer:
             call.retransmit = self.core.loop.call_later(T1, self._retransmit, call)
         else:
             call.retransmit = self.core.loop.call_later(64 * T1, self._no_ack, call)
+        return call
+
+    def hang_up(self, call: AnsweredCall, why: str) -> None:
+        """End an answered call from our side (BYE)."""
+        self._bye(call, why)
 
     def _refuse(
         self, tx: ServerTransaction, refused: MediaRefusedError, finished: Finished

@@ -38,10 +38,11 @@ from switchboard.routing.model import (
 from switchboard.routing.presentation import OutboundKind, Presentation
 from switchboard.settings.sip import SipMode, SipSettings, is_ip_address
 from switchboard.sip.answering import Answerer
+from switchboard.sip.confirming import Confirmer
 from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
 from switchboard.sip.identity import asserted_identity, blocked_prefix, is_outside, outbound_headers
-from switchboard.sip.media_seam import MediaService, Program
+from switchboard.sip.media_seam import Confirmation, MediaService, Program
 from switchboard.sip.message import Param, Request, Response, SipUri
 from switchboard.sip.parse import format_uri, parse_name_addr
 from switchboard.sip.proxy import Leg, Proxy
@@ -87,6 +88,8 @@ class CallHandler:
             core, media, self._transfer_targets, float(engine.view.ring_timeout)
         )
         """Announce, voicemail and unanswered rings: the switchboard answers itself."""
+        self.confirmer = Confirmer(self.answering, proxy)
+        """Rings whose mobile leg must press 1 (proxy mode, media on)."""
         self.proxy = proxy
         trunk = settings.trunk
         self.trunk_flow = (
@@ -203,6 +206,16 @@ class CallHandler:
         def no_answer(_best: Response | None) -> None:
             self._answer(tx, request, decision, "ring", "no answer")
 
+        mobile = next((leg for leg in legs if leg.label == "mobile"), None)
+        proxied = not self._redirects(legs, trusted, secret=person.secret_mobile)
+        confirmation = (
+            self.answering.media.confirmation(person.language)
+            if proxied and mobile is not None
+            else None
+        )
+        if mobile is not None and confirmation is not None:
+            self._ring_confirmed(tx, request, decision, legs, mobile, confirmation)
+            return
         self._deliver(
             tx,
             request,
@@ -229,11 +242,7 @@ class CallHandler:
         # A 302 shows its targets to the caller's side. That is fine for the operator's
         # trunk (it routes the number anyway) but a secret mobile must never reach a
         # phone's screen (R18), so such calls are proxied even in redirect mode.
-        has_mobile = "mobile" in [leg.label for leg in legs]
-        redirect = self.settings.mode is SipMode.REDIRECT and (
-            trusted or not (secret and has_mobile)
-        )
-        if redirect:
+        if self._redirects(legs, trusted, secret=secret):
             contacts = tuple([self._contact(leg) for leg in legs])
             self._final(tx, 302, "Moved Temporarily", "redirect", person, headers=contacts)
             return
@@ -255,6 +264,47 @@ class CallHandler:
             on_no_answer=failed,
             finish=finish,
             people=(person.person_id,),
+        )
+
+    def _redirects(self, legs: list[Leg], trusted: bool, *, secret: bool) -> bool:
+        """Whether these targets go back in a 302 rather than being rung through us."""
+        has_mobile = "mobile" in [leg.label for leg in legs]
+        return self.settings.mode is SipMode.REDIRECT and (trusted or not (secret and has_mobile))
+
+    def _ring_confirmed(
+        self,
+        tx: ServerTransaction,
+        request: Request,
+        decision: Ring,
+        legs: list[Leg],
+        mobile: Leg,
+        confirmation: Confirmation,
+    ) -> None:
+        """Phones proxied, the mobile asked to press 1 first (``confirming.py``)."""
+        person = decision.person
+        caller = _from_user(request)
+        program = Program(decision, self.engine.clock.now(), caller, join=confirmation)
+
+        def finished(status: int, note: str) -> None:
+            self._log("proxy", person, status, "mobile confirmed" if status < 300 else note, tx=tx)
+
+        def device_finish(status: int) -> None:
+            self._log("proxy", person, status, tx=tx)
+
+        self.confirmer.ring(
+            tx,
+            request,
+            [leg for leg in legs if leg is not mobile],
+            mobile,
+            confirmation,
+            program=program,
+            ring_seconds=float(decision.ring_timeout or self.engine.view.ring_timeout),
+            shown=self._shown(caller),
+            to_user=person.extension or "switchboard",
+            people=(person.person_id,),
+            on_no_answer=lambda: self._answer(tx, request, decision, "ring", "no answer"),
+            finished=finished,
+            device_finish=device_finish,
         )
 
     # -- outbound -------------------------------------------------------------------

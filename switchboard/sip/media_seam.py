@@ -22,6 +22,25 @@ from switchboard.directory.model import Person
 from switchboard.routing.model import Announce, Ring, Voicemail
 
 
+class Confirmation(Protocol):
+    """A mobile leg that must confirm before it gets the call ("press 1 to take it"), so
+    the operator's own voicemail cannot swallow the call by answering."""
+
+    @property
+    def offer(self) -> bytes:
+        """Our SDP offer for the mobile leg."""
+        ...
+
+    def answered(self, answer: bytes, decided: Callable[[bool], None]) -> None:
+        """The mobile answered with ``answer``: ask it, and tell ``decided(True)`` once 1
+        is pressed, ``decided(False)`` when not (in time) or the leg is unusable."""
+        ...
+
+    def close(self) -> None:
+        """The leg is over (or never needed): its port goes back. Called once."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Program:
     """What the caller gets, as the routing core decided it."""
@@ -31,6 +50,8 @@ class Program:
     now: datetime
     caller: str | None
     """The caller's number as the SIP edge read it (From user); None when withheld."""
+    join: Confirmation | None = None
+    """Instead of a script: a confirmed mobile leg to bridge the caller to."""
 
     @property
     def person(self) -> Person:
@@ -108,6 +129,11 @@ class MediaService(Protocol):
         """Negotiate ``offer`` (None: a late offer) and reserve RTP; or MediaRefusedError."""
         ...
 
+    def confirmation(self, language: str) -> Confirmation | None:
+        """A call-confirmation leg in ``language``; None when confirmation is off (or no
+        RTP port is free): the mobile is then rung like any target."""
+        ...
+
 
 class NoMedia:
     """Without media: every call that needs audio gets 480 and an honest Reason."""
@@ -126,6 +152,9 @@ class NoMedia:
             case Ring():
                 text = decision.announcement or "No answer; voicemail is not available"
         raise MediaRefusedError(480, "Temporarily Unavailable", text)
+
+    def confirmation(self, language: str) -> Confirmation | None:
+        return None
 
 
 def reason_header(refused: MediaRefusedError) -> str:

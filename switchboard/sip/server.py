@@ -522,7 +522,8 @@ class SipServer:
             self.core.reply(tx, 481, "Call/Transaction Does Not Exist")
             return
         self.core.reply(tx, 200, "OK")
-        self.proxy.caller_cancelled(invite)
+        if not self.calls.confirmer.caller_cancelled(invite):
+            self.proxy.caller_cancelled(invite)
 
     # -- MESSAGE (SMS) --------------------------------------------------------------
 
