@@ -190,7 +190,7 @@ def open_media(
         return None
     sip = settings.sip
     address = media.address or (sip.advertise or sip.listen).host
-    engine, spool = runtime.engine, runtime.voicemail.spool
+    engine, spool, desk = runtime.engine, runtime.voicemail.spool, runtime.voicemail.desk
     speaker = Speaker(
         SpeechSettings(command=media.speech_command, cache_dir=data_dir / "speech"), executor
     )
@@ -204,7 +204,8 @@ def open_media(
         secret = number is not None and any(
             p.secret_mobile and p.mobile == number for p in engine.view.people()
         )
-        await spool.save_message(person.person_id, audio, number, caller_secret=secret)
+        message = await spool.save_message(person.person_id, audio, number, caller_secret=secret)
+        await desk.voice_notice(message, person)
 
     scripts = Scripts(engine, speaker, greeting_of, save_message)
     pool = PortPool(address, media.rtp_first, media.rtp_last)
