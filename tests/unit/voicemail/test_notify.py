@@ -174,7 +174,7 @@ async def test_a_voicemail_notice_reaches_the_owner_without_a_secret_number(
     assert "+46311234567" in second.message.get_content()
     assert second.message["Subject"] == "Nytt röstmeddelande från +46311234567"
     assert all(
-        not part.get_content_maintype() == "audio" for m in peer.inbox for part in m.message.walk()
+        part.get_content_maintype() != "audio" for m in peer.inbox for part in m.message.walk()
     )
 
 
