@@ -19,7 +19,7 @@ import os
 import smtplib
 import ssl
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -287,32 +287,41 @@ class MessageDesk:
         return Taken(replace(message, email=status), error)
 
     async def _mail(self, message: TakenMessage, person: Person) -> str | None:
-        transport, sender = self._transport, self._sender
-        if transport is None or sender is None:  # pragma: no cover - checked by take()
-            return "no [mail] settings"
-        try:
-            mail = compose(message, person, sender, self._zone)
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, transport.send, mail)
-        except MailError as exc:
-            log.warning("message_email_failed", person=person.person_id, error=str(exc))
-            return str(exc)
-        return None
+        return await self._send(
+            person,
+            "message_email_failed",
+            lambda sender: compose(message, person, sender, self._zone),
+        )
 
     async def voice_notice(self, message: VoiceMessage, person: Person) -> str | None:
         """E-mail the owner that a caller left a message; the error, or None (also when
         mail is not configured or the person has no address: nothing to send)."""
+        if person.email is None:
+            return None
+        error = await self._send(
+            person,
+            "voicemail_email_failed",
+            lambda sender: compose_voice(message, person, sender, self._zone),
+        )
+        if error is None and self._transport is not None:
+            log.info("voicemail_emailed", person=person.person_id)
+        return error
+
+    async def _send(
+        self, person: Person, failure: str, build: Callable[[str], EmailMessage]
+    ) -> str | None:
+        """Compose with ``build(sender)`` and send off the event loop; the error, or None
+        (also when mail is not configured: nothing to send)."""
         transport, sender = self._transport, self._sender
-        if transport is None or sender is None or person.email is None:
+        if transport is None or sender is None:
             return None
         try:
-            mail = compose_voice(message, person, sender, self._zone)
+            mail = build(sender)
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._executor, transport.send, mail)
         except MailError as exc:
-            log.warning("voicemail_email_failed", person=person.person_id, error=str(exc))
+            log.warning(failure, person=person.person_id, error=str(exc))
             return str(exc)
-        log.info("voicemail_emailed", person=person.person_id)
         return None
 
     async def messages(self, person_id: str) -> list[TakenMessage]:
