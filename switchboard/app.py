@@ -193,7 +193,7 @@ def open_media(
         return None
     sip = settings.sip
     address = media.address or (sip.advertise or sip.listen).host
-    engine, spool = runtime.engine, runtime.voicemail.spool
+    engine, spool, desk = runtime.engine, runtime.voicemail.spool, runtime.voicemail.desk
     speaker = Speaker(
         SpeechSettings(command=media.speech_command, cache_dir=data_dir / "speech"), executor
     )
@@ -207,7 +207,8 @@ def open_media(
         secret = number is not None and any(
             p.secret_mobile and p.mobile == number for p in engine.view.people()
         )
-        await spool.save_message(person.person_id, audio, number, caller_secret=secret)
+        message = await spool.save_message(person.person_id, audio, number, caller_secret=secret)
+        await desk.voice_notice(message, person)
 
     async def assemble(segments: Sequence[prompts.Segment]) -> Audio:
         return await prompts.assemble(segments, speaker)
@@ -215,7 +216,7 @@ def open_media(
     mailbox = MailboxScript(spool, runtime.voicemail.pins, assemble)
     scripts = Scripts(engine, speaker, greeting_of, save_message, mailbox)
     pool = PortPool(address, media.rtp_first, media.rtp_last)
-    return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout))
+    return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout, media.confirm_mobile))
 
 
 def _settle_garbage_collector() -> None:

@@ -51,6 +51,7 @@ class Channel:
         self._silent_frames = 0
         self._heard = False
         self._recorded: asyncio.Future[str | None] | None = None
+        self._watched: list[asyncio.Future[bool]] = []
 
     def attach(self, endpoint: RtpEndpoint) -> None:
         self.endpoint = endpoint
@@ -175,6 +176,16 @@ class Channel:
                 return key
         return None
 
+    async def until(self, future: asyncio.Future[bool]) -> bool:
+        """``future``'s answer, or False as soon as the call is over."""
+        if self._closed:
+            return False
+        self._watched.append(future)
+        try:
+            return await future
+        finally:
+            self._watched.remove(future)
+
     def close(self) -> None:
         """The call is over: every step returns now; the port goes back to the pool."""
         if self._closed:
@@ -182,6 +193,9 @@ class Channel:
         self._closed = True
         self._finish_play(None)
         self._finish_record(None)
+        for future in self._watched:
+            if not future.done():
+                future.set_result(False)
         if self.endpoint is not None:
             self.endpoint.close()
 

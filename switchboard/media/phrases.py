@@ -59,6 +59,10 @@ class Phrases:
     nothing_recorded: str
     invalid_choice: str
     connecting: str
+    not_reached: str
+    """The reception did not answer (the options play again)."""
+    take_call: str
+    """Said to a mobile that answers a call through the switchboard (call confirmation)."""
     new_messages: tuple[str, str, str]
     """No new messages, one, and ``{n}``."""
     message_number: str
@@ -92,6 +96,8 @@ _PHRASES: dict[str, Phrases] = {
         nothing_recorded="Inget meddelande spelades in.",
         invalid_choice="Det valet finns inte.",
         connecting="Du kopplas nu till växeln.",
+        not_reached="Växeln kunde inte nås just nu.",
+        take_call="Samtal till ditt arbetsnummer. Tryck 1 för att ta samtalet.",
         new_messages=(
             "Du har inga nya meddelanden.",
             "Du har ett nytt meddelande.",
@@ -124,6 +130,8 @@ _PHRASES: dict[str, Phrases] = {
         nothing_recorded="Ingen beskjed ble spilt inn.",
         invalid_choice="Det valget finnes ikke.",
         connecting="Du blir nå satt over til sentralbordet.",
+        not_reached="Sentralbordet kunne ikke nås akkurat nå.",
+        take_call="Anrop til jobbnummeret ditt. Trykk 1 for å ta samtalen.",
         new_messages=(
             "Du har ingen nye meldinger.",
             "Du har én ny melding.",
@@ -156,6 +164,8 @@ _PHRASES: dict[str, Phrases] = {
         nothing_recorded="No message was recorded.",
         invalid_choice="That is not a valid choice.",
         connecting="Connecting you to the reception.",
+        not_reached="The reception could not be reached just now.",
+        take_call="A call to your work number. Press 1 to take the call.",
         new_messages=(
             "You have no new messages.",
             "You have one new message.",

@@ -24,6 +24,9 @@ class MediaSettings:
     """The RTP port range (even ports; RTCP would take the odd one above each)."""
     silence_timeout: float = 30.0
     """Seconds without RTP from a caller before the call is ended."""
+    confirm_mobile: bool = True
+    """Call confirmation in proxy mode: a mobile that answers must press 1, so the
+    operator's voicemail cannot take the call."""
     speech_command: tuple[str, ...] = ()
     """A better speech engine's argv (``{text}``, ``{out}``, ``{lang}``, ``{voice}``);
     espeak-ng speaks when it is empty or fails."""
@@ -37,6 +40,7 @@ MEDIA_KEYS = {
     "address",
     "rtp_ports",
     "silence_timeout",
+    "confirm_mobile",
     "speech_command",
     "voicemail_number",
 }
@@ -66,6 +70,9 @@ def parse_media(table: dict[str, Any], fail: Any) -> MediaSettings:
     timeout = table.get("silence_timeout", defaults.silence_timeout)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 5 <= timeout <= 600:
         raise fail("silence_timeout", f"must be seconds between 5 and 600, got {timeout!r}")
+    confirm = table.get("confirm_mobile", True)
+    if not isinstance(confirm, bool):
+        raise fail("confirm_mobile", f"must be true or false, got {confirm!r}")
     command = table.get("speech_command", [])
     if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
         raise fail("speech_command", 'must be a list of strings, e.g. ["piper", "--model", ...]')
@@ -77,4 +84,6 @@ def parse_media(table: dict[str, Any], fail: Any) -> MediaSettings:
             "voicemail_number",
             f'must be 2-8 digits in quotes, maybe after a star ("*98", "64999"), got {number!r}',
         )
-    return MediaSettings(enabled, address, first, last, float(timeout), tuple(command), number)
+    return MediaSettings(
+        enabled, address, first, last, float(timeout), confirm, tuple(command), number
+    )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import structlog
 
 from switchboard.sip.core import ALLOW, SipCore
+from switchboard.sip.dialing import Dial, Dialer, OutLeg
 from switchboard.sip.flow import Flow
 from switchboard.sip.grammar import ParseError
 from switchboard.sip.media_seam import (
@@ -29,6 +30,7 @@ from switchboard.sip.media_seam import (
 )
 from switchboard.sip.message import Headers, Request, SipUri
 from switchboard.sip.parse import parse_name_addr
+from switchboard.sip.proxy import Leg
 from switchboard.sip.transaction import T1, T2, ServerTransaction
 
 log = structlog.get_logger("switchboard.sip")
@@ -63,6 +65,9 @@ class AnsweredCall:
     retransmit: asyncio.TimerHandle | None = None
     interval: float = T1
     deadline: float = 0.0
+    caller: str | None = None
+    """The number the called side of a transfer is shown (None: anonymous, R18)."""
+    dial: Dial | None = None
 
 
 class Answerer:
@@ -72,11 +77,16 @@ class Answerer:
         self,
         core: SipCore,
         media: MediaService,
-        transfer: Callable[[AnsweredCall, str], None] | None = None,
+        targets: Callable[[str], list[Leg]] | None = None,
+        ring_seconds: float = 25.0,
     ) -> None:
         self.core = core
         self.media = media
-        self._transfer = transfer
+        self.targets = targets
+        """Where an extension rings now (the routing core's answer as legs); None: no
+        transfers."""
+        self.ring_seconds = ring_seconds
+        self.dialer = Dialer(core)
         self.calls: dict[str, AnsweredCall] = {}
 
     # -- answering ------------------------------------------------------------------
@@ -87,18 +97,21 @@ class Answerer:
         request: Request,
         program: Program,
         finished: Finished,
-    ) -> None:
-        """Answer ``request`` with media for ``program``, or refuse with what media said."""
+        *,
+        shown: str | None = None,
+    ) -> AnsweredCall | None:
+        """Answer ``request`` with media for ``program``, or refuse with what media said
+        (None). ``shown``: the caller's number for whoever the caller is connected to."""
         call_id = request.headers.get("Call-ID") or ""
         if len(self.calls) >= MAX_ANSWERED or call_id in self.calls:
             self._refuse(tx, MediaRefusedError(503, "Service Unavailable", "busy", 5), finished)
-            return
+            return None
         offer = request.body or None
         try:
             session = self.media.open(offer, program)
         except MediaRefusedError as refused:
             self._refuse(tx, refused, finished)
-            return
+            return None
         contact = request.headers.get("Contact")
         try:
             target = parse_name_addr(contact).uri if contact else None
@@ -107,7 +120,7 @@ class Answerer:
         if target is None:
             session.close("no contact")
             self._refuse(tx, MediaRefusedError(400, "Bad Request - Contact required"), finished)
-            return
+            return None
         tag = self.core.new_token(4)
         call = AnsweredCall(
             call_id=call_id,
@@ -121,6 +134,7 @@ class Answerer:
             session=session,
             late_offer=offer is None,
             finished=finished,
+            caller=shown,
         )
         self.calls[call_id] = call
         host = f"[{self.core.host}]" if ":" in self.core.host else self.core.host
@@ -136,6 +150,11 @@ class Answerer:
             call.retransmit = self.core.loop.call_later(T1, self._retransmit, call)
         else:
             call.retransmit = self.core.loop.call_later(64 * T1, self._no_ack, call)
+        return call
+
+    def hang_up(self, call: AnsweredCall, why: str) -> None:
+        """End an answered call from our side (BYE)."""
+        self._bye(call, why)
 
     def _refuse(
         self, tx: ServerTransaction, refused: MediaRefusedError, finished: Finished
@@ -215,6 +234,52 @@ class Answerer:
                 return
         call.session.start(_Controls(self, call))
 
+    # -- connecting the caller to someone (0: the reception) ----------------------------
+
+    def transfer(self, call: AnsweredCall, extension: str, done: Callable[[bool], None]) -> None:
+        """Ring ``extension``'s targets from here and bridge the first that answers."""
+        legs = self.targets(extension) if self.targets is not None else []
+        if call.ended or call.dial is not None or not legs:
+            done(False)
+            return
+        try:
+            offer = call.session.second_leg_offer()
+        except MediaRefusedError:
+            done(False)
+            return
+
+        def answered(leg: OutLeg, answer: bytes) -> None:
+            if call.ended:
+                self.dialer.hang_up(leg)
+                return
+            try:
+                call.session.connect_second_leg(answer)
+            except MediaRefusedError as refused:
+                log.info("transfer_refused", problem=refused.text or refused.reason)
+                self.dialer.hang_up(leg)
+                call.dial = None
+                done(False)
+                return
+            log.info("call_transferred", extension=extension, leg=leg.target.label)
+            done(True)
+
+        def failed(why: str) -> None:
+            call.dial = None
+            call.session.drop_second_leg()
+            log.info("transfer_failed", extension=extension, why=why)
+            done(False)
+
+        call.dial = self.dialer.dial(
+            legs,
+            caller=call.caller,
+            to_user=extension,
+            offer=offer,
+            ring_seconds=self.ring_seconds,
+            on_answered=answered,
+            on_failed=failed,
+            on_bye=lambda: self._bye(call, "the far end hung up"),
+        )
+
     def cancelled(self, tx: ServerTransaction) -> bool:
         """A CANCEL for an INVITE we answered: too late to matter (§9.2); True if ours."""
         return any(call.tx is tx for call in self.calls.values())
@@ -250,6 +315,8 @@ class Answerer:
             call.retransmit.cancel()
             call.retransmit = None
         self.calls.pop(call.call_id, None)
+        if call.dial is not None:
+            self.dialer.give_up(call.dial)
         try:
             call.session.close(why)
         except Exception:  # one call's media failing must not strand the dialog table
@@ -271,11 +338,8 @@ class _Controls:
     def hang_up(self, why: str) -> None:
         self._answerer._bye(self._call, why)
 
-    def transfer(self, extension: str) -> None:
-        if self._answerer._transfer is None:
-            log.info("transfer_not_available", extension=extension)
-            return
-        self._answerer._transfer(self._call, extension)
+    def transfer(self, extension: str, done: Callable[[bool], None]) -> None:
+        self._answerer.transfer(self._call, extension, done)
 
 
 def _to_tag_is(request: Request, tag: str) -> bool:

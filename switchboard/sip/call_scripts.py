@@ -15,6 +15,7 @@ The scripts speak through a ``Channel`` (play, record, keys) and end the call th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -59,6 +60,10 @@ class Channel(Protocol):
         silence, ``max_seconds``, or hang-up; 8 kHz 16-bit mono."""
         ...
 
+    async def until(self, future: asyncio.Future[bool]) -> bool:
+        """``future``'s answer, or False as soon as the call is over."""
+        ...
+
 
 SaveMessage = Callable[[Person, Audio, str | None], Awaitable[None]]
 """Store a message for a person, with the caller's number as the SIP edge read it."""
@@ -93,9 +98,7 @@ class Scripts:
     ) -> None:
         person = decision.person
         leave = CallerOption.LEAVE_MESSAGE in decision.options
-        # 0 for the reception is offered once the transfer is built (CallControls.transfer
-        # has no SIP behind it yet): a caller must never be offered a key that does nothing.
-        reception = None
+        reception = decision.reception if CallerOption.RECEPTION in decision.options else None
         plan = prompts.announcement(
             person,
             self._organisation(person),
@@ -147,10 +150,36 @@ class Scripts:
                 await self._take_message(channel, controls, program, prompt)
                 return
             if key == "0" and reception is not None:
-                controls.transfer(reception)
-                return
+                if await self._connect(channel, controls, plan.language, reception):
+                    return  # bridged: the two talk, and the script is done
+                if channel.closed:
+                    return
         await channel.play(await prompts.assemble(plan.goodbye, self.speaker))
         controls.hang_up("announcement played")
+
+    async def _connect(
+        self, channel: Channel, controls: CallControls, language: str, extension: str
+    ) -> bool:
+        """0: "connecting you", then the reception rings; True once it answered."""
+        words = phrases.phrases(language)
+        await channel.play(
+            await prompts.assemble(prompts.say(words.connecting, language), self.speaker)
+        )
+        if channel.closed:
+            return False
+        connected: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def done(ok: bool) -> None:
+            if not connected.done():
+                connected.set_result(ok)
+
+        controls.transfer(extension, done)
+        if await channel.until(connected):
+            return True
+        if not channel.closed:
+            sorry = prompts.say(words.not_reached, language)
+            await channel.play(await prompts.assemble(sorry, self.speaker))
+        return False
 
     async def _voicemail(self, channel: Channel, controls: CallControls, program: Program) -> None:
         person = program.person

@@ -42,10 +42,11 @@ from switchboard.routing.model import (
 from switchboard.routing.presentation import OutboundKind, Presentation
 from switchboard.settings.sip import SipMode, SipSettings, is_ip_address
 from switchboard.sip.answering import Answerer
+from switchboard.sip.confirming import Confirmer
 from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
 from switchboard.sip.identity import asserted_identity, blocked_prefix, is_outside, outbound_headers
-from switchboard.sip.media_seam import Mailbox, MediaService, Program
+from switchboard.sip.media_seam import Confirmation, Mailbox, MediaService, Program
 from switchboard.sip.message import Param, Request, Response, SipUri
 from switchboard.sip.parse import format_uri, parse_name_addr
 from switchboard.sip.proxy import Leg, Proxy
@@ -87,8 +88,12 @@ class CallHandler:
         self.engine = engine
         self.registrar = registrar
         self.settings = settings
-        self.answering = Answerer(core, media)
+        self.answering = Answerer(
+            core, media, self._transfer_targets, float(engine.view.ring_timeout)
+        )
         """Announce, voicemail and unanswered rings: the switchboard answers itself."""
+        self.confirmer = Confirmer(self.answering, proxy)
+        """Rings whose mobile leg must press 1 (proxy mode, media on)."""
         self.proxy = proxy
         trunk = settings.trunk
         self.trunk_flow = (
@@ -202,14 +207,7 @@ class CallHandler:
 
     def _ring(self, tx: ServerTransaction, request: Request, decision: Ring, trusted: bool) -> None:
         person = decision.person
-        legs: list[Leg] = []
-        for target in decision.targets:
-            if target.kind is TargetKind.MOBILE:
-                leg = self._mobile_leg(target.address)
-                if leg is not None:
-                    legs.append(leg)
-            else:
-                legs.extend(self._device_legs(target.address))
+        legs = self._legs(decision)
         if not legs:
             self._answer(tx, request, decision, "ring", "nothing to ring")
             return
@@ -217,6 +215,16 @@ class CallHandler:
         def no_answer(_best: Response | None) -> None:
             self._answer(tx, request, decision, "ring", "no answer")
 
+        mobile = next((leg for leg in legs if leg.label == "mobile"), None)
+        proxied = not self._redirects(legs, trusted, secret=person.secret_mobile)
+        confirmation = (
+            self.answering.media.confirmation(person.language)
+            if proxied and mobile is not None
+            else None
+        )
+        if mobile is not None and confirmation is not None:
+            self._ring_confirmed(tx, request, decision, legs, mobile, confirmation)
+            return
         self._deliver(
             tx,
             request,
@@ -243,11 +251,7 @@ class CallHandler:
         # A 302 shows its targets to the caller's side. That is fine for the operator's
         # trunk (it routes the number anyway) but a secret mobile must never reach a
         # phone's screen (R18), so such calls are proxied even in redirect mode.
-        has_mobile = "mobile" in [leg.label for leg in legs]
-        redirect = self.settings.mode is SipMode.REDIRECT and (
-            trusted or not (secret and has_mobile)
-        )
-        if redirect:
+        if self._redirects(legs, trusted, secret=secret):
             contacts = tuple([self._contact(leg) for leg in legs])
             self._final(tx, 302, "Moved Temporarily", "redirect", person, headers=contacts)
             return
@@ -269,6 +273,47 @@ class CallHandler:
             on_no_answer=failed,
             finish=finish,
             people=(person.person_id,),
+        )
+
+    def _redirects(self, legs: list[Leg], trusted: bool, *, secret: bool) -> bool:
+        """Whether these targets go back in a 302 rather than being rung through us."""
+        has_mobile = "mobile" in [leg.label for leg in legs]
+        return self.settings.mode is SipMode.REDIRECT and (trusted or not (secret and has_mobile))
+
+    def _ring_confirmed(
+        self,
+        tx: ServerTransaction,
+        request: Request,
+        decision: Ring,
+        legs: list[Leg],
+        mobile: Leg,
+        confirmation: Confirmation,
+    ) -> None:
+        """Phones proxied, the mobile asked to press 1 first (``confirming.py``)."""
+        person = decision.person
+        caller = _from_user(request)
+        program = Program(decision, self.engine.clock.now(), caller, join=confirmation)
+
+        def finished(status: int, note: str) -> None:
+            self._log("proxy", person, status, "mobile confirmed" if status < 300 else note, tx=tx)
+
+        def device_finish(status: int) -> None:
+            self._log("proxy", person, status, tx=tx)
+
+        self.confirmer.ring(
+            tx,
+            request,
+            [leg for leg in legs if leg is not mobile],
+            mobile,
+            confirmation,
+            program=program,
+            ring_seconds=float(decision.ring_timeout or self.engine.view.ring_timeout),
+            shown=self._shown(caller),
+            to_user=person.extension or "switchboard",
+            people=(person.person_id,),
+            on_no_answer=lambda: self._answer(tx, request, decision, "ring", "no answer"),
+            finished=finished,
+            device_finish=device_finish,
         )
 
     def _is_voicemail_number(self, digits: str) -> bool:
@@ -390,6 +435,24 @@ class CallHandler:
 
     # -- targets --------------------------------------------------------------------
 
+    def _legs(self, decision: Ring) -> list[Leg]:
+        """What rings for a decision: the mobile on the trunk, every registered phone."""
+        legs: list[Leg] = []
+        for target in decision.targets:
+            if target.kind is TargetKind.MOBILE:
+                leg = self._mobile_leg(target.address)
+                if leg is not None:
+                    legs.append(leg)
+            else:
+                legs.extend(self._device_legs(target.address))
+        return legs
+
+    def _transfer_targets(self, extension: str) -> list[Leg]:
+        """Where a caller pressing 0 is connected: what a call to ``extension`` would
+        ring now (nothing when the reception itself is away)."""
+        decision = self.engine.route(Call(extension, None), self.engine.clock.now())
+        return self._legs(decision) if isinstance(decision, Ring) else []
+
     def trunk_moved(self, address: str, port: int) -> None:
         """The trunk's name now leads to ``address`` and ``port``: mobiles are reached
         there. Request-URIs keep the name (and its port only if one was written)."""
@@ -444,13 +507,23 @@ class CallHandler:
         detail: str = "",
     ) -> None:
         """The switchboard answers the caller itself (R10-R13), in both modes."""
-        program = Program(decision, self.engine.clock.now(), _from_user(request))
+        caller = _from_user(request)
+        program = Program(decision, self.engine.clock.now(), caller)
         person = decision.person
 
         def finished(status: int, note: str) -> None:
             self._log(action, person, status, detail or note, tx=tx)
 
-        self.answering.answer(tx, request, program, finished)
+        self.answering.answer(tx, request, program, finished, shown=self._shown(caller))
+
+    def _shown(self, caller: str | None) -> str | None:
+        """The caller's number as someone we connect them to may see it: never one of our
+        secret mobiles (R18)."""
+        number = self.engine.view.plan.e164_or_none(caller) if caller else None
+        if number is None:
+            return None
+        people = self.engine.view.people()
+        return None if any(p.secret_mobile and p.mobile == number for p in people) else number
 
     def _final(
         self,

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
 
+from switchboard.media import phrases, prompts
+from switchboard.media.bridge import Bridge
 from switchboard.media.channel import Channel
 from switchboard.media.offer_answer import (
     Negotiated,
@@ -38,9 +41,16 @@ RTP_SILENCE_TIMEOUT = 30.0
 """No RTP from the caller for this long: the call is gone (RFC 3550 gives no BYE)."""
 
 
+CONFIRM_PLAYS = 2
+"""The "press 1 to take the call" prompt plays this often before the leg counts as not
+answered (an operator's voicemail greeting never presses 1)."""
+
+
 @dataclass(frozen=True, slots=True)
 class MediaLimits:
     rtp_silence_timeout: float = RTP_SILENCE_TIMEOUT
+    confirm_mobile: bool = True
+    """Call confirmation on mobile legs in proxy mode."""
 
 
 class RtpMediaService:
@@ -80,6 +90,97 @@ class RtpMediaService:
         self.calls.add(call)
         return call
 
+    def confirmation(self, language: str) -> RtpConfirmation | None:
+        if not self.limits.confirm_mobile or self._group is None:
+            return None
+        try:
+            port = self.pool.allocate()
+        except PortsExhaustedError:
+            log.warning("rtp_ports_exhausted", problem="no port to confirm a mobile leg")
+            return None
+        return RtpConfirmation(self, port, language)
+
+
+class RtpConfirmation:
+    """The mobile leg of a confirmed ring (``media_seam.Confirmation``), and later the far
+    side of the caller's bridge."""
+
+    def __init__(self, service: RtpMediaService, port: RtpPort, language: str) -> None:
+        self.service = service
+        self.port = port
+        self.language = phrases.language_of(language)
+        self._offer = offer(
+            address=port.host, port=port.port, session_id=secrets.randbelow(2**62), version=1
+        )
+        self._sdp = serialise(self._offer)
+        self.channel: Channel | None = None
+        self.endpoint: RtpEndpoint | None = None
+        self.closed = False
+
+    @property
+    def offer(self) -> bytes:
+        return self._sdp
+
+    def answered(self, answer_sdp: bytes, decided: Callable[[bool], None]) -> None:
+        group = self.service._group
+        try:
+            negotiated = accept_answer(self._offer, parse(answer_sdp))
+        except (SdpError, ValueError) as exc:
+            log.info("confirmation_refused", problem=str(exc))
+            decided(False)
+            return
+        if self.closed or group is None:
+            decided(False)
+            return
+        group.create_task(self._ask(negotiated, decided))
+
+    async def _ask(self, negotiated: Negotiated, decided: Callable[[bool], None]) -> None:
+        channel = Channel(self.service.ticker, negotiated.codec)
+        self.channel = channel
+        pressed = False
+        try:
+            self.endpoint = await RtpEndpoint.open(
+                self.service.pool,
+                self.port,
+                negotiated,
+                on_audio=channel.on_audio,
+                on_digit=channel.on_digit,
+                silence_timeout=None,
+            )
+            channel.attach(self.endpoint)
+            if self.closed:
+                channel.close()
+                return
+            speaker = self.service.scripts.speaker
+            words = phrases.phrases(self.language)
+            clip = await prompts.assemble(prompts.say(words.take_call, self.language), speaker)
+            for _ in range(CONFIRM_PLAYS):
+                if await channel.play(clip, keys="1") == "1":
+                    pressed = True
+                    break
+                if channel.closed:
+                    break
+        except Exception:
+            log.exception("confirmation_failed")
+        finally:
+            decided(pressed)
+
+    def join(self, caller: RtpEndpoint) -> Bridge:
+        """The mobile pressed 1 and the caller is answered: the two are bridged."""
+        far = self.endpoint
+        if far is None:
+            raise MediaRefusedError(503, "Service Unavailable", "the mobile leg is gone")
+        return Bridge(caller, far)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.channel is not None:
+            self.channel.close()  # closes the endpoint, which gives the port back
+        if self.endpoint is None:
+            self.service.pool.release(self.port)
+
 
 class RtpCall:
     """One answered call's media (``media_seam.MediaSession``)."""
@@ -95,6 +196,10 @@ class RtpCall:
         self.channel: Channel | None = None
         self.task: asyncio.Task[None] | None = None
         self.closed = False
+        self._second: RtpPort | None = None
+        self._second_offer: SessionDescription | None = None
+        self.bridge: Bridge | None = None
+        self._controls: CallControls | None = None
         session_id = secrets.randbelow(2**62)
         if offer_sdp is None:
             self._our_offer = offer(
@@ -127,6 +232,7 @@ class RtpCall:
             raise MediaRefusedError(488, "Not Acceptable Here", str(exc)) from None
 
     def start(self, controls: CallControls) -> None:
+        self._controls = controls
         group = self.service._group
         if self.closed or group is None or self.negotiated is None:
             controls.hang_up("no media")
@@ -136,6 +242,7 @@ class RtpCall:
 
     async def _run(self, controls: CallControls, negotiated: Negotiated, channel: Channel) -> None:
         person = self.program.person.person_id
+        join = self.program.join
         try:
             endpoint = await RtpEndpoint.open(
                 self.service.pool,
@@ -150,10 +257,71 @@ class RtpCall:
             if self.closed:
                 channel.close()
                 return
+            if isinstance(join, RtpConfirmation):
+                self.bridge = join.join(endpoint)
+                log.info("media_bridged", person=person, to="mobile")
+                return
             await self.service.scripts.run(channel, controls, self.program)
         except Exception:
             log.exception("media_call_failed", person=person)
             controls.hang_up("media error")
+
+    def second_leg_offer(self) -> bytes:
+        if self._second is None:
+            try:
+                self._second = self.service.pool.allocate()
+            except PortsExhaustedError:
+                raise MediaRefusedError(503, "Service Unavailable", "no RTP port free") from None
+        self._second_offer = offer(
+            address=self._second.host,
+            port=self._second.port,
+            session_id=secrets.randbelow(2**62),
+            version=1,
+        )
+        return serialise(self._second_offer)
+
+    def connect_second_leg(self, answer_sdp: bytes) -> None:
+        group, port, our_offer = self.service._group, self._second, self._second_offer
+        if self.closed or group is None or port is None or our_offer is None:
+            raise MediaRefusedError(503, "Service Unavailable", "the call is gone")
+        try:
+            negotiated = accept_answer(our_offer, parse(answer_sdp))
+        except (SdpError, ValueError) as exc:
+            raise MediaRefusedError(488, "Not Acceptable Here", str(exc)) from None
+        self._second = None  # the endpoint owns it from here
+        group.create_task(self._bridge(port, negotiated))
+
+    async def _bridge(self, port: RtpPort, negotiated: Negotiated) -> None:
+        controls, channel = self._controls, self.channel
+
+        def far_silent() -> None:
+            if controls is not None:
+                controls.hang_up("no RTP from the far end")
+
+        try:
+            far = await RtpEndpoint.open(
+                self.service.pool,
+                port,
+                negotiated,
+                on_timeout=far_silent,
+                silence_timeout=self.service.limits.rtp_silence_timeout,
+            )
+        except Exception:
+            log.exception("media_bridge_failed", person=self.program.person.person_id)
+            self.service.pool.release(port)
+            if controls is not None:
+                controls.hang_up("media error")
+            return
+        if self.closed or channel is None or channel.endpoint is None:
+            far.close()
+            return
+        self.bridge = Bridge(channel.endpoint, far)
+        log.info("media_bridged", person=self.program.person.person_id)
+
+    def drop_second_leg(self) -> None:
+        if self._second is not None:
+            self.service.pool.release(self._second)
+            self._second = None
 
     def dtmf(self, digit: str) -> None:
         if self.channel is not None:
@@ -164,6 +332,11 @@ class RtpCall:
             return
         self.closed = True
         self.service.calls.discard(self)
+        self.drop_second_leg()
+        if self.bridge is not None:
+            self.bridge.b.close()
+        if isinstance(self.program.join, RtpConfirmation):
+            self.program.join.close()
         if self.channel is not None:
             self.channel.close()  # closes the endpoint, which gives the port back
         if self.channel is None or self.channel.endpoint is None:

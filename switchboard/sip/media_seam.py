@@ -13,12 +13,32 @@ service at all) ``480`` with a ``Reason`` (RFC 3326) saying what would have play
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from switchboard.directory.model import Person
 from switchboard.routing.model import Announce, Ring, Voicemail
+
+
+class Confirmation(Protocol):
+    """A mobile leg that must confirm before it gets the call ("press 1 to take it"), so
+    the operator's own voicemail cannot swallow the call by answering."""
+
+    @property
+    def offer(self) -> bytes:
+        """Our SDP offer for the mobile leg."""
+        ...
+
+    def answered(self, answer: bytes, decided: Callable[[bool], None]) -> None:
+        """The mobile answered with ``answer``: ask it, and tell ``decided(True)`` once 1
+        is pressed, ``decided(False)`` when not (in time) or the leg is unusable."""
+        ...
+
+    def close(self) -> None:
+        """The leg is over (or never needed): its port goes back. Called once."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +62,8 @@ class Program:
     now: datetime
     caller: str | None
     """The caller's number as the SIP edge read it (From user); None when withheld."""
+    join: Confirmation | None = None
+    """Instead of a script: a confirmed mobile leg to bridge the caller to."""
 
     @property
     def person(self) -> Person:
@@ -68,8 +90,10 @@ class CallControls(Protocol):
         """End the call (BYE): the program is over, or the caller went silent."""
         ...
 
-    def transfer(self, extension: str) -> None:
-        """Send the caller on to one of our extensions (0: the reception)."""
+    def transfer(self, extension: str, done: Callable[[bool], None]) -> None:
+        """Connect the caller to one of our extensions (0: the reception): its targets
+        ring, and ``done(True)`` once one answers and the two are bridged (the script's
+        part is over), ``done(False)`` when nobody could be reached (it goes on)."""
         ...
 
 
@@ -89,6 +113,19 @@ class MediaSession(Protocol):
         """The call is confirmed (ACK): play the program."""
         ...
 
+    def second_leg_offer(self) -> bytes:
+        """Our SDP offer for calling someone on the caller's behalf (a second RTP port);
+        raises MediaRefusedError when no port is free."""
+        ...
+
+    def connect_second_leg(self, answer: bytes) -> None:
+        """The called side answered with ``answer``: bridge it to the caller."""
+        ...
+
+    def drop_second_leg(self) -> None:
+        """Nobody answered: the second port goes back."""
+        ...
+
     def dtmf(self, digit: str) -> None:
         """A key pressed, sent in SIP INFO rather than RTP (RFC 4733 is the usual way)."""
         ...
@@ -102,6 +139,11 @@ class MediaSession(Protocol):
 class MediaService(Protocol):
     def open(self, offer: bytes | None, program: Program) -> MediaSession:
         """Negotiate ``offer`` (None: a late offer) and reserve RTP; or MediaRefusedError."""
+        ...
+
+    def confirmation(self, language: str) -> Confirmation | None:
+        """A call-confirmation leg in ``language``; None when confirmation is off (or no
+        RTP port is free): the mobile is then rung like any target."""
         ...
 
 
@@ -124,6 +166,9 @@ class NoMedia:
             case Mailbox():
                 text = "Voicemail: listening by phone is not available"
         raise MediaRefusedError(480, "Temporarily Unavailable", text)
+
+    def confirmation(self, language: str) -> Confirmation | None:
+        return None
 
 
 def reason_header(refused: MediaRefusedError) -> str:

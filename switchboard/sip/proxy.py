@@ -152,6 +152,15 @@ class Proxy:
         call.finish(487)
         return True
 
+    def withdraw(self, tx: ServerTransaction) -> None:
+        """Another leg won the call (a confirmed mobile): every branch is cancelled and the
+        fork ends without an answer of its own; the caller is answered elsewhere."""
+        call = self.calls.get(tx.key)
+        if call is None or call.done:
+            return
+        self._cancel_branches(call)
+        self._end(call)
+
     def _cancel_branches(self, call: ForkedCall) -> None:
         for branch in call.branches:
             if branch.final is not None or branch.client is None:

@@ -349,7 +349,9 @@ class SipServer:
 
     def _client_event(self, event: ClientEvent) -> None:
         """A client transaction's answer or timeout, to whoever sent the request."""
-        if self.mwi is None or not self.mwi.answered(event):
+        if self.mwi is not None and self.mwi.answered(event):
+            return
+        if not self.calls.answering.dialer.on_event(event):
             self.proxy.on_client_event(event)
 
     def _request(self, request: Request, flow: Flow, now: float) -> None:
@@ -357,7 +359,9 @@ class SipServer:
         if sends:
             self.core.send(sends)
         if arrival is Arrival.STRAY_ACK:
-            if not self.calls.answering.in_dialog(request, None):
+            answering = self.calls.answering
+            ours = answering.in_dialog(request, None)
+            if not ours and not answering.dialer.in_dialog(request, None, flow):
                 self.proxy.in_dialog(request, flow)
             return
         if arrival is not Arrival.NEW or tx is None:
@@ -373,6 +377,8 @@ class SipServer:
             if self.calls.answering.in_dialog(request, tx):
                 return
             if method == "SUBSCRIBE" and self.mwi and self.mwi.in_dialog(request, tx):
+                return
+            if self.calls.answering.dialer.in_dialog(request, tx, flow):
                 return
             if not self.proxy.in_dialog(request, flow):
                 self.core.reply(tx, 481, "Call/Transaction Does Not Exist")
@@ -516,7 +522,8 @@ class SipServer:
             self.core.reply(tx, 481, "Call/Transaction Does Not Exist")
             return
         self.core.reply(tx, 200, "OK")
-        self.proxy.caller_cancelled(invite)
+        if not self.calls.confirmer.caller_cancelled(invite):
+            self.proxy.caller_cancelled(invite)
 
     # -- MESSAGE (SMS) --------------------------------------------------------------
 

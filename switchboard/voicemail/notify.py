@@ -19,7 +19,7 @@ import os
 import smtplib
 import ssl
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -35,7 +35,13 @@ from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberPlan
 from switchboard.settings.mail import MailSettings
 from switchboard.store.protocol import VoicemailStore
-from switchboard.voicemail.model import SECRET, EmailStatus, TakenMessage, VoicemailError
+from switchboard.voicemail.model import (
+    SECRET,
+    EmailStatus,
+    TakenMessage,
+    VoicemailError,
+    VoiceMessage,
+)
 
 log = structlog.get_logger("switchboard.voicemail")
 
@@ -108,6 +114,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "yes": "ja",
         "no": "nej",
         "taken_by": "Taget av",
+        "voice_subject": "Nytt röstmeddelande från {number}",
+        "length": "Längd",
+        "listen": "Lyssna på meddelandet på din sida i växeln.",
     },
     "nb": {
         "subject": "Melding fra {name}",
@@ -120,6 +129,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "yes": "ja",
         "no": "nei",
         "taken_by": "Tatt av",
+        "voice_subject": "Ny talemelding fra {number}",
+        "length": "Lengde",
+        "listen": "Lytt til meldingen på siden din i sentralbordet.",
     },
     "en": {
         "subject": "Message from {name}",
@@ -132,8 +144,18 @@ _WORDS: dict[str, dict[str, str]] = {
         "yes": "yes",
         "no": "no",
         "taken_by": "Taken by",
+        "voice_subject": "New voicemail from {number}",
+        "length": "Length",
+        "listen": "Listen to the message on your page of the switchboard.",
     },
 }
+
+
+def _number_in_words(number: str | None, words: dict[str, str]) -> str:
+    """A caller's number for an e-mail: a secret one as words (R18), none as words."""
+    if number == SECRET:
+        return words["secret"]
+    return number or words["none"]
 
 
 def compose(message: TakenMessage, person: Person, sender: str, zone: ZoneInfo) -> EmailMessage:
@@ -142,10 +164,7 @@ def compose(message: TakenMessage, person: Person, sender: str, zone: ZoneInfo) 
     if person.email is None:
         raise MailError(f"{person.name} has no e-mail address in the directory")
     words = _WORDS.get(person.language, _WORDS["en"])
-    if message.caller_number == SECRET:
-        number = words["secret"]
-    else:
-        number = message.caller_number or words["none"]
+    number = _number_in_words(message.caller_number, words)
     at = message.taken_at.astimezone(zone)
     mail = EmailMessage()
     mail["From"] = sender
@@ -163,6 +182,36 @@ def compose(message: TakenMessage, person: Person, sender: str, zone: ZoneInfo) 
         message.text,
         "",
         f"{words['taken_by']}: {message.taken_by}",
+    ]
+    mail.set_content("\n".join(lines))
+    return mail
+
+
+def compose_voice(
+    message: VoiceMessage, person: Person, sender: str, zone: ZoneInfo
+) -> EmailMessage:
+    """The notice of a voicemail message a caller left (R11, R12): who, when, how long. The
+    audio stays in the switchboard (it is listened to on the person's page), and a secret
+    number is written as words (R18)."""
+    if person.email is None:
+        raise MailError(f"{person.name} has no e-mail address in the directory")
+    words = _WORDS.get(person.language, _WORDS["en"])
+    number = _number_in_words(message.caller, words)
+    at = message.received_at.astimezone(zone)
+    seconds = round(message.duration_ms / 1000)
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = person.email
+    mail["Subject"] = words["voice_subject"].format(number=number)
+    mail["Date"] = format_datetime(at)
+    mail["Message-ID"] = make_msgid(idstring=message.message_id)
+    mail["Auto-Submitted"] = "auto-generated"
+    lines = [
+        f"{words['number']}: {number}",
+        f"{words['at']}: {at:%Y-%m-%d %H:%M}",
+        f"{words['length']}: {seconds // 60}:{seconds % 60:02d}",
+        "",
+        words["listen"],
     ]
     mail.set_content("\n".join(lines))
     return mail
@@ -238,15 +287,40 @@ class MessageDesk:
         return Taken(replace(message, email=status), error)
 
     async def _mail(self, message: TakenMessage, person: Person) -> str | None:
+        return await self._send(
+            person,
+            "message_email_failed",
+            lambda sender: compose(message, person, sender, self._zone),
+        )
+
+    async def voice_notice(self, message: VoiceMessage, person: Person) -> str | None:
+        """E-mail the owner that a caller left a message; the error, or None (also when
+        mail is not configured or the person has no address: nothing to send)."""
+        if person.email is None:
+            return None
+        error = await self._send(
+            person,
+            "voicemail_email_failed",
+            lambda sender: compose_voice(message, person, sender, self._zone),
+        )
+        if error is None and self._transport is not None:
+            log.info("voicemail_emailed", person=person.person_id)
+        return error
+
+    async def _send(
+        self, person: Person, failure: str, build: Callable[[str], EmailMessage]
+    ) -> str | None:
+        """Compose with ``build(sender)`` and send off the event loop; the error, or None
+        (also when mail is not configured: nothing to send)."""
         transport, sender = self._transport, self._sender
-        if transport is None or sender is None:  # pragma: no cover - checked by take()
-            return "no [mail] settings"
+        if transport is None or sender is None:
+            return None
         try:
-            mail = compose(message, person, sender, self._zone)
+            mail = build(sender)
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._executor, transport.send, mail)
         except MailError as exc:
-            log.warning("message_email_failed", person=person.person_id, error=str(exc))
+            log.warning(failure, person=person.person_id, error=str(exc))
             return str(exc)
         return None
 

@@ -14,18 +14,25 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from switchboard.app import open_engine
+from switchboard.app import open_engine, open_runtime
 from switchboard.cli.demo import run_demo
 from switchboard.clock import FixedClock
 from switchboard.settings.config import load_settings
 from switchboard.settings.resources import bundled
+from switchboard.sip.calls import CallHandler
+from switchboard.sip.core import SipCore
+from switchboard.sip.flow import Flow
+from switchboard.sip.proxy import Proxy
+from switchboard.sip.server import SipServer
 from tests.peers.sipp import SippRun, SippServer, run, scenario
 from tests.peers.tools import LOOPBACK
 
@@ -181,6 +188,38 @@ def start_switchboard(
         raise RuntimeError(f"switchboard did not start:\n{log_path.read_text()}")
     host, _, port = json.loads(line)["ready"]["sip"].rpartition(":")
     return Switchboard(process, host, int(port), log_path, data_dir, config)
+
+
+class Sent:
+    """A transport stand-in for an in-process ``SipServer``: keeps what would be sent."""
+
+    def __init__(self) -> None:
+        self.data: list[tuple[bytes, Flow]] = []
+
+    def send(self, data: bytes, flow: Flow) -> bool:
+        self.data.append((data, flow))
+        return True
+
+    @property
+    def payloads(self) -> list[bytes]:
+        return [data for data, _ in self.data]
+
+
+@asynccontextmanager
+async def inprocess_sip(config: Path, data: Path) -> AsyncIterator[tuple[SipServer, Sent]]:
+    """The real ``SipServer`` on a seeded store at Monday 10:00, without sockets: tests
+    call ``receive`` and read what it sent."""
+    loaded = load_settings(config)
+    clock = FixedClock(datetime.fromisoformat(MONDAY_10))
+    async with open_runtime(loaded, data, clock) as runtime:
+        sip = SipServer(loaded.sip, runtime.engine)
+        sent = Sent()
+        sip.core = SipCore(sip.layer, sent, ("127.0.0.1", 5060), sip._arm)  # type: ignore[arg-type]
+        sip.proxy = Proxy(sip.core, lambda _person, _in_call: None)
+        sip.calls = CallHandler(
+            sip.core, runtime.engine, sip.registrar, sip.settings, sip.media, sip.proxy
+        )
+        yield sip, sent
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,31 +18,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from switchboard.app import open_runtime
-from switchboard.clock import FixedClock
 from switchboard.events import VoicemailChanged
-from switchboard.settings.config import load_settings
-from switchboard.sip.calls import CallHandler
-from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
 from switchboard.sip.message import NameAddr, SipUri
 from switchboard.sip.mwi import MessageWaiting
-from switchboard.sip.proxy import Proxy
 from switchboard.sip.server import SipServer
-from tests.integration.sip.conftest import MONDAY_10, seed
+from tests.integration.sip.conftest import Sent, inprocess_sip, seed
 
 TRUNK = Flow("udp", "127.0.0.1", 5999)
 MARIA_MOBILE = "+46701740642"
 _branches = itertools.count()
-
-
-class Sent:
-    def __init__(self) -> None:
-        self.data: list[tuple[bytes, Flow]] = []
-
-    def send(self, data: bytes, flow: Flow) -> bool:
-        self.data.append((data, flow))
-        return True
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +37,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 async def server(seeded: tuple[Path, Path]) -> AsyncIterator[tuple[SipServer, Sent]]:
-    config, data = seeded
-    loaded = load_settings(config)
-    clock = FixedClock(datetime.fromisoformat(MONDAY_10))
-    async with open_runtime(loaded, data, clock) as runtime:
-        sip = SipServer(loaded.sip, runtime.engine)
-        sent = Sent()
-        sip.core = SipCore(sip.layer, sent, ("127.0.0.1", 5060), sip._arm)  # type: ignore[arg-type]
-        sip.proxy = Proxy(sip.core, lambda _person, _in_call: None)
-        sip.calls = CallHandler(
-            sip.core, runtime.engine, sip.registrar, sip.settings, sip.media, sip.proxy
-        )
-        yield sip, sent
+    async with inprocess_sip(*seeded) as running:
+        yield running
 
 
 def invite(dialled: str) -> bytes:

@@ -9,31 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from switchboard.app import open_runtime
-from switchboard.clock import FixedClock
-from switchboard.settings.config import load_settings
-from switchboard.sip.calls import CallHandler
-from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
-from switchboard.sip.proxy import Proxy
 from switchboard.sip.server import SipServer
-from tests.integration.sip.conftest import MONDAY_10, seed
+from tests.integration.sip.conftest import Sent, inprocess_sip, seed
 
 CALLER = Flow("udp", "127.0.0.1", 5070)
-
-
-class Sent:
-    def __init__(self) -> None:
-        self.data: list[bytes] = []
-
-    def send(self, data: bytes, flow: Flow) -> bool:
-        self.data.append(data)
-        return True
 
 
 def invite(branch: str, from_value: str = '"bench" <sip:bench@127.0.0.1:5070>;tag=1') -> bytes:
@@ -57,18 +41,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 async def server(seeded: tuple[Path, Path]) -> AsyncIterator[tuple[SipServer, Sent]]:
-    config, data = seeded
-    settings = load_settings(config)
-    clock = FixedClock(datetime.fromisoformat(MONDAY_10))  # Johan Ek is available
-    async with open_runtime(settings, data, clock) as runtime:
-        sip = SipServer(settings.sip, runtime.engine)
-        sent = Sent()
-        sip.core = SipCore(sip.layer, sent, ("127.0.0.1", 5060), sip._arm)  # type: ignore[arg-type]
-        sip.proxy = Proxy(sip.core, lambda _person, _in_call: None)
-        sip.calls = CallHandler(
-            sip.core, runtime.engine, sip.registrar, sip.settings, sip.media, sip.proxy
-        )
-        yield sip, sent
+    async with inprocess_sip(*seeded) as running:
+        yield running
 
 
 def status_of(data: bytes) -> int:
@@ -88,15 +62,15 @@ async def test_a_failing_handler_answers_500_and_a_retransmission_is_handled_afr
     monkeypatch.setattr(sip.calls, "invite", broken)
     now = asyncio.get_running_loop().time()
     sip.receive(invite("fail1"), CALLER, now)
-    assert [status_of(d) for d in sent.data] == [500]
+    assert [status_of(d) for d in sent.payloads] == [500]
     assert sip.layer.servers == {}
     sip.receive(invite("fail1"), CALLER, now + 0.5)  # the caller's retransmission
     assert tried == ["invite", "invite"]
-    assert [status_of(d) for d in sent.data] == [500, 500]
+    assert [status_of(d) for d in sent.payloads] == [500, 500]
 
     monkeypatch.undo()
     sip.receive(invite("fine"), CALLER, now + 1)  # the server goes on answering
-    assert status_of(sent.data[-1]) == 302  # Johan Ek's mobile, on the trunk
+    assert status_of(sent.payloads[-1]) == 302  # Johan Ek's mobile, on the trunk
 
 
 async def test_a_malformed_header_found_late_answers_400_and_leaves_nothing(
@@ -105,5 +79,5 @@ async def test_a_malformed_header_found_late_answers_400_and_leaves_nothing(
     sip, sent = server
     now = asyncio.get_running_loop().time()
     sip.receive(invite("bad-from", from_value="garbage <sip:@>;tag=1"), CALLER, now)
-    assert [status_of(d) for d in sent.data] == [400]
+    assert [status_of(d) for d in sent.payloads] == [400]
     assert sip.layer.servers == {}

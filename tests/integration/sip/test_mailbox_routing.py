@@ -13,23 +13,23 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from switchboard.app import open_runtime
-from switchboard.clock import FixedClock
-from switchboard.settings.config import load_settings
 from switchboard.sip.calls import CallHandler
-from switchboard.sip.core import SipCore
 from switchboard.sip.flow import Flow
-from switchboard.sip.media_seam import Mailbox, MediaRefusedError, MediaSession, Program
+from switchboard.sip.media_seam import (
+    Confirmation,
+    Mailbox,
+    MediaRefusedError,
+    MediaSession,
+    Program,
+)
 from switchboard.sip.message import Response
 from switchboard.sip.parse import parse_message
-from switchboard.sip.proxy import Proxy
 from switchboard.sip.server import SipServer
-from tests.integration.sip.conftest import MONDAY_10, PASSWORDS, seed
+from tests.integration.sip.conftest import PASSWORDS, Sent, inprocess_sip, seed
 from tests.integration.sip.rawsip import digest_answer
 
 TRUNK = Flow("udp", "127.0.0.1", 5999)
@@ -39,17 +39,9 @@ MARIA_MOBILE = "+46701740642"
 _ids = itertools.count()
 
 
-@dataclass
-class Sent:
-    data: list[tuple[bytes, Flow]] = field(default_factory=list)
-
-    def send(self, data: bytes, flow: Flow) -> bool:
-        self.data.append((data, flow))
-        return True
-
-    def responses(self, flow: Flow) -> list[Response]:
-        found = [parse_message(d) for d, f in self.data if f == flow and d.startswith(b"SIP/")]
-        return [r for r in found if isinstance(r, Response)]
+def responses(sent: Sent, flow: Flow) -> list[Response]:
+    found = [parse_message(d) for d, f in sent.data if f == flow and d.startswith(b"SIP/")]
+    return [r for r in found if isinstance(r, Response)]
 
 
 @dataclass
@@ -61,6 +53,9 @@ class NotedMedia:
     def open(self, offer: bytes | None, program: Program) -> MediaSession:
         self.programs.append(program)
         raise MediaRefusedError(480, "Temporarily Unavailable", "noted")
+
+    def confirmation(self, language: str) -> Confirmation | None:
+        return None
 
 
 @dataclass
@@ -85,14 +80,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 async def world(seeded: tuple[Path, Path]) -> AsyncIterator[World]:
-    config, data = seeded
-    settings = load_settings(config)
-    async with open_runtime(settings, data, FixedClock(datetime.fromisoformat(MONDAY_10))) as rt:
-        sip = SipServer(settings.sip, rt.engine)
-        sent, media = Sent(), NotedMedia()
-        sip.core = SipCore(sip.layer, sent, ("127.0.0.1", 5060), sip._arm)  # type: ignore[arg-type]
-        sip.proxy = Proxy(sip.core, lambda _person, _in_call: None)
-        sip.calls = CallHandler(sip.core, rt.engine, sip.registrar, sip.settings, media, sip.proxy)
+    async with inprocess_sip(*seeded) as (sip, sent):
+        media = NotedMedia()
+        sip.calls = CallHandler(sip.core, sip.engine, sip.registrar, sip.settings, media, sip.proxy)
         yield World(sip, sent, media)
 
 
@@ -114,8 +104,8 @@ def invite(user: str, flow: Flow, from_user: str, authorization: str | None = No
 
 
 def final(world: World, flow: Flow) -> Response:
-    finals = [r for r in world.sent.responses(flow) if r.status >= 200]
-    assert len(finals) == 1, [r.status for r in world.sent.responses(flow)]
+    finals = [r for r in responses(world.sent, flow) if r.status >= 200]
+    assert len(finals) == 1, [r.status for r in responses(world.sent, flow)]
     return finals[0]
 
 

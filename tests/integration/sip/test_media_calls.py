@@ -26,9 +26,9 @@ Factory = Callable[..., Switchboard]
 MD5_ONLY = 'digest_algorithms = ["MD5"]\n'
 
 
-def _media_on() -> str:
+def _media_on(ports: int = 4) -> str:
     first = free_port_pair("udp")
-    return f'enabled = true\nrtp_ports = "{first}-{first + 3}"\n'
+    return f'enabled = true\nrtp_ports = "{first}-{first + ports - 1}"\n'
 
 
 def _speech_seconds(path: Path) -> float:
@@ -101,8 +101,9 @@ async def test_a_caller_leaves_a_message_that_is_stored_whole(
     assert _calls(server) == [("ring", "99555", 200)]
 
 
+@pytest.mark.parametrize("mode", ["redirect", "proxy"])
 async def test_pressing_1_leaves_a_message_and_lights_the_owners_phone(
-    switchboard_factory: Factory, tmp_path: Path
+    switchboard_factory: Factory, tmp_path: Path, mode: str
 ) -> None:
     """R10-R12 end to end: Johan hears Anna's referral, presses 1 (RFC 4733), speaks after
     the beep; the stored message is his words (correlation, duration within 10 %), and
@@ -113,7 +114,7 @@ async def test_pressing_1_leaves_a_message_and_lights_the_owners_phone(
     # milliseconds leave: a second of quiet after the words, as a caller pauses too.
     spoken = audio.write_wav(tmp_path / "m.wav", np.concatenate([message, audio.silence(1.0)]))
     server: Switchboard = await asyncio.to_thread(
-        switchboard_factory, mode="proxy", sip_lines=MD5_ONLY, media_lines=_media_on()
+        switchboard_factory, mode=mode, sip_lines=MD5_ONLY, media_lines=_media_on()
     )
     anna = Account("64123", PASSWORDS["64123"], server.address, mwi=True)
     johan = Account("51234", PASSWORDS["51234"], server.address)
@@ -142,3 +143,48 @@ async def test_pressing_1_leaves_a_message_and_lights_the_owners_phone(
     assert abs(audio.speech_seconds(stored) - audio.speech_seconds(message)) <= 0.1 * (
         audio.speech_seconds(message)
     )
+
+
+@pytest.mark.parametrize("mode", ["redirect", "proxy"])
+async def test_pressing_0_connects_the_caller_to_the_reception(
+    switchboard_factory: Factory, tmp_path: Path, mode: str
+) -> None:
+    """R10: after Anna's referral, 0 rings the reception (its registered phone answers)
+    and the two hear each other through the switchboard; the caller's hang-up ends the
+    reception's leg too."""
+    johan_words = audio.speak("Hej, jag söker Anna Berg.", tmp_path / "johan-said.wav")
+    desk_words = audio.speak("Växeln, Sotenäs kommun, det är Lisa.", tmp_path / "desk-said.wav")
+    johan_mic = audio.write_wav(
+        tmp_path / "johan.wav",
+        np.concatenate([audio.silence(6.0), audio.read_wav(johan_words), audio.silence(30.0)]),
+    )
+    desk_mic = audio.write_wav(
+        tmp_path / "desk.wav",
+        np.concatenate([audio.silence(1.0), audio.read_wav(desk_words), audio.silence(30.0)]),
+    )
+    server: Switchboard = await asyncio.to_thread(
+        switchboard_factory, mode=mode, sip_lines=MD5_ONLY, media_lines=_media_on(6)
+    )
+    desk = Account("64000", PASSWORDS["64000"], server.address, answermode="auto")
+    johan = Account("51234", PASSWORDS["51234"], server.address)
+    async with (
+        Baresip(desk, directory=tmp_path / "desk", source=desk_mic) as reception,
+        Baresip(johan, directory=tmp_path / "johan", source=johan_mic) as caller,
+    ):
+        await reception.registered()
+        await caller.registered()
+        await caller.dial(f"sip:64123@{server.address}")
+        await caller.wait_event("CALL_ESTABLISHED", timeout=10)
+        await asyncio.sleep(1.0)
+        await caller.send_dtmf("0")
+        await reception.wait_event("CALL_ESTABLISHED", timeout=15)
+        await asyncio.sleep(8.0)  # both say their piece through the bridge
+        await caller.hangup()
+        await caller.wait_event("CALL_CLOSED", timeout=5)
+        assert await reception.wait_closed(timeout=5) == "Connection reset by peer"
+        heard_by_desk = audio.read_wav((await reception.last_call_recording()).received)
+        heard_by_johan = audio.read_wav((await caller.last_call_recording()).received)
+    assert audio.best_correlation(heard_by_desk, audio.read_wav(johan_words)).peak > 0.6
+    assert audio.best_correlation(heard_by_johan, audio.read_wav(desk_words)).peak > 0.6
+    transferred = server.wait_logs("call_transferred")
+    assert [t["extension"] for t in transferred] == ["64000"]

@@ -9,7 +9,7 @@ a PIN lock with one PIN. What a real phone hears is tested with baresip in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -79,7 +79,7 @@ class FakeControls:
     def hang_up(self, why: str) -> None:
         self.hung_up.append(why)
 
-    def transfer(self, extension: str) -> None:
+    def transfer(self, extension: str, done: Callable[[bool], None]) -> None:
         raise AssertionError("the mailbox transfers nobody")
 
 

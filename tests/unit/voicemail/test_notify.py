@@ -13,7 +13,7 @@ import pytest
 from switchboard.clock import FixedClock
 from switchboard.directory.numbers import NumberError, NumberPlan
 from switchboard.settings.mail import MailSettings
-from switchboard.voicemail.model import SECRET, EmailStatus, VoicemailError
+from switchboard.voicemail.model import SECRET, EmailStatus, VoicemailError, VoiceMessage
 from switchboard.voicemail.notify import MessageDesk, SmtpTransport, caller_number
 from tests.unit.voicemail.conftest import ANNA, FATIMA, T0, Spooled
 from tests.unit.voicemail.smtp_peer import smtp_peer
@@ -152,3 +152,33 @@ def test_a_missing_smtp_password_is_named() -> None:
     )
     with pytest.raises(VoicemailError, match="SB_USER and SB_PASS"):
         SmtpTransport(settings, environ={"SB_USER": "u"}).send(EmailMessage())
+
+
+async def test_a_voicemail_notice_reaches_the_owner_without_a_secret_number(
+    spooled: Spooled,
+) -> None:
+    """R11, R18: the owner hears of a message by e-mail; a secret caller is words, not
+    digits, and the audio stays in the switchboard."""
+    secret = VoiceMessage("a" * 32, ANNA.person_id, T0, SECRET, 65_000)
+    public = VoiceMessage("b" * 32, ANNA.person_id, T0, "+46311234567", 4_000)
+    async with smtp_peer() as peer:
+        with ThreadPoolExecutor(1) as executor:
+            notices = desk(spooled, executor, peer.port)
+            assert await notices.voice_notice(secret, ANNA) is None
+            assert await notices.voice_notice(public, ANNA) is None
+    first, second = peer.inbox
+    assert first.recipients == ["<anna@kommun.example>"]
+    body = first.message.get_content()
+    assert "hemligt nummer" in body
+    assert "1:05" in body
+    assert "+46311234567" in second.message.get_content()
+    assert second.message["Subject"] == "Nytt röstmeddelande från +46311234567"
+    assert all(
+        part.get_content_maintype() != "audio" for m in peer.inbox for part in m.message.walk()
+    )
+
+
+async def test_no_voicemail_notice_without_mail_settings(spooled: Spooled) -> None:
+    message = VoiceMessage("c" * 32, ANNA.person_id, T0, None, 2_000)
+    with ThreadPoolExecutor(1) as executor:
+        assert await desk(spooled, executor, None).voice_notice(message, ANNA) is None
