@@ -379,9 +379,15 @@ function bindVoicemail(root) {
   }
 
   load().catch((err) => say(t("common.error", { message: err.message }), true));
-  // A message left, heard or deleted anywhere (a call, another tab): the list follows.
+  // A message left, heard or deleted elsewhere (a call, the phone, another tab): the list
+  // follows. A change this page made itself (the counts already agree) reloads nothing,
+  // so a message being played is never interrupted.
   document.addEventListener("switchboard:voicemail", (event) => {
-    if (event.detail.person_id !== root.dataset.person) return;
+    const { person_id: personId, new: fresh, old } = event.detail;
+    if (personId !== root.dataset.person) return;
+    const shown = list.querySelectorAll(".vm-item").length;
+    const shownNew = list.querySelectorAll('.vm-item[data-heard="false"]').length;
+    if (shown === fresh + old && shownNew === fresh) return;
     load().catch((err) => say(t("common.error", { message: err.message }), true));
   });
 }
