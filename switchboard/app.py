@@ -73,7 +73,7 @@ async def open_runtime(
             engine = Engine(settings, store, view, clock or SystemClock())
             accounts = AccountService(store, engine.clock, find_person=view.find)
             async with open_voicemail(
-                data_dir, store, engine.clock, settings.zone, settings.mail
+                data_dir, store, engine.clock, settings.zone, settings.mail, view.is_secret_mobile
             ) as voicemail:
                 yield Runtime(engine, bus, LineStates(bus), accounts, voicemail)
         finally:
@@ -202,12 +202,8 @@ def open_media(
         return await spool.greeting_audio(person.person_id)
 
     async def save_message(person: Person, audio: Audio, caller: str | None) -> None:
-        plan = engine.view.plan
-        number = plan.e164_or_none(caller) if caller else None
-        secret = number is not None and any(
-            p.secret_mobile and p.mobile == number for p in engine.view.people()
-        )
-        message = await spool.save_message(person.person_id, audio, number, caller_secret=secret)
+        number = engine.view.plan.e164_or_none(caller) if caller else None
+        message = await spool.save_message(person.person_id, audio, number)
         await desk.voice_notice(message, person)
 
     async def assemble(segments: Sequence[prompts.Segment]) -> Audio:

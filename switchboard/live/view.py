@@ -147,6 +147,11 @@ class LiveView:
     def person(self, person_id: str) -> Person | None:
         return self._people.get(person_id)
 
+    def is_secret_mobile(self, number: str) -> bool:
+        """Whether an E.164 number is someone's secret mobile (R18). A scan: asked when a
+        message is stored or a caller shown, never per routed call."""
+        return any(p.secret_mobile and p.mobile == number for p in self._people.values())
+
     def find(self, key: str) -> Person | None:
         """A person by e-mail, or by any dialled form of their extension or mobile."""
         key = key.strip()

@@ -522,8 +522,7 @@ class CallHandler:
         number = self.engine.view.plan.e164_or_none(caller) if caller else None
         if number is None:
             return None
-        people = self.engine.view.people()
-        return None if any(p.secret_mobile and p.mobile == number for p in people) else number
+        return None if self.engine.view.is_secret_mobile(number) else number
 
     def _final(
         self,

@@ -8,7 +8,7 @@ before anything writes to it, and shuts the executor down on the way out.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -41,12 +41,14 @@ async def open_voicemail(
     clock: Clock,
     zone: ZoneInfo,
     mail: MailSettings | None,
+    is_secret: Callable[[str], bool],
     transport: MailTransport | None = None,
 ) -> AsyncIterator[VoicemailServices]:
-    """The services on ``data_dir/voicemail``; ``transport`` replaces SMTP (tests)."""
+    """The services on ``data_dir/voicemail``; ``is_secret`` says whether a number is one
+    of our secret mobiles (the directory); ``transport`` replaces SMTP (tests)."""
     executor = ThreadPoolExecutor(THREADS, thread_name_prefix="voicemail")
     try:
-        spool = Voicemail(data_dir / SPOOL_NAME, store, clock, executor)
+        spool = Voicemail(data_dir / SPOOL_NAME, store, clock, executor, is_secret)
         await spool.sweep()
         if transport is None and mail is not None:
             transport = SmtpTransport(mail)

@@ -133,11 +133,21 @@ def _read_greeting(person_id: str, path: Path) -> Greeting | None:
 class Voicemail:
     """Greetings and recorded messages of everyone, on one spool folder and one store."""
 
-    def __init__(self, root: Path, store: VoicemailStore, clock: Clock, executor: Executor) -> None:
+    def __init__(
+        self,
+        root: Path,
+        store: VoicemailStore,
+        clock: Clock,
+        executor: Executor,
+        is_secret: Callable[[str], bool],
+    ) -> None:
+        """``is_secret``: whether an E.164 number is one of our secret mobiles (the
+        directory's answer): the spool asks it for every caller it stores (R18)."""
         self._root = root
         self._store = store
         self._clock = clock
         self._executor = executor
+        self._is_secret = is_secret
 
     @property
     def root(self) -> Path:
@@ -212,22 +222,24 @@ class Voicemail:
         audio: Audio,
         caller: str | None,
         *,
-        caller_secret: bool,
+        withheld: bool = False,
         received_at: datetime | None = None,
         actor: str = "voicemail",
     ) -> VoiceMessage:
         """Store a message a caller left (the media edge calls this after the recording).
 
-        ``caller`` is the caller's E.164 number or None; with ``caller_secret`` (a secret
-        number of ours, or a caller who asked for privacy) only ``secret`` is stored (R18).
-        The file is whole before the row exists; if the row cannot be written, the file is
-        removed again.
+        ``caller`` is the caller's E.164 number or None. Only ``secret`` is stored when the
+        directory says the number is one of our secret mobiles (decided here, so no caller
+        of this method can forget it, R18), or when the caller asked for privacy
+        (``withheld``). The file is whole before the row exists; if the row cannot be
+        written, the file is removed again.
         """
+        secret = withheld or (caller is not None and self._is_secret(caller))
         message = VoiceMessage(
             uuid.uuid4().hex,
             check_person_id(person_id),
             received_at or self._clock.now(),
-            stored_caller(caller, secret=caller_secret),
+            stored_caller(caller, secret=secret),
             0,
         )
         path = self.message_path(person_id, message.message_id)

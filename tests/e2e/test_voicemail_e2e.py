@@ -39,6 +39,8 @@ from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expe
 
 ANNA_MAIL = "anna.berg@sotenas.example"
 CALLER = "+46701234567"
+FATIMA_SECRET_MOBILE = "+46701740623"  # noqa: S105 - a phone number
+"""The demo's secret mobile: the spool stores it as ``secret`` by asking the directory."""
 
 
 def make_wav(seconds: float, rate: int = 16000, channels: int = 1) -> bytes:
@@ -64,19 +66,18 @@ def wav_seconds(data: bytes) -> tuple[int, int, float]:
 
 
 async def _leave_voicemail(data: Path) -> None:
-    """Two messages for Anna through the spool's own API, as the media edge will: one
-    from a known mobile, one from a secret number (stored as ``secret``, R18)."""
+    """Two messages for Anna through the spool's own API, as the media edge does: one
+    from a known mobile, one from Fatima's secret mobile (stored as ``secret``, R18)."""
     settings = load_settings(bundled("configs/sml.toml"))
     async with open_runtime(settings, data) as runtime:
         anna = next(p for p in runtime.engine.view.people() if p.email == ANNA_MAIL)
         spool = runtime.voicemail.spool
         monday = datetime.fromisoformat(MONDAY_10)
-        for minutes, caller, secret in [(50, CALLER, False), (20, None, True)]:
+        for minutes, caller in [(50, CALLER), (20, FATIMA_SECRET_MOBILE)]:
             await spool.save_message(
                 anna.person_id,
                 read_wav(make_wav(3.0, rate=8000)),
                 caller,
-                caller_secret=secret,
                 received_at=monday - timedelta(minutes=minutes),
             )
 

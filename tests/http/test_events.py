@@ -129,9 +129,7 @@ async def test_a_new_voicemail_reaches_its_owners_stream_only(env: Env) -> None:
     ):
         await _next_event(mine)
         await _next_event(theirs)
-        await spool.save_message(
-            owner.person_id, Audio(8000, bytes(16000)), "+46311234567", caller_secret=False
-        )
+        await spool.save_message(owner.person_id, Audio(8000, bytes(16000)), "+46311234567")
         env.runtime.bus.publish(PresenceTicked(johan.person_id, env.clock.now()))
         async with asyncio.timeout(1):
             name, data = await _next_event(mine)

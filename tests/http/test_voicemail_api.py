@@ -68,7 +68,7 @@ async def seed(env: Env, extension: str) -> str:
     person_id = env.person(extension).person_id
     spool = env.runtime.voicemail.spool
     await spool.set_greeting(person_id, wav(2.0), "seed")
-    saved = await spool.save_message(person_id, read_wav(wav(1.0)), None, caller_secret=False)
+    saved = await spool.save_message(person_id, read_wav(wav(1.0)), None)
     return saved.message_id
 
 
@@ -226,7 +226,7 @@ async def test_the_inbox_plays_downloads_marks_and_deletes(env: Env) -> None:
     anna = env.person(EMPLOYEE_EXT).person_id
     spool = env.runtime.voicemail.spool
     audio = Audio(8000, tone(2.0))
-    saved = await spool.save_message(anna, audio, SECRET_MOBILE, caller_secret=True)
+    saved = await spool.save_message(anna, audio, SECRET_MOBILE)
     headers = env.headers["employee"]
     async with env.client.get(f"/api/v1/people/{anna}/voicemail", headers=headers) as response:
         listing = await response.json()

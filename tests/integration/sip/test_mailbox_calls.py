@@ -63,9 +63,7 @@ async def _leave_message(
     async with open_runtime(settings, data, FixedClock(datetime.fromisoformat(MONDAY_10))) as rt:
         anna = rt.engine.view.person_by_extension("64123")
         assert anna is not None
-        saved = await rt.voicemail.spool.save_message(
-            anna.person_id, said, "+46311234567", caller_secret=False
-        )
+        saved = await rt.voicemail.spool.save_message(anna.person_id, said, "+46311234567")
         if pin is not None:
             await rt.voicemail.pins.set(anna.person_id, pin, "test")
         return anna.person_id, saved.message_id

@@ -89,7 +89,7 @@ def test_a_writer_killed_halfway_leaves_the_old_file_whole(spooled: Spooled) -> 
 
 
 async def test_the_sweep_removes_dead_temporaries_and_orphans(spooled: Spooled) -> None:
-    kept = await spooled.spool.save_message("anna", read_wav(wav(2.0)), None, caller_secret=False)
+    kept = await spooled.spool.save_message("anna", read_wav(wav(2.0)), None)
     messages = spooled.root / "anna" / "messages"
     (messages / f"{TEMP_PREFIX}abc.part").write_bytes(b"torn")
     orphan = messages / f"{'0' * 32}.wav"
@@ -105,7 +105,7 @@ async def test_the_sweep_removes_dead_temporaries_and_orphans(spooled: Spooled) 
 
 async def test_a_message_is_listed_with_its_file(spooled: Spooled) -> None:
     audio = Audio(16000, tone(3.0, 16000))
-    saved = await spooled.spool.save_message("anna", audio, "+46311234567", caller_secret=False)
+    saved = await spooled.spool.save_message("anna", audio, "+46311234567")
     assert saved.duration_ms == 3000
     assert saved.caller == "+46311234567"
     assert await spooled.spool.messages("anna") == [saved]
@@ -115,9 +115,7 @@ async def test_a_message_is_listed_with_its_file(spooled: Spooled) -> None:
 
 
 async def test_a_secret_caller_is_stored_as_secret_only(spooled: Spooled) -> None:
-    saved = await spooled.spool.save_message(
-        "anna", read_wav(wav(1.0)), "+46709876543", caller_secret=True
-    )
+    saved = await spooled.spool.save_message("anna", read_wav(wav(1.0)), "+46709876543")
     assert saved.caller == SECRET
     assert [m.caller for m in await spooled.store.voice_messages("anna")] == [SECRET]
     for path in spooled.root.parent.rglob("*"):  # the database, its WAL, the spool (R18)
@@ -127,19 +125,19 @@ async def test_a_secret_caller_is_stored_as_secret_only(spooled: Spooled) -> Non
 
 async def test_a_bad_caller_number_stores_nothing(spooled: Spooled) -> None:
     with pytest.raises(VoicemailError, match=r"E\.164"):
-        await spooled.spool.save_message("anna", read_wav(wav(1.0)), "0701", caller_secret=False)
+        await spooled.spool.save_message("anna", read_wav(wav(1.0)), "0701")
     assert not (spooled.root / "anna").exists()
 
 
 async def test_no_row_means_no_file(spooled: Spooled) -> None:
     """The store refuses (unknown person): the file written first is removed again."""
     with pytest.raises(NotFoundError):
-        await spooled.spool.save_message("nobody", read_wav(wav(1.0)), None, caller_secret=False)
+        await spooled.spool.save_message("nobody", read_wav(wav(1.0)), None)
     assert list((spooled.root / "nobody" / "messages").iterdir()) == []
 
 
 async def test_mark_heard_and_delete(spooled: Spooled) -> None:
-    saved = await spooled.spool.save_message("anna", read_wav(wav(1.0)), None, caller_secret=False)
+    saved = await spooled.spool.save_message("anna", read_wav(wav(1.0)), None)
     heard = await spooled.spool.mark_heard("anna", saved.message_id, "anna")
     assert heard.heard
     path = spooled.spool.message_path("anna", saved.message_id)
@@ -153,7 +151,7 @@ async def test_mark_heard_and_delete(spooled: Spooled) -> None:
 
 
 async def test_someone_elses_message_is_not_found(spooled: Spooled) -> None:
-    saved = await spooled.spool.save_message("anna", read_wav(wav(1.0)), None, caller_secret=False)
+    saved = await spooled.spool.save_message("anna", read_wav(wav(1.0)), None)
     with pytest.raises(NotFoundError):
         await spooled.spool.delete("fatima", saved.message_id, "fatima")
     assert spooled.spool.message_path("anna", saved.message_id).exists()
