@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from switchboard.store.protocol import NotFoundError, StoreError
+from switchboard.voicemail.files import TEMP_PREFIX, write_atomically
 from switchboard.voicemail.model import SECRET, VoicemailError
-from switchboard.voicemail.spool import TEMP_PREFIX, write_atomically
 from switchboard.voicemail.wav import Audio, WavError, read_wav
 from tests.unit.voicemail.conftest import T0, Spooled
 from tests.unit.voicemail.sounds import frames_of, tone, wav
@@ -54,7 +54,7 @@ def test_a_source_failing_halfway_leaves_the_old_file_and_no_temp(tmp_path: Path
 CHILD = """
 import io, sys, time
 from pathlib import Path
-from switchboard.voicemail.spool import write_atomically
+from switchboard.voicemail.files import write_atomically
 
 class Slow(io.RawIOBase):
     def readable(self): return True
