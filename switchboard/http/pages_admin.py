@@ -31,7 +31,7 @@ from switchboard.http.context import ACCESS, ENGINE, PRINCIPAL
 from switchboard.http.page_render import page_person, render_page, signin_redirect
 from switchboard.http.principal import Permission
 from switchboard.live.engine import Engine
-from switchboard.store.codec import changed_fields
+from switchboard.store.audit_words import changed_fields
 
 routes = web.RouteTableDef()
 AUDIT_PAGE = 50

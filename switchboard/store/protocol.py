@@ -3,8 +3,9 @@
 Rules every backend keeps, checked by one contract test suite (tests/contract):
 - Each write method is atomic: it commits whole or not at all, and raises StoreError
   (or a subclass) on failure without a partial effect.
-- Each committed write appends an audit entry (who, what, on whom) in the same transaction
-  and bumps the version; after commit it publishes its events on the bus.
+- Each committed write appends an audit entry (who, what, on whom, old and new values, and
+  the ``Origin``: how, from where, in which request) in the same transaction and bumps the
+  version; after commit it publishes its events on the bus.
 - Reads return frozen values; ``load()`` returns everything a node needs to start.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from switchboard.accounts.model import Account
@@ -35,15 +37,50 @@ class NotFoundError(StoreError):
         self.what = what
 
 
+class AuditDecision(StrEnum):
+    """What became of the act an audit entry records."""
+
+    ALLOWED = "allowed"
+    """A change that was made (every write of the store)."""
+    REFUSED = "refused"
+    """A request ``allowed()`` or the CSRF check refused (HTTP 403): nothing changed."""
+    FAILED = "failed"
+    """A sign-in with a wrong password (or to a disabled account)."""
+    LIMITED = "limited"
+    """The sign-in limit of an account came into force (a notice to administrators)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One value a write changed, as words: never a secret number, hash or password."""
+
+    field: str
+    old: str
+    """Empty when there was none (created)."""
+    new: str
+    """Empty when there is none any more (deleted)."""
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     seq: int
     at: datetime
+    """UTC, as stored."""
     actor: str
+    """Who: an account's username, ``cli:USER``, ``sso``, ``calendar:...``."""
     action: str
     subject: str
+    """On whom: a person_id, ``account:NAME``, an exception's subject, ``directory``."""
     detail: str
     """Plain words; never a secret number (R18)."""
+    decision: AuditDecision = AuditDecision.ALLOWED
+    via: str = ""
+    """How the actor proved who they are (``Origin.via``); empty before issue 17."""
+    source: str = ""
+    """The address the request came from."""
+    request_id: str = ""
+    changes: tuple[Change, ...] = ()
+    """Old and new value of each thing the write changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +264,30 @@ class CallStore(Protocol):
         otherwise, with nothing counted."""
         ...
 
+
+class AuditStore(Protocol):
+    """The audit trail: who did what to whom, when, from where and how (issue 17).
+
+    Every write of every part of the store appends its entries in its own transaction;
+    each entry carries the ``Origin`` current when it was written (``store.origin``).
+    ``append_audit`` records what is no write: a refused request, a failed sign-in, a
+    sign-in limit coming into force. It bumps no version and publishes nothing.
+    """
+
+    async def append_audit(
+        self,
+        at: datetime,
+        actor: str,
+        action: str,
+        subject: str,
+        detail: str,
+        decision: AuditDecision,
+    ) -> None: ...
+
+    async def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditEntry]:
+        """The newest entries first."""
+        ...
+
     async def audit_page(
         self,
         limit: int = 100,
@@ -317,7 +378,7 @@ class BindingStore(Protocol):
         ...
 
 
-class Store(AccountStore, CallStore, VoicemailStore, BindingStore, Protocol):
+class Store(AccountStore, CallStore, VoicemailStore, BindingStore, AuditStore, Protocol):
     async def load(self) -> StoreState: ...
 
     async def version(self) -> int: ...
@@ -382,10 +443,6 @@ class Store(AccountStore, CallStore, VoicemailStore, BindingStore, Protocol):
 
     async def remove_sip_credential(self, user: str, actor: str, at: datetime) -> int:
         """NotFoundError when extension ``user`` has no credential."""
-        ...
-
-    async def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditEntry]:
-        """The newest entries first."""
         ...
 
     async def close(self) -> None: ...

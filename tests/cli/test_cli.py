@@ -209,6 +209,18 @@ def test_audit_names_who_changed_what(sb: Run) -> None:
     assert any("admin@sml.example" in line for line in lines)
 
 
+def test_audit_says_a_change_came_from_the_command_line_with_old_and_new(sb: Run) -> None:
+    """Issue 17: the origin of every entry, and old -> new values."""
+    sb("directory", "import", str(DEMO_CSV))
+    sb("presence", "set", "64123", "--reason", "meeting", "--for", "1h", "--by", "reception")
+    sb("presence", "set", "64123", "--reason", "lunch", "--for", "1h", "--by", "reception")
+    first, *changes = sb("audit", "--limit", "1").out.splitlines()
+    assert "manual_set" in first
+    assert re.search(r"\[via cli from local request [0-9a-f]{16}\]$", first), first
+    assert changes[0].startswith("    status: closed referral: meeting")
+    assert "-> closed referral: lunch" in changes[0]
+
+
 @pytest.mark.parametrize(
     ("toml", "expected"),
     [
