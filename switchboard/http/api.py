@@ -17,7 +17,15 @@ from aiohttp import web
 
 from switchboard.directory.model import Person
 from switchboard.directory.search import DEFAULT_LIMIT
-from switchboard.http.context import ACCESS, ENGINE, LINES, PRINCIPAL, SEARCH, json_object
+from switchboard.http.context import (
+    ACCESS,
+    ENGINE,
+    LINES,
+    PRINCIPAL,
+    SEARCH,
+    json_object,
+    note_refusal,
+)
 from switchboard.http.principal import Permission
 from switchboard.http.render import decision_dict, instant
 from switchboard.http.shapes import availability_json, person_json, presence_json
@@ -45,12 +53,8 @@ def require(request: web.Request, permission: Permission, target: Person | None)
             text="sign in, or send 'Authorization: Bearer sbt_...'",
             headers={"WWW-Authenticate": 'Bearer realm="switchboard"'},
         )
-    log.info(
-        "http_forbidden",
-        account=principal.account.account_id,
-        permission=permission.value,
-        person=target.person_id if target else None,
-    )
+    # The refusals middleware logs and audits it, with the username, never the account id.
+    note_refusal(request, permission.value, target.person_id if target else None)
     raise web.HTTPForbidden(text=f"your account may not do this ({permission.value})")
 
 
@@ -192,7 +196,7 @@ async def put_availability(request: web.Request) -> web.Response:
             raise web.HTTPBadRequest(text="state must be 'available' or 'referral'")
     except EngineError as exc:
         raise web.HTTPUnprocessableEntity(text=str(exc)) from None
-    log.info("presence_set_over_http", account=account.account_id, person=person.person_id)
+    log.info("presence_set_over_http", username=account.username, person=person.person_id)
     return web.json_response(availability_json(person, engine, request.app[LINES], _now(request)))
 
 
@@ -206,7 +210,7 @@ async def delete_availability(request: web.Request) -> web.Response:
         raise web.HTTPUnauthorized(text="sign in first")
     engine = request.app[ENGINE]
     await engine.clear(person, account.username)
-    log.info("presence_cleared_over_http", account=account.account_id, person=person.person_id)
+    log.info("presence_cleared_over_http", username=account.username, person=person.person_id)
     return web.json_response(availability_json(person, engine, request.app[LINES], _now(request)))
 
 

@@ -8,7 +8,9 @@ the CSRF middleware first. ``install`` is the one line ``build_app`` calls.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from aiohttp import web
@@ -27,7 +29,7 @@ from switchboard.http.security import error_response
 from switchboard.http.shapes import person_json
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine, EngineError
-from switchboard.store.protocol import NotFoundError
+from switchboard.store.protocol import AuditEntry, NotFoundError
 
 log = structlog.get_logger("switchboard.http")
 
@@ -80,7 +82,7 @@ async def import_directory(request: web.Request) -> web.Response:
         errors = [{"line": 1, "column": None, "message": "not UTF-8 or Windows-1252 text"}]
         return error_response(request, 422, "the file is not text", errors=errors)
     result = outcome.result
-    log.info("directory_imported_over_http", account=account.account_id, dry_run=dry_run)
+    log.info("directory_imported_over_http", username=account.username, dry_run=dry_run)
     return web.json_response(
         {
             "dry_run": dry_run,
@@ -151,7 +153,7 @@ async def set_roles(request: web.Request) -> web.Response:
         )
     except AccountError as exc:
         raise web.HTTPUnprocessableEntity(text=str(exc)) from None
-    log.info("account_roles_set_over_http", account=account.account_id, target=username)
+    log.info("account_roles_set_over_http", username=account.username, target=username)
     return web.json_response(account_json(changed))
 
 
@@ -231,6 +233,25 @@ def _int(request: web.Request, name: str, default: int | None, lo: int, hi: int)
     return value
 
 
+def audit_json(entry: AuditEntry, zone: ZoneInfo) -> dict[str, Any]:
+    """One entry: when (in the organisation's zone and in UTC), who, how and from where,
+    what, on whom, the decision, and each changed value old -> new (issue 17)."""
+    return {
+        "seq": entry.seq,
+        "at": instant(entry.at, zone),
+        "at_utc": entry.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "actor": entry.actor,
+        "via": entry.via,
+        "source": entry.source,
+        "request_id": entry.request_id,
+        "action": entry.action,
+        "subject": entry.subject,
+        "decision": entry.decision.value,
+        "detail": entry.detail,
+        "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in entry.changes],
+    }
+
+
 @table.get("/api/v1/admin/audit")
 async def audit(request: web.Request) -> web.Response:
     """Newest first, a page at a time (``before`` = the ``next_before`` of the last page);
@@ -245,17 +266,7 @@ async def audit(request: web.Request) -> web.Response:
     zone = engine.settings.zone
     return web.json_response(
         {
-            "entries": [
-                {
-                    "seq": e.seq,
-                    "at": instant(e.at, zone),
-                    "actor": e.actor,
-                    "action": e.action,
-                    "subject": e.subject,
-                    "detail": e.detail,
-                }
-                for e in entries
-            ],
+            "entries": [audit_json(e, zone) for e in entries],
             "next_before": entries[-1].seq if len(entries) == limit else None,
         }
     )

@@ -106,10 +106,12 @@ def build_app(
     app = web.Application(
         client_max_size=settings.max_body,
         middlewares=[
+            security.request_context,
             security.errors,
             security.refuse_override,
             security.limit_body,
             auth.auth,
+            security.refusals,
             security.csrf,
         ],
     )

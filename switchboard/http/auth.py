@@ -15,14 +15,16 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import structlog
 from aiohttp import web
 
-from switchboard.http.context import ACCESS, ANONYMOUS, HTTP, PRINCIPAL, Principal
+from switchboard.http.context import ACCESS, ANONYMOUS, HTTP, PRINCIPAL, REQUEST_ID, Principal
 from switchboard.http.principal import LoginThrottledError
 from switchboard.http.security import Handler
+from switchboard.store.origin import Origin, acting_from, current_origin
 
 log = structlog.get_logger("switchboard.http")
 
@@ -51,15 +53,16 @@ async def resolve_principal(request: web.Request) -> Principal:
     access = request.app[ACCESS]
     token = _bearer(request)
     if token is not None:
-        account = None
+        holder = None
         if token.startswith(TOKEN_PREFIX) and len(token) <= MAX_CREDENTIAL:
-            account = await access.accounts.account_for_token(token)
-        if account is None or account.disabled:
+            holder = await access.accounts.token_holder(token)
+        if holder is None or holder[0].disabled:
             raise web.HTTPUnauthorized(
                 text="the bearer token is unknown, revoked or expired",
                 headers={"WWW-Authenticate": 'Bearer realm="switchboard", error="invalid_token"'},
             )
-        return Principal(account, "bearer")
+        account, token_name = holder
+        return Principal(account, "bearer", token_name=token_name)
     session_id = request.cookies.get(COOKIE)
     if session_id and len(session_id) <= MAX_CREDENTIAL:
         found = await access.accounts.session(session_id)
@@ -72,8 +75,17 @@ async def resolve_principal(request: web.Request) -> Principal:
 
 @web.middleware
 async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[PRINCIPAL] = await resolve_principal(request)
-    return await handler(request)
+    """Find the principal; audit entries the request writes carry its origin (issue 17)."""
+    principal = await resolve_principal(request)
+    request[PRINCIPAL] = principal
+    origin = Origin(principal.audit_via, source(request), request.get(REQUEST_ID, ""))
+    with acting_from(origin):
+        return await handler(request)
+
+
+def source(request: web.Request) -> str:
+    """The address the request came from, as the throttle and the audit trail see it."""
+    return request.remote or "unknown"
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, session_id: str) -> None:
@@ -112,22 +124,24 @@ async def _credentials(request: web.Request) -> tuple[str, str]:
 async def signin(request: web.Request) -> web.Response:
     username, password = await _credentials(request)
     access = request.app[ACCESS]
-    source = request.remote or "unknown"
-    try:
-        account = await access.accounts.authenticate(username, password, source)
-    except LoginThrottledError as exc:
-        raise web.HTTPTooManyRequests(
-            text=str(exc), headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
-        ) from None
-    if account is None or account.disabled:
-        log.info("signin_refused", source=source)
-        raise web.HTTPUnauthorized(text="wrong username or password")
-    # Rotation: always a new id; the one the browser had (if any) is revoked with it.
-    previous = request.cookies.get(COOKIE)
-    if previous is not None and len(previous) > MAX_CREDENTIAL:
-        previous = None
-    session_id, session = await access.accounts.start_session(account, previous)
-    log.info("signin", account=account.account_id, source=source)
+    address = source(request)
+    # The sign-in and its failures are audited as made with a password (issue 17).
+    with acting_from(replace(current_origin(), via="password")):
+        try:
+            account = await access.accounts.authenticate(username, password, address)
+        except LoginThrottledError as exc:
+            raise web.HTTPTooManyRequests(
+                text=str(exc), headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+            ) from None
+        if account is None or account.disabled:
+            log.info("signin_refused", source=address)
+            raise web.HTTPUnauthorized(text="wrong username or password")
+        # Rotation: always a new id; the one the browser had (if any) is revoked with it.
+        previous = request.cookies.get(COOKIE)
+        if previous is not None and len(previous) > MAX_CREDENTIAL:
+            previous = None
+        session_id, session = await access.accounts.start_session(account, previous)
+    log.info("signin", username=account.username, source=address)
     response = web.json_response(
         {
             "account": {

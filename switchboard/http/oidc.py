@@ -37,7 +37,7 @@ import secrets
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -52,6 +52,7 @@ from switchboard.http.oidc_accounts import AccountLinker, FindPerson, OidcAccoun
 from switchboard.http.oidc_provider import OidcError, OidcProvider
 from switchboard.http.security import error_response
 from switchboard.settings.oidc import OidcSettings
+from switchboard.store.origin import acting_from, current_origin
 
 log = structlog.get_logger("switchboard.http")
 
@@ -211,7 +212,10 @@ async def start(request: web.Request) -> web.Response:
 
 async def callback(request: web.Request) -> web.Response:
     try:
-        return await _complete(request)
+        # What the sign-in writes (a binding, roles, the session) was done by single
+        # sign-on (issue 17: the audit trail says how).
+        with acting_from(replace(current_origin(), via="sso")):
+            return await _complete(request)
     except OidcError as exc:
         return _failed(request, exc)
 
@@ -238,7 +242,7 @@ async def _complete(request: web.Request) -> web.Response:
     if previous is not None and len(previous) > MAX_CREDENTIAL:
         previous = None
     session_id, _session = await oidc.accounts.start_session(account, previous)
-    log.info("sso_sign_in", account=account.account_id, source=request.remote or "unknown")
+    log.info("sso_sign_in", username=account.username, source=request.remote or "unknown")
     response = _redirect(flow.next_path)
     set_session_cookie(request, response, session_id)
     response.del_cookie(BROWSER_COOKIE, path=START_PATH)

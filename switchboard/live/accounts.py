@@ -18,6 +18,8 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
+from typing import Protocol
 
 import structlog
 
@@ -43,11 +45,19 @@ from switchboard.accounts.sessions import (
 from switchboard.accounts.throttle import LoginThrottle, LoginThrottledError
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
-from switchboard.store.protocol import AccountStore
+from switchboard.store.protocol import AccountStore, AuditDecision, AuditStore, account_subject
 
 log = structlog.get_logger("switchboard.accounts")
 
 FindPerson = Callable[[str], Person | None]
+
+
+class AccountsStore(AccountStore, AuditStore, Protocol):
+    """The store's accounts, and the audit trail for failed sign-ins (issue 17)."""
+
+
+ANONYMOUS_ACTOR = "anonymous"
+"""The actor of a failed sign-in: whoever typed the password is not known."""
 
 
 def _new_id() -> str:
@@ -57,7 +67,7 @@ def _new_id() -> str:
 class AccountService:
     def __init__(
         self,
-        store: AccountStore,
+        store: AccountsStore,
         clock: Clock,
         hasher: PasswordHasher | None = None,
         *,
@@ -180,6 +190,8 @@ class AccountService:
             self.throttle.failed(username, source, now)
             # The typed name is not logged: people type their password into it by mistake.
             log.info("sign_in_failed", source=source)
+            if account is not None:
+                await self._audit_failure(account, stored, now)
             return None
         self.throttle.succeeded(username, source, now)
         if needs_rehash(stored, self.hasher):
@@ -240,6 +252,12 @@ class AccountService:
         await self.store.revoke_token(account_id, name.strip(), actor, self.clock.now())
 
     async def account_for_token(self, token: str) -> Account | None:
+        holder = await self.token_holder(token)
+        return None if holder is None else holder[0]
+
+    async def token_holder(self, token: str) -> tuple[Account, str] | None:
+        """The account the token acts as and the token's name (the audit trail tells an
+        account's tokens from its web sessions by it); None when unknown or disabled."""
         if not looks_like_token(token):
             return None
         key = hash_secret(token)
@@ -252,7 +270,7 @@ class AccountService:
         now = self.clock.now()
         if record.last_used is None or now - record.last_used >= self.policy.touch_every:
             await self.store.touch_token(key, now)
-        return account
+        return account, record.name
 
     # -- single sign-on identities ---------------------------------------------------------
     async def account_for_identity(self, issuer: str, subject: str) -> Account | None:
@@ -271,6 +289,26 @@ class AccountService:
         return await self.store.unbind_identities(account.account_id, actor, self.clock.now())
 
     # -- plumbing --------------------------------------------------------------------------
+    async def _audit_failure(self, account: Account, stored: str | None, now: datetime) -> None:
+        """A failed sign-in to an existing account goes into the audit trail (issue 17),
+        with the source and request id of its origin. One to a name that is no account
+        does not: what was typed there is sometimes a password, and nobody's account it is.
+        """
+        if account.disabled:
+            why = "the account is disabled"
+        elif stored is None:
+            why = "the account has no password (single sign-on only)"
+        else:
+            why = "wrong password"
+        await self.store.append_audit(
+            now,
+            ANONYMOUS_ACTOR,
+            "sign_in_failed",
+            account_subject(account.username),
+            why,
+            AuditDecision.FAILED,
+        )
+
     def _dummy_hash(self) -> str:
         """Made on first use, so commands that never authenticate do not pay for it."""
         if self._dummy is None:

@@ -106,6 +106,11 @@ class StoreState:
     """extension -> its SIP digest credential."""
 
 
+def account_subject(username: str) -> str:
+    """How the audit trail names an account as the subject of an entry."""
+    return f"account:{username}"
+
+
 class AccountStore(Protocol):
     """Web accounts, their sessions and API tokens (issue 5).
 

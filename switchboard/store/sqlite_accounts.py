@@ -17,7 +17,7 @@ from datetime import datetime
 from switchboard.accounts.model import Account, AccountError, Role
 from switchboard.accounts.sessions import ApiToken, Session
 from switchboard.store import audit_words, codec, tables
-from switchboard.store.protocol import Change, NotFoundError, StoreError
+from switchboard.store.protocol import Change, NotFoundError, StoreError, account_subject
 
 ACCOUNT_COLUMNS = (
     "account_id",
@@ -52,9 +52,8 @@ INSERT_SESSION = _insert("sessions", SESSION_COLUMNS)
 INSERT_TOKEN = _insert("api_tokens", TOKEN_COLUMNS)
 
 
-def subject(username: str) -> str:
-    """How the audit trail names an account."""
-    return f"account:{username}"
+subject = account_subject
+"""How the audit trail names an account."""
 
 
 def _names(values: frozenset[str] | frozenset[Role]) -> str:
