@@ -42,7 +42,7 @@ from switchboard.accounts.sessions import (
     new_session,
     new_token,
 )
-from switchboard.accounts.throttle import LoginThrottle, LoginThrottledError
+from switchboard.accounts.throttle import LimitReached, LoginThrottle, LoginThrottledError
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
 from switchboard.store.protocol import AccountStore, AuditDecision, AuditStore, account_subject
@@ -58,6 +58,8 @@ class AccountsStore(AccountStore, AuditStore, Protocol):
 
 ANONYMOUS_ACTOR = "anonymous"
 """The actor of a failed sign-in: whoever typed the password is not known."""
+LIMIT_ACTOR = "switchboard"
+"""The actor of a sign-in limit coming into force: the throttle's own doing."""
 
 
 def _new_id() -> str:
@@ -187,11 +189,13 @@ class AccountService:
         account, stored = found if found is not None else (None, None)
         ok = verify_password(stored or dummy, password, self.hasher)
         if not ok or account is None or stored is None or account.disabled:
-            self.throttle.failed(username, source, now)
+            limited = self.throttle.failed(username, source, now)
             # The typed name is not logged: people type their password into it by mistake.
             log.info("sign_in_failed", source=source)
             if account is not None:
                 await self._audit_failure(account, stored, now)
+            if limited is not None:
+                await self._notice_limit(account, limited, now)
             return None
         self.throttle.succeeded(username, source, now)
         if needs_rehash(stored, self.hasher):
@@ -307,6 +311,41 @@ class AccountService:
             account_subject(account.username),
             why,
             AuditDecision.FAILED,
+        )
+
+    async def _notice_limit(
+        self, account: Account | None, limited: LimitReached, now: datetime
+    ) -> None:
+        """Tell administrators that an account's sign-in limit came into force (issue 17):
+        a warning in the log, and for an existing account an entry in the audit trail
+        (filter by ``account:NAME``, or look for decision ``limited``). Someone guessing at
+        a name that is no account is logged without the name (it may be a password)."""
+        p = self.throttle.policy
+        if limited is LimitReached.NEW:
+            free, interval = p.account_free_failures, p.account_interval
+            where = "addresses this account has not signed in from"
+        else:
+            free, interval = p.known_free_failures, p.known_interval
+            where = "addresses this account signed in from recently"
+        detail = (
+            f"{free} failed sign-ins in a row from {where}: each further attempt from them "
+            f"waits {int(interval.total_seconds())} s (at most {p.hourly_limit} failures an "
+            "hour in all); the real user's other addresses and single sign-on are not slowed"
+        )
+        log.warning(
+            "sign_in_limit_reached",
+            username=None if account is None else account.username,
+            limit=limited.value,
+        )
+        if account is None:
+            return
+        await self.store.append_audit(
+            now,
+            LIMIT_ACTOR,
+            "sign_in_limit_reached",
+            account_subject(account.username),
+            detail,
+            AuditDecision.LIMITED,
         )
 
     def _dummy_hash(self) -> str:
