@@ -40,6 +40,9 @@ CSP = (
 )
 """No inline script or style anywhere: the pages load their JS and CSS from /static."""
 
+SERVER = "switchboard"
+"""The ``Server`` header: no product version (aiohttp's default names Python's and its
+own), which would tell a scanner which published flaws to try (issue 17)."""
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OVERRIDE_HEADERS = ("X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override")
 CSRF_HEADER = "X-CSRF-Token"
@@ -83,6 +86,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """``on_response_prepare``: every response, errors and event streams included."""
     headers = response.headers
+    headers["Server"] = SERVER
     request_id = request.get(REQUEST_ID)
     if request_id is not None:
         headers["X-Request-Id"] = request_id
