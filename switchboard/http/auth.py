@@ -29,6 +29,12 @@ from switchboard.store.origin import Origin, acting_from, current_origin
 log = structlog.get_logger("switchboard.http")
 
 COOKIE = "sb_session"
+HOST_COOKIE = "__Host-sb_session"
+"""The session cookie's name on https (issue 17). A browser keeps a ``__Host-`` cookie only
+if it was set Secure, with ``Path=/`` and no ``Domain`` (RFC 6265bis 4.1.3.2), so a page on
+a sibling subdomain or on plain http cannot plant or overwrite a session cookie here
+(session fixation by cookie tossing). Plain http (a test, a loopback) cannot set Secure
+cookies, so it keeps the plain name."""
 TOKEN_PREFIX = "sbt_"  # noqa: S105 - a prefix, not a secret
 MAX_CREDENTIAL = 256
 """Longer usernames or passwords are refused before hashing (argon2 on 1 MiB is a DoS)."""
@@ -63,7 +69,7 @@ async def resolve_principal(request: web.Request) -> Principal:
             )
         account, token_name = holder
         return Principal(account, "bearer", token_name=token_name)
-    session_id = request.cookies.get(COOKIE)
+    session_id = request.cookies.get(session_cookie(request))
     if session_id and len(session_id) <= MAX_CREDENTIAL:
         found = await access.accounts.session(session_id)
         if found is not None:
@@ -88,15 +94,27 @@ def source(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
+def session_cookie(request: web.Request) -> str:
+    """The session cookie's name: ``__Host-sb_session`` on https, else ``sb_session``."""
+    return HOST_COOKIE if request.app[HTTP].secure else COOKIE
+
+
 def set_session_cookie(request: web.Request, response: web.StreamResponse, session_id: str) -> None:
+    # Secure, Path=/ and no Domain: what the __Host- prefix demands.
     response.set_cookie(
-        COOKIE,
+        session_cookie(request),
         session_id,
         httponly=True,
         samesite="Lax",
         secure=request.app[HTTP].secure,
         path="/",
     )
+
+
+def previous_session(request: web.Request) -> str | None:
+    """The session id the browser sent, to revoke at a new sign-in (rotation)."""
+    previous = request.cookies.get(session_cookie(request))
+    return previous if previous is not None and len(previous) <= MAX_CREDENTIAL else None
 
 
 async def _credentials(request: web.Request) -> tuple[str, str]:
@@ -137,9 +155,7 @@ async def signin(request: web.Request) -> web.Response:
             log.info("signin_refused", source=address)
             raise web.HTTPUnauthorized(text="wrong username or password")
         # Rotation: always a new id; the one the browser had (if any) is revoked with it.
-        previous = request.cookies.get(COOKIE)
-        if previous is not None and len(previous) > MAX_CREDENTIAL:
-            previous = None
+        previous = previous_session(request)
         session_id, session = await access.accounts.start_session(account, previous)
     log.info("signin", username=account.username, source=address)
     response = web.json_response(
@@ -163,5 +179,5 @@ async def signout(request: web.Request) -> web.Response:
     if principal.session_id is not None:
         await request.app[ACCESS].accounts.end_session(principal.session_id)
     response = web.json_response({"signed_out": True})
-    response.del_cookie(COOKIE, path="/")
+    response.del_cookie(session_cookie(request), path="/", secure=request.app[HTTP].secure)
     return response

@@ -427,7 +427,8 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
                     "type": "apiKey",
                     "in": "cookie",
                     "name": "sb_session",
-                    "description": "State changes also need the X-CSRF-Token header.",
+                    "description": "State changes also need the X-CSRF-Token header. "
+                    "Named __Host-sb_session when the site runs on https.",
                 },
             },
         },

@@ -141,3 +141,43 @@ async def test_cookie_is_secure_when_the_public_url_is_https(env: Env) -> None:
         assert response.status == 200
         assert "Secure" in response.headers["Set-Cookie"]
         assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+async def test_on_https_the_session_cookie_has_the_host_prefix(env: Env) -> None:
+    """Issue 17: ``__Host-`` (Secure, Path=/, no Domain), so a sibling subdomain or a plain
+    http page cannot plant a session cookie; one without the prefix is not read at all."""
+    settings = HttpSettings(public_url="https://switchboard.example")
+    app: web.Application = build_app(env.runtime, settings)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.post("/signin", json={"username": "t.anna", "password": PASSWORD})
+        assert response.status == 200
+        cookie = response.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-sb_session=")
+        assert "Secure" in cookie
+        assert "Path=/;" in cookie or cookie.endswith("Path=/")
+        assert "Domain" not in cookie
+        session_id = cookie.split(";")[0].partition("=")[2]
+        # (The test client speaks http, so the cookie is sent by hand.)
+        signed_in = await client.get(
+            "/api/v1/people?q=anna", headers={"Cookie": f"__Host-sb_session={session_id}"}
+        )
+        assert signed_in.status == 200
+        tossed = await client.get(
+            "/api/v1/people?q=anna", headers={"Cookie": f"sb_session={session_id}"}
+        )
+        assert tossed.status == 401
+        body = await response.json()
+        out = await client.post(
+            "/signout",
+            headers={
+                "Cookie": f"__Host-sb_session={session_id}",
+                "X-CSRF-Token": body["csrf_token"],
+                "Origin": "https://switchboard.example",
+            },
+        )
+        assert out.status == 200
+        removed = out.headers["Set-Cookie"]
+        assert removed.startswith('__Host-sb_session=""') or removed.startswith(
+            "__Host-sb_session=;"
+        )
+        assert "Secure" in removed
