@@ -28,8 +28,9 @@ from switchboard.http.context import (
 )
 from switchboard.http.principal import Permission
 from switchboard.http.render import decision_dict, instant
+from switchboard.http.security import FieldRefused
 from switchboard.http.shapes import availability_json, person_json, presence_json
-from switchboard.live.engine import EngineError
+from switchboard.live.engine import EngineError, SecretInTextError
 from switchboard.presence.model import PresenceError, Reason, Referral, ReferralKind
 from switchboard.routing.model import Call
 
@@ -56,6 +57,14 @@ def require(request: web.Request, permission: Permission, target: Person | None)
     # The refusals middleware logs and audits it, with the username, never the account id.
     note_refusal(request, permission.value, target.person_id if target else None)
     raise web.HTTPForbidden(text=f"your account may not do this ({permission.value})")
+
+
+def unprocessable(exc: EngineError) -> web.HTTPException:
+    """The 422 for an engine's refusal; one about a secret number in a text names the field
+    and carries the code the pages translate (R18, issue 17)."""
+    if isinstance(exc, SecretInTextError):
+        return FieldRefused(exc.field, str(exc))
+    return web.HTTPUnprocessableEntity(text=str(exc))
 
 
 def _person(request: web.Request) -> Person:
@@ -195,7 +204,7 @@ async def put_availability(request: web.Request) -> web.Response:
         else:
             raise web.HTTPBadRequest(text="state must be 'available' or 'referral'")
     except EngineError as exc:
-        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+        raise unprocessable(exc) from None
     log.info("presence_set_over_http", username=account.username, person=person.person_id)
     return web.json_response(availability_json(person, engine, request.app[LINES], _now(request)))
 

@@ -20,7 +20,7 @@ from switchboard.calls.requests import CallListService
 from switchboard.directory.csv_import import DirectoryImportError
 from switchboard.directory.model import PolicyException, PolicyRule
 from switchboard.http import api_call_lists
-from switchboard.http.api import require
+from switchboard.http.api import require, unprocessable
 from switchboard.http.api_call_lists import CALL_LISTS, text_field
 from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
@@ -42,7 +42,9 @@ table = web.RouteTableDef()
 def install(app: web.Application, engine: Engine) -> None:
     """Routes and services of the administration API and of call-list requests."""
     app[ADMIN_ACCOUNTS] = AccountService(engine.store, engine.clock, find_person=engine.view.find)
-    app[CALL_LISTS] = CallListService(engine.store, engine.clock, engine.view.person)
+    app[CALL_LISTS] = CallListService(
+        engine.store, engine.clock, engine.view.person, secret_numbers=engine.secret_numbers
+    )
     app.router.add_routes(table)
     app.router.add_routes(api_call_lists.routes)
 
@@ -196,7 +198,7 @@ async def grant_exception(request: web.Request) -> web.Response:
     try:
         granted = await request.app[ENGINE].grant_exception(subject, rule, reason, account.username)
     except EngineError as exc:
-        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+        raise unprocessable(exc) from None
     return web.json_response(exception_json(request, granted), status=201)
 
 
@@ -215,7 +217,7 @@ async def revoke_exception(request: web.Request) -> web.Response:
     except NotFoundError:
         raise web.HTTPNotFound(text=f"no exception to {rule.value} for {subject!r}") from None
     except EngineError as exc:
-        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+        raise unprocessable(exc) from None
     return web.json_response({"revoked": True, "subject": subject, "rule": rule.value})
 
 

@@ -20,10 +20,12 @@ from switchboard.calls.requests import (
     CallListNotFoundError,
     CallListRefusedError,
     CallListService,
+    CallListTextError,
 )
 from switchboard.http.api import PERSON_ID
 from switchboard.http.context import ENGINE, json_object, note_refusal, signed_in
 from switchboard.http.render import instant
+from switchboard.http.security import FieldRefused
 
 log = structlog.get_logger("switchboard.http")
 
@@ -82,6 +84,8 @@ def _refusal(
         return web.HTTPNotFound(text=str(exc))
     if isinstance(exc, CallListConflictError):
         return web.HTTPConflict(text=str(exc))
+    if isinstance(exc, CallListTextError):
+        return FieldRefused(exc.field, str(exc))
     return web.HTTPUnprocessableEntity(text=str(exc))
 
 

@@ -65,6 +65,15 @@ SCHEMAS: JSON = {
                     "status": {"type": "integer"},
                     "message": {"type": "string"},
                     "error_id": {"type": "string"},
+                    "field": {
+                        "type": "string",
+                        "description": "With a 422: the body field that was refused",
+                    },
+                    "code": {
+                        "type": "string",
+                        "description": "With a 422: why, for pages to word it; "
+                        "'secret_number' = the text holds someone's secret mobile (R18)",
+                    },
                 },
             }
         },

@@ -335,3 +335,49 @@ def test_divert_target_is_normalised_and_routed(sb: Run) -> None:
     assert (d["action"], d["to"]) == ("divert", "64200")
     refused = sb("presence", "set", "64123", "--reason", "lunch", "--divert-to", "64123", expect=1)
     assert "same extension" in refused.err
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("presence", "set", "64123", "--reason", "other", "--text", "Ring 070-174 06 23"), "text"),
+        (
+            (
+                "templates",
+                "add",
+                "64123",
+                "--name",
+                "Kurs",
+                "--reason",
+                "lunch",
+                "--text",
+                "Nås på +46701740623",
+            ),
+            "text",
+        ),
+        (("templates", "add", "64123", "--name", "Ring 0701740623", "--reason", "lunch"), "name"),
+        (
+            (
+                "policy",
+                "grant",
+                "13456",
+                "--rule",
+                "hide_extension",
+                "--reason",
+                "Beslut, ring 070 174 06 23",
+            ),
+            "reason",
+        ),
+    ],
+    ids=["referral-note", "template-text", "template-name", "exception-reason"],
+)
+def test_r18_a_secret_mobile_typed_on_the_command_line_is_refused(
+    sb: Run, args: tuple[str, ...], option: str
+) -> None:
+    """Issue 17: Fatima's secret mobile in any free text is refused; nothing changes."""
+    sb("directory", "import", str(DEMO_CSV))
+    before = sb("audit", "--limit", "1").out
+    refused = sb(*args, expect=1)
+    assert refused.err.startswith(f"switchboard: error: {option}: holds a number that is secret")
+    assert "1740623" not in refused.err.replace(" ", "")
+    assert sb("audit", "--limit", "1").out == before
