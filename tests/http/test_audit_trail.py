@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import structlog
 import structlog.testing
@@ -182,3 +183,23 @@ async def test_the_refusal_log_line_has_name_id_request_and_source(env: Env) -> 
     assert line["request_id"] == response.headers["X-Request-Id"]
     assert line["source"] == "127.0.0.1"
     assert line["path"] == f"/api/v1/people/{johan.person_id}/availability"
+
+
+async def test_a_refused_call_list_request_is_audited_on_the_person(env: Env) -> None:
+    """R19 asks that access be restricted and logged: an employee asking for a colleague's
+    calls is refused, and the trail names the colleague."""
+    johan = env.person(OTHER_EXT)
+    end = env.clock.now() - timedelta(days=1)
+    body = {
+        "person_id": johan.person_id,
+        "start": (end - timedelta(days=7)).isoformat(),
+        "end": end.isoformat(),
+        "reason": "Vill se samtalen",
+    }
+    response = await env.client.post(
+        "/api/v1/call-lists", headers=env.headers["employee"], json=body
+    )
+    assert response.status == 403
+    [entry] = await env.refusals()
+    assert (entry.actor, entry.subject) == ("t.anna", johan.person_id)
+    assert entry.detail.startswith("request_call_list: POST /api/v1/call-lists")
