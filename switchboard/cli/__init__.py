@@ -48,8 +48,9 @@ from switchboard.routing.model import Call
 from switchboard.routing.presentation import OutboundKind
 from switchboard.settings.config import ConfigError, Settings, load_settings
 from switchboard.settings.resources import bundled
+from switchboard.store.audit import AuditDecision
 from switchboard.store.origin import Origin, acting_from
-from switchboard.store.protocol import AuditDecision, StoreError
+from switchboard.store.protocol import StoreError
 
 log = structlog.get_logger()
 Handler = Callable[[argparse.Namespace, Engine], Awaitable[int]]

@@ -27,7 +27,8 @@ from switchboard.http.context import (
     Refusal,
     note_refusal,
 )
-from switchboard.store.protocol import AuditDecision, StoreError
+from switchboard.store.audit import AuditDecision
+from switchboard.store.protocol import StoreError
 
 log = structlog.get_logger("switchboard.http")
 

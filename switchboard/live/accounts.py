@@ -45,7 +45,8 @@ from switchboard.accounts.sessions import (
 from switchboard.accounts.throttle import LimitReached, LoginThrottle, LoginThrottledError
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
-from switchboard.store.protocol import AccountStore, AuditDecision, AuditStore, account_subject
+from switchboard.store.audit import AuditDecision, AuditStore, account_subject
+from switchboard.store.protocol import AccountStore
 
 log = structlog.get_logger("switchboard.accounts")
 

@@ -21,8 +21,9 @@ from switchboard.directory.hours import WorkingHours
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import mask_number
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
+from switchboard.store.audit import AuditDecision, AuditEntry, Change
 from switchboard.store.codec import instant, iso
-from switchboard.store.protocol import AuditDecision, AuditEntry, Change, StoreError
+from switchboard.store.protocol import StoreError
 
 AUDIT_COLUMNS = (
     "at",

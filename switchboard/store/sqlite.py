@@ -44,10 +44,10 @@ from switchboard.events import (
 )
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
 from switchboard.store import audit_words, codec, tables
+from switchboard.store.audit import Change
 from switchboard.store.bus import EventBus
 from switchboard.store.codec import SideStep
 from switchboard.store.protocol import (
-    Change,
     ImportResult,
     NotFoundError,
     StoreError,

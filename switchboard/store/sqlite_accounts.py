@@ -17,7 +17,8 @@ from datetime import datetime
 from switchboard.accounts.model import Account, AccountError, Role
 from switchboard.accounts.sessions import ApiToken, Session
 from switchboard.store import audit_words, codec, tables
-from switchboard.store.protocol import Change, NotFoundError, StoreError, account_subject
+from switchboard.store.audit import Change, account_subject
+from switchboard.store.protocol import NotFoundError, StoreError
 
 ACCOUNT_COLUMNS = (
     "account_id",

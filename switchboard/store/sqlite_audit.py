@@ -12,7 +12,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 
 from switchboard.store import audit_words, tables
-from switchboard.store.protocol import AuditDecision, AuditEntry, StoreError
+from switchboard.store.audit import AuditDecision, AuditEntry
+from switchboard.store.protocol import StoreError
 
 MAX_AUDIT_PAGE = 1000
 

@@ -21,8 +21,9 @@ from switchboard.calls.model import (
     RequestStatus,
 )
 from switchboard.store import audit_words, codec, tables
+from switchboard.store.audit import Change
 from switchboard.store.codec import SideStep
-from switchboard.store.protocol import CallListStateError, Change, NotFoundError, StoreError
+from switchboard.store.protocol import CallListStateError, NotFoundError, StoreError
 
 INSERT_RECORD = (
     "INSERT INTO call_records (call_id_hash, started_at, ended_at, direction, person_id, "

@@ -15,7 +15,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 
 from switchboard.store import codec, tables
-from switchboard.store.protocol import Change, NotFoundError, StoreError
+from switchboard.store.audit import Change
+from switchboard.store.protocol import NotFoundError, StoreError
 from switchboard.voicemail.model import EmailStatus, TakenMessage, VoiceMessage
 
 INSERT_VOICE = (

@@ -18,8 +18,9 @@ from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
 from switchboard.store import audit_words, codec
+from switchboard.store.audit import AuditDecision, Change
 from switchboard.store.origin import current_origin
-from switchboard.store.protocol import AuditDecision, Change, NotFoundError, StoreError
+from switchboard.store.protocol import NotFoundError, StoreError
 
 AuditRow = tuple[str, str, str, str, str, str, str, str, str, str]
 """at, actor, action, subject, detail, decision, via, source, request_id, changes."""

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from switchboard.accounts.model import Account, Role
 from switchboard.presence.model import Template
+from switchboard.store.audit import AuditDecision, Change
 from switchboard.store.origin import SYSTEM, Origin, acting_from, current_origin
-from switchboard.store.protocol import AuditDecision, Change
 from tests.contract.conftest import Backend
 from tests.contract.values import ADMIN, LUNCH, T0, available_until, grant, lunch_referral, person
 

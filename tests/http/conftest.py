@@ -29,7 +29,8 @@ from switchboard.live.accounts import AccountService
 from switchboard.settings.config import Settings, load_settings
 from switchboard.settings.http import HttpSettings
 from switchboard.settings.resources import bundled
-from switchboard.store.protocol import AuditDecision, AuditEntry
+from switchboard.store.audit import AuditDecision
+from switchboard.store.protocol import AuditEntry
 
 MONDAY_10 = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
 EMPLOYEE_EXT = "64123"  # Anna Berg

@@ -12,7 +12,7 @@ import structlog
 import structlog.testing
 
 from switchboard.logs import mask_numbers
-from switchboard.store.protocol import AuditDecision
+from switchboard.store.audit import AuditDecision
 from tests.http.conftest import EMPLOYEE_EXT, OTHER_EXT, PASSWORD, Env
 
 REQUEST_ID = re.compile(r"[0-9a-f]{16}")

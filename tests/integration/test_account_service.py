@@ -16,8 +16,8 @@ from switchboard.accounts.passwords import PasswordPolicyError
 from switchboard.accounts.throttle import LoginThrottledError
 from switchboard.directory.model import Person
 from switchboard.live.accounts import AccountService
+from switchboard.store.audit import AuditDecision
 from switchboard.store.bus import EventBus
-from switchboard.store.protocol import AuditDecision
 from switchboard.store.sqlite import SqliteStore
 from tests.contract.values import ADMIN, person
 

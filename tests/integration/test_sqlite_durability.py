@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from switchboard.store.audit import AuditDecision
 from switchboard.store.bus import EventBus
-from switchboard.store.protocol import AuditDecision, StoreError
+from switchboard.store.protocol import StoreError
 from switchboard.store.schema import LATEST, MIGRATIONS, Migration, migrate, user_version
 from switchboard.store.sqlite import SqliteStore
 from tests.contract.values import (
