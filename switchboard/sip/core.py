@@ -14,10 +14,9 @@ import structlog
 
 from switchboard.sip.build import response_to
 from switchboard.sip.flow import Flow
-from switchboard.sip.message import Headers, Param, Request, Response, SipUri, Via
-from switchboard.sip.parse import format_via, parse_via, serialise
+from switchboard.sip.message import MAGIC_COOKIE, Headers, Param, Request, Response, SipUri, Via
+from switchboard.sip.parse import format_via, parse_via, serialise, wire_number
 from switchboard.sip.transaction import (
-    MAGIC_COOKIE,
     Send,
     ServerTransaction,
     TransactionLayer,
@@ -154,6 +153,6 @@ def flow_of_via(text: str) -> Flow:
     """Where a response goes: the Via's received/rport when present (§18.2.2, RFC 3581)."""
     via = parse_via(text)
     host = via.param("received") or via.host.strip("[]")
-    rport = via.param("rport")
-    port = int(rport) if rport else (via.port or 5060)
+    rport = wire_number(via.param("rport") or "", 5)
+    port = rport if rport is not None and 0 < rport < 65536 else (via.port or 5060)
     return Flow(via.transport.lower(), host, port)

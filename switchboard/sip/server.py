@@ -51,6 +51,7 @@ from switchboard.sip.parse import (
     plain_ack_via,
     serialise,
     to,
+    wire_number,
 )
 from switchboard.sip.proxy import Leg, Proxy
 from switchboard.sip.ratelimit import AuthFailureLimiter, SourceRateLimiter
@@ -554,9 +555,8 @@ def _has_to_tag(request: Request) -> bool:
 
 
 def _contact_expires(text: str | None) -> int | None:
-    if text is None or not text.strip().isdigit():
-        return None
-    return min(int(text), 2**31 - 1)
+    number = wire_number(text.strip(), 20) if text is not None else None
+    return None if number is None else min(number, 2**31 - 1)
 
 
 def _capabilities() -> tuple[tuple[str, str], ...]:

@@ -175,6 +175,8 @@ def test_malformed_and_odd_requests_get_the_right_answers(switchboard_factory: F
                 483,
             ),
             "short body": (_malformed_request(client, length="50"), 400),
+            # Its Via reads, so it is answered (issue 17; more in test_malformed.py).
+            "cseq not a number": (_malformed_request(client, cseq="abc OPTIONS"), 400),
         }
         for name, (data, status) in cases.items():
             client.send(data)
@@ -188,7 +190,10 @@ def test_malformed_and_odd_requests_get_the_right_answers(switchboard_factory: F
             b"\x00\xff\xfe garbage\r\n\r\n",
             b"INVITE\r\n\r\n",
             b"A" * 65000,
-            _malformed_request(client, cseq="abc OPTIONS"),
+            # Broken, and its Via is no address either.
+            _malformed_request(client, cseq="abc OPTIONS").replace(
+                b"Via: SIP/2.0/UDP ", b"Via: SIP/2.0/UDP ["
+            ),
         )
         for data in unaddressable:
             client.send(data)
