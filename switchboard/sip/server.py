@@ -4,7 +4,9 @@ What happens to a message, in order:
 1. Per-source rate limit before parsing (a flood from one address cannot starve others).
 2. An ACK of one of our non-2xx final answers is absorbed by its transaction from its top
    Via alone (all RFC 3261 §17.2.3 matches on); anything else is parsed in full. A
-   malformed request that can still be addressed gets 400/505/513, else is dropped.
+   malformed request that can still be addressed gets 400/505/513, else is dropped. A
+   request's top Via gets ``received``/``rport`` where they say something (§18.2.1,
+   RFC 3581), so every answer carries them.
 3. Transactions absorb retransmissions and hop-by-hop ACKs (RFC 3261 §17).
 4. Checks every request gets: Max-Forwards (483), Require/Proxy-Require (420), method
    (501 for unknown, 405 for ones we do not serve).
@@ -34,7 +36,7 @@ from switchboard.settings.sip import SipSettings, is_ip_address
 from switchboard.sip.binding_keeper import BindingKeeper
 from switchboard.sip.build import response_to
 from switchboard.sip.calls import CallHandler, dialled_user
-from switchboard.sip.core import ALLOW, SUPPORTED, SipCore
+from switchboard.sip.core import ALLOW, SUPPORTED, SipCore, stamp_arrival
 from switchboard.sip.digest import DigestAuthenticator, Failure
 from switchboard.sip.flow import Flow
 from switchboard.sip.identity import asserted_identity, is_outside
@@ -292,6 +294,8 @@ class SipServer:
             if isinstance(message, Response):
                 self._response(message, now)
             else:
+                if message.method != "ACK":  # answered by nothing: nothing to tell
+                    message = stamp_arrival(message, flow)
                 self._request(message, flow, now)
         except ParseError as exc:
             # A header the handler needed turned out malformed (parsed lazily).
@@ -325,7 +329,7 @@ class SipServer:
         if head is None or head.method == "ACK":
             return
         reason = {505: "Version Not Supported", 513: "Message Too Large"}.get(exc.status)
-        response = response_to(head, exc.status, reason or _phrase(exc))
+        response = response_to(stamp_arrival(head, flow), exc.status, reason or _phrase(exc))
         self.core.transport.send(serialise(response), flow)
 
     def _response(self, response: Response, now: float) -> None:
