@@ -153,6 +153,25 @@ class RawClient:
         return "\r\n".join(lines).encode() + body
 
 
+def register(client: RawClient, user: str, password: str) -> Response | None:
+    """REGISTER, answer the 401 with an MD5 digest computed here; the final answer."""
+    call_id = new_id()
+    client.send(client.request("REGISTER", user, call_id=call_id))
+    challenge = client.final()
+    assert challenge is not None
+    assert challenge.status == 401
+    uri = f"sip:{user}@{client.host}:{client.port}"
+    answer = digest_answer(
+        challenge.headers.get_all("WWW-Authenticate"), "REGISTER", uri, user, password
+    )
+    client.send(
+        client.request(
+            "REGISTER", user, call_id=call_id, cseq=2, headers=(("Authorization", answer),)
+        )
+    )
+    return client.final()
+
+
 def _lenient_response(data: bytes) -> Response:
     head, _, body = data.partition(b"\r\n\r\n")
     first, *lines = head.decode().split("\r\n")

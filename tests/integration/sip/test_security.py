@@ -19,7 +19,7 @@ import pytest
 
 from switchboard.sip.message import Response
 from tests.integration.sip.conftest import PASSWORDS, Switchboard
-from tests.integration.sip.rawsip import RawClient, digest_answer, new_id
+from tests.integration.sip.rawsip import RawClient, new_id, register
 from tests.peers.sipp import SippRun, run, scenario
 
 Factory = Callable[..., Switchboard]
@@ -79,24 +79,6 @@ def test_register_with_digest_from_sipp(switchboard_factory: Factory, tmp_path: 
     assert [(r["extension"], r["status"], r["bindings"]) for r in registered] == [("51234", 200, 1)]
 
 
-def _register(client: RawClient, user: str, password: str) -> Response | None:
-    call_id = new_id()
-    client.send(client.request("REGISTER", user, call_id=call_id))
-    challenge = client.final()
-    assert challenge is not None
-    assert challenge.status == 401
-    uri = f"sip:{user}@{client.host}:{client.port}"
-    answer = digest_answer(
-        challenge.headers.get_all("WWW-Authenticate"), "REGISTER", uri, user, password
-    )
-    client.send(
-        client.request(
-            "REGISTER", user, call_id=call_id, cseq=2, headers=(("Authorization", answer),)
-        )
-    )
-    return client.final()
-
-
 def test_wrong_passwords_are_logged_for_fail2ban_and_block_only_that_source(
     switchboard_factory: Factory,
 ) -> None:
@@ -108,14 +90,14 @@ def test_wrong_passwords_are_logged_for_fail2ban_and_block_only_that_source(
     phone = RawClient.udp(server.host, server.port)
     try:
         for _ in range(5):
-            answer = _register(attacker, "51234", "not-the-password")
+            answer = register(attacker, "51234", "not-the-password")
             assert answer is not None
             assert answer.status == 401  # a wrong password is challenged again, like a stranger
         # Blocked now: silence, whatever it asks.
         attacker.send(attacker.request("OPTIONS", None))
         assert attacker.final(timeout=1.0) is None
         # The real phone on another address registers as usual.
-        answer = _register(phone, "51234", PASSWORDS["51234"])
+        answer = register(phone, "51234", PASSWORDS["51234"])
         assert answer is not None
         assert answer.status == 200
     finally:
