@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from switchboard.directory.destinations import PREMIUM_AND_SATELLITE, read_e164_prefix
 from switchboard.directory.short_numbers import read_short_number
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -128,6 +129,9 @@ class SipSettings:
     """The address written into Via and Record-Route; default: the bound address."""
     blocked_destinations: tuple[str, ...] = ()
     """Number prefixes, as dialled nationally, that employees may not call (premium rate)."""
+    blocked_international: tuple[str, ...] = PREMIUM_AND_SATELLITE
+    """E.164 prefixes nobody calls out to: international premium and satellite ranges
+    (``directory.destinations``); a list written in the file replaces the default."""
     emergency_numbers: tuple[str, ...] | None = None
     """Short numbers that always go out with a callback number (112); None: the
     country's defaults (``directory.short_numbers``)."""
@@ -167,6 +171,7 @@ SIP_KEYS = {
     "realm",
     "advertise",
     "blocked_destinations",
+    "blocked_international",
     "emergency_numbers",
     "service_numbers",
     "rate_limit",
@@ -215,6 +220,16 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
     for prefix in blocked:
         if not (prefix.isdigit() and prefix.isascii()):
             raise fail("blocked_destinations", f"prefixes are digits, got {prefix!r}")
+    international = settings.blocked_international
+    if "blocked_international" in table:
+        try:
+            international = tuple(
+                dict.fromkeys(
+                    read_e164_prefix(v, max_digits=15) for v in strings("blocked_international")
+                )
+            )
+        except ValueError as exc:
+            raise fail("blocked_international", str(exc)) from None
     short: dict[str, tuple[str, ...] | None] = {}
     for key in ("emergency_numbers", "service_numbers"):
         if key not in table:
@@ -253,6 +268,7 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
         realm=realm,
         advertise=host_port("advertise"),
         blocked_destinations=blocked,
+        blocked_international=international,
         emergency_numbers=short["emergency_numbers"],
         service_numbers=short["service_numbers"],
         rate_limit=rate,

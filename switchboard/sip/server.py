@@ -35,7 +35,7 @@ from switchboard.routing.presentation import OutboundKind
 from switchboard.settings.sip import SipSettings, is_ip_address
 from switchboard.sip.binding_keeper import BindingKeeper
 from switchboard.sip.build import response_to
-from switchboard.sip.calls import CallHandler, dialled_user
+from switchboard.sip.calls import REFUSED_REASON, CallHandler, dialled_user
 from switchboard.sip.core import ALLOW, SUPPORTED, SipCore, stamp_arrival
 from switchboard.sip.digest import DigestAuthenticator, Failure
 from switchboard.sip.flow import Flow
@@ -510,6 +510,10 @@ class SipServer:
         plan = self.engine.view.plan
         if sender is None or digits is None or not is_outside(digits, plan):
             self.core.reply(tx, 404, "Not Found")
+            return
+        if self.calls.refusal(sender, digits, "MESSAGE") is not None:
+            self.core.reply(tx, 403, "Forbidden", (REFUSED_REASON,))
+            log.info("sms", extension=sender.extension, outcome=403)
             return
         presentation = self.engine.present(sender, OutboundKind.SMS)
         if not presentation.allowed or presentation.number is None:

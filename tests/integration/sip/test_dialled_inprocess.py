@@ -18,9 +18,11 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from structlog.testing import capture_logs
 
 from switchboard.app import open_runtime
 from switchboard.clock import FixedClock
+from switchboard.logs import mask_numbers
 from switchboard.settings.config import load_settings
 from switchboard.sip.calls import CallHandler
 from switchboard.sip.core import SipCore
@@ -157,3 +159,48 @@ async def test_a_flooding_source_still_reaches_112(server: tuple[SipServer, Sent
     assert not sip._admit(host, now, b"INVITE sip:51234@127.0.0.1:5060 SIP/2.0\r\n")
     assert not sip._admit(host, now, b"INVITE sip:1177@127.0.0.1:5060 SIP/2.0\r\n")
     assert not sip._admit(host, now, b"INVITE sip:1120@127.0.0.1:5060 SIP/2.0\r\n")
+
+
+@pytest.mark.parametrize(
+    ("dialled", "rule", "prefix"),
+    [
+        ("00881631234567", "blocked_international", "881"),
+        ("+88213123456", "blocked_international", "882"),
+        ("008835100123", "blocked_international", "883"),
+        ("+97912345678", "blocked_international", "979"),
+        ("0012125551234", "international_countries", "121"),
+        ("+2348012345678", "international_countries", "234"),
+        ("0900123456", "blocked_destinations", "0900"),
+        ("+46900123456", "blocked_destinations", "0900"),
+    ],
+)
+async def test_toll_fraud_destinations_are_refused_and_logged(
+    server: tuple[SipServer, Sent], dialled: str, rule: str, prefix: str
+) -> None:
+    """Premium, satellite and far-away numbers are refused with 403 and logged as a
+    security event at WARNING: who called, the rule, the prefix it matched, and the
+    number masked (R18) once the line passes the log processors."""
+    sip, sent = server
+    with capture_logs() as logs:
+        sip.receive(invite(dialled), TRUNK, asyncio.get_running_loop().time())
+    assert answers(sent) == [403]
+    assert not [data for data, _ in sent.data if data.startswith(b"INVITE ")]
+    [line] = [entry for entry in logs if entry["event"] == "outbound_blocked"]
+    assert line["log_level"] == "warning"
+    assert (line["caller"], line["organisation"], line["method"]) == ("18007", "munkedal", "INVITE")
+    assert (line["rule"], line["prefix"]) == (rule, prefix)
+    masked = mask_numbers(None, "warning", dict(line))
+    digits = "".join(ch for ch in dialled if ch.isdigit())
+    assert digits[3:-2] not in str(masked["destination"])
+    assert str(masked["destination"]).endswith(digits[-2:])
+
+
+@pytest.mark.parametrize(
+    "dialled", ["+4522334455", "004930123456", "+35891234567", "+3548001234", "0701234567"]
+)
+async def test_nordic_and_eu_numbers_go_out(server: tuple[SipServer, Sent], dialled: str) -> None:
+    sip, sent = server
+    with capture_logs() as logs:
+        sip.receive(invite(dialled), TRUNK, asyncio.get_running_loop().time())
+    assert len([data for data, _ in sent.data if data.startswith(b"INVITE ")]) == 1
+    assert not [entry for entry in logs if entry["event"] == "outbound_blocked"]
