@@ -140,6 +140,9 @@ class SipSettings:
     policy; None: the country's defaults."""
     rate_limit: int = 200
     """Requests per second one source may send before being dropped (burst: twice that)."""
+    tcp_idle: int = 60
+    """Seconds a TCP connection may go without a SIP message before it is closed, unless
+    a registration lasts on it (its keep-alives then hold it, RFC 5626)."""
     digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
     """Offered in this order (RFC 8760). Clients that answer only the first challenge and
     know only MD5 (SIPp 3.6) need ``["MD5", "SHA-256"]``; clients that fail on any SHA-256
@@ -175,6 +178,7 @@ SIP_KEYS = {
     "emergency_numbers",
     "service_numbers",
     "rate_limit",
+    "tcp_idle",
     "digest_algorithms",
 }
 
@@ -243,6 +247,9 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
     rate = table.get("rate_limit", settings.rate_limit)
     if isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= 100_000:
         raise fail("rate_limit", f"must be a whole number 1-100000, got {rate!r}")
+    tcp_idle = table.get("tcp_idle", settings.tcp_idle)
+    if isinstance(tcp_idle, bool) or not isinstance(tcp_idle, int) or not 1 <= tcp_idle <= 3600:
+        raise fail("tcp_idle", f"must be whole seconds 1-3600, got {tcp_idle!r}")
     algorithms = strings("digest_algorithms") or settings.digest_algorithms
     for name in algorithms:
         if name not in {"SHA-256", "MD5"}:
@@ -272,5 +279,6 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
         emergency_numbers=short["emergency_numbers"],
         service_numbers=short["service_numbers"],
         rate_limit=rate,
+        tcp_idle=tcp_idle,
         digest_algorithms=algorithms,
     )

@@ -65,7 +65,7 @@ from switchboard.sip.transaction import (
     TransactionLayer,
     server_key,
 )
-from switchboard.sip.transport import SipTransport
+from switchboard.sip.transport import SipTransport, TransportLimits
 from switchboard.sip.trunk import TrunkAddresses
 from switchboard.sip.trunk_dns import Rfc3263, Target
 
@@ -138,7 +138,8 @@ class SipServer:
     # -- lifecycle ------------------------------------------------------------------
 
     async def run(self, ready: asyncio.Future[tuple[str, int]] | None = None) -> None:
-        transport = SipTransport(self.receive, admit=self._admit)
+        limits = TransportLimits(tcp_idle=float(self.settings.tcp_idle))
+        transport = SipTransport(self.receive, limits, admit=self._admit)
         listen = self.settings.listen
         try:
             self.address = await transport.bind(listen.host, listen.port)
@@ -480,6 +481,10 @@ class SipServer:
             flow,
             now,
         )
+        if result.ok and flow.reliable:
+            lasting = [b.expires_at for b in result.bindings if b.flow == flow]
+            if lasting:  # the phone's connection is its way in: keep it while it lasts
+                self.core.transport.keep(flow, max(lasting))
         headers: list[tuple[str, str]] = []
         if result.min_expires is not None:
             headers.append(("Min-Expires", str(result.min_expires)))
