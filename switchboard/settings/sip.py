@@ -140,6 +140,9 @@ class SipSettings:
     policy; None: the country's defaults."""
     rate_limit: int = 200
     """Requests per second one source may send before being dropped (burst: twice that)."""
+    flood_ban: int = 60
+    """Seconds a source that stays over ``rate_limit`` (3 s in a row) gets silence; 0:
+    never banned, only throttled to the rate."""
     tcp_idle: int = 60
     """Seconds a TCP connection may go without a SIP message before it is closed, unless
     a registration lasts on it (its keep-alives then hold it, RFC 5626)."""
@@ -178,6 +181,7 @@ SIP_KEYS = {
     "emergency_numbers",
     "service_numbers",
     "rate_limit",
+    "flood_ban",
     "tcp_idle",
     "digest_algorithms",
 }
@@ -247,6 +251,9 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
     rate = table.get("rate_limit", settings.rate_limit)
     if isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= 100_000:
         raise fail("rate_limit", f"must be a whole number 1-100000, got {rate!r}")
+    flood_ban = table.get("flood_ban", settings.flood_ban)
+    if isinstance(flood_ban, bool) or not isinstance(flood_ban, int) or not 0 <= flood_ban <= 86400:
+        raise fail("flood_ban", f"must be whole seconds 0-86400 (0: no ban), got {flood_ban!r}")
     tcp_idle = table.get("tcp_idle", settings.tcp_idle)
     if isinstance(tcp_idle, bool) or not isinstance(tcp_idle, int) or not 1 <= tcp_idle <= 3600:
         raise fail("tcp_idle", f"must be whole seconds 1-3600, got {tcp_idle!r}")
@@ -279,6 +286,7 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
         emergency_numbers=short["emergency_numbers"],
         service_numbers=short["service_numbers"],
         rate_limit=rate,
+        flood_ban=flood_ban,
         tcp_idle=tcp_idle,
         digest_algorithms=algorithms,
     )

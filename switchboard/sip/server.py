@@ -56,7 +56,7 @@ from switchboard.sip.parse import (
     wire_number,
 )
 from switchboard.sip.proxy import Leg, Proxy
-from switchboard.sip.ratelimit import AuthFailureLimiter, SourceRateLimiter
+from switchboard.sip.ratelimit import AuthFailureLimiter, FloodBans, SourceRateLimiter
 from switchboard.sip.registrar import Registrar
 from switchboard.sip.transaction import (
     Arrival,
@@ -90,6 +90,9 @@ KNOWN_METHODS = frozenset(
     }
 )
 IN_DIALOG_ONLY = frozenset({"BYE", "INFO", "UPDATE", "PRACK", "NOTIFY"})
+FLOOD_BAN_AFTER = 3
+"""Seconds in a row a source may be over its rate limit before it is banned (a burst
+shorter than that, a registration storm behind one NAT, is only throttled)."""
 TIMER_TICKS = 100
 """Transaction timers fire on a grid of 1/TIMER_TICKS seconds (never early)."""
 
@@ -121,6 +124,9 @@ class SipServer:
         )
         self.failures = AuthFailureLimiter()
         self.flood = SourceRateLimiter(settings.rate_limit, 2.0 * settings.rate_limit)
+        self.flood_bans = (
+            FloodBans(FLOOD_BAN_AFTER, float(settings.flood_ban)) if settings.flood_ban else None
+        )
         self.trusted = list(settings.trusted)
         if settings.trunk is not None and is_ip_address(settings.trunk.host):
             self.trusted.append(ipaddress.ip_network(settings.trunk.host))
@@ -242,10 +248,12 @@ class SipServer:
     # -- input ----------------------------------------------------------------------
 
     def _admit(self, host: str, now: float, data: bytes) -> bool:
-        """Per datagram, before parsing: a source over its rate, or blocked after failed
-        digests, gets silence whatever it asks, except an INVITE to an emergency number
-        (it is still challenged like any call). A refused source is muted briefly so the
-        rest of a flood costs a dict look-up per packet, not a bucket update."""
+        """Per datagram, before parsing: a source over its rate, banned for flooding, or
+        blocked after failed digests gets silence whatever it asks, except (over its rate
+        or banned) an INVITE to an emergency number: it is still challenged like any
+        call. A refused source is muted briefly, and one that stays over its rate for
+        ``FLOOD_BAN_AFTER`` seconds is banned for ``flood_ban`` seconds (one WARNING line
+        per source and burst): the rest of a flood costs a dict look-up per packet."""
         if self._trusted(host):
             return True  # the trunk and configured peers carry everyone's calls
         until = self._muted.get(host)
@@ -260,7 +268,18 @@ class SipServer:
             return True
         if len(self._muted) >= 100_000:
             self._muted.clear()  # bounded; a cleared entry only costs a bucket check
-        self._muted[host] = now + 0.05
+        ban = self.flood_bans.refused(host, now) if self.flood_bans is not None else None
+        if ban is None:
+            self._muted[host] = now + 0.05
+        else:
+            self._muted[host] = ban.until
+            log.warning(
+                "sip_flood_blocked",
+                source=host,
+                rate_limit=self.settings.rate_limit,
+                over_seconds=ban.over_seconds,
+                ban_seconds=self.settings.flood_ban,
+            )
         return self._emergency(data)
 
     def _emergency(self, data: bytes) -> bool:

@@ -145,6 +145,28 @@ async def test_short_numbers_go_to_the_trunk_in_their_short_form(
     assert out[0].startswith(f"INVITE sip:{short}@127.0.0.1:5999;user=phone SIP/2.0".encode())
 
 
+async def test_a_source_banned_for_flooding_still_reaches_112(
+    server: tuple[SipServer, Sent],
+) -> None:
+    """Over its rate three seconds running, a source is banned (one WARNING line) and
+    hears nothing, except that its emergency INVITE is still read; the ban ends."""
+    sip, _ = server
+    start = asyncio.get_running_loop().time()
+    host = "192.0.2.8"
+    options = b"OPTIONS sip:127.0.0.1 SIP/2.0\r\n"
+    with capture_logs() as logs:
+        for tick in range(4 * 50):  # 1,000 a second for four seconds, 20 every 20 ms
+            for _ in range(20):
+                sip._admit(host, start + tick * 0.02, options)
+    banned_at = start + 4.0
+    [line] = [entry for entry in logs if entry["event"] == "sip_flood_blocked"]
+    assert (line["log_level"], line["source"]) == ("warning", host)
+    assert not sip._admit(host, banned_at, options)
+    assert sip._admit(host, banned_at, b"INVITE sip:112@127.0.0.1:5060 SIP/2.0\r\n")
+    assert not sip._admit(host, banned_at + 30.0, options)  # a bucket refills; a ban holds
+    assert sip._admit(host, banned_at + sip.settings.flood_ban, options)
+
+
 async def test_a_flooding_source_still_reaches_112(server: tuple[SipServer, Sent]) -> None:
     """A phone behind an address that is over its rate (a shared NAT under a flood) still
     gets its emergency INVITE read, and challenged; nothing else from it is read."""
