@@ -69,6 +69,14 @@ class AuthFailureLimiter:
         del self._sources[source]
         return False
 
+    def recent(self, source: str, now: float) -> int:
+        """Failures of ``source`` in the window up to ``now`` (0 while it is blocked): the
+        count of the current burst, which the log lines carry."""
+        state = self._sources.get(source)
+        if state is None:
+            return 0
+        return sum(1 for at in state.times if at > now - self.window)
+
     def record_failure(self, source: str, now: float) -> bool:
         """Count one failure; True when this failure starts a block."""
         if self.blocked(source, now):

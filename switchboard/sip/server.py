@@ -461,15 +461,24 @@ class SipServer:
             self.failures.forget(flow.host)
             return outcome.user
         if outcome.failure not in {Failure.MISSING, Failure.STALE}:
-            # One line per failure, in a shape fail2ban reads (docs/fail2ban/).
+            # One line per failure, in a shape fail2ban reads (docs/fail2ban/): the
+            # source first, then what was tried and how often in this burst.
+            count = self.failures.recent(flow.host, now) + 1
             log.warning(
                 "sip_auth_failed",
                 source=flow.host,
                 method=request.method,
                 failure=outcome.failure.value if outcome.failure else None,
+                user=_shown_user(outcome.tried),
+                count=count,
             )
             if self.failures.record_failure(flow.host, now):
-                log.warning("sip_auth_source_blocked", source=flow.host)
+                log.warning(
+                    "sip_auth_source_blocked",
+                    source=flow.host,
+                    failures=count,
+                    block_seconds=int(self.failures.block_for),
+                )
         challenge = "Proxy-Authenticate" if proxy else "WWW-Authenticate"
         values = self.auth.challenges(now, stale=outcome.stale)
         status, reason = (407, "Proxy Authentication Required") if proxy else (401, "Unauthorized")
@@ -610,6 +619,16 @@ def _unsupported(headers: Headers) -> list[str]:
             elif lowered == "proxy-require":
                 proxy_require.append(value)
     return require + proxy_require
+
+
+def _shown_user(tried: str | None) -> str | None:
+    """The account a failed digest named, for the log: a stranger writes it, so it is cut
+    short and kept printable (JSON escapes quotes, so it cannot fake a field fail2ban
+    reads; numbers in it are masked like any, R18)."""
+    if tried is None:
+        return None
+    text = "".join(ch if ch.isprintable() else "?" for ch in tried[:64])
+    return text + "…" if len(tried) > 64 else text
 
 
 def _phrase(exc: ParseError) -> str:

@@ -135,3 +135,13 @@ def test_flood_bans_keep_memory_bounded() -> None:
     for n in range(10_000):
         bans.refused(f"10.0.{n // 256}.{n % 256}", 1.0)
     assert bans.tracked == 100
+
+
+def test_recent_counts_the_failures_of_this_burst() -> None:
+    limiter = AuthFailureLimiter(max_failures=5, window=60.0, block_for=300.0)
+    assert limiter.recent(ATTACKER, 0.0) == 0
+    for at in (0.0, 10.0, 20.0):
+        limiter.record_failure(ATTACKER, at)
+    assert limiter.recent(ATTACKER, 30.0) == 3
+    assert limiter.recent(ATTACKER, 65.0) == 2  # the first fell out of the window
+    assert limiter.recent(PHONE, 30.0) == 0
