@@ -1,7 +1,8 @@
 """The SIP server: datagrams and streams in, transactions, authentication, dispatch.
 
 What happens to a message, in order:
-1. Per-source rate limit before parsing (a flood from one address cannot starve others).
+1. Per-source admission before parsing (``admission``: rate limit, flood bans, digest
+   blocks), so a flood from one address cannot starve others.
 2. An ACK of one of our non-2xx final answers is absorbed by its transaction from its top
    Via alone (all RFC 3261 §17.2.3 matches on); anything else is parsed in full. A
    malformed request that can still be addressed gets 400/505/513, else is dropped. A
@@ -20,7 +21,6 @@ What happens to a message, in order:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import math
 import os
 import socket
@@ -33,6 +33,7 @@ from switchboard.directory.model import Person
 from switchboard.live.engine import Engine
 from switchboard.routing.presentation import OutboundKind
 from switchboard.settings.sip import SipSettings, is_ip_address
+from switchboard.sip.admission import Admission
 from switchboard.sip.binding_keeper import BindingKeeper
 from switchboard.sip.build import response_to
 from switchboard.sip.calls import REFUSED_REASON, CallHandler, dialled_user
@@ -56,7 +57,6 @@ from switchboard.sip.parse import (
     wire_number,
 )
 from switchboard.sip.proxy import Leg, Proxy
-from switchboard.sip.ratelimit import AuthFailureLimiter, FloodBans, SourceRateLimiter
 from switchboard.sip.registrar import Registrar
 from switchboard.sip.transaction import (
     Arrival,
@@ -90,9 +90,6 @@ KNOWN_METHODS = frozenset(
     }
 )
 IN_DIALOG_ONLY = frozenset({"BYE", "INFO", "UPDATE", "PRACK", "NOTIFY"})
-FLOOD_BAN_AFTER = 3
-"""Seconds in a row a source may be over its rate limit before it is banned (a burst
-shorter than that, a registration storm behind one NAT, is only throttled)."""
 TIMER_TICKS = 100
 """Transaction timers fire on a grid of 1/TIMER_TICKS seconds (never early)."""
 
@@ -122,21 +119,10 @@ class SipServer:
         self.auth = DigestAuthenticator(
             settings.realm, os.urandom(32), algorithms=settings.digest_algorithms
         )
-        self.failures = AuthFailureLimiter()
-        self.flood = SourceRateLimiter(settings.rate_limit, 2.0 * settings.rate_limit)
-        self.flood_bans = (
-            FloodBans(FLOOD_BAN_AFTER, float(settings.flood_ban)) if settings.flood_ban else None
-        )
-        self.trusted = list(settings.trusted)
-        if settings.trunk is not None and is_ip_address(settings.trunk.host):
-            self.trusted.append(ipaddress.ip_network(settings.trunk.host))
+        self.admission = Admission(settings, engine.short_numbers.emergency_forms())
+        self.failures = self.admission.failures
         self.trunk: TrunkAddresses | None = None
         """A trunk given by name: its addresses, looked up while serving (``run``)."""
-        self._muted: dict[str, float] = {}
-        self._emergency_users = frozenset(
-            form.encode() for form in engine.short_numbers.emergency_forms()
-        )
-        self._trust_cache: dict[str, bool] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self.address: tuple[str, int] | None = None
@@ -145,7 +131,7 @@ class SipServer:
 
     async def run(self, ready: asyncio.Future[tuple[str, int]] | None = None) -> None:
         limits = TransportLimits(tcp_idle=float(self.settings.tcp_idle))
-        transport = SipTransport(self.receive, limits, admit=self._admit)
+        transport = SipTransport(self.receive, limits, admit=self.admission.admit)
         listen = self.settings.listen
         try:
             self.address = await transport.bind(listen.host, listen.port)
@@ -201,10 +187,7 @@ class SipServer:
     def _trunk_moved(self, targets: tuple[Target, ...]) -> None:
         """The trunk's name has new targets: requests from each address are trusted (and
         no longer from the old ones), and calls for mobiles go to the first."""
-        addresses = dict.fromkeys(address for address, _ in targets)
-        trunk_networks = [ipaddress.ip_network(address) for address in addresses]
-        self.trusted = [*self.settings.trusted, *trunk_networks]
-        self._trust_cache.clear()
+        self.admission.trust_trunk(dict.fromkeys(address for address, _ in targets))
         self.calls.trunk_moved(*targets[0])
 
     def _may_register(self, user: str) -> bool:
@@ -246,56 +229,6 @@ class SipServer:
         self._arm_at(self.layer.next_deadline())
 
     # -- input ----------------------------------------------------------------------
-
-    def _admit(self, host: str, now: float, data: bytes) -> bool:
-        """Per datagram, before parsing: a source over its rate, banned for flooding, or
-        blocked after failed digests gets silence whatever it asks, except (over its rate
-        or banned) an INVITE to an emergency number: it is still challenged like any
-        call. A refused source is muted briefly, and one that stays over its rate for
-        ``FLOOD_BAN_AFTER`` seconds is banned for ``flood_ban`` seconds (one WARNING line
-        per source and burst): the rest of a flood costs a dict look-up per packet."""
-        if self._trusted(host):
-            return True  # the trunk and configured peers carry everyone's calls
-        until = self._muted.get(host)
-        if until is not None:
-            if now < until:
-                return self._emergency(data)
-            del self._muted[host]
-        if self.failures.blocked(host, now):
-            self._muted[host] = now + 1.0
-            return False  # a ban after failed digests holds: that source guesses passwords
-        if self.flood.allow(host, now):
-            return True
-        if len(self._muted) >= 100_000:
-            self._muted.clear()  # bounded; a cleared entry only costs a bucket check
-        ban = self.flood_bans.refused(host, now) if self.flood_bans is not None else None
-        if ban is None:
-            self._muted[host] = now + 0.05
-        else:
-            self._muted[host] = ban.until
-            log.warning(
-                "sip_flood_blocked",
-                source=host,
-                rate_limit=self.settings.rate_limit,
-                over_seconds=ban.over_seconds,
-                ban_seconds=self.settings.flood_ban,
-            )
-        return self._emergency(data)
-
-    def _emergency(self, data: bytes) -> bool:
-        """Whether raw bytes start an INVITE to an emergency number (``sip:112@...``)."""
-        if not data.startswith(b"INVITE "):
-            return False
-        head = data[7:96]
-        colon = head.find(b":")
-        if colon < 0:
-            return False
-        user = head[colon + 1 :]
-        for stop in (b"@", b";", b" "):
-            end = user.find(stop)
-            if end >= 0:
-                user = user[:end]
-        return user in self._emergency_users
 
     def receive(self, data: bytes, flow: Flow, now: float) -> None:
         if data[:4] == b"ACK ":
@@ -393,7 +326,7 @@ class SipServer:
         if method == "REGISTER":
             self._register(tx, request, flow, now)
             return
-        trusted = self._trusted(flow.host)
+        trusted = self.admission.trusted(flow.host)
         caller: Person | None = None
         if not trusted:
             user = self._authenticate(tx, request, flow, now, proxy=True)
@@ -428,20 +361,6 @@ class SipServer:
             self.core.reply(tx, 420, "Bad Extension", (("Unsupported", ", ".join(required)),))
             return False
         return True
-
-    def _trusted(self, host: str) -> bool:
-        known = self._trust_cache.get(host)
-        if known is not None:
-            return known
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        verdict = any(address in network for network in self.trusted)
-        if len(self._trust_cache) >= 10_000:
-            self._trust_cache.clear()  # bounded: spoofed sources cannot grow it
-        self._trust_cache[host] = verdict
-        return verdict
 
     # -- authentication -------------------------------------------------------------
 

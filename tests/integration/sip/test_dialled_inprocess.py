@@ -157,14 +157,14 @@ async def test_a_source_banned_for_flooding_still_reaches_112(
     with capture_logs() as logs:
         for tick in range(4 * 50):  # 1,000 a second for four seconds, 20 every 20 ms
             for _ in range(20):
-                sip._admit(host, start + tick * 0.02, options)
+                sip.admission.admit(host, start + tick * 0.02, options)
     banned_at = start + 4.0
     [line] = [entry for entry in logs if entry["event"] == "sip_flood_blocked"]
     assert (line["log_level"], line["source"]) == ("warning", host)
-    assert not sip._admit(host, banned_at, options)
-    assert sip._admit(host, banned_at, b"INVITE sip:112@127.0.0.1:5060 SIP/2.0\r\n")
-    assert not sip._admit(host, banned_at + 30.0, options)  # a bucket refills; a ban holds
-    assert sip._admit(host, banned_at + sip.settings.flood_ban, options)
+    assert not sip.admission.admit(host, banned_at, options)
+    assert sip.admission.admit(host, banned_at, b"INVITE sip:112@127.0.0.1:5060 SIP/2.0\r\n")
+    assert not sip.admission.admit(host, banned_at + 30.0, options)  # a bucket refills; a ban holds
+    assert sip.admission.admit(host, banned_at + sip.settings.flood_ban, options)
 
 
 async def test_a_flooding_source_still_reaches_112(server: tuple[SipServer, Sent]) -> None:
@@ -174,13 +174,15 @@ async def test_a_flooding_source_still_reaches_112(server: tuple[SipServer, Sent
     now = asyncio.get_running_loop().time()
     host = "192.0.2.7"
     options = b"OPTIONS sip:127.0.0.1 SIP/2.0\r\n"
-    admitted = [sip._admit(host, now, options) for _ in range(2 * sip.settings.rate_limit + 5)]
+    admitted = [
+        sip.admission.admit(host, now, options) for _ in range(2 * sip.settings.rate_limit + 5)
+    ]
     assert admitted[-1] is False  # the source is over its rate
-    assert sip._admit(host, now, b"INVITE sip:112@127.0.0.1:5060 SIP/2.0\r\n")
-    assert sip._admit(host, now, b"INVITE sip:+46112@127.0.0.1;user=phone SIP/2.0\r\n")
-    assert not sip._admit(host, now, b"INVITE sip:51234@127.0.0.1:5060 SIP/2.0\r\n")
-    assert not sip._admit(host, now, b"INVITE sip:1177@127.0.0.1:5060 SIP/2.0\r\n")
-    assert not sip._admit(host, now, b"INVITE sip:1120@127.0.0.1:5060 SIP/2.0\r\n")
+    assert sip.admission.admit(host, now, b"INVITE sip:112@127.0.0.1:5060 SIP/2.0\r\n")
+    assert sip.admission.admit(host, now, b"INVITE sip:+46112@127.0.0.1;user=phone SIP/2.0\r\n")
+    assert not sip.admission.admit(host, now, b"INVITE sip:51234@127.0.0.1:5060 SIP/2.0\r\n")
+    assert not sip.admission.admit(host, now, b"INVITE sip:1177@127.0.0.1:5060 SIP/2.0\r\n")
+    assert not sip.admission.admit(host, now, b"INVITE sip:1120@127.0.0.1:5060 SIP/2.0\r\n")
 
 
 @pytest.mark.parametrize(
