@@ -113,7 +113,10 @@ async def serve(
         recorder = CallRecorder(
             engine.store, engine.view, engine.clock, retention_days=settings.call_records_days
         )
-        keeper = BindingKeeper(engine.store, engine.clock)
+        # Registrations expire in real time whatever ``--now`` pretends (the registrar
+        # counts on the loop's monotonic clock): saved against a shifted clock, they
+        # outlived a restart without it, or were lost at one.
+        keeper = BindingKeeper(engine.store, SystemClock())
         media = open_media(settings, runtime, data_dir, speech_executor)
         sip = SipServer(
             settings.sip,

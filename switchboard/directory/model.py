@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from switchboard.directory.destinations import DEFAULT_COUNTRIES
 from switchboard.directory.hours import WorkingHours
 
 LANGUAGES = ("sv", "nb", "en")
@@ -66,6 +67,9 @@ class Organisation:
     """Default working hours for its people (R8)."""
     reception: str | None = None
     """The extension callers reach by pressing 0 after a referral."""
+    international_countries: tuple[str, ...] = DEFAULT_COUNTRIES
+    """Country calling codes its people may call out to, beyond the deployment's own
+    (toll fraud; ``directory.destinations``); ``"*"``: any country."""
 
 
 class PolicyRule(StrEnum):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from switchboard.directory.destinations import ANY_COUNTRY, DEFAULT_COUNTRIES, read_e164_prefix
 from switchboard.directory.hours import HoursError, WorkingHours
 from switchboard.directory.model import LANGUAGES, Organisation
 from switchboard.directory.numbers import (
@@ -76,7 +77,7 @@ _SWITCHBOARD_KEYS = {
     "ring_timeout",
     "call_records_days",
 }
-_ORG_KEYS = {"id", "name", "reception", "working_hours", "series"}
+_ORG_KEYS = {"id", "name", "reception", "working_hours", "series", "international_countries"}
 _SERIES_KEYS = {"area_code", "first", "last"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
@@ -188,7 +189,8 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
             series = _series(s, org_id, trunk_prefix)
             labelled.append((s.prefix, series))
         reception = org.digits("reception") if "reception" in table else None
-        organisations.append(Organisation(org_id, name, hours, reception))
+        countries = _countries(org) if "international_countries" in table else DEFAULT_COUNTRIES
+        organisations.append(Organisation(org_id, name, hours, reception, countries))
     if not organisations:
         raise top.fail("organisations", "at least one organisation is needed")
 
@@ -247,6 +249,25 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         mail,
         media,
     )
+
+
+def _countries(org: _Reader) -> tuple[str, ...]:
+    """``international_countries``: country calling codes ("45", "+354") or "*"."""
+    value = org.table["international_countries"]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise org.fail("international_countries", 'must be a list of strings, e.g. ["45", "47"]')
+    codes: list[str] = []
+    for text in value:
+        if text.strip() == ANY_COUNTRY:
+            codes.append(ANY_COUNTRY)
+            continue
+        try:
+            codes.append(read_e164_prefix(text, max_digits=3))
+        except ValueError as exc:
+            raise org.fail(
+                "international_countries", f"a country calling code or '*': {exc}"
+            ) from None
+    return tuple(dict.fromkeys(codes))
 
 
 def _refuse_short_number_clashes(sip: SipSettings, plan: NumberPlan, reader: _Reader) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from switchboard.directory.destinations import PREMIUM_AND_SATELLITE, read_e164_prefix
 from switchboard.directory.short_numbers import read_short_number
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -128,6 +129,9 @@ class SipSettings:
     """The address written into Via and Record-Route; default: the bound address."""
     blocked_destinations: tuple[str, ...] = ()
     """Number prefixes, as dialled nationally, that employees may not call (premium rate)."""
+    blocked_international: tuple[str, ...] = PREMIUM_AND_SATELLITE
+    """E.164 prefixes nobody calls out to: international premium and satellite ranges
+    (``directory.destinations``); a list written in the file replaces the default."""
     emergency_numbers: tuple[str, ...] | None = None
     """Short numbers that always go out with a callback number (112); None: the
     country's defaults (``directory.short_numbers``)."""
@@ -136,6 +140,12 @@ class SipSettings:
     policy; None: the country's defaults."""
     rate_limit: int = 200
     """Requests per second one source may send before being dropped (burst: twice that)."""
+    flood_ban: int = 60
+    """Seconds a source that stays over ``rate_limit`` (3 s in a row) gets silence; 0:
+    never banned, only throttled to the rate."""
+    tcp_idle: int = 60
+    """Seconds a TCP connection may go without a SIP message before it is closed, unless
+    a registration lasts on it (its keep-alives then hold it, RFC 5626)."""
     digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
     """Offered in this order (RFC 8760). Clients that answer only the first challenge and
     know only MD5 (SIPp 3.6) need ``["MD5", "SHA-256"]``; clients that fail on any SHA-256
@@ -167,9 +177,12 @@ SIP_KEYS = {
     "realm",
     "advertise",
     "blocked_destinations",
+    "blocked_international",
     "emergency_numbers",
     "service_numbers",
     "rate_limit",
+    "flood_ban",
+    "tcp_idle",
     "digest_algorithms",
 }
 
@@ -215,6 +228,16 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
     for prefix in blocked:
         if not (prefix.isdigit() and prefix.isascii()):
             raise fail("blocked_destinations", f"prefixes are digits, got {prefix!r}")
+    international = settings.blocked_international
+    if "blocked_international" in table:
+        try:
+            international = tuple(
+                dict.fromkeys(
+                    read_e164_prefix(v, max_digits=15) for v in strings("blocked_international")
+                )
+            )
+        except ValueError as exc:
+            raise fail("blocked_international", str(exc)) from None
     short: dict[str, tuple[str, ...] | None] = {}
     for key in ("emergency_numbers", "service_numbers"):
         if key not in table:
@@ -228,6 +251,12 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
     rate = table.get("rate_limit", settings.rate_limit)
     if isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= 100_000:
         raise fail("rate_limit", f"must be a whole number 1-100000, got {rate!r}")
+    flood_ban = table.get("flood_ban", settings.flood_ban)
+    if isinstance(flood_ban, bool) or not isinstance(flood_ban, int) or not 0 <= flood_ban <= 86400:
+        raise fail("flood_ban", f"must be whole seconds 0-86400 (0: no ban), got {flood_ban!r}")
+    tcp_idle = table.get("tcp_idle", settings.tcp_idle)
+    if isinstance(tcp_idle, bool) or not isinstance(tcp_idle, int) or not 1 <= tcp_idle <= 3600:
+        raise fail("tcp_idle", f"must be whole seconds 1-3600, got {tcp_idle!r}")
     algorithms = strings("digest_algorithms") or settings.digest_algorithms
     for name in algorithms:
         if name not in {"SHA-256", "MD5"}:
@@ -253,8 +282,11 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
         realm=realm,
         advertise=host_port("advertise"),
         blocked_destinations=blocked,
+        blocked_international=international,
         emergency_numbers=short["emergency_numbers"],
         service_numbers=short["service_numbers"],
         rate_limit=rate,
+        flood_ban=flood_ban,
+        tcp_idle=tcp_idle,
         digest_algorithms=algorithms,
     )

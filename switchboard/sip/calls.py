@@ -24,6 +24,12 @@ import structlog
 
 from switchboard.calls.model import CallAction, Direction
 from switchboard.calls.recorder import CallRecorder, SeenCall
+from switchboard.directory.destinations import (
+    DEFAULT_COUNTRIES,
+    Refusal,
+    Refused,
+    international_refusal,
+)
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberError
 from switchboard.directory.short_numbers import ShortKind, ShortNumber
@@ -64,6 +70,7 @@ MAX_PENDING_STARTS = 10_000
 MAX_REMEMBERED_LEGS = 10_000
 """Mobile legs kept between calls: more than the people of any deployment."""
 ACTIONS = {a.value: a for a in CallAction} | {"proxy": CallAction.RING}
+REFUSED_REASON = ("Reason", 'SIP;cause=403;text="Destination not allowed"')
 
 
 def dialled_user(uri: SipUri) -> str | None:
@@ -346,16 +353,16 @@ class CallHandler:
         self, tx: ServerTransaction, request: Request, employee: Person, digits: str
     ) -> None:
         plan = self.engine.view.plan
-        prefix = blocked_prefix(digits, plan, self.settings.blocked_destinations)
-        if prefix is not None:
+        refusal = self.refusal(employee, digits, "INVITE")
+        if refusal is not None:
             self._final(
                 tx,
                 403,
                 "Forbidden",
                 "outbound",
                 employee,
-                f"destination blocked by policy (prefix {prefix})",
-                headers=(("Reason", 'SIP;cause=403;text="Destination not allowed"'),),
+                f"destination blocked by policy ({refusal.rule} {refusal.prefix})",
+                headers=(REFUSED_REASON,),
             )
             return
         try:
@@ -366,6 +373,44 @@ class CallHandler:
             return
         presentation = self.engine.present(employee, OutboundKind.CALL)
         self._call_out(tx, request, employee, e164, presentation, None, 60.0)
+
+    def refusal(self, employee: Person, digits: str, method: str) -> Refusal | None:
+        """Why ``employee`` may not reach ``digits`` (a call or an SMS), or None; each
+        refusal is logged as a security event at WARNING, the number masked (R18) and
+        the rule and matched prefix in the clear. Never asked for emergency and service
+        numbers: those are handled before (``_short_call``)."""
+        plan = self.engine.view.plan
+        found: Refusal | None = None
+        prefix = blocked_prefix(digits, plan, self.settings.blocked_destinations)
+        if prefix is not None:
+            found = Refusal(Refused.NATIONAL_PREMIUM, prefix)
+        else:
+            e164 = plan.e164_or_none(digits)
+            if e164 is not None:
+                found = international_refusal(
+                    e164,
+                    plan.country_code,
+                    self._countries(employee),
+                    self.settings.blocked_international,
+                )
+        if found is not None:
+            log.warning(
+                "outbound_blocked",
+                method=method,
+                caller=employee.extension or employee.person_id,
+                person=employee.person_id,
+                organisation=employee.organisation,
+                destination=digits,
+                rule=found.rule.value,
+                prefix=found.prefix,
+            )
+        return found
+
+    def _countries(self, employee: Person) -> tuple[str, ...]:
+        try:
+            return self.engine.settings.organisation(employee.organisation).international_countries
+        except KeyError:
+            return DEFAULT_COUNTRIES  # a person of an organisation no longer configured
 
     def _short_call(
         self, tx: ServerTransaction, request: Request, employee: Person, short: ShortNumber

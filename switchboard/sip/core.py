@@ -7,6 +7,7 @@ one another; it owns nothing clever: sending, answering, branch ids and our Via.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 from collections.abc import Callable, Iterable
 
@@ -14,10 +15,9 @@ import structlog
 
 from switchboard.sip.build import response_to
 from switchboard.sip.flow import Flow
-from switchboard.sip.message import Headers, Param, Request, Response, SipUri, Via
-from switchboard.sip.parse import format_via, parse_via, serialise
+from switchboard.sip.message import MAGIC_COOKIE, Headers, Param, Request, Response, SipUri, Via
+from switchboard.sip.parse import ParseError, format_via, parse_via, serialise, wire_number
 from switchboard.sip.transaction import (
-    MAGIC_COOKIE,
     Send,
     ServerTransaction,
     TransactionLayer,
@@ -133,6 +133,54 @@ def pop_top_via(headers: Headers) -> Headers:
     return _pop_top_via(headers)
 
 
+def stamp_arrival(request: Request, flow: Flow) -> Request:
+    """Note in the top Via where a request really came from, so every response (which
+    copies the Via) tells the client (RFC 3261 §18.2.1, RFC 3581 §4).
+
+    ``received`` when the sent-by host is not the source address; ``received`` and the
+    source port in ``rport`` when the Via asks with ``rport``. The usual Via (sent-by
+    is the source, no ``rport``) is recognised with ``str`` methods and left as it is:
+    every call pays for that look only. A Via that does not parse stays as it is."""
+    text = request.headers.get("Via")
+    if text is None:
+        return request
+    sent_by = text.partition(" ")[2].partition(";")[0].strip()
+    host = sent_by[1:].partition("]")[0] if sent_by[:1] == "[" else sent_by.partition(":")[0]
+    rport = "rport" in text.lower()
+    if host == flow.host and not rport:
+        return request
+    try:
+        via = parse_via(text)
+    except ParseError:
+        return request
+    asked = via.param("rport") is not None
+    if not asked and _same_host(via.host.strip("[]"), flow.host):
+        return request
+    params = tuple(p for p in via.params if p.name.lower() not in {"received", "rport"})
+    params += (Param("received", flow.host),)
+    if asked:
+        params += (Param("rport", str(flow.port)),)
+    return _with_top_via(request, format_via(Via(via.transport, via.host, via.port, params)))
+
+
+def _same_host(sent_by: str, source: str) -> bool:
+    if sent_by == source:
+        return True
+    try:
+        return ipaddress.ip_address(sent_by) == ipaddress.ip_address(source)
+    except ValueError:
+        return False  # a name: received says which address it came from
+
+
+def _with_top_via(request: Request, value: str) -> Request:
+    items = list(request.headers.items)
+    for i, (name, _) in enumerate(items):
+        if name.lower() in {"via", "v"}:
+            items[i] = (name, value)
+            break
+    return request.with_headers(Headers(tuple(items)))
+
+
 def stamp_received(request: Request, flow: Flow) -> Request:
     """RFC 3261 §18.2.1 and RFC 3581: note where the request really came from."""
     values = request.headers.get_all("Via")
@@ -141,19 +189,13 @@ def stamp_received(request: Request, flow: Flow) -> Request:
     via = parse_via(values[0])
     params = tuple(p for p in via.params if p.name.lower() not in {"received", "rport"})
     params = (*params, Param("received", flow.host), Param("rport", str(flow.port)))
-    stamped = format_via(Via(via.transport, via.host, via.port, params))
-    items = list(request.headers.items)
-    for i, (name, _) in enumerate(items):
-        if name.lower() == "via":
-            items[i] = (name, stamped)
-            break
-    return request.with_headers(Headers(tuple(items)))
+    return _with_top_via(request, format_via(Via(via.transport, via.host, via.port, params)))
 
 
 def flow_of_via(text: str) -> Flow:
     """Where a response goes: the Via's received/rport when present (§18.2.2, RFC 3581)."""
     via = parse_via(text)
     host = via.param("received") or via.host.strip("[]")
-    rport = via.param("rport")
-    port = int(rport) if rport else (via.port or 5060)
+    rport = wire_number(via.param("rport") or "", 5)
+    port = rport if rport is not None and 0 < rport < 65536 else (via.port or 5060)
     return Flow(via.transport.lower(), host, port)

@@ -43,7 +43,7 @@ import string
 import struct
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from switchboard.directory.credentials import SipCredential, make_credential
 
@@ -108,6 +108,11 @@ class AuthOutcome:
     user: str | None = None
     """The authenticated user; None unless ``ok``."""
     failure: Failure | None = None
+    tried: str | None = field(default=None, compare=False)
+    """The ``username`` the credentials named, right or wrong: the account an attacker
+    tried, for the log line; None when the value did not parse. It only echoes the
+    input, so outcomes compare without it (an unknown user and a wrong password are one
+    failure)."""
 
     @property
     def stale(self) -> bool:
@@ -115,8 +120,8 @@ class AuthOutcome:
         return self.failure is Failure.STALE
 
 
-def _fail(failure: Failure) -> AuthOutcome:
-    return AuthOutcome(False, None, failure)
+def _fail(failure: Failure, tried: str | None = None) -> AuthOutcome:
+    return AuthOutcome(False, None, failure, tried)
 
 
 def response_digest(
@@ -318,24 +323,24 @@ class DigestAuthenticator:
         uri = params.get("uri")
         response = params.get("response")
         if not username or realm is None or not nonce or not uri or response is None:
-            return _fail(Failure.MALFORMED)
+            return _fail(Failure.MALFORMED, username)
         if params.get("userhash", "false").lower() != "false":
-            return _fail(Failure.MALFORMED)  # we never offer userhash (RFC 7616 §3.4.4)
+            return _fail(Failure.MALFORMED, username)  # we never offer userhash (RFC 7616 §3.4.4)
         if realm != self.realm:
-            return _fail(Failure.WRONG_REALM)
+            return _fail(Failure.WRONG_REALM, username)
         algorithm = self._algorithm(params.get("algorithm"))
         if algorithm is None or algorithm not in self.algorithms:
-            return _fail(Failure.UNKNOWN_ALGORITHM)
+            return _fail(Failure.UNKNOWN_ALGORITHM, username)
         qop = params.get("qop")
         nc = params.get("nc", "")
         cnonce = params.get("cnonce", "")
         if qop is None or qop.lower() != "auth":
-            return _fail(Failure.MALFORMED)
+            return _fail(Failure.MALFORMED, username)
         if len(nc) != 8 or not set(nc) <= _HEX or not cnonce:
-            return _fail(Failure.MALFORMED)
+            return _fail(Failure.MALFORMED, username)
         issued = self._nonce_time(nonce)
         if issued is None:
-            return _fail(Failure.BAD_NONCE)
+            return _fail(Failure.BAD_NONCE, username)
 
         credential = lookup(username)
         known = credential is not None and credential.user == username
@@ -355,12 +360,12 @@ class DigestAuthenticator:
         )
         matches = hmac.compare_digest(expected.encode(), response.lower().encode())
         if not (matches and known):
-            return _fail(Failure.BAD_CREDENTIALS)
+            return _fail(Failure.BAD_CREDENTIALS, username)
         if not issued <= now <= issued + self.nonce_ttl:
-            return _fail(Failure.STALE)
+            return _fail(Failure.STALE, username)
         if not self._advance(nonce, int(nc, 16), issued, now):
-            return _fail(Failure.REPLAY)
-        return AuthOutcome(True, username, None)
+            return _fail(Failure.REPLAY, username)
+        return AuthOutcome(True, username, None, username)
 
     @staticmethod
     def _algorithm(value: str | None) -> str | None:

@@ -44,11 +44,12 @@ class ParseError(SipError):
 
     ``status`` is 400 (bad syntax), 416 (Request-URI scheme we do not serve, §8.2.2.1),
     505 (SIP version other than 2.0, §8.2.2 / §21.5.7) or 513 (over the size limit,
-    §21.5.11). ``request_head`` is the request as far as it was understood when its
-    Via, From, To, Call-ID and CSeq all parse, so the server can address that answer
-    (§8.2.6); ``None`` means nothing can be answered and the datagram is dropped. When
-    the Request-URI itself was what failed, ``request_head.uri`` is a placeholder with
-    an empty host: use it to address the response, never to route.
+    §21.5.11). ``request_head`` is the request as far as it was understood when its top
+    Via reads, so the server can address that answer (§8.2.6; it copies whatever From,
+    To, Call-ID and CSeq there are); ``None`` means nothing can be answered and the
+    datagram is dropped. When the Request-URI itself was what failed,
+    ``request_head.uri`` is a placeholder with an empty host: use it to address the
+    response, never to route.
     """
 
     def __init__(self, status: int, problem: str, request_head: Request | None = None) -> None:
@@ -79,6 +80,15 @@ def _shown(text: str) -> str:
 def _fail(where: str, detail: str, text: str | None = None, status: int = 400) -> ParseError:
     suffix = "" if text is None else f" in {_shown(text)}"
     return ParseError(status, f"{where}: {detail}{suffix}")
+
+
+def wire_number(text: str, max_digits: int) -> int | None:
+    """``1*DIGIT`` as the wire writes it, or None. ``int()`` alone is no check: it also
+    reads fullwidth and other Unicode digits ('１２'), '1_0', '+7' and ' 7 ', and
+    ``str.isdigit`` passes superscripts ('²') that ``int()`` then refuses."""
+    if 0 < len(text) <= max_digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def is_token(text: str) -> bool:

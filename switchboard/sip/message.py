@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from switchboard.routing.values import quick_init
 
 SIP_VERSION = "SIP/2.0"
+MAGIC_COOKIE = "z9hG4bK"
+"""RFC 3261 §8.1.1.7: every branch an RFC 3261 element makes starts so."""
 
 
 class SipError(Exception):

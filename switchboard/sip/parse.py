@@ -21,6 +21,7 @@ import functools
 from switchboard.sip.framing import StreamFramer
 from switchboard.sip.grammar import (
     DEFAULT_LIMITS,
+    MAX_CSEQ,
     Limits,
     ParseError,
     format_name_addr,
@@ -32,8 +33,10 @@ from switchboard.sip.grammar import (
     parse_uri,
     parse_via,
     split_quoted,
+    wire_number,
 )
 from switchboard.sip.message import (
+    MAGIC_COOKIE,
     SIP_VERSION,
     Headers,
     Message,
@@ -41,6 +44,7 @@ from switchboard.sip.message import (
     Response,
     SipError,
     SipUri,
+    Via,
 )
 from switchboard.sip.readers import (
     call_id,
@@ -77,6 +81,7 @@ __all__ = [
     "to",
     "top_via",
     "vias",
+    "wire_number",
 ]
 
 _KNOWN = (
@@ -199,19 +204,20 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Res
     else:
         parts = first.split(" ")
         if len(parts) != 3 or not is_token(parts[0]):
-            raise _chosen([*problems, (400, f"bad request line {first[:80]!r}")], None)
+            parts = _spaced_request_line(first, problems)
         method, uri_text, version = parts
         if version.upper() != SIP_VERSION:
             if not version.upper().startswith("SIP/"):
                 raise _chosen([*problems, (400, f"bad request line {first[:80]!r}")], None)
             problems.append((505, f"unsupported version {version[:20]!r}"))
-        try:
-            if limits is DEFAULT_LIMITS:
-                uri = _request_uri(uri_text)
-            else:
-                uri = parse_uri(uri_text, where="Request-URI", limits=limits)
-        except ParseError as exc:
-            problems.append((exc.status, exc.problem))
+        if uri_text:
+            try:
+                if limits is DEFAULT_LIMITS:
+                    uri = _request_uri(uri_text)
+                else:
+                    uri = parse_uri(uri_text, where="Request-URI", limits=limits)
+            except ParseError as exc:
+                problems.append((exc.status, exc.problem))
 
     fields = lines[1:]
     if len(head) > limits.max_header_line:
@@ -230,16 +236,8 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Res
     missing = [name for name in MANDATORY if name not in found]
     if missing:
         problems.append((400, f"missing mandatory header {', '.join(missing)}"))
-    elif method is not None:
-        sequence = found["CSeq"].split()
-        if len(sequence) != 2 or sequence[1] != method or not _is_number(sequence[0], 10):
-            try:
-                cseq_method = parse_cseq(found["CSeq"]).method
-            except ParseError as exc:
-                problems.append((exc.status, exc.problem))
-            else:
-                if cseq_method != method:
-                    problems.append((400, f"CSeq: method {cseq_method!r} is not {method!r}"))
+    if method is not None:
+        _check_request_fields(method, found, problems)
     length_text = found.get("Content-Length")
     if length_text is not None:
         if not _is_number(length_text, 9):
@@ -262,6 +260,58 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Res
         return Response(int(code), reason, Headers(tuple(items)), body)
     assert uri is not None  # noqa: S101 - set whenever no problem was recorded
     return Request(method, uri, Headers(tuple(items)), body)
+
+
+def _spaced_request_line(first: str, problems: list[tuple[int, str]]) -> list[str]:
+    """A request line with whitespace where §7.1 allows one SP (inside the Request-URI,
+    doubled, trailing): still a request whose headers may be answered with 400 (RFC 4475
+    ``lwsruri``, ``lwsstart``). The URI is left out (an empty text): it is never routed."""
+    words = first.split()
+    if len(words) < 3 or not is_token(words[0]) or not words[-1].upper().startswith("SIP/"):
+        raise _chosen([*problems, (400, f"bad request line {first[:80]!r}")], None)
+    inside = "inside the Request-URI" if len(words) > 3 else "around the Request-URI"
+    problems.append((400, f"Request-URI: whitespace {inside} in {first[:80]!r}"))
+    return [words[0], "", words[-1]]
+
+
+def _check_request_fields(
+    method: str, found: dict[str, str], problems: list[tuple[int, str]]
+) -> None:
+    """What every request is checked for up front, cheaply: the CSeq (number below 2**31,
+    method as in the request line; §8.1.1.5, §8.2.2) and the quoting of From and To.
+
+    From and To are typed lazily, but a display name left open (RFC 4475
+    ``quotbal``) must get 400, never be routed on what a lenient reader made of it. Only a
+    value the cheap look finds odd (quotes unbalanced, a backslash, '<' without '>')
+    meets the full parser, which decides."""
+    cseq_text = found.get("CSeq")
+    if cseq_text is not None:
+        sequence = cseq_text.split()
+        if (
+            len(sequence) != 2
+            or sequence[1] != method
+            or not _is_number(sequence[0], 10)
+            or (len(sequence[0]) == 10 and int(sequence[0]) > MAX_CSEQ)
+        ):
+            try:
+                cseq_method = parse_cseq(cseq_text).method
+            except ParseError as exc:
+                problems.append((exc.status, exc.problem))
+            else:
+                if cseq_method != method:
+                    problems.append((400, f"CSeq: method {cseq_method!r} is not {method!r}"))
+    call = found.get("Call-ID")
+    if call is not None and (not call or " " in call or "\t" in call):
+        problems.append((400, f"Call-ID: bad value {call[:80]!r}"))  # §20.8: one word
+    for name in ("From", "To"):
+        value = found.get(name)
+        if value is not None and (
+            value.count('"') % 2 or "\\" in value or value.count("<") != value.count(">")
+        ):
+            try:
+                parse_name_addr(value, where=name)
+            except ParseError as exc:
+                problems.append((exc.status, exc.problem))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -369,18 +419,35 @@ def _request_head(
     found: dict[str, str],
     version: str,
 ) -> Request | None:
-    """The request as far as it goes, if a response can be addressed (§8.2.6.2)."""
-    if any(name not in found for name in MANDATORY) or not found["Call-ID"]:
+    """The request as far as it goes, if a response can be addressed (§8.2.6.2).
+
+    The top Via is what a response needs: it goes back to the source, and the client
+    matches it to its transaction by the Via's branch (§17.1.3). So a request whose Via
+    reads gets its 400 even without a readable (or any) From, To, Call-ID or CSeq (RFC
+    4475 ``insuf``): the response copies what is there. A Via in the request
+    line's own unknown version (``SIP/7.0/UDP``) still names where the request came
+    from: that request gets its 505 (RFC 4475 ``badvers``)."""
+    via = found.get("Via")
+    if via is None:
         return None
     try:
-        parse_via(found["Via"])
-        parse_name_addr(found["From"], where="From")
-        parse_name_addr(found["To"], where="To")
-        parse_cseq(found["CSeq"])
+        branch = _readable_via(via, version).branch
     except ParseError:
         return None  # nothing trustworthy to answer to: the caller drops the message
+    if not (branch or "").startswith(MAGIC_COOKIE) and any(n not in found for n in MANDATORY):
+        return None  # an RFC 2543 client matches by From, To, Call-ID and CSeq (§17.1.3)
     placeholder = SipUri(host="")
     return Request(method, uri or placeholder, Headers(tuple(items)), b"", version)
+
+
+def _readable_via(text: str, version: str) -> Via:
+    try:
+        return parse_via(text)
+    except ParseError:
+        own = version.upper() + "/"
+        if version.upper() == SIP_VERSION or not text.upper().startswith(own):
+            raise
+        return parse_via("SIP/2.0/" + text[len(own) :])
 
 
 def serialise(msg: Message) -> bytes:

@@ -21,10 +21,9 @@ from switchboard.routing.values import quick_init
 from switchboard.sip.core import SipCore, flow_of_via, pop_top_via, stamp_received
 from switchboard.sip.flow import Flow
 from switchboard.sip.identity import IdentitySwap, tag_of
-from switchboard.sip.message import Headers, Request, Response, SipUri
-from switchboard.sip.parse import cseq, parse_name_addr, parse_uri, top_via
+from switchboard.sip.message import MAGIC_COOKIE, Headers, Request, Response, SipUri
+from switchboard.sip.parse import cseq, parse_name_addr, parse_uri, top_via, wire_number
 from switchboard.sip.transaction import (
-    MAGIC_COOKIE,
     ClientEvent,
     ClientTransaction,
     ServerKey,
@@ -377,7 +376,8 @@ def _forwarded(
 
 def _decrement_max_forwards(headers: Headers) -> Headers:
     value = headers.get("Max-Forwards")
-    hops = int(value) - 1 if value is not None and value.strip().isdigit() else 69
+    number = wire_number(value.strip(), 12) if value is not None else None
+    hops = 69 if number is None else number - 1
     return headers.set("Max-Forwards", str(max(hops, 0)))
 
 

@@ -1,4 +1,4 @@
-"""Per-source limits for the SIP edge: failed authentication and plain request rate.
+"""Per-source limits for the SIP edge: failed authentication, request rate, flood bans.
 
 Pure: ``now`` (monotonic seconds) is handed in. Memory is bounded: each limiter tracks at
 most ``max_sources`` sources and forgets the least recently seen first, so a flood of
@@ -68,6 +68,14 @@ class AuthFailureLimiter:
         # The block has run out: start again with a clean record.
         del self._sources[source]
         return False
+
+    def recent(self, source: str, now: float) -> int:
+        """Failures of ``source`` in the window up to ``now`` (0 while it is blocked): the
+        count of the current burst, which the log lines carry."""
+        state = self._sources.get(source)
+        if state is None:
+            return 0
+        return sum(1 for at in state.times if at > now - self.window)
 
     def record_failure(self, source: str, now: float) -> bool:
         """Count one failure; True when this failure starts a block."""
@@ -139,3 +147,64 @@ class SourceRateLimiter:
             bucket.tokens -= 1.0
             return True
         return False
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    """A source banned for flooding: until when, and for how long it had been over."""
+
+    until: float
+    over_seconds: int
+
+
+@dataclass(slots=True)
+class _Overrun:
+    first: int
+    last: int
+
+
+class FloodBans:
+    """Ban a source that stays over its rate (issue 17): refused in each of ``after``
+    consecutive seconds, it is banned for ``ban_for`` seconds.
+
+    ``SourceRateLimiter`` alone answers a steady flood at the configured rate forever
+    (500 INVITEs/s got 200 answers/s, each a challenge to compute). Counted per second
+    with a refusal, not per refused packet: the edge mutes a refused source for a moment
+    and cannot count what it does not read. A burst shorter than ``after`` seconds (a
+    registration storm behind one NAT) is only throttled; the ban ends by itself, and a
+    source that floods again after it starts from a clean record (a new burst, a new
+    log line).
+    """
+
+    def __init__(
+        self, after: int = 3, ban_for: float = 60.0, *, max_sources: int = DEFAULT_MAX_SOURCES
+    ) -> None:
+        _check_positive(after=after, ban_for=ban_for, max_sources=max_sources)
+        self.after = after
+        self.ban_for = ban_for
+        self.max_sources = max_sources
+        self._sources: OrderedDict[str, _Overrun] = OrderedDict()
+
+    @property
+    def tracked(self) -> int:
+        return len(self._sources)
+
+    def refused(self, source: str, now: float) -> Ban | None:
+        """Note that ``source`` was refused at ``now``; the ban when this starts one."""
+        second = int(now)
+        run = self._sources.get(source)
+        if run is None:
+            self._sources[source] = _Overrun(second, second)
+            while len(self._sources) > self.max_sources:
+                self._sources.popitem(last=False)
+            run = self._sources[source]
+        else:
+            self._sources.move_to_end(source)
+            if run.last < second - 1:
+                run.first = second  # a gap of a whole second: a new run
+            run.last = max(run.last, second)
+        over = run.last - run.first + 1
+        if over < self.after:
+            return None
+        del self._sources[source]
+        return Ban(now + self.ban_for, over)

@@ -1,10 +1,13 @@
 """The SIP server: datagrams and streams in, transactions, authentication, dispatch.
 
 What happens to a message, in order:
-1. Per-source rate limit before parsing (a flood from one address cannot starve others).
+1. Per-source admission before parsing (``admission``: rate limit, flood bans, digest
+   blocks), so a flood from one address cannot starve others.
 2. An ACK of one of our non-2xx final answers is absorbed by its transaction from its top
    Via alone (all RFC 3261 §17.2.3 matches on); anything else is parsed in full. A
-   malformed request that can still be addressed gets 400/505/513, else is dropped.
+   malformed request that can still be addressed gets 400/505/513, else is dropped. A
+   request's top Via gets ``received``/``rport`` where they say something (§18.2.1,
+   RFC 3581), so every answer carries them.
 3. Transactions absorb retransmissions and hop-by-hop ACKs (RFC 3261 §17).
 4. Checks every request gets: Max-Forwards (483), Require/Proxy-Require (420), method
    (501 for unknown, 405 for ones we do not serve).
@@ -18,7 +21,6 @@ What happens to a message, in order:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import math
 import os
 import socket
@@ -32,10 +34,11 @@ from switchboard.events import Event
 from switchboard.live.engine import Engine
 from switchboard.routing.presentation import OutboundKind
 from switchboard.settings.sip import SipSettings, is_ip_address
+from switchboard.sip.admission import Admission
 from switchboard.sip.binding_keeper import BindingKeeper
 from switchboard.sip.build import response_to
-from switchboard.sip.calls import CallHandler, dialled_user
-from switchboard.sip.core import ALLOW, SUPPORTED, SipCore
+from switchboard.sip.calls import REFUSED_REASON, CallHandler, dialled_user
+from switchboard.sip.core import ALLOW, SUPPORTED, SipCore, stamp_arrival
 from switchboard.sip.digest import DigestAuthenticator, Failure
 from switchboard.sip.flow import Flow
 from switchboard.sip.identity import asserted_identity, is_outside
@@ -53,9 +56,9 @@ from switchboard.sip.parse import (
     plain_ack_via,
     serialise,
     to,
+    wire_number,
 )
 from switchboard.sip.proxy import Leg, Proxy
-from switchboard.sip.ratelimit import AuthFailureLimiter, SourceRateLimiter
 from switchboard.sip.registrar import Registrar
 from switchboard.sip.transaction import (
     Arrival,
@@ -65,7 +68,7 @@ from switchboard.sip.transaction import (
     TransactionLayer,
     server_key,
 )
-from switchboard.sip.transport import SipTransport
+from switchboard.sip.transport import SipTransport, TransportLimits
 from switchboard.sip.trunk import TrunkAddresses
 from switchboard.sip.trunk_dns import Rfc3263, Target
 
@@ -119,20 +122,12 @@ class SipServer:
         self.auth = DigestAuthenticator(
             settings.realm, os.urandom(32), algorithms=settings.digest_algorithms
         )
-        self.failures = AuthFailureLimiter()
-        self.flood = SourceRateLimiter(settings.rate_limit, 2.0 * settings.rate_limit)
-        self.trusted = list(settings.trusted)
-        if settings.trunk is not None and is_ip_address(settings.trunk.host):
-            self.trusted.append(ipaddress.ip_network(settings.trunk.host))
+        self.admission = Admission(settings, engine.short_numbers.emergency_forms())
+        self.failures = self.admission.failures
         self.trunk: TrunkAddresses | None = None
         """A trunk given by name: its addresses, looked up while serving (``run``)."""
-        self._muted: dict[str, float] = {}
         self.mwi: MessageWaiting | None = None
         """The message-waiting light; made with the rest of the SIP edge in ``run``."""
-        self._emergency_users = frozenset(
-            form.encode() for form in engine.short_numbers.emergency_forms()
-        )
-        self._trust_cache: dict[str, bool] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self.address: tuple[str, int] | None = None
@@ -140,7 +135,8 @@ class SipServer:
     # -- lifecycle ------------------------------------------------------------------
 
     async def run(self, ready: asyncio.Future[tuple[str, int]] | None = None) -> None:
-        transport = SipTransport(self.receive, admit=self._admit)
+        limits = TransportLimits(tcp_idle=float(self.settings.tcp_idle))
+        transport = SipTransport(self.receive, limits, admit=self.admission.admit)
         listen = self.settings.listen
         try:
             self.address = await transport.bind(listen.host, listen.port)
@@ -203,10 +199,7 @@ class SipServer:
     def _trunk_moved(self, targets: tuple[Target, ...]) -> None:
         """The trunk's name has new targets: requests from each address are trusted (and
         no longer from the old ones), and calls for mobiles go to the first."""
-        addresses = dict.fromkeys(address for address, _ in targets)
-        trunk_networks = [ipaddress.ip_network(address) for address in addresses]
-        self.trusted = [*self.settings.trusted, *trunk_networks]
-        self._trust_cache.clear()
+        self.admission.trust_trunk(dict.fromkeys(address for address, _ in targets))
         self.calls.trunk_moved(*targets[0])
 
     def _may_register(self, user: str) -> bool:
@@ -249,43 +242,6 @@ class SipServer:
 
     # -- input ----------------------------------------------------------------------
 
-    def _admit(self, host: str, now: float, data: bytes) -> bool:
-        """Per datagram, before parsing: a source over its rate, or blocked after failed
-        digests, gets silence whatever it asks, except an INVITE to an emergency number
-        (it is still challenged like any call). A refused source is muted briefly so the
-        rest of a flood costs a dict look-up per packet, not a bucket update."""
-        if self._trusted(host):
-            return True  # the trunk and configured peers carry everyone's calls
-        until = self._muted.get(host)
-        if until is not None:
-            if now < until:
-                return self._emergency(data)
-            del self._muted[host]
-        if self.failures.blocked(host, now):
-            self._muted[host] = now + 1.0
-            return False  # a ban after failed digests holds: that source guesses passwords
-        if self.flood.allow(host, now):
-            return True
-        if len(self._muted) >= 100_000:
-            self._muted.clear()  # bounded; a cleared entry only costs a bucket check
-        self._muted[host] = now + 0.05
-        return self._emergency(data)
-
-    def _emergency(self, data: bytes) -> bool:
-        """Whether raw bytes start an INVITE to an emergency number (``sip:112@...``)."""
-        if not data.startswith(b"INVITE "):
-            return False
-        head = data[7:96]
-        colon = head.find(b":")
-        if colon < 0:
-            return False
-        user = head[colon + 1 :]
-        for stop in (b"@", b";", b" "):
-            end = user.find(stop)
-            if end >= 0:
-                user = user[:end]
-        return user in self._emergency_users
-
     def receive(self, data: bytes, flow: Flow, now: float) -> None:
         if data[:4] == b"ACK ":
             via = plain_ack_via(data)
@@ -303,6 +259,8 @@ class SipServer:
             if isinstance(message, Response):
                 self._response(message, now)
             else:
+                if message.method != "ACK":  # answered by nothing: nothing to tell
+                    message = stamp_arrival(message, flow)
                 self._request(message, flow, now)
         except ParseError as exc:
             # A header the handler needed turned out malformed (parsed lazily).
@@ -336,7 +294,7 @@ class SipServer:
         if head is None or head.method == "ACK":
             return
         reason = {505: "Version Not Supported", 513: "Message Too Large"}.get(exc.status)
-        response = response_to(head, exc.status, reason or _phrase(exc))
+        response = response_to(stamp_arrival(head, flow), exc.status, reason or _phrase(exc))
         self.core.transport.send(serialise(response), flow)
 
     def _response(self, response: Response, now: float) -> None:
@@ -393,7 +351,7 @@ class SipServer:
         if method == "REGISTER":
             self._register(tx, request, flow, now)
             return
-        trusted = self._trusted(flow.host)
+        trusted = self.admission.trusted(flow.host)
         caller: Person | None = None
         if not trusted:
             user = self._authenticate(tx, request, flow, now, proxy=True)
@@ -431,20 +389,6 @@ class SipServer:
             return False
         return True
 
-    def _trusted(self, host: str) -> bool:
-        known = self._trust_cache.get(host)
-        if known is not None:
-            return known
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        verdict = any(address in network for network in self.trusted)
-        if len(self._trust_cache) >= 10_000:
-            self._trust_cache.clear()  # bounded: spoofed sources cannot grow it
-        self._trust_cache[host] = verdict
-        return verdict
-
     # -- authentication -------------------------------------------------------------
 
     def _authenticate(
@@ -463,15 +407,24 @@ class SipServer:
             self.failures.forget(flow.host)
             return outcome.user
         if outcome.failure not in {Failure.MISSING, Failure.STALE}:
-            # One line per failure, in a shape fail2ban reads (docs/fail2ban/).
+            # One line per failure, in a shape fail2ban reads (docs/fail2ban/): the
+            # source first, then what was tried and how often in this burst.
+            count = self.failures.recent(flow.host, now) + 1
             log.warning(
                 "sip_auth_failed",
                 source=flow.host,
                 method=request.method,
                 failure=outcome.failure.value if outcome.failure else None,
+                user=_shown_user(outcome.tried),
+                count=count,
             )
             if self.failures.record_failure(flow.host, now):
-                log.warning("sip_auth_source_blocked", source=flow.host)
+                log.warning(
+                    "sip_auth_source_blocked",
+                    source=flow.host,
+                    failures=count,
+                    block_seconds=int(self.failures.block_for),
+                )
         challenge = "Proxy-Authenticate" if proxy else "WWW-Authenticate"
         values = self.auth.challenges(now, stale=outcome.stale)
         status, reason = (407, "Proxy Authentication Required") if proxy else (401, "Unauthorized")
@@ -502,6 +455,10 @@ class SipServer:
             flow,
             now,
         )
+        if result.ok and flow.reliable:
+            lasting = [b.expires_at for b in result.bindings if b.flow == flow]
+            if lasting:  # the phone's connection is its way in: keep it while it lasts
+                self.core.transport.keep(flow, max(lasting))
         headers: list[tuple[str, str]] = []
         if result.min_expires is not None:
             headers.append(("Min-Expires", str(result.min_expires)))
@@ -533,6 +490,10 @@ class SipServer:
         plan = self.engine.view.plan
         if sender is None or digits is None or not is_outside(digits, plan):
             self.core.reply(tx, 404, "Not Found")
+            return
+        if self.calls.refusal(sender, digits, "MESSAGE") is not None:
+            self.core.reply(tx, 403, "Forbidden", (REFUSED_REASON,))
+            log.info("sms", extension=sender.extension, outcome=403)
             return
         presentation = self.engine.present(sender, OutboundKind.SMS)
         if not presentation.allowed or presentation.number is None:
@@ -582,9 +543,8 @@ def _has_to_tag(request: Request) -> bool:
 
 
 def _contact_expires(text: str | None) -> int | None:
-    if text is None or not text.strip().isdigit():
-        return None
-    return min(int(text), 2**31 - 1)
+    number = wire_number(text.strip(), 20) if text is not None else None
+    return None if number is None else min(number, 2**31 - 1)
 
 
 def _capabilities() -> tuple[tuple[str, str], ...]:
@@ -606,6 +566,16 @@ def _unsupported(headers: Headers) -> list[str]:
             elif lowered == "proxy-require":
                 proxy_require.append(value)
     return require + proxy_require
+
+
+def _shown_user(tried: str | None) -> str | None:
+    """The account a failed digest named, for the log: a stranger writes it, so it is cut
+    short and kept printable (JSON escapes quotes, so it cannot fake a field fail2ban
+    reads; numbers in it are masked like any, R18)."""
+    if tried is None:
+        return None
+    text = "".join(ch if ch.isprintable() else "?" for ch in tried[:64])
+    return text + "…" if len(tried) > 64 else text
 
 
 def _phrase(exc: ParseError) -> str:

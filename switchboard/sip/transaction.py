@@ -21,7 +21,7 @@ from enum import Enum
 
 from switchboard.routing.values import quick_init
 from switchboard.sip.flow import Flow
-from switchboard.sip.message import Headers, Request, Response, SipError
+from switchboard.sip.message import MAGIC_COOKIE, Headers, Request, Response, SipError
 from switchboard.sip.parse import cseq, serialise, top_via
 
 T1 = 0.5
@@ -34,8 +34,6 @@ TIMER_C = 180.0
 """How long a ringing client INVITE may wait for its final answer (§16.6 step 11: more
 than 3 minutes); reset by every provisional. A guard, not a ring timeout: the TU's own
 ring timeout CANCELs long before, and this ends branches whose callee never answers."""
-
-MAGIC_COOKIE = "z9hG4bK"
 
 
 class State(Enum):

@@ -2,8 +2,11 @@
 
 Each complete message goes to one callback with its ``Flow`` and receive time. TCP
 connections are framed by Content-Length (``StreamFramer``); a connection that sends an
-incomplete header block for too long, or goes idle, is closed. Responses and requests to a
-TCP flow reuse its connection (phones behind NAT can only be reached that way).
+incomplete header block for too long, or no message for ``tcp_idle`` seconds, is closed,
+unless a registration was made over it (``keep``): a phone's connection is its way in,
+kept alive by CRLF keep-alives (RFC 5626 §4.4.1, each ping answered with a pong).
+Responses and requests to a TCP flow reuse its connection (phones behind NAT can only be
+reached that way).
 
 Protocol classes, not ``start_server`` handlers: asyncio creates no tasks here, so nothing
 runs unowned (every task of the process lives in the app's TaskGroup).
@@ -26,10 +29,11 @@ log = structlog.get_logger("switchboard.sip")
 
 Receiver = Callable[[bytes, Flow, float], None]
 Admit = Callable[[str, float, bytes], bool]
-"""Asked per datagram (and per TCP chunk) with the source address before anything else
-(the bytes only for a glance at what a refused source asks: an emergency call passes).
-
-A refused datagram is dropped unread; a refused TCP chunk is framed, its messages dropped."""
+"""Asked per datagram, and per message framed on a TCP connection, with the source address
+before anything else (the bytes only for a glance at what a refused source asks: an
+emergency call passes). A refused message is dropped unread. A TCP chunk that completes
+no message is not asked about: part of a header is no request, and a source holding many
+slow connections must not use up its own rate (and lock out its next real request)."""
 
 
 def _admit_all(host: str, now: float, data: bytes) -> bool:
@@ -38,8 +42,10 @@ def _admit_all(host: str, now: float, data: bytes) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class TransportLimits:
-    tcp_idle: float = 600.0
-    """Seconds a TCP connection may stay silent (phones send CRLF keep-alives, RFC 5626)."""
+    tcp_idle: float = 60.0
+    """Seconds a TCP connection may go without a complete message, unless a registration
+    lasts on it (``SipTransport.keep``). Keep-alive CRLFs do not count: they are how a
+    registered phone holds its connection, and how a stranger would hold ours."""
     tcp_header_timeout: float = 10.0
     """Seconds an incomplete message may sit in a TCP buffer before the connection closes."""
     max_tcp_connections: int = 4096
@@ -132,9 +138,13 @@ class _Tcp(asyncio.Protocol):
         self.framer = StreamFramer()
         self.transport: asyncio.Transport | None = None
         self.flow: Flow | None = None
-        self.last_data = 0.0
+        self.last_message = 0.0
+        """When the last complete message arrived (or the connection was made)."""
+        self.kept_until = 0.0
+        """Until when a registration made over this connection lasts (``keep``)."""
         self.partial_since: float | None = None
         self.watchdog: asyncio.TimerHandle | None = None
+        self.pongs = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -143,7 +153,7 @@ class _Tcp(asyncio.Protocol):
         if not self.owner.adopt(self):
             self.transport.abort()
             return
-        self.last_data = self.owner.loop.time()
+        self.last_message = self.owner.loop.time()
         self._arm()
 
     def _arm(self) -> None:
@@ -155,7 +165,8 @@ class _Tcp(asyncio.Protocol):
         stuck = self.partial_since is not None and now - self.partial_since > (
             limits.tcp_header_timeout
         )
-        if stuck or now - self.last_data > limits.tcp_idle:
+        idle = now - self.last_message > limits.tcp_idle and now >= self.kept_until
+        if stuck or idle:
             log.info("tcp_closed", reason="incomplete" if stuck else "idle", peer=str(self.flow))
             if self.transport is not None:
                 self.transport.abort()
@@ -164,11 +175,9 @@ class _Tcp(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         now = self.owner.loop.time()
-        self.last_data = now
         flow = self.flow
-        admitted = flow is not None and self.owner.admit(flow.host, now, b"")
-        # A refused chunk is still framed and only its messages dropped: skipping bytes of
-        # a stream would glue the rest of a message to the next one.
+        # Every chunk is framed, and admission asked per message: skipping bytes of a
+        # stream would glue the rest of a message to the next one.
         try:
             messages = self.framer.feed(data)
         except ParseError as exc:
@@ -182,12 +191,21 @@ class _Tcp(asyncio.Protocol):
             # The limit is per message: a busy stream whose writes never end on a message
             # boundary always has a partial one, yet none of them is stuck.
             self.partial_since = now
-        if flow is None:
+        if self.framer.pings > self.pongs:
+            self._pong()
+        if flow is None or not messages:
             return
-        if not admitted:  # of a refused source's messages, only an emergency call passes
-            messages = [m for m in messages if self.owner.admit(flow.host, now, m)]
+        self.last_message = now
+        admit = self.owner.admit
         for message in messages:
-            self.owner.receive(message, flow, now)
+            if admit(flow.host, now, message):
+                self.owner.receive(message, flow, now)
+
+    def _pong(self) -> None:
+        """RFC 5626 §4.4.1: a CRLFCRLF ping is answered at once with a CRLF pong."""
+        count = self.framer.pings - self.pongs
+        self.pongs = self.framer.pings
+        self.send(b"\r\n" * min(count, 4))  # a burst of pings needs no more pongs
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.watchdog is not None:
@@ -256,6 +274,14 @@ class SipTransport:
             return False
         self._connections[(conn.flow.host, conn.flow.port)] = conn
         return True
+
+    def keep(self, flow: Flow, until: float) -> None:
+        """A registration over ``flow`` lasts until ``until`` (loop time): its connection
+        stays open that long, however quiet (the phone reaches us and we it only along
+        it). A later registration may only lengthen that."""
+        conn = self._connections.get((flow.host, flow.port))
+        if conn is not None and flow.transport == "tcp":
+            conn.kept_until = max(conn.kept_until, until)
 
     def forget(self, conn: _Tcp) -> None:
         if conn.flow is not None:

@@ -145,3 +145,23 @@ def test_a_trunk_remembers_whether_its_port_was_written(tmp_path: Path) -> None:
     assert sip.trunk is not None
     assert not sip.trunk.port_given
     assert sip.name_server == HostPort("192.0.2.53", 53)
+
+
+def test_tcp_idle(tmp_path: Path) -> None:
+    assert load_settings(_config(tmp_path, "")).sip.tcp_idle == 60
+    assert load_settings(_config(tmp_path, "\n[sip]\ntcp_idle = 30\n")).sip.tcp_idle == 30
+    for bad in ("0", "3601", '"60"', "true"):
+        with pytest.raises(ConfigError) as caught:
+            load_settings(_config(tmp_path, f"\n[sip]\ntcp_idle = {bad}\n"))
+        assert caught.value.key == "sip.tcp_idle"
+        assert "1-3600" in caught.value.problem
+
+
+def test_flood_ban(tmp_path: Path) -> None:
+    assert load_settings(_config(tmp_path, "")).sip.flood_ban == 60
+    assert load_settings(_config(tmp_path, "\n[sip]\nflood_ban = 0\n")).sip.flood_ban == 0
+    for bad in ("-1", "86401", '"60"', "1.5"):
+        with pytest.raises(ConfigError) as caught:
+            load_settings(_config(tmp_path, f"\n[sip]\nflood_ban = {bad}\n"))
+        assert caught.value.key == "sip.flood_ban"
+        assert "0-86400" in caught.value.problem

@@ -141,9 +141,11 @@ def start_switchboard(
     sip_lines: str = "",
     sip_listen: str = f"{LOOPBACK}:0",
     media_lines: str = MEDIA_OFF,
+    now: str | None = MONDAY_10,
 ) -> Switchboard:
     """``sip_lines``: extra keys for the config's ``[sip]`` table. ``config`` and
-    ``data_dir`` (both or neither): a server's seeded ones again, as for a restart."""
+    ``data_dir`` (both or neither): a server's seeded ones again, as for a restart.
+    ``now``: the ``--now`` instant, None for none (the real time)."""
     if config is None or data_dir is None:
         config, data_dir = seed(directory, sip_lines, media_lines)
     log_path = directory / f"switchboard-{mode}.log"
@@ -157,8 +159,7 @@ def start_switchboard(
         str(data_dir),
         "--log-level",
         "INFO",
-        "--now",
-        MONDAY_10,
+        *(["--now", now] if now is not None else []),
         "serve",
         "--sip-listen",
         sip_listen,

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from switchboard.sip.message import Response
-from switchboard.sip.parse import parse_message
+from switchboard.sip.message import Headers, Response
+from switchboard.sip.parse import ParseError, StreamFramer, parse_message
 
 
 def new_id() -> str:
@@ -25,30 +25,71 @@ class RawClient:
     host: str
     port: int
     sock: socket.socket
+    transport: str = "udp"
+    """``udp``, or ``tcp``: one connection, responses framed by Content-Length."""
+    _framer: StreamFramer = field(default_factory=StreamFramer)
+    _frames: list[bytes] = field(default_factory=list)
 
     @classmethod
-    def udp(cls, host: str, port: int) -> RawClient:
+    def udp(cls, host: str, port: int, source: str = "127.0.0.1") -> RawClient:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((source, 0))
         return cls(host, port, sock)
+
+    @classmethod
+    def tcp(cls, host: str, port: int, source: str = "127.0.0.1") -> RawClient:
+        sock = socket.create_connection((host, port), timeout=5.0, source_address=(source, 0))
+        return cls(host, port, sock, "tcp")
 
     @property
     def local_port(self) -> int:
         return int(self.sock.getsockname()[1])
 
+    @property
+    def local_host(self) -> str:
+        return str(self.sock.getsockname()[0])
+
     def close(self) -> None:
         self.sock.close()
 
     def send(self, data: bytes) -> None:
-        self.sock.sendto(data, (self.host, self.port))
+        if self.transport == "tcp":
+            self.sock.sendall(data)
+        else:
+            self.sock.sendto(data, (self.host, self.port))
+
+    def _next(self, timeout: float) -> bytes | None:
+        if self.transport == "udp":
+            self.sock.settimeout(timeout)
+            try:
+                return self.sock.recvfrom(65535)[0]
+            except TimeoutError:
+                return None
+        deadline = time.monotonic() + timeout
+        while not self._frames:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65535)
+            except TimeoutError:
+                return None
+            if not chunk:
+                return None  # the server hung up
+            self._frames += self._framer.feed(chunk)
+        return self._frames.pop(0)
 
     def receive(self, timeout: float = 2.0) -> Response | None:
-        self.sock.settimeout(timeout)
-        try:
-            data, _ = self.sock.recvfrom(65535)
-        except TimeoutError:
+        data = self._next(timeout)
+        if data is None:
             return None
-        message = parse_message(data)
+        try:
+            message = parse_message(data)
+        except ParseError:
+            # The answer to a request without From, To, Call-ID or CSeq lacks them too
+            # (it copies what there was): read it line by line, as a client would.
+            return _lenient_response(data)
         assert isinstance(message, Response), data
         return message
 
@@ -98,17 +139,46 @@ class RawClient:
         target = f"{user}@" if user else ""
         lines = [
             f"{method} sip:{target}{self.host}:{self.port} SIP/2.0",
-            f"Via: SIP/2.0/UDP 127.0.0.1:{self.local_port};branch=z9hG4bK{branch or new_id()}",
+            f"Via: SIP/2.0/{self.transport.upper()} {self.local_host}:{self.local_port}"
+            f";branch=z9hG4bK{branch or new_id()}",
             "Max-Forwards: 70",
-            f"From: <sip:{from_user}@127.0.0.1:{self.local_port}>;tag={new_id()}",
+            f"From: <sip:{from_user}@{self.local_host}:{self.local_port}>;tag={new_id()}",
             f"To: <sip:{to_user or user or 'x'}@{self.host}:{self.port}>",
             f"Call-ID: {call_id or new_id()}",
             f"CSeq: {cseq} {method}",
-            f"Contact: <sip:{from_user}@127.0.0.1:{self.local_port}>",
+            f"Contact: <sip:{from_user}@{self.local_host}:{self.local_port}>",
         ]
         lines += [f"{name}: {value}" for name, value in headers]
         lines += [f"Content-Length: {len(body)}", "", ""]
         return "\r\n".join(lines).encode() + body
+
+
+def register(client: RawClient, user: str, password: str) -> Response | None:
+    """REGISTER, answer the 401 with an MD5 digest computed here; the final answer."""
+    call_id = new_id()
+    client.send(client.request("REGISTER", user, call_id=call_id))
+    challenge = client.final()
+    assert challenge is not None
+    assert challenge.status == 401
+    uri = f"sip:{user}@{client.host}:{client.port}"
+    answer = digest_answer(
+        challenge.headers.get_all("WWW-Authenticate"), "REGISTER", uri, user, password
+    )
+    client.send(
+        client.request(
+            "REGISTER", user, call_id=call_id, cseq=2, headers=(("Authorization", answer),)
+        )
+    )
+    return client.final()
+
+
+def _lenient_response(data: bytes) -> Response:
+    head, _, body = data.partition(b"\r\n\r\n")
+    first, *lines = head.decode().split("\r\n")
+    version, status, reason = first.split(" ", 2)
+    assert version == "SIP/2.0", first
+    items = tuple((n.strip(), v.strip()) for n, _, v in (line.partition(":") for line in lines))
+    return Response(int(status), reason, Headers(items), body)
 
 
 def _params(challenge: str) -> dict[str, str]:

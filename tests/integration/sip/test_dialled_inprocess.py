@@ -17,8 +17,10 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from structlog.testing import capture_logs
 
 from switchboard.events import VoicemailChanged
+from switchboard.logs import mask_numbers
 from switchboard.sip.flow import Flow
 from switchboard.sip.message import NameAddr, SipUri
 from switchboard.sip.mwi import MessageWaiting
@@ -120,6 +122,28 @@ async def test_short_numbers_go_to_the_trunk_in_their_short_form(
     assert out[0].startswith(f"INVITE sip:{short}@127.0.0.1:5999;user=phone SIP/2.0".encode())
 
 
+async def test_a_source_banned_for_flooding_still_reaches_112(
+    server: tuple[SipServer, Sent],
+) -> None:
+    """Over its rate three seconds running, a source is banned (one WARNING line) and
+    hears nothing, except that its emergency INVITE is still read; the ban ends."""
+    sip, _ = server
+    start = asyncio.get_running_loop().time()
+    host = "192.0.2.8"
+    options = b"OPTIONS sip:127.0.0.1 SIP/2.0\r\n"
+    with capture_logs() as logs:
+        for tick in range(4 * 50):  # 1,000 a second for four seconds, 20 every 20 ms
+            for _ in range(20):
+                sip.admission.admit(host, start + tick * 0.02, options)
+    banned_at = start + 4.0
+    [line] = [entry for entry in logs if entry["event"] == "sip_flood_blocked"]
+    assert (line["log_level"], line["source"]) == ("warning", host)
+    assert not sip.admission.admit(host, banned_at, options)
+    assert sip.admission.admit(host, banned_at, b"INVITE sip:112@127.0.0.1:5060 SIP/2.0\r\n")
+    assert not sip.admission.admit(host, banned_at + 30.0, options)  # a bucket refills; a ban holds
+    assert sip.admission.admit(host, banned_at + sip.settings.flood_ban, options)
+
+
 async def test_a_flooding_source_still_reaches_112(server: tuple[SipServer, Sent]) -> None:
     """A phone behind an address that is over its rate (a shared NAT under a flood) still
     gets its emergency INVITE read, and challenged; nothing else from it is read."""
@@ -127,13 +151,60 @@ async def test_a_flooding_source_still_reaches_112(server: tuple[SipServer, Sent
     now = asyncio.get_running_loop().time()
     host = "192.0.2.7"
     options = b"OPTIONS sip:127.0.0.1 SIP/2.0\r\n"
-    admitted = [sip._admit(host, now, options) for _ in range(2 * sip.settings.rate_limit + 5)]
+    admitted = [
+        sip.admission.admit(host, now, options) for _ in range(2 * sip.settings.rate_limit + 5)
+    ]
     assert admitted[-1] is False  # the source is over its rate
-    assert sip._admit(host, now, b"INVITE sip:112@127.0.0.1:5060 SIP/2.0\r\n")
-    assert sip._admit(host, now, b"INVITE sip:+46112@127.0.0.1;user=phone SIP/2.0\r\n")
-    assert not sip._admit(host, now, b"INVITE sip:51234@127.0.0.1:5060 SIP/2.0\r\n")
-    assert not sip._admit(host, now, b"INVITE sip:1177@127.0.0.1:5060 SIP/2.0\r\n")
-    assert not sip._admit(host, now, b"INVITE sip:1120@127.0.0.1:5060 SIP/2.0\r\n")
+    assert sip.admission.admit(host, now, b"INVITE sip:112@127.0.0.1:5060 SIP/2.0\r\n")
+    assert sip.admission.admit(host, now, b"INVITE sip:+46112@127.0.0.1;user=phone SIP/2.0\r\n")
+    assert not sip.admission.admit(host, now, b"INVITE sip:51234@127.0.0.1:5060 SIP/2.0\r\n")
+    assert not sip.admission.admit(host, now, b"INVITE sip:1177@127.0.0.1:5060 SIP/2.0\r\n")
+    assert not sip.admission.admit(host, now, b"INVITE sip:1120@127.0.0.1:5060 SIP/2.0\r\n")
+
+
+@pytest.mark.parametrize(
+    ("dialled", "rule", "prefix"),
+    [
+        ("00881631234567", "blocked_international", "881"),
+        ("+88213123456", "blocked_international", "882"),
+        ("008835100123", "blocked_international", "883"),
+        ("+97912345678", "blocked_international", "979"),
+        ("0012125551234", "international_countries", "121"),
+        ("+2348012345678", "international_countries", "234"),
+        ("0900123456", "blocked_destinations", "0900"),
+        ("+46900123456", "blocked_destinations", "0900"),
+    ],
+)
+async def test_toll_fraud_destinations_are_refused_and_logged(
+    server: tuple[SipServer, Sent], dialled: str, rule: str, prefix: str
+) -> None:
+    """Premium, satellite and far-away numbers are refused with 403 and logged as a
+    security event at WARNING: who called, the rule, the prefix it matched, and the
+    number masked (R18) once the line passes the log processors."""
+    sip, sent = server
+    with capture_logs() as logs:
+        sip.receive(invite(dialled), TRUNK, asyncio.get_running_loop().time())
+    assert answers(sent) == [403]
+    assert not [data for data, _ in sent.data if data.startswith(b"INVITE ")]
+    [line] = [entry for entry in logs if entry["event"] == "outbound_blocked"]
+    assert line["log_level"] == "warning"
+    assert (line["caller"], line["organisation"], line["method"]) == ("18007", "munkedal", "INVITE")
+    assert (line["rule"], line["prefix"]) == (rule, prefix)
+    masked = mask_numbers(None, "warning", dict(line))
+    digits = "".join(ch for ch in dialled if ch.isdigit())
+    assert digits[3:-2] not in str(masked["destination"])
+    assert str(masked["destination"]).endswith(digits[-2:])
+
+
+@pytest.mark.parametrize(
+    "dialled", ["+4522334455", "004930123456", "+35891234567", "+3548001234", "0701234567"]
+)
+async def test_nordic_and_eu_numbers_go_out(server: tuple[SipServer, Sent], dialled: str) -> None:
+    sip, sent = server
+    with capture_logs() as logs:
+        sip.receive(invite(dialled), TRUNK, asyncio.get_running_loop().time())
+    assert len([data for data, _ in sent.data if data.startswith(b"INVITE ")]) == 1
+    assert not [entry for entry in logs if entry["event"] == "outbound_blocked"]
 
 
 async def test_a_phone_that_never_subscribed_still_sees_its_message_waiting(

@@ -151,6 +151,42 @@ def test_premium_numbers_are_refused(switchboard_factory: Factory, trunk: Trunk)
     assert "0900" in calls[-1]["detail"]
 
 
+def test_toll_fraud_is_refused_and_logged_masked(
+    switchboard_factory: Factory, trunk: Trunk
+) -> None:
+    """A phone (authenticated: perhaps not by its owner) calls a satellite number and
+    texts an international premium one: both refused, nothing reaches the trunk, and the
+    server's log has a WARNING line for each that names the caller, the rule and the
+    prefix, with the number masked (R18) in the JSON line itself."""
+    server = switchboard_factory(mode="proxy", trunk=trunk.address)
+    client = RawClient.udp(server.host, server.port)
+    try:
+        _authenticated(client, "INVITE", "51234", "00881631234567")
+        call = client.final()
+        assert call is not None
+        client.ack(call, "00881631234567")
+        _authenticated(client, "MESSAGE", "51234", "+97912345678", b"hej")
+        sms = client.final()
+    finally:
+        client.close()
+    assert call.status == 403
+    assert sms is not None
+    assert sms.status == 403
+    assert "Destination not allowed" in (sms.headers.get("Reason") or "")
+    trunk.sock.settimeout(0.3)
+    with pytest.raises(TimeoutError):
+        trunk.sock.recvfrom(65535)
+    lines = server.wait_logs("outbound_blocked", 2)
+    assert [(x["level"], x["method"], x["caller"], x["rule"], x["prefix"]) for x in lines] == [
+        ("warning", "INVITE", "51234", "blocked_international", "881"),
+        ("warning", "MESSAGE", "51234", "blocked_international", "979"),
+    ]
+    assert [x["destination"] for x in lines] == ["00**********67", "+979******78"]
+    text = server.log_text()
+    assert "881631234567" not in text
+    assert "97912345678" not in text
+
+
 def test_sms_always_shows_the_real_mobile(switchboard_factory: Factory, trunk: Trunk) -> None:
     """R15: Maria hides her mobile on calls, but an SMS carries it."""
     server = switchboard_factory(mode="proxy", trunk=trunk.address)

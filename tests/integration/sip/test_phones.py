@@ -18,10 +18,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from switchboard.sip.saved_bindings import SavedBinding
+from switchboard.store.bus import EventBus
+from switchboard.store.sqlite import SqliteStore
 from tests.integration.sip.conftest import PASSWORDS, Switchboard
+from tests.integration.sip.rawsip import RawClient, register
 from tests.peers import sipvicious
 from tests.peers.baresip import Account, AnswerMode, Baresip
 from tests.peers.pyvoip_phone import CallLog, PyVoipPhone
@@ -153,6 +158,41 @@ async def test_a_phone_registered_before_a_restart_is_rung_after_it(
         line["extension"] for line in _lines(second, "sip_register") if line["status"] == 200
     ]
     assert registered_again == ["51234"]  # only the caller: the callee was restored
+
+
+def test_registrations_expire_in_real_time_whatever_now_pretends(
+    switchboard_factory: Factory,
+) -> None:
+    """``--now`` pretends for routing, not for registrations: a phone registered with a
+    server running a day ahead is saved with its real expiry, so a restart without
+    ``--now`` neither keeps it a day too long nor (with ``--now`` in the past) drops it."""
+    ahead = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    first = switchboard_factory(now=ahead)
+    client = RawClient.udp(first.host, first.port)
+    try:
+        answer = register(client, "51234", PASSWORDS["51234"])
+    finally:
+        client.close()
+    assert answer is not None
+    assert answer.status == 200
+    granted = int((answer.headers.get("Contact") or "").rpartition("expires=")[2])
+    assert first.stop() == 0
+
+    async def saved() -> list[SavedBinding]:
+        store = await SqliteStore.open(first.data_dir / "switchboard.db", EventBus())
+        try:
+            return await store.saved_bindings()
+        finally:
+            await store.close()
+
+    [binding] = asyncio.run(saved())
+    left = (binding.expires_at - datetime.now(UTC)).total_seconds()
+    assert 0 < left <= granted, f"{left:.0f} s left of {granted}"
+    second = switchboard_factory(
+        config=first.config, data_dir=first.data_dir, sip_listen=first.address, now=None
+    )
+    [restored] = second.wait_logs("sip_bindings_restored")
+    assert (restored["bindings"], restored["users"]) == (1, 1)
 
 
 async def test_baresip_caller_giving_up_cancels_the_ringing_phone(

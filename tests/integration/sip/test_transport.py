@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from switchboard.sip.flow import Flow
+from switchboard.sip.ratelimit import SourceRateLimiter
 from switchboard.sip.transport import Admit, SipTransport, TransportLimits
 from tests.peers.tools import LOOPBACK, port_in_use
 
@@ -338,6 +339,57 @@ async def test_the_header_timeout_restarts_with_each_completed_message(harness: 
     assert not await closed_by_peer(reader, 0.1)
 
 
+def test_silent_connections_close_within_a_minute_by_default() -> None:
+    assert TransportLimits().tcp_idle <= 60.0
+
+
+async def test_keep_alives_do_not_hold_a_connection_nobody_registered_on(
+    harness: Harness,
+) -> None:
+    """CRLF keep-alives carry nothing: on a connection without a registration they do
+    not reset the idle limit (else anyone holds sockets for the price of four bytes)."""
+    limit = 1.5
+    await harness.start(TransportLimits(tcp_idle=limit, tcp_header_timeout=60.0))
+    reader, writer = await harness.connect()
+    loop = asyncio.get_running_loop()
+    sent = loop.time()
+    writer.write(message("k0"))
+
+    async def keep_alive() -> None:
+        with suppress(ConnectionError):
+            for _ in range(8):
+                writer.write(b"\r\n\r\n")
+                await writer.drain()
+                await asyncio.sleep(0.4)
+
+    pinging = asyncio.create_task(keep_alive())
+
+    assert await closed_by_peer(reader, limit + SLACK)
+    assert loop.time() - sent < limit + SLACK + 0.5
+    await pinging
+
+
+async def test_a_connection_a_registration_lasts_on_outlives_tcp_idle(harness: Harness) -> None:
+    """A phone's connection is its way in: kept open, however quiet, while the
+    registration made over it lasts; its keep-alive pings get pongs (RFC 5626 §4.4.1)."""
+    limit = 1.0
+    transport = await harness.start(TransportLimits(tcp_idle=limit, tcp_header_timeout=60.0))
+    reader, writer = await harness.connect()
+    writer.write(message("r1"))
+    await writer.drain()
+    assert await eventually(lambda: len(harness.inbox.items) == 1)
+    loop = asyncio.get_running_loop()
+    kept_until = loop.time() + limit + 2.0
+    transport.keep(harness.inbox.items[0].flow, kept_until)
+    writer.write(b"\r\n\r\n")
+    await writer.drain()
+    assert await asyncio.wait_for(reader.readexactly(2), 2.0) == b"\r\n"
+
+    assert not await closed_by_peer(reader, limit + 1.5)  # past tcp_idle, still open
+    assert await closed_by_peer(reader, 2.0 + SLACK)  # the registration over: closed
+    assert loop.time() >= kept_until
+
+
 async def test_an_idle_connection_is_closed_after_tcp_idle(harness: Harness) -> None:
     limit = 1.5
     await harness.start(TransportLimits(tcp_idle=limit, tcp_header_timeout=60.0))
@@ -355,33 +407,64 @@ async def test_an_idle_connection_is_closed_after_tcp_idle(harness: Harness) -> 
 # -- TCP admission and limits ------------------------------------------------------------
 
 
-async def test_a_refused_tcp_chunk_does_not_corrupt_the_stream(harness: Harness) -> None:
-    """Admission is asked per chunk; a refused chunk's messages are dropped whole, and
-    the next message on the connection still arrives intact."""
-    asked: list[bool] = []
-    allow = [True]
+async def test_admission_is_asked_per_message_and_a_refused_one_is_dropped_whole(
+    harness: Harness,
+) -> None:
+    """A refused message is dropped whole, and the next message on the connection still
+    arrives intact; chunks that complete no message are not asked about at all."""
+    asked: list[bytes] = []
+    allow = [False]
 
     def admit(host: str, now: float, data: bytes) -> bool:
-        if not data:  # per chunk; a refused chunk's messages are asked again one by one
-            asked.append(allow[0])
+        asked.append(data)
         return allow[0]
 
     await harness.start(admit=admit)
     _, writer = await harness.connect()
     first = message("c1")
-    writer.write(first[:40])
-    await writer.drain()
-    assert await eventually(lambda: len(asked) == 1)
-    allow[0] = False
-    writer.write(first[40:])
-    await writer.drain()
-    assert await eventually(lambda: len(asked) == 2)
+    for start, end in itertools.pairwise([0, 40, 90, len(first)]):
+        writer.write(first[start:end])
+        await writer.drain()
+        await asyncio.sleep(0.05)
+    assert await eventually(lambda: asked == [first])
     allow[0] = True
     writer.write(message("c2"))
     await writer.drain()
 
     assert await eventually(lambda: len(harness.inbox.items) >= 1)
     assert harness.inbox.data == [message("c2")]
+    assert asked == [first, message("c2")]
+
+
+async def test_many_slow_connections_do_not_use_up_their_sources_rate(
+    harness: Harness,
+) -> None:
+    """Issue 17: connections that each dribble part of a header are no requests, so they
+    cost their source nothing of its rate, and that source's next real request (from a
+    phone behind the same address) is read at once."""
+    limiter = SourceRateLimiter(rate=5.0, burst=10.0)
+
+    def admit(host: str, now: float, data: bytes) -> bool:
+        return limiter.allow(host, now)
+
+    await harness.start(TransportLimits(tcp_header_timeout=30.0), admit=admit)
+    writers = []
+    for _ in range(40):
+        _, writer = await asyncio.open_connection(*harness.address, local_addr=(OTHER_LOOPBACK, 0))
+        harness.writers.append(writer)
+        writers.append(writer)
+    whole = message("slow")
+    for start in range(0, 90, 30):  # three chunks each, none of them a whole message
+        for writer in writers:
+            writer.write(whole[start : start + 30])
+        await asyncio.gather(*(writer.drain() for writer in writers))
+    await asyncio.sleep(0.1)
+    _, writer = await asyncio.open_connection(*harness.address, local_addr=(OTHER_LOOPBACK, 0))
+    harness.writers.append(writer)
+    writer.write(message("real"))
+    await writer.drain()
+
+    assert await eventually(lambda: harness.inbox.data == [message("real")], within=1.0)
 
 
 async def test_connections_beyond_the_cap_are_refused(harness: Harness) -> None:

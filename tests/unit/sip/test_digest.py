@@ -373,3 +373,12 @@ def test_parser_refuses_malformed_values(value: str) -> None:
 def test_parser_refuses_too_many_params() -> None:
     value = "Digest " + ", ".join(f"p{i}=v" for i in range(40))
     assert parse_digest(value) is None
+
+
+def test_a_failure_names_the_account_tried(auth: DigestAuthenticator) -> None:
+    wrong = auth.verify("REGISTER", answer(auth.challenges(T)[0], password="x"), T, lookup)
+    assert (wrong.failure, wrong.tried) == (Failure.BAD_CREDENTIALS, "64123")
+    realm = auth.verify("REGISTER", answer(auth.challenges(T)[0], realm="other"), T, lookup)
+    assert (realm.failure, realm.tried) == (Failure.WRONG_REALM, "64123")
+    garbled = auth.verify("REGISTER", 'Digest username="64123', T, lookup)
+    assert (garbled.failure, garbled.tried) == (Failure.MALFORMED, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from switchboard.sip.core import flow_of_via
 from switchboard.sip.message import CSeq, NameAddr, Param, SipUri, Via
 from switchboard.sip.parse import (
     Limits,
@@ -15,6 +16,7 @@ from switchboard.sip.parse import (
     parse_name_addr,
     parse_uri,
     parse_via,
+    wire_number,
 )
 
 URIS = [
@@ -275,3 +277,39 @@ def test_cseq() -> None:
         with pytest.raises(ParseError) as caught:
             parse_cseq(bad)
         assert caught.value.problem.startswith("CSeq: ")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", 0),
+        ("5060", 5060),
+        ("007", 7),
+        ("", None),
+        ("123456", None),  # over max_digits
+        ("\uff11\uff12", None),  # fullwidth: int() reads 12
+        ("\u0661", None),  # Arabic-Indic: int() reads 1
+        ("\u00b2", None),  # superscript: isdigit() says yes, int() raises
+        ("1_0", None),  # int() reads 10
+        ("+7", None),
+        (" 7", None),
+        ("-1", None),
+    ],
+    ids=repr,
+)
+def test_wire_number_takes_ascii_digits_only(text: str, expected: int | None) -> None:
+    assert wire_number(text, 5) == expected
+
+
+@pytest.mark.parametrize(
+    ("via", "port"),
+    [
+        ("SIP/2.0/UDP 192.0.2.1:5070;rport=6000;received=198.51.100.1", 6000),
+        ("SIP/2.0/UDP 192.0.2.1:5070;rport=1_0", 5070),
+        ("SIP/2.0/UDP 192.0.2.1:5070;rport=70000", 5070),
+        ("SIP/2.0/UDP 192.0.2.1;rport", 5060),
+    ],
+    ids=["rport", "underscore", "out-of-range", "empty"],
+)
+def test_responses_follow_rport_only_when_it_is_a_port(via: str, port: int) -> None:
+    assert flow_of_via(via).port == port

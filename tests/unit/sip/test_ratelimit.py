@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard.sip.ratelimit import AuthFailureLimiter, SourceRateLimiter
+from switchboard.sip.ratelimit import AuthFailureLimiter, Ban, FloodBans, SourceRateLimiter
 
 ATTACKER = "198.51.100.7:5060"
 PHONE = "192.0.2.10:5060"
@@ -109,3 +109,39 @@ def test_token_bucket_never_exceeds_burst_plus_rate_times_span(times: list[float
     limiter = SourceRateLimiter(rate=2.0, burst=4.0)
     allowed = sum(limiter.allow(ATTACKER, t) for t in times)
     assert allowed <= 4 + 2.0 * (times[-1] - times[0]) + 1e-9
+
+
+def test_a_source_over_its_rate_three_seconds_running_is_banned() -> None:
+    bans = FloodBans(after=3, ban_for=60.0)
+    assert bans.refused(ATTACKER, 10.2) is None
+    assert bans.refused(ATTACKER, 10.9) is None  # the same second
+    assert bans.refused(ATTACKER, 11.05) is None
+    assert bans.refused(PHONE, 11.5) is None  # another source: its own record
+    assert bans.refused(ATTACKER, 12.3) == Ban(72.3, 3)
+    assert bans.tracked == 1  # a ban starts a clean record: the next burst counts anew
+
+
+def test_a_gap_of_a_second_starts_the_count_again() -> None:
+    bans = FloodBans(after=3, ban_for=60.0)
+    assert bans.refused(ATTACKER, 10.0) is None
+    assert bans.refused(ATTACKER, 11.0) is None
+    assert bans.refused(ATTACKER, 13.0) is None  # nothing refused in second 12
+    assert bans.refused(ATTACKER, 14.0) is None
+    assert bans.refused(ATTACKER, 15.0) == Ban(75.0, 3)
+
+
+def test_flood_bans_keep_memory_bounded() -> None:
+    bans = FloodBans(after=3, ban_for=60.0, max_sources=100)
+    for n in range(10_000):
+        bans.refused(f"10.0.{n // 256}.{n % 256}", 1.0)
+    assert bans.tracked == 100
+
+
+def test_recent_counts_the_failures_of_this_burst() -> None:
+    limiter = AuthFailureLimiter(max_failures=5, window=60.0, block_for=300.0)
+    assert limiter.recent(ATTACKER, 0.0) == 0
+    for at in (0.0, 10.0, 20.0):
+        limiter.record_failure(ATTACKER, at)
+    assert limiter.recent(ATTACKER, 30.0) == 3
+    assert limiter.recent(ATTACKER, 65.0) == 2  # the first fell out of the window
+    assert limiter.recent(PHONE, 30.0) == 0
