@@ -39,6 +39,7 @@ from switchboard.sip.media_calls import MediaLimits, RtpMediaService
 from switchboard.sip.server import SipServer
 from switchboard.store.bus import EventBus
 from switchboard.store.sqlite import SqliteStore
+from switchboard.voicemail.model import Recording
 from switchboard.voicemail.service import VoicemailServices, open_voicemail
 from switchboard.voicemail.wav import Audio
 
@@ -199,7 +200,7 @@ def open_media(
     )
 
     async def greeting_of(person: Person) -> Audio | None:
-        return await spool.greeting_audio(person.person_id)
+        return await spool.recording_audio(person.person_id, Recording.GREETING)
 
     async def save_message(person: Person, audio: Audio, caller: str | None) -> None:
         number = engine.view.plan.e164_or_none(caller) if caller else None

@@ -17,7 +17,12 @@ from datetime import datetime
 from switchboard.events import Event, VoicemailChanged
 from switchboard.store import codec, tables
 from switchboard.store.protocol import NotFoundError, StoreError
-from switchboard.voicemail.model import EmailStatus, TakenMessage, VoiceMessage
+from switchboard.voicemail.model import (
+    RECORDING_ACTIONS,
+    EmailStatus,
+    TakenMessage,
+    VoiceMessage,
+)
 
 INSERT_VOICE = (
     "INSERT INTO voice_messages (message_id, person_id, received_at, caller, duration_ms, "
@@ -145,13 +150,13 @@ class SqliteVoicemail:
             changed = _counts(conn, person_id)
         self._publish(changed)
 
-    async def audit_greeting(
+    async def audit_recording(
         self, person_id: str, action: str, detail: str, actor: str, at: datetime
     ) -> None:
-        """The greeting is a file only; its changes are audited here (R12)."""
-        if action not in ("greeting_set", "greeting_deleted"):
-            raise StoreError(f"not a greeting action: {action!r}")
-        with self._writing(f"audit the greeting of {person_id}") as conn:
+        """Greetings and name clips are files only; their changes are audited here (R12)."""
+        if action not in RECORDING_ACTIONS:
+            raise StoreError(f"not a greeting or name clip action: {action!r}")
+        with self._writing(f"audit a recording of {person_id}") as conn:
             conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, person_id, detail))
 
     # -- the PIN for listening from outside --------------------------------------------------

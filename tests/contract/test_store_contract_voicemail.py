@@ -152,14 +152,23 @@ async def test_removing_a_person_removes_their_voicemail_rows(people: Backend) -
     assert await store.voice_message_ids() == set()
 
 
-async def test_greeting_changes_are_audited(people: Backend) -> None:
-    await people.store.audit_greeting("p1", "greeting_set", "greeting set (2000 ms)", "p1", T0)
+@pytest.mark.parametrize(
+    ("action", "detail"),
+    [("greeting_set", "greeting set (2000 ms)"), ("name_clip_deleted", "name clip deleted")],
+)
+async def test_greeting_and_name_clip_changes_are_audited(
+    people: Backend, action: str, detail: str
+) -> None:
+    await people.store.audit_recording("p1", action, detail, "p1", T0)
     [entry] = await people.store.audit(1, subject="p1")
-    assert (entry.action, entry.actor, entry.detail) == (
-        "greeting_set",
-        "p1",
-        "greeting set (2000 ms)",
-    )
+    assert (entry.action, entry.actor, entry.detail) == (action, "p1", detail)
+
+
+async def test_only_recording_actions_are_audited_as_recordings(people: Backend) -> None:
+    before = await people.store.audit(10, subject="p1")
+    with pytest.raises(StoreError):
+        await people.store.audit_recording("p1", "name_set", "x", "p1", T0)
+    assert await people.store.audit(10, subject="p1") == before
 
 
 async def test_a_voicemail_pin_is_kept_as_given_audited_without_it_and_goes_with_its_person(
