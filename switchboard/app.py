@@ -124,7 +124,7 @@ async def serve(
         )
         listeners = [runtime.bus.add_listener(sip.voicemail_changed)]
         if media is not None:
-            listeners.append(runtime.bus.add_listener(media.scripts.prepare))
+            listeners.append(runtime.bus.add_listener(media.prepare))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -202,6 +202,9 @@ def open_media(
     async def greeting_of(person: Person) -> Audio | None:
         return await spool.recording_audio(person.person_id, Recording.GREETING)
 
+    async def name_of(person: Person) -> Audio | None:
+        return await spool.recording_audio(person.person_id, Recording.NAME_CLIP)
+
     async def save_message(person: Person, audio: Audio, caller: str | None) -> None:
         number = engine.view.plan.e164_or_none(caller) if caller else None
         message = await spool.save_message(person.person_id, audio, number)
@@ -211,7 +214,7 @@ def open_media(
         return await prompts.assemble(segments, speaker)
 
     mailbox = MailboxScript(spool, runtime.voicemail.pins, assemble)
-    scripts = Scripts(engine, speaker, greeting_of, save_message, mailbox)
+    scripts = Scripts(engine, speaker, greeting_of, name_of, save_message, mailbox)
     pool = PortPool(address, media.rtp_first, media.rtp_last)
     return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout, media.confirm_mobile))
 
