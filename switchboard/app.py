@@ -19,6 +19,7 @@ from pathlib import Path
 
 import structlog
 
+from switchboard.accounts.sessions import SessionPolicy
 from switchboard.calls.recorder import CallRecorder
 from switchboard.clock import Clock, SystemClock
 from switchboard.directory.model import Person
@@ -72,7 +73,8 @@ async def open_runtime(
         unsubscribe = bus.add_listener(view.apply)
         try:
             engine = Engine(settings, store, view, clock or SystemClock())
-            accounts = AccountService(store, engine.clock, find_person=view.find)
+            policy = SessionPolicy(idle=settings.http.session_idle)
+            accounts = AccountService(store, engine.clock, find_person=view.find, policy=policy)
             async with open_voicemail(
                 data_dir, store, engine.clock, settings.zone, settings.mail, view.is_secret_mobile
             ) as voicemail:

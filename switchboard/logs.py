@@ -3,7 +3,10 @@
 JSON lines off a terminal, a readable console on one. Every record passes ``mask_numbers``,
 which masks anything that looks like a telephone number of seven digits or more (R18: a
 secret number must never reach a log, and the safest way to keep one out is to keep them all
-out). Extensions (five digits) stay readable.
+out). Extensions (five digits) stay readable, and so do ids: a run of digits glued to letters
+("3f2a1234567b", a hex id) is no number anyone dials, and a value under an id key
+(``person``, ``request_id``, ...) shaped like our ids is left whole even when all its hex
+digits happen to be digits (issue 17: refusals logged half-masked person ids).
 Standard-library records (aiohttp, redis, exchangelib) go through the same processors.
 """
 
@@ -29,7 +32,14 @@ from switchboard.directory.numbers import mask_number
 
 LOG_BATCH_SECONDS = 0.05
 """How long a log line may wait for others to leave in the same write."""
-_NUMBER = re.compile(r"\+?\d[\d \-]{5,}\d")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_])\+?\d[\d \-]{5,}\d(?![A-Za-z0-9_])")
+"""Seven digits or more, with spaces or dashes between, not glued to a letter or digit."""
+ID_KEYS = frozenset(
+    {"person", "person_id", "account", "account_id", "request_id", "error_id", "message_id"}
+)
+"""Log keys whose values are our ids (hex, from ``uuid4``), never numbers."""
+_ID = re.compile(r"[0-9a-f]{16}|[0-9a-f]{32}")
+"""The shapes of our ids: ``uuid4().hex`` and its first 16 digits."""
 
 
 def _mask_text(text: str) -> str:
@@ -47,11 +57,17 @@ def _may_hold_number(value: str) -> bool:
     return len(value) >= 7 and not value.isalpha() and _NUMBER.search(value) is not None
 
 
+def _is_id(key: str, value: str) -> bool:
+    """An id under an id key. 16 hex digits are all digits once in two thousand ids; the
+    code never logs a number under these keys, and the shapes are exact (16 or 32)."""
+    return key in ID_KEYS and _ID.fullmatch(value) is not None
+
+
 def mask_numbers(
     _logger: Any, _name: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in event.items():
-        if isinstance(value, str) and _may_hold_number(value):
+        if isinstance(value, str) and _may_hold_number(value) and not _is_id(key, value):
             event[key] = _mask_text(value)
     return event
 
@@ -148,7 +164,7 @@ class LineLogger:
 def _field(key: str, value: Any) -> str:
     """One ``"key": value`` of a JSON line, masked as ``mask_numbers`` masks (R18)."""
     if type(value) is str:
-        if _may_hold_number(value):
+        if _may_hold_number(value) and not _is_id(key, value):
             value = _mask_text(value)
         text = _encode_str(value)
     elif value is None:

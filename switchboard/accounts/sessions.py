@@ -10,7 +10,8 @@ entropy, so there is nothing to guess, and they are checked on every request.
 The CSRF token is per session and stored as is: pages must embed it, and it is worthless
 without the session cookie it belongs to (OWASP CSRF cheat sheet, synchronizer token).
 
-Timeouts (OWASP Session Management cheat sheet): idle 30 min, absolute 12 h. ``last_seen``
+Timeouts (OWASP Session Management cheat sheet): idle 30 min (``[http]
+session_idle_minutes`` chooses another, issue 17), absolute 12 h. ``last_seen``
 is written at most once a minute per session, so a busy page does not turn every request
 into a database write; the idle timeout is therefore exact to within that minute.
 """

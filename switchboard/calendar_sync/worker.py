@@ -242,6 +242,7 @@ class CalendarWorker:
             codes=codes,
             language=person.language,
             owner_email=person.email,
+            secrets=self._engine.secret_numbers(),
         )
         if source.tentative_diverts:
             # The source says tentative diverts for everyone it covers (docs/calendar.md).

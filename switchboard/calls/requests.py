@@ -31,6 +31,7 @@ from switchboard.calls.model import (
 )
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
+from switchboard.directory.secret_text import SecretNumberError, SecretNumbers
 from switchboard.store.protocol import CallListStateError, CallStore
 
 FindPerson = Callable[[str], Person | None]
@@ -48,6 +49,14 @@ class CallListConflictError(CallsError):
     """The request is not in a state for this step (HTTP 409)."""
 
 
+class CallListTextError(CallsError):
+    """A reason or comment holds someone's secret mobile (R18; HTTP 422 naming ``field``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class CallListService:
     def __init__(
         self,
@@ -55,12 +64,16 @@ class CallListService:
         clock: Clock,
         find_person: FindPerson,
         *,
+        secret_numbers: Callable[[], SecretNumbers],
         downloads: int = DOWNLOADS,
         valid_for: timedelta = VALID_FOR,
     ) -> None:
         self.store = store
         self.clock = clock
         self._find_person = find_person
+        self._secret_numbers = secret_numbers
+        """The directory's secret mobiles (``Engine.secret_numbers``), refused in the texts
+        (R18: a reason is read by administrators and kept)."""
         self.downloads = downloads
         self.valid_for = valid_for
 
@@ -74,7 +87,7 @@ class CallListService:
             )
         now = self.clock.now()
         check_period(start, end, now)
-        kept = check_text("the reason", reason)
+        kept = self._text("reason", "the reason", reason)
         new = CallListRequest(
             0, person.person_id, account.account_id, account.username, start, end, kept, now
         )
@@ -105,7 +118,7 @@ class CallListService:
             raise CallListRefusedError("nobody decides on their own request; another admin must")
         if account.person_id is not None and account.person_id == request.person_id:
             raise CallListRefusedError("these are your own calls; another administrator decides")
-        kept = check_text("the comment", comment)
+        kept = self._text("comment", "the comment", comment)
         now = self.clock.now()
         try:
             return await self.store.decide_call_list_request(
@@ -119,6 +132,14 @@ class CallListService:
             )
         except CallListStateError as exc:
             raise CallListConflictError(str(exc)) from None
+
+    def _text(self, field: str, what: str, text: str) -> str:
+        kept = check_text(what, text)
+        try:
+            self._secret_numbers().refuse(field, kept)
+        except SecretNumberError as exc:
+            raise CallListTextError(exc.field, str(exc)) from None
+        return kept
 
     async def download(
         self, account: Account, request_id: int

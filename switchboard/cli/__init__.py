@@ -16,6 +16,7 @@ import getpass
 import json
 import os
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ from switchboard.routing.model import Call
 from switchboard.routing.presentation import OutboundKind
 from switchboard.settings.config import ConfigError, Settings, load_settings
 from switchboard.settings.resources import bundled
+from switchboard.store.audit import AuditDecision
+from switchboard.store.origin import Origin, acting_from
 from switchboard.store.protocol import StoreError
 
 log = structlog.get_logger()
@@ -269,7 +272,20 @@ async def cmd_audit(args: argparse.Namespace, engine: Engine) -> int:
     entries = await engine.store.audit(args.limit, subject)
     zone = engine.settings.zone
     for e in entries:
-        print(f"{instant(e.at, zone)}  {e.actor:<20} {e.action:<22} {e.subject:<18} {e.detail}")
+        origin = " ".join(
+            part
+            for part in (
+                f"via {e.via}" if e.via else "",
+                f"from {e.source}" if e.source else "",
+                f"request {e.request_id}" if e.request_id else "",
+                "" if e.decision is AuditDecision.ALLOWED else e.decision.value.upper(),
+            )
+            if part
+        )
+        line = f"{instant(e.at, zone)}  {e.actor:<20} {e.action:<22} {e.subject:<18} {e.detail}"
+        print(f"{line}  [{origin}]" if origin else line)
+        for change in e.changes:
+            print(f"    {change.field}: {change.old or '-'} -> {change.new or '-'}")
     return 0
 
 
@@ -382,8 +398,11 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     clock: Clock = SystemClock()
     if args.now:
         clock = FixedClock(parse_instant(args.now, clock.now(), settings.zone))
-    async with open_engine(settings, args.data_dir, clock) as engine:
-        return await handler(args, engine)
+    # Every entry this command writes says it came from the command line (issue 17).
+    origin = Origin("cli", "local", uuid.uuid4().hex[:16])
+    with acting_from(origin):
+        async with open_engine(settings, args.data_dir, clock) as engine:
+            return await handler(args, engine)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -111,7 +111,15 @@ async def cmd_calendar_explain(args: argparse.Namespace, engine: Engine) -> int:
     except CalendarError as exc:
         raise CalendarError(source, exc.problem) from None
     language = args.language or engine.settings.language
-    got = explain(feed.items, at, args.owner, zone, hours, language=language)
+    got = explain(
+        feed.items,
+        at,
+        args.owner,
+        zone,
+        hours,
+        language=language,
+        secrets=engine.secret_numbers(),  # R18: a subject is masked here too
+    )
     log.info(
         "calendar_explained",
         source=source,

@@ -36,7 +36,9 @@ def add_arguments(group: Any, leaf: Any) -> None:
 
 
 def _service(engine: Engine) -> CallListService:
-    return CallListService(engine.store, engine.clock, engine.view.person)
+    return CallListService(
+        engine.store, engine.clock, engine.view.person, secret_numbers=engine.secret_numbers
+    )
 
 
 async def run(args: argparse.Namespace, engine: Engine) -> int:

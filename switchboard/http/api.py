@@ -17,11 +17,20 @@ from aiohttp import web
 
 from switchboard.directory.model import Person
 from switchboard.directory.search import DEFAULT_LIMIT
-from switchboard.http.context import ACCESS, ENGINE, LINES, PRINCIPAL, SEARCH, json_object
+from switchboard.http.context import (
+    ACCESS,
+    ENGINE,
+    LINES,
+    PRINCIPAL,
+    SEARCH,
+    json_object,
+    note_refusal,
+)
 from switchboard.http.principal import Permission
 from switchboard.http.render import decision_dict, instant
+from switchboard.http.security import FieldRefused
 from switchboard.http.shapes import availability_json, person_json, presence_json
-from switchboard.live.engine import EngineError
+from switchboard.live.engine import EngineError, SecretInTextError
 from switchboard.presence.model import PresenceError, Reason, Referral, ReferralKind
 from switchboard.routing.model import Call
 
@@ -45,13 +54,17 @@ def require(request: web.Request, permission: Permission, target: Person | None)
             text="sign in, or send 'Authorization: Bearer sbt_...'",
             headers={"WWW-Authenticate": 'Bearer realm="switchboard"'},
         )
-    log.info(
-        "http_forbidden",
-        account=principal.account.account_id,
-        permission=permission.value,
-        person=target.person_id if target else None,
-    )
+    # The refusals middleware logs and audits it, with the username, never the account id.
+    note_refusal(request, permission.value, target.person_id if target else None)
     raise web.HTTPForbidden(text=f"your account may not do this ({permission.value})")
+
+
+def unprocessable(exc: EngineError) -> web.HTTPException:
+    """The 422 for an engine's refusal; one about a secret number in a text names the field
+    and carries the code the pages translate (R18, issue 17)."""
+    if isinstance(exc, SecretInTextError):
+        return FieldRefused(exc.field, str(exc))
+    return web.HTTPUnprocessableEntity(text=str(exc))
 
 
 def _person(request: web.Request) -> Person:
@@ -191,8 +204,8 @@ async def put_availability(request: web.Request) -> web.Response:
         else:
             raise web.HTTPBadRequest(text="state must be 'available' or 'referral'")
     except EngineError as exc:
-        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
-    log.info("presence_set_over_http", account=account.account_id, person=person.person_id)
+        raise unprocessable(exc) from None
+    log.info("presence_set_over_http", username=account.username, person=person.person_id)
     return web.json_response(availability_json(person, engine, request.app[LINES], _now(request)))
 
 
@@ -206,7 +219,7 @@ async def delete_availability(request: web.Request) -> web.Response:
         raise web.HTTPUnauthorized(text="sign in first")
     engine = request.app[ENGINE]
     await engine.clear(person, account.username)
-    log.info("presence_cleared_over_http", account=account.account_id, person=person.person_id)
+    log.info("presence_cleared_over_http", username=account.username, person=person.person_id)
     return web.json_response(availability_json(person, engine, request.app[LINES], _now(request)))
 
 

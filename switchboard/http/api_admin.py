@@ -8,7 +8,9 @@ the CSRF middleware first. ``install`` is the one line ``build_app`` calls.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from aiohttp import web
@@ -18,7 +20,7 @@ from switchboard.calls.requests import CallListService
 from switchboard.directory.csv_import import DirectoryImportError
 from switchboard.directory.model import PolicyException, PolicyRule
 from switchboard.http import api_call_lists
-from switchboard.http.api import require
+from switchboard.http.api import require, unprocessable
 from switchboard.http.api_call_lists import CALL_LISTS, text_field
 from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
@@ -27,7 +29,7 @@ from switchboard.http.security import error_response
 from switchboard.http.shapes import person_json
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine, EngineError
-from switchboard.store.protocol import NotFoundError
+from switchboard.store.protocol import AuditEntry, NotFoundError
 
 log = structlog.get_logger("switchboard.http")
 
@@ -40,7 +42,9 @@ table = web.RouteTableDef()
 def install(app: web.Application, engine: Engine) -> None:
     """Routes and services of the administration API and of call-list requests."""
     app[ADMIN_ACCOUNTS] = AccountService(engine.store, engine.clock, find_person=engine.view.find)
-    app[CALL_LISTS] = CallListService(engine.store, engine.clock, engine.view.person)
+    app[CALL_LISTS] = CallListService(
+        engine.store, engine.clock, engine.view.person, secret_numbers=engine.secret_numbers
+    )
     app.router.add_routes(table)
     app.router.add_routes(api_call_lists.routes)
 
@@ -80,7 +84,7 @@ async def import_directory(request: web.Request) -> web.Response:
         errors = [{"line": 1, "column": None, "message": "not UTF-8 or Windows-1252 text"}]
         return error_response(request, 422, "the file is not text", errors=errors)
     result = outcome.result
-    log.info("directory_imported_over_http", account=account.account_id, dry_run=dry_run)
+    log.info("directory_imported_over_http", username=account.username, dry_run=dry_run)
     return web.json_response(
         {
             "dry_run": dry_run,
@@ -151,7 +155,7 @@ async def set_roles(request: web.Request) -> web.Response:
         )
     except AccountError as exc:
         raise web.HTTPUnprocessableEntity(text=str(exc)) from None
-    log.info("account_roles_set_over_http", account=account.account_id, target=username)
+    log.info("account_roles_set_over_http", username=account.username, target=username)
     return web.json_response(account_json(changed))
 
 
@@ -194,7 +198,7 @@ async def grant_exception(request: web.Request) -> web.Response:
     try:
         granted = await request.app[ENGINE].grant_exception(subject, rule, reason, account.username)
     except EngineError as exc:
-        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+        raise unprocessable(exc) from None
     return web.json_response(exception_json(request, granted), status=201)
 
 
@@ -213,7 +217,7 @@ async def revoke_exception(request: web.Request) -> web.Response:
     except NotFoundError:
         raise web.HTTPNotFound(text=f"no exception to {rule.value} for {subject!r}") from None
     except EngineError as exc:
-        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+        raise unprocessable(exc) from None
     return web.json_response({"revoked": True, "subject": subject, "rule": rule.value})
 
 
@@ -231,6 +235,25 @@ def _int(request: web.Request, name: str, default: int | None, lo: int, hi: int)
     return value
 
 
+def audit_json(entry: AuditEntry, zone: ZoneInfo) -> dict[str, Any]:
+    """One entry: when (in the organisation's zone and in UTC), who, how and from where,
+    what, on whom, the decision, and each changed value old -> new (issue 17)."""
+    return {
+        "seq": entry.seq,
+        "at": instant(entry.at, zone),
+        "at_utc": entry.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "actor": entry.actor,
+        "via": entry.via,
+        "source": entry.source,
+        "request_id": entry.request_id,
+        "action": entry.action,
+        "subject": entry.subject,
+        "decision": entry.decision.value,
+        "detail": entry.detail,
+        "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in entry.changes],
+    }
+
+
 @table.get("/api/v1/admin/audit")
 async def audit(request: web.Request) -> web.Response:
     """Newest first, a page at a time (``before`` = the ``next_before`` of the last page);
@@ -245,17 +268,7 @@ async def audit(request: web.Request) -> web.Response:
     zone = engine.settings.zone
     return web.json_response(
         {
-            "entries": [
-                {
-                    "seq": e.seq,
-                    "at": instant(e.at, zone),
-                    "actor": e.actor,
-                    "action": e.action,
-                    "subject": e.subject,
-                    "detail": e.detail,
-                }
-                for e in entries
-            ],
+            "entries": [audit_json(e, zone) for e in entries],
             "next_before": entries[-1].seq if len(entries) == limit else None,
         }
     )

@@ -20,9 +20,12 @@ from switchboard.calls.requests import (
     CallListNotFoundError,
     CallListRefusedError,
     CallListService,
+    CallListTextError,
 )
-from switchboard.http.context import ENGINE, json_object, signed_in
+from switchboard.http.api import PERSON_ID
+from switchboard.http.context import ENGINE, json_object, note_refusal, signed_in
 from switchboard.http.render import instant
+from switchboard.http.security import FieldRefused
 
 log = structlog.get_logger("switchboard.http")
 
@@ -71,13 +74,18 @@ def request_json(request: web.Request, item: CallListRequest) -> dict[str, Any]:
     }
 
 
-def _refusal(exc: CallsError) -> web.HTTPException:
+def _refusal(
+    exc: CallsError, request: web.Request, step: str, subject: str | None = None
+) -> web.HTTPException:
     if isinstance(exc, CallListRefusedError):
+        note_refusal(request, step, subject)  # audited by the refusals middleware
         return web.HTTPForbidden(text=str(exc))
     if isinstance(exc, CallListNotFoundError):
         return web.HTTPNotFound(text=str(exc))
     if isinstance(exc, CallListConflictError):
         return web.HTTPConflict(text=str(exc))
+    if isinstance(exc, CallListTextError):
+        return FieldRefused(exc.field, str(exc))
     return web.HTTPUnprocessableEntity(text=str(exc))
 
 
@@ -96,9 +104,12 @@ async def ask(request: web.Request) -> web.Response:
     try:
         made = await request.app[CALL_LISTS].request(account, person_id, start, end, reason)
     except CallsError as exc:
-        log.info("call_list_refused", account=account.account_id, step="request")
-        raise _refusal(exc) from None
-    log.info("call_list_requested", account=account.account_id, request_id=made.request_id)
+        log.info("call_list_refused", username=account.username, step="request")
+        # The subject only when it is someone: a body's text never reaches the trail raw.
+        known = request.app[ENGINE].view.person(person_id) if PERSON_ID.match(person_id) else None
+        subject = known.person_id if known is not None else None
+        raise _refusal(exc, request, "request_call_list", subject) from None
+    log.info("call_list_requested", username=account.username, call_list=made.request_id)
     return web.json_response(request_json(request, made), status=201)
 
 
@@ -116,7 +127,7 @@ async def get_request(request: web.Request) -> web.Response:
     try:
         found = await request.app[CALL_LISTS].get(account, _id(request))
     except CallsError as exc:
-        raise _refusal(exc) from None
+        raise _refusal(exc, request, "read_call_list") from None
     return web.json_response(request_json(request, found))
 
 
@@ -127,8 +138,8 @@ async def _decide(request: web.Request, approve: bool) -> web.Response:
     try:
         decided = await request.app[CALL_LISTS].decide(account, _id(request), approve, comment)
     except CallsError as exc:
-        log.info("call_list_refused", account=account.account_id, step="decide")
-        raise _refusal(exc) from None
+        log.info("call_list_refused", username=account.username, step="decide")
+        raise _refusal(exc, request, "approve_call_list") from None
     return web.json_response(request_json(request, decided))
 
 
@@ -155,9 +166,9 @@ async def download(request: web.Request) -> web.Response:
     try:
         released, records = await request.app[CALL_LISTS].download(account, _id(request))
     except CallsError as exc:
-        log.info("call_list_refused", account=account.account_id, step="download")
-        raise _refusal(exc) from None
-    log.info("call_list_downloaded", account=account.account_id, count=len(records))
+        log.info("call_list_refused", username=account.username, step="download")
+        raise _refusal(exc, request, "download_call_list") from None
+    log.info("call_list_downloaded", username=account.username, count=len(records))
     if kind == "csv":
         name = f"call-list-{released.request_id}.csv"
         return web.Response(

@@ -88,5 +88,5 @@ async def put_presentation(request: web.Request) -> web.Response:
         saved = await engine.set_hide_mobile(person, hide, account.username)
     except EngineError as exc:
         raise web.HTTPUnprocessableEntity(text=str(exc)) from None
-    log.info("presentation_set_over_http", account=account.account_id, person=person.person_id)
+    log.info("presentation_set_over_http", username=account.username, person=person.person_id)
     return web.json_response(presentation_json(saved, engine))

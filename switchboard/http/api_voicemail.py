@@ -24,11 +24,12 @@ from aiohttp import web
 from switchboard.accounts.model import Account
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberError
+from switchboard.directory.secret_text import SecretNumberError
 from switchboard.http.api import PERSON_ID, require
 from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
 from switchboard.http.render import instant
-from switchboard.http.security import ROUTE_BODY_LIMITS
+from switchboard.http.security import ROUTE_BODY_LIMITS, FieldRefused
 from switchboard.store.protocol import NotFoundError
 from switchboard.voicemail.model import (
     MESSAGE_ID,
@@ -284,7 +285,10 @@ async def take_message(request: web.Request) -> web.Response:
             text=text,
             call_back=call_back,
             actor=account.username,
+            secrets=engine.secret_numbers(),
         )
+    except SecretNumberError as exc:
+        raise FieldRefused(exc.field, str(exc)) from None
     except NumberError as exc:
         raise web.HTTPUnprocessableEntity(text=f"caller_number: {exc}") from None
     except VoicemailError as exc:

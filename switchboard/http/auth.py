@@ -15,18 +15,26 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import structlog
 from aiohttp import web
 
-from switchboard.http.context import ACCESS, ANONYMOUS, HTTP, PRINCIPAL, Principal
+from switchboard.http.context import ACCESS, ANONYMOUS, HTTP, PRINCIPAL, REQUEST_ID, Principal
 from switchboard.http.principal import LoginThrottledError
 from switchboard.http.security import Handler
+from switchboard.store.origin import Origin, acting_from, current_origin
 
 log = structlog.get_logger("switchboard.http")
 
 COOKIE = "sb_session"
+HOST_COOKIE = "__Host-sb_session"
+"""The session cookie's name on https (issue 17). A browser keeps a ``__Host-`` cookie only
+if it was set Secure, with ``Path=/`` and no ``Domain`` (RFC 6265bis 4.1.3.2), so a page on
+a sibling subdomain or on plain http cannot plant or overwrite a session cookie here
+(session fixation by cookie tossing). Plain http (a test, a loopback) cannot set Secure
+cookies, so it keeps the plain name."""
 TOKEN_PREFIX = "sbt_"  # noqa: S105 - a prefix, not a secret
 MAX_CREDENTIAL = 256
 """Longer usernames or passwords are refused before hashing (argon2 on 1 MiB is a DoS)."""
@@ -51,16 +59,17 @@ async def resolve_principal(request: web.Request) -> Principal:
     access = request.app[ACCESS]
     token = _bearer(request)
     if token is not None:
-        account = None
+        holder = None
         if token.startswith(TOKEN_PREFIX) and len(token) <= MAX_CREDENTIAL:
-            account = await access.accounts.account_for_token(token)
-        if account is None or account.disabled:
+            holder = await access.accounts.token_holder(token)
+        if holder is None or holder[0].disabled:
             raise web.HTTPUnauthorized(
                 text="the bearer token is unknown, revoked or expired",
                 headers={"WWW-Authenticate": 'Bearer realm="switchboard", error="invalid_token"'},
             )
-        return Principal(account, "bearer")
-    session_id = request.cookies.get(COOKIE)
+        account, token_name = holder
+        return Principal(account, "bearer", token_name=token_name)
+    session_id = request.cookies.get(session_cookie(request))
     if session_id and len(session_id) <= MAX_CREDENTIAL:
         found = await access.accounts.session(session_id)
         if found is not None:
@@ -72,19 +81,40 @@ async def resolve_principal(request: web.Request) -> Principal:
 
 @web.middleware
 async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[PRINCIPAL] = await resolve_principal(request)
-    return await handler(request)
+    """Find the principal; audit entries the request writes carry its origin (issue 17)."""
+    principal = await resolve_principal(request)
+    request[PRINCIPAL] = principal
+    origin = Origin(principal.audit_via, source(request), request.get(REQUEST_ID, ""))
+    with acting_from(origin):
+        return await handler(request)
+
+
+def source(request: web.Request) -> str:
+    """The address the request came from, as the throttle and the audit trail see it."""
+    return request.remote or "unknown"
+
+
+def session_cookie(request: web.Request) -> str:
+    """The session cookie's name: ``__Host-sb_session`` on https, else ``sb_session``."""
+    return HOST_COOKIE if request.app[HTTP].secure else COOKIE
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, session_id: str) -> None:
+    # Secure, Path=/ and no Domain: what the __Host- prefix demands.
     response.set_cookie(
-        COOKIE,
+        session_cookie(request),
         session_id,
         httponly=True,
         samesite="Lax",
         secure=request.app[HTTP].secure,
         path="/",
     )
+
+
+def previous_session(request: web.Request) -> str | None:
+    """The session id the browser sent, to revoke at a new sign-in (rotation)."""
+    previous = request.cookies.get(session_cookie(request))
+    return previous if previous is not None and len(previous) <= MAX_CREDENTIAL else None
 
 
 async def _credentials(request: web.Request) -> tuple[str, str]:
@@ -112,22 +142,22 @@ async def _credentials(request: web.Request) -> tuple[str, str]:
 async def signin(request: web.Request) -> web.Response:
     username, password = await _credentials(request)
     access = request.app[ACCESS]
-    source = request.remote or "unknown"
-    try:
-        account = await access.accounts.authenticate(username, password, source)
-    except LoginThrottledError as exc:
-        raise web.HTTPTooManyRequests(
-            text=str(exc), headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
-        ) from None
-    if account is None or account.disabled:
-        log.info("signin_refused", source=source)
-        raise web.HTTPUnauthorized(text="wrong username or password")
-    # Rotation: always a new id; the one the browser had (if any) is revoked with it.
-    previous = request.cookies.get(COOKIE)
-    if previous is not None and len(previous) > MAX_CREDENTIAL:
-        previous = None
-    session_id, session = await access.accounts.start_session(account, previous)
-    log.info("signin", account=account.account_id, source=source)
+    address = source(request)
+    # The sign-in and its failures are audited as made with a password (issue 17).
+    with acting_from(replace(current_origin(), via="password")):
+        try:
+            account = await access.accounts.authenticate(username, password, address)
+        except LoginThrottledError as exc:
+            raise web.HTTPTooManyRequests(
+                text=str(exc), headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+            ) from None
+        if account is None or account.disabled:
+            log.info("signin_refused", source=address)
+            raise web.HTTPUnauthorized(text="wrong username or password")
+        # Rotation: always a new id; the one the browser had (if any) is revoked with it.
+        previous = previous_session(request)
+        session_id, session = await access.accounts.start_session(account, previous)
+    log.info("signin", username=account.username, source=address)
     response = web.json_response(
         {
             "account": {
@@ -149,5 +179,5 @@ async def signout(request: web.Request) -> web.Response:
     if principal.session_id is not None:
         await request.app[ACCESS].accounts.end_session(principal.session_id)
     response = web.json_response({"signed_out": True})
-    response.del_cookie(COOKIE, path="/")
+    response.del_cookie(session_cookie(request), path="/", secure=request.app[HTTP].secure)
     return response

@@ -29,9 +29,29 @@ class Principal:
     via: Literal["anonymous", "bearer", "session"]
     session_id: str | None = None
     csrf_token: str | None = None
+    token_name: str | None = None
+    """The API token's name (``switchboard users token ... --name``), for a bearer."""
+
+    @property
+    def audit_via(self) -> str:
+        """How the audit trail says this principal proved who they are (issue 17): a web
+        session and each API token of the same user are told apart."""
+        if self.via == "bearer":
+            return f"token:{self.token_name or '?'}"
+        return self.via
 
 
 ANONYMOUS = Principal(None, "anonymous")
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """What a 403 refused, for the audit entry the ``refusals`` middleware writes."""
+
+    what: str
+    """The permission (``write_presence``) or check (``csrf``) that said no."""
+    subject: str
+    """On whom: a person_id, ``account:NAME``, or the path when there is no one."""
 
 
 class SearchCache:
@@ -67,8 +87,17 @@ STOPPING = web.AppKey("stopping", asyncio.Event)
 """Set on shutdown so open event streams end instead of holding the runner up."""
 
 PRINCIPAL = web.RequestKey("principal", Principal)
+REQUEST_ID = web.RequestKey("request_id", str)
+"""Made for each request; the answer carries it in ``X-Request-Id``, the log lines and the
+audit entries of the request carry it too."""
+REFUSAL = web.RequestKey("refusal", Refusal)
 CALENDAR_HEALTH = web.AppKey("calendar_health", HealthBoard)
 ERROR_ID = web.RequestKey("error_id", str)
+
+
+def note_refusal(request: web.Request, what: str, subject: str | None = None) -> None:
+    """Say what is being refused before raising 403, so the audit entry names it."""
+    request[REFUSAL] = Refusal(what, subject or request.path)
 
 
 def signed_in(request: web.Request) -> Account:

@@ -37,7 +37,7 @@ import secrets
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -46,18 +46,28 @@ from aiohttp import web
 from yarl import URL
 
 from switchboard.clock import Clock
-from switchboard.http.auth import COOKIE, MAX_CREDENTIAL, set_session_cookie
+from switchboard.http.auth import MAX_CREDENTIAL, previous_session, set_session_cookie
 from switchboard.http.context import HTTP
 from switchboard.http.oidc_accounts import AccountLinker, FindPerson, OidcAccountService
 from switchboard.http.oidc_provider import OidcError, OidcProvider
 from switchboard.http.security import error_response
 from switchboard.settings.oidc import OidcSettings
+from switchboard.store.origin import acting_from, current_origin
 
 log = structlog.get_logger("switchboard.http")
 
 START_PATH = "/signin/oidc"
 CALLBACK_PATH = "/signin/oidc/callback"
 BROWSER_COOKIE = "sb_oidc"
+SECURE_BROWSER_COOKIE = "__Secure-sb_oidc"
+"""Its name on https: only ever set Secure. Not ``__Host-``, which demands ``Path=/``: the
+cookie stays scoped to the sign-in paths."""
+
+
+def browser_cookie(request: web.Request) -> str:
+    return SECURE_BROWSER_COOKIE if request.app[HTTP].secure else BROWSER_COOKIE
+
+
 FLOW_TTL = timedelta(minutes=10)
 MAX_FLOWS = 10_000
 
@@ -157,7 +167,7 @@ def _failed(request: web.Request, exc: OidcError) -> web.Response:
     error_id = uuid.uuid4().hex[:12]
     log.warning("sso_sign_in_failed", error_id=error_id, reason=exc.reason, status=exc.status)
     response = error_response(request, exc.status, exc.public, error_id=error_id)
-    response.del_cookie(BROWSER_COOKIE, path=START_PATH)
+    response.del_cookie(browser_cookie(request), path=START_PATH, secure=request.app[HTTP].secure)
     return response
 
 
@@ -173,7 +183,7 @@ async def start(request: web.Request) -> web.Response:
         metadata = await oidc.provider.metadata()
     except OidcError as exc:
         return _failed(request, exc)
-    browser = request.cookies.get(BROWSER_COOKIE, "")
+    browser = request.cookies.get(browser_cookie(request), "")
     if not 32 <= len(browser) <= MAX_CREDENTIAL:
         browser = secrets.token_urlsafe(32)
     flow = PendingFlow(
@@ -198,7 +208,7 @@ async def start(request: web.Request) -> web.Response:
     )
     response = _redirect(str(target))
     response.set_cookie(
-        BROWSER_COOKIE,
+        browser_cookie(request),
         browser,
         httponly=True,
         samesite="Lax",  # the callback is a top-level GET from the provider's site
@@ -211,7 +221,10 @@ async def start(request: web.Request) -> web.Response:
 
 async def callback(request: web.Request) -> web.Response:
     try:
-        return await _complete(request)
+        # What the sign-in writes (a binding, roles, the session) was done by single
+        # sign-on (issue 17: the audit trail says how).
+        with acting_from(replace(current_origin(), via="sso")):
+            return await _complete(request)
     except OidcError as exc:
         return _failed(request, exc)
 
@@ -222,7 +235,7 @@ async def _complete(request: web.Request) -> web.Response:
     flow = oidc.flows.take(query.get("state", "")[:MAX_CREDENTIAL])
     if flow is None:
         raise OidcError("unknown, used or expired state", EXPIRED, 400)
-    browser = request.cookies.get(BROWSER_COOKIE, "")
+    browser = request.cookies.get(browser_cookie(request), "")
     if not hmac.compare_digest(_hash(browser), flow.browser_hash):
         raise OidcError("callback from a browser that did not start the flow", EXPIRED, 400)
     if "error" in query:
@@ -234,14 +247,11 @@ async def _complete(request: web.Request) -> web.Response:
     id_token = await oidc.provider.exchange(code, flow.verifier, flow.redirect_uri)
     claims = await oidc.provider.verify(id_token, flow.nonce)
     account = await oidc.linker.account_for(claims)
-    previous = request.cookies.get(COOKIE)
-    if previous is not None and len(previous) > MAX_CREDENTIAL:
-        previous = None
-    session_id, _session = await oidc.accounts.start_session(account, previous)
-    log.info("sso_sign_in", account=account.account_id, source=request.remote or "unknown")
+    session_id, _session = await oidc.accounts.start_session(account, previous_session(request))
+    log.info("sso_sign_in", username=account.username, source=request.remote or "unknown")
     response = _redirect(flow.next_path)
     set_session_cookie(request, response, session_id)
-    response.del_cookie(BROWSER_COOKIE, path=START_PATH)
+    response.del_cookie(browser_cookie(request), path=START_PATH, secure=request.app[HTTP].secure)
     return response
 
 

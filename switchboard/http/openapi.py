@@ -65,6 +65,15 @@ SCHEMAS: JSON = {
                     "status": {"type": "integer"},
                     "message": {"type": "string"},
                     "error_id": {"type": "string"},
+                    "field": {
+                        "type": "string",
+                        "description": "With a 422: the body field that was refused",
+                    },
+                    "code": {
+                        "type": "string",
+                        "description": "With a 422: why, for pages to word it; "
+                        "'secret_number' = the text holds someone's secret mobile (R18)",
+                    },
                 },
             }
         },
@@ -427,7 +436,8 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
                     "type": "apiKey",
                     "in": "cookie",
                     "name": "sb_session",
-                    "description": "State changes also need the X-CSRF-Token header.",
+                    "description": "State changes also need the X-CSRF-Token header. "
+                    "Named __Host-sb_session when the site runs on https.",
                 },
             },
         },

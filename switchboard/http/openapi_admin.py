@@ -60,6 +60,52 @@ COMMENT = _body(
 )
 
 SCHEMAS: JSON = {
+    "AuditEntry": {
+        "type": "object",
+        "required": [
+            "seq",
+            "at",
+            "at_utc",
+            "actor",
+            "via",
+            "source",
+            "request_id",
+            "action",
+            "subject",
+            "decision",
+            "detail",
+            "changes",
+        ],
+        "properties": {
+            "seq": {"type": "integer"},
+            "at": {"type": "string", "format": "date-time"},
+            "at_utc": {"type": "string", "format": "date-time"},
+            "actor": {"type": "string"},
+            "via": {
+                "type": "string",
+                "description": "session, token:NAME, password, sso, cli or system; "
+                "empty before issue 17",
+            },
+            "source": {"type": "string"},
+            "request_id": {"type": "string"},
+            "action": {"type": "string"},
+            "subject": {"type": "string"},
+            "decision": {"enum": ["allowed", "refused", "failed", "limited"]},
+            "detail": {"type": "string"},
+            "changes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["field", "old", "new"],
+                    "properties": {
+                        "field": {"type": "string"},
+                        "old": {"type": "string"},
+                        "new": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
     "ImportErrors": {
         "type": "object",
         "required": ["error"],
@@ -237,7 +283,19 @@ PATHS: JSON = {
         "get": _op(
             "The audit trail, newest first, paged; filter by person (subject) or actor",
             "auditTrail",
-            {"200": _ok({"type": "object", "required": ["entries", "next_before"]})} | ERRORS,
+            {
+                "200": _ok(
+                    {
+                        "type": "object",
+                        "required": ["entries", "next_before"],
+                        "properties": {
+                            "entries": {"type": "array", "items": _ref("AuditEntry")},
+                            "next_before": _nullable("integer"),
+                        },
+                    }
+                )
+            }
+            | ERRORS,
             parameters=[
                 {
                     "name": "limit",

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from switchboard.accounts.model import Account, Role
 from switchboard.directory.model import Person
-from switchboard.http.context import ACCESS, CALENDAR_HEALTH, ENGINE, PRINCIPAL
+from switchboard.http.context import ACCESS, CALENDAR_HEALTH, ENGINE, PRINCIPAL, note_refusal
 from switchboard.http.oidc import SIGN_IN_PROVIDER
 from switchboard.http.page_render import page_person, page_translator, render_page, signin_redirect
 from switchboard.http.page_views import me_view
@@ -78,6 +78,7 @@ async def me_page(request: web.Request) -> web.Response:
         raise web.HTTPFound("/reception")
     allowed = request.app[ACCESS].allowed
     if not allowed(account, Permission.WRITE_PRESENCE, target=person):
+        note_refusal(request, Permission.WRITE_PRESENCE.value, person.person_id)
         raise web.HTTPForbidden(text="your account may not change this person's availability")
     view = me_view(
         person,
@@ -104,6 +105,7 @@ async def reception_page(request: web.Request) -> web.Response:
         raise signin_redirect(request)
     allowed = request.app[ACCESS].allowed
     if not allowed(account, Permission.READ_DIRECTORY):
+        note_refusal(request, Permission.READ_DIRECTORY.value)
         raise web.HTTPForbidden(text="your account may not read the directory")
     person = page_person(request, account)
     data = {

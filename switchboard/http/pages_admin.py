@@ -27,11 +27,11 @@ from switchboard.http import admin_nav
 from switchboard.http.admin_nav import Section
 from switchboard.http.api_admin import ADMIN_ACCOUNTS, MAX_AUDIT
 from switchboard.http.api_call_lists import CALL_LISTS
-from switchboard.http.context import ACCESS, ENGINE, PRINCIPAL
+from switchboard.http.context import ACCESS, ENGINE, PRINCIPAL, note_refusal
 from switchboard.http.page_render import page_person, render_page, signin_redirect
 from switchboard.http.principal import Permission
 from switchboard.live.engine import Engine
-from switchboard.store.codec import changed_fields
+from switchboard.store.audit_words import changed_fields
 
 routes = web.RouteTableDef()
 AUDIT_PAGE = 50
@@ -67,6 +67,7 @@ def _require(request: web.Request, section: Section) -> Account:
     account = _account(request)
     engine = request.app[ENGINE]
     if not admin_nav.may_use(section, account, request.app[ACCESS].allowed, engine.view.people()):
+        note_refusal(request, f"admin_{section.key}")
         raise web.HTTPForbidden(text="your account may not use this part of the administration")
     return account
 
@@ -94,6 +95,7 @@ async def overview(request: web.Request) -> web.Response:
     allowed = request.app[ACCESS].allowed
     sections = admin_nav.admin_sections(account, allowed, engine.view.people())
     if not sections:
+        note_refusal(request, "admin")
         raise web.HTTPForbidden(text="your account has no part in the administration")
     counts: dict[str, int] = {
         "import": len(engine.view.people()),

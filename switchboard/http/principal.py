@@ -38,7 +38,9 @@ class AccountService(Protocol):
         """The live session and its account; None when unknown, expired or disabled."""
         ...
 
-    async def account_for_token(self, token: str) -> Account | None: ...
+    async def token_holder(self, token: str) -> tuple[Account, str] | None:
+        """The account a bearer token acts as, and the token's name; None when unknown."""
+        ...
 
     async def authenticate(self, username: str, password: str, source: str) -> Account | None:
         """None for an unknown user and a wrong password alike (same answer, same time).

@@ -1,10 +1,11 @@
 """Security middlewares: headers on every answer, errors with an id, CSRF, no method override.
 
-Order (outermost first, see ``app.py``): ``errors`` turns anything into a safe answer;
-``refuse_override`` and ``limit_body`` reject a request before anyone reads it; ``auth``
-(in ``auth.py``) finds the principal; ``csrf`` checks state changes made with a cookie.
-Headers are added in ``on_response_prepare`` so even answers aiohttp makes itself, and
-streamed ones, carry them.
+Order (outermost first, see ``app.py``): ``request_context`` gives the request its id;
+``errors`` turns anything into a safe answer; ``refuse_override`` and ``limit_body`` reject
+a request before anyone reads it; ``auth`` (in ``auth.py``) finds the principal and sets
+the audit origin; ``refusals`` records every 403 in the audit trail; ``csrf`` checks state
+changes made with a cookie. Headers are added in ``on_response_prepare`` so even answers
+aiohttp makes itself, and streamed ones, carry them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,18 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from switchboard.http.context import ERROR_ID, HTTP, PRINCIPAL
+from switchboard.http.context import (
+    ENGINE,
+    ERROR_ID,
+    HTTP,
+    PRINCIPAL,
+    REFUSAL,
+    REQUEST_ID,
+    Refusal,
+    note_refusal,
+)
+from switchboard.store.audit import AuditDecision
+from switchboard.store.protocol import StoreError
 
 log = structlog.get_logger("switchboard.http")
 
@@ -29,6 +41,9 @@ CSP = (
 )
 """No inline script or style anywhere: the pages load their JS and CSS from /static."""
 
+SERVER = "switchboard"
+"""The ``Server`` header: no product version (aiohttp's default names Python's and its
+own), which would tell a scanner which published flaws to try (issue 17)."""
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OVERRIDE_HEADERS = ("X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override")
 CSRF_HEADER = "X-CSRF-Token"
@@ -38,6 +53,19 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 def is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
+
+
+SECRET_NUMBER = "secret_number"  # noqa: S105 - an error code, no secret
+"""The ``code`` of a 422 for a free text holding someone's secret mobile (R18, issue 17)."""
+
+
+class FieldRefused(web.HTTPUnprocessableEntity):
+    """422 that names the refused body field and a code the pages translate; ``errors``
+    puts both into the error body (``{"error": {..., "field", "code"}}``)."""
+
+    def __init__(self, field: str, message: str, code: str = SECRET_NUMBER) -> None:
+        super().__init__(text=message)
+        self.extra = {"field": field, "code": code}
 
 
 def error_response(
@@ -54,9 +82,28 @@ def error_response(
     return web.Response(status=status, text=text)
 
 
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An id for the request, made here and never taken from the client (a header it sets
+    could collide with another request's or carry anything): the answer carries it in
+    ``X-Request-Id``; the request's log lines and audit entries carry it too (issue 17)."""
+    request_id = new_request_id()
+    request[REQUEST_ID] = request_id
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        return await handler(request)
+
+
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """``on_response_prepare``: every response, errors and event streams included."""
     headers = response.headers
+    headers["Server"] = SERVER
+    request_id = request.get(REQUEST_ID)
+    if request_id is not None:
+        headers["X-Request-Id"] = request_id
     headers["Content-Security-Policy"] = CSP
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
@@ -91,7 +138,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
-        response = error_response(request, exc.status, message or exc.reason)
+        extra = exc.extra if isinstance(exc, FieldRefused) else {}
+        response = error_response(request, exc.status, message or exc.reason, **extra)
         for name in ("Allow", "Retry-After", "WWW-Authenticate"):
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]
@@ -183,12 +231,61 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
             field = (await request.post()).get(CSRF_FIELD)
             given = field if isinstance(field, str) else None
         if not (given and expected and hmac.compare_digest(given, expected)):
-            log.warning("csrf_refused", reason="token", path=request.path)
+            note_refusal(request, "csrf_token")
             raise web.HTTPForbidden(text="missing or wrong CSRF token; reload the page")
         if not same_origin(request):
-            log.warning("csrf_refused", reason="origin", path=request.path)
+            note_refusal(request, "csrf_origin")
             raise web.HTTPForbidden(text="cross-origin request refused")
     elif principal.via == "anonymous" and cross_site(request):
         # Sign-in from another site (login CSRF) and similar: refused.
+        note_refusal(request, "csrf_origin")
         raise web.HTTPForbidden(text="cross-origin request refused")
     return await handler(request)
+
+
+@web.middleware
+async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every 403 goes into the audit trail, with who, on whom, what and where (issue 17).
+
+    Inside ``auth``, so the entry carries the principal's origin (session or token, the
+    source address, the request id). A refusal of nobody (a cross-site request without a
+    session) has no actor to hold to account and costs an attacker nothing to repeat, so
+    it goes to the log only; the same line is logged for every refusal.
+    """
+    try:
+        return await handler(request)
+    except web.HTTPForbidden as exc:
+        await _record_refusal(request, exc.text or "forbidden")
+        raise
+
+
+async def _record_refusal(request: web.Request, message: str) -> None:
+    principal = request.get(PRINCIPAL)
+    account = None if principal is None else principal.account
+    refusal = request.get(REFUSAL) or Refusal("forbidden", request.path)
+    where = f"{request.method} {request.path}"
+    log.info(
+        "http_refused",
+        actor=account.username if account is not None else "anonymous",
+        via=principal.audit_via if principal is not None else "anonymous",
+        refused=refusal.what,
+        subject=refusal.subject,
+        method=request.method,
+        path=request.path,
+        source=request.remote or "unknown",
+    )
+    if account is None:
+        return
+    engine = request.app[ENGINE]
+    detail = f"{refusal.what}: {where}: {message}"[:500]
+    try:
+        await engine.store.append_audit(
+            engine.clock.now(),
+            account.username,
+            "access_refused",
+            refusal.subject,
+            detail,
+            AuditDecision.REFUSED,
+        )
+    except StoreError as exc:  # the 403 stands; the log line above keeps the refusal
+        log.error("http_refusal_not_audited", error=str(exc))

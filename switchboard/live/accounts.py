@@ -18,6 +18,8 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
+from typing import Protocol
 
 import structlog
 
@@ -40,14 +42,25 @@ from switchboard.accounts.sessions import (
     new_session,
     new_token,
 )
-from switchboard.accounts.throttle import LoginThrottle, LoginThrottledError
+from switchboard.accounts.throttle import LimitReached, LoginThrottle, LoginThrottledError
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
+from switchboard.store.audit import AuditDecision, AuditStore, account_subject
 from switchboard.store.protocol import AccountStore
 
 log = structlog.get_logger("switchboard.accounts")
 
 FindPerson = Callable[[str], Person | None]
+
+
+class AccountsStore(AccountStore, AuditStore, Protocol):
+    """The store's accounts, and the audit trail for failed sign-ins (issue 17)."""
+
+
+ANONYMOUS_ACTOR = "anonymous"
+"""The actor of a failed sign-in: whoever typed the password is not known."""
+LIMIT_ACTOR = "switchboard"
+"""The actor of a sign-in limit coming into force: the throttle's own doing."""
 
 
 def _new_id() -> str:
@@ -57,7 +70,7 @@ def _new_id() -> str:
 class AccountService:
     def __init__(
         self,
-        store: AccountStore,
+        store: AccountsStore,
         clock: Clock,
         hasher: PasswordHasher | None = None,
         *,
@@ -177,9 +190,13 @@ class AccountService:
         account, stored = found if found is not None else (None, None)
         ok = verify_password(stored or dummy, password, self.hasher)
         if not ok or account is None or stored is None or account.disabled:
-            self.throttle.failed(username, source, now)
+            limited = self.throttle.failed(username, source, now)
             # The typed name is not logged: people type their password into it by mistake.
             log.info("sign_in_failed", source=source)
+            if account is not None:
+                await self._audit_failure(account, stored, now)
+            if limited is not None:
+                await self._notice_limit(account, limited, now)
             return None
         self.throttle.succeeded(username, source, now)
         if needs_rehash(stored, self.hasher):
@@ -240,6 +257,12 @@ class AccountService:
         await self.store.revoke_token(account_id, name.strip(), actor, self.clock.now())
 
     async def account_for_token(self, token: str) -> Account | None:
+        holder = await self.token_holder(token)
+        return None if holder is None else holder[0]
+
+    async def token_holder(self, token: str) -> tuple[Account, str] | None:
+        """The account the token acts as and the token's name (the audit trail tells an
+        account's tokens from its web sessions by it); None when unknown or disabled."""
         if not looks_like_token(token):
             return None
         key = hash_secret(token)
@@ -252,7 +275,7 @@ class AccountService:
         now = self.clock.now()
         if record.last_used is None or now - record.last_used >= self.policy.touch_every:
             await self.store.touch_token(key, now)
-        return account
+        return account, record.name
 
     # -- single sign-on identities ---------------------------------------------------------
     async def account_for_identity(self, issuer: str, subject: str) -> Account | None:
@@ -271,6 +294,61 @@ class AccountService:
         return await self.store.unbind_identities(account.account_id, actor, self.clock.now())
 
     # -- plumbing --------------------------------------------------------------------------
+    async def _audit_failure(self, account: Account, stored: str | None, now: datetime) -> None:
+        """A failed sign-in to an existing account goes into the audit trail (issue 17),
+        with the source and request id of its origin. One to a name that is no account
+        does not: what was typed there is sometimes a password, and nobody's account it is.
+        """
+        if account.disabled:
+            why = "the account is disabled"
+        elif stored is None:
+            why = "the account has no password (single sign-on only)"
+        else:
+            why = "wrong password"
+        await self.store.append_audit(
+            now,
+            ANONYMOUS_ACTOR,
+            "sign_in_failed",
+            account_subject(account.username),
+            why,
+            AuditDecision.FAILED,
+        )
+
+    async def _notice_limit(
+        self, account: Account | None, limited: LimitReached, now: datetime
+    ) -> None:
+        """Tell administrators that an account's sign-in limit came into force (issue 17):
+        a warning in the log, and for an existing account an entry in the audit trail
+        (filter by ``account:NAME``, or look for decision ``limited``). Someone guessing at
+        a name that is no account is logged without the name (it may be a password)."""
+        p = self.throttle.policy
+        if limited is LimitReached.NEW:
+            free, interval = p.account_free_failures, p.account_interval
+            where = "addresses this account has not signed in from"
+        else:
+            free, interval = p.known_free_failures, p.known_interval
+            where = "addresses this account signed in from recently"
+        detail = (
+            f"{free} failed sign-ins in a row from {where}: each further attempt from them "
+            f"waits {int(interval.total_seconds())} s (at most {p.hourly_limit} failures an "
+            "hour in all); the real user's other addresses and single sign-on are not slowed"
+        )
+        log.warning(
+            "sign_in_limit_reached",
+            username=None if account is None else account.username,
+            limit=limited.value,
+        )
+        if account is None:
+            return
+        await self.store.append_audit(
+            now,
+            LIMIT_ACTOR,
+            "sign_in_limit_reached",
+            account_subject(account.username),
+            detail,
+            AuditDecision.LIMITED,
+        )
+
     def _dummy_hash(self) -> str:
         """Made on first use, so commands that never authenticate do not pay for it."""
         if self._dummy is None:

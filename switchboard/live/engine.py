@@ -22,6 +22,7 @@ from switchboard.directory.model import (
     policy_violations,
     subject_keys,
 )
+from switchboard.directory.secret_text import SecretNumberError, SecretNumbers
 from switchboard.live.view import LiveView
 from switchboard.presence.model import (
     Availability,
@@ -48,6 +49,15 @@ MIN_SIP_PASSWORD = 10
 
 class EngineError(Exception):
     """A request the engine refuses; the message says what to do instead."""
+
+
+class SecretInTextError(EngineError):
+    """A free text holds someone's secret mobile (R18, issue 17); ``field`` names it, so the
+    web can say where in its own words and the API can name the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,7 @@ class Engine:
         self.view = view
         self.clock = clock
         self._new_id = new_id
+        self._secrets: tuple[int, SecretNumbers] | None = None
 
     # -- lookups ---------------------------------------------------------------------------
     def find(self, key: str) -> Person:
@@ -105,6 +116,27 @@ class Engine:
     def credential(self, user: str) -> SipCredential | None:
         """What the SIP edge passes to ``DigestAuthenticator.verify`` as ``lookup``."""
         return self.view.credential(user)
+
+    # -- secret numbers in free text (R18, issue 17) ---------------------------------------
+    def secret_numbers(self) -> SecretNumbers:
+        """Every secret mobile of the directory, as free-text checks read them; made again
+        only when the view has moved on."""
+        version = self.view.version
+        if self._secrets is None or self._secrets[0] != version:
+            self._secrets = (version, SecretNumbers.of(self.view.people(), self.settings.plan))
+        return self._secrets[1]
+
+    def refuse_secret_numbers(self, **texts: str | None) -> None:
+        """SecretInTextError for the first text (by its field name) that holds a secret
+        mobile in any dialled form. Where a person types a text, they are asked to write it
+        without the number: refusing tells them why, masking would store what they did not
+        mean to say."""
+        secrets = self.secret_numbers()
+        for field, text in texts.items():
+            try:
+                secrets.refuse(field, text)
+            except SecretNumberError as exc:
+                raise SecretInTextError(exc.field, str(exc)) from None
 
     # -- directory -------------------------------------------------------------------------
     async def import_directory(
@@ -146,6 +178,7 @@ class Engine:
         now = self.clock.now()
         if referral.reason is Reason.OUTSIDE_HOURS:
             raise EngineError("'outside_hours' is set by the working-hours schedule, not by hand")
+        self.refuse_secret_numbers(text=referral.text)
         until = referral.until
         if until is None and referral.reason is Reason.GONE_FOR_THE_DAY:
             # "Gone for the day" ends when the next working day starts.
@@ -204,6 +237,7 @@ class Engine:
         await self.store.set_manual(person.person_id, None, actor, self.clock.now())
 
     async def save_template(self, person: Person, template: Template, actor: str) -> None:
+        self.refuse_secret_numbers(name=template.name, text=template.text)
         await self.store.save_template(person.person_id, template, actor, self.clock.now())
 
     async def delete_template(self, person: Person, name: str, actor: str) -> None:
@@ -230,6 +264,7 @@ class Engine:
     ) -> PolicyException:
         if len(reason.strip()) < 5:
             raise EngineError("an exception needs a reason that will be kept (R16)")
+        self.refuse_secret_numbers(reason=reason)
         key, _ = self._exception_subject(subject)
         exception = PolicyException(key, rule, reason.strip(), actor, self.clock.now())
         await self.store.grant_exception(exception)
@@ -240,6 +275,7 @@ class Engine:
     ) -> None:
         """R16 applies again; ``reason`` (why the exception ended) goes into the audit."""
         reason = reason.strip() if reason else None
+        self.refuse_secret_numbers(reason=reason)
         key, person = self._exception_subject(subject)
         if person is not None:
             remaining = tuple(
@@ -302,6 +338,13 @@ class Engine:
         Calendar workers re-read feeds often: an unchanged answer writes nothing, so the
         version (and every node's and screen's view) and the audit trail stay quiet.
         """
+        # The last gate for calendar text (R18): every source's labels are masked here,
+        # whatever mapped them (``map_items`` masks already when given the secrets).
+        secrets = self.secret_numbers()
+        segments = tuple(
+            replace(s, label=secrets.mask(s.label)) if s.label and secrets.holds(s.label) else s
+            for s in segments
+        )
         if self.view.calendar(person.person_id, source) == segments:
             return False
         await self.store.set_calendar(person.person_id, source, segments, actor, self.clock.now())

@@ -21,8 +21,8 @@ Disk I/O runs in the executor the owner passes in; the memory side never blocks.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
-import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -33,39 +33,13 @@ from typing import TypeVar
 
 import structlog
 
+from switchboard.voicemail.files import TEMP_PREFIX, write_atomically
 from switchboard.voicemail.wav import Audio, WavError, read_wav, to_wav
 
 log = structlog.get_logger("switchboard.media")
 
-TEMP_PREFIX = ".tmp-"
 STALE_TEMP_SECONDS = 15 * 60.0
 T = TypeVar("T")
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """``path`` holds the old bytes or ``data``, whole, whatever happens half-way."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".part")
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        temp.replace(path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            temp.unlink()
-        raise
-    _fsync_dir(path.parent)
 
 
 def _read(path: Path) -> Audio | None:
@@ -163,7 +137,7 @@ class SpeechCache:
             return
         data = to_wav(audio)
         try:
-            await self._blocking(lambda: _write_atomically(path, data))
+            await self._blocking(lambda: write_atomically(path, io.BytesIO(data)))
         except OSError as exc:
             log.warning("speech_cache_write_failed", key=key[:12], error=str(exc))
 

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from switchboard.directory.hours import WorkingHours
 from switchboard.directory.model import Person
+from switchboard.directory.secret_text import NO_SECRETS, SecretNumbers
 from switchboard.presence.calendar_codes import CodeMatch, ReferralCodes, default_codes
 from switchboard.presence.model import (
     BusyClass,
@@ -183,6 +184,7 @@ def _segment(
     codes: ReferralCodes,
     oof_reason: Reason,
     window: tuple[datetime, datetime],
+    secrets: SecretNumbers,
 ) -> CalendarSegment | None:
     start, end = max(item.start, window[0]), min(item.end, window[1])
     if start >= end:
@@ -199,6 +201,10 @@ def _segment(
         text = code.rest or None
     else:
         text = (item.subject or "").strip() or None
+    if text is not None:
+        # R18: a subject is shown to callers and colleagues; nobody can be asked to retype
+        # it, so a secret mobile in it is masked rather than refused (issue 17).
+        text = secrets.mask(text)
     return CalendarSegment(
         start.astimezone(UTC), end.astimezone(UTC), cls, reason, kind, text, item.private
     )
@@ -217,6 +223,7 @@ def map_items(
     language: str = "sv",
     owner_email: str | None = None,
     oof_reason: Reason = Reason.HOLIDAY,
+    secrets: SecretNumbers = NO_SECRETS,
 ) -> tuple[CalendarSegment, ...]:
     """The segments the calendar contributes within ``[window_start, window_end)`` (R7).
 
@@ -224,7 +231,8 @@ def map_items(
     (holiday by default: most out-of-office bookings are holidays, and "on leave" says
     something more specific that is more often wrong) and busy or tentative becomes meeting.
     The result is in a canonical order, in UTC, without duplicates: the same items in any
-    order give the same tuple, so an unchanged feed writes nothing.
+    order give the same tuple, so an unchanged feed writes nothing. A secret mobile in a
+    subject is masked (R18; ``secrets``: the directory's, from the engine).
     """
     table = codes if codes is not None else default_codes(language)
     window = (window_start, window_end)
@@ -233,7 +241,7 @@ def map_items(
         cls = busy_class(item, owner_email)
         if cls is None or cls in (BusyClass.FREE, BusyClass.WORKING_ELSEWHERE):
             continue
-        segment = _segment(item, cls, table, oof_reason, window)
+        segment = _segment(item, cls, table, oof_reason, window, secrets)
         if segment is not None:
             found.add(segment)
     return tuple(sorted(found, key=_order))
@@ -279,6 +287,7 @@ def explain(
     language: str = "sv",
     tentative_diverts: bool = False,
     oof_reason: Reason = Reason.HOLIDAY,
+    secrets: SecretNumbers = NO_SECRETS,
 ) -> Explanation:
     """Explain the calendar at ``at`` through the same resolve() that routes calls (R7), for
     a person with these working hours and no manual status."""
@@ -297,6 +306,7 @@ def explain(
         language=language,
         owner_email=owner_email,
         oof_reason=oof_reason,
+        secrets=secrets,
     )
     person = Person(
         person_id="calendar-explain",

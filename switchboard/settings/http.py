@@ -7,6 +7,7 @@ overrides ``listen``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +16,9 @@ from switchboard.settings.sip import HostPort, parse_host_port
 
 MIB = 1024 * 1024
 DEFAULT_LISTEN = HostPort("127.0.0.1", 8080)
+IDLE_MINUTES = (5, 720)
+"""The idle timeout a deployment may choose, in minutes: at least 5 (``last_seen`` is
+written once a minute), at most the absolute 12 hours a session lives anyway."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,9 @@ class HttpSettings:
     """The largest request body accepted (413 above it); uploads get their own limit."""
     oidc: OidcSettings | None = None
     """``[http.oidc]``: single sign-on with an OpenID Connect provider, when configured."""
+    session_idle: timedelta = timedelta(minutes=30)
+    """A web session unused this long ends (issue 17: ``session_idle_minutes``); OWASP's
+    15-30 minutes by default; a reception screen left open all day may want longer."""
 
     @property
     def secure(self) -> bool:
@@ -47,7 +54,7 @@ class HttpSettings:
         return replace(self, listen=listen or self.listen)
 
 
-HTTP_KEYS = {"listen", "public_url", "max_body", "oidc"}
+HTTP_KEYS = {"listen", "public_url", "max_body", "oidc", "session_idle_minutes"}
 
 
 def parse_http(table: dict[str, Any], fail: Any) -> HttpSettings:
@@ -74,10 +81,24 @@ def parse_http(table: dict[str, Any], fail: Any) -> HttpSettings:
     max_body = table.get("max_body", defaults.max_body)
     if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1024:
         raise fail("max_body", f"must be a whole number of bytes, at least 1024, got {max_body!r}")
+    minutes = table.get("session_idle_minutes", 30)
+    low, high = IDLE_MINUTES
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not low <= minutes <= high:
+        raise fail(
+            "session_idle_minutes",
+            f"must be a whole number of minutes from {low} to {high} (the absolute session "
+            f"lifetime is 12 hours), got {minutes!r}",
+        )
     oidc_table = table.get("oidc")
     oidc = None
     if oidc_table is not None:
         if not isinstance(oidc_table, dict):
             raise fail("oidc", "must be a table ([http.oidc])")
         oidc = parse_oidc(oidc_table, lambda key, problem: fail(f"oidc.{key}", problem))
-    return HttpSettings(listen=listen, public_url=public_url, max_body=max_body, oidc=oidc)
+    return HttpSettings(
+        listen=listen,
+        public_url=public_url,
+        max_body=max_body,
+        oidc=oidc,
+        session_idle=timedelta(minutes=minutes),
+    )

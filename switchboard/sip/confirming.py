@@ -110,7 +110,14 @@ class Confirmer:
             on_answered=lambda leg, sdp: self._mobile_answered(ring, leg, sdp),
             on_failed=lambda why: self._mobile_failed(ring, why),
             on_bye=lambda: self._mobile_hung_up(ring),
+            on_ringing=lambda: self._ringing(ring),
         )
+
+    def _ringing(self, ring: ConfirmedRing) -> None:
+        """The caller hears ringing once the mobile rings (a proxied phone's own 180 is
+        forwarded by the proxy; one more is harmless)."""
+        if not (ring.won or ring.over):
+            self.answering.core.reply(ring.tx, 180, "Ringing")
 
     # -- the mobile leg ---------------------------------------------------------------
 
@@ -142,6 +149,7 @@ class Confirmer:
         call.dial = ring.dial
 
     def _mobile_failed(self, ring: ConfirmedRing, why: str) -> None:
+        log.info("mobile_leg_failed", why=why)
         ring.mobile_done = True
         ring.confirmation.close()
         self._maybe_no_answer(ring)

@@ -53,6 +53,7 @@ class Dial:
     on_answered: Callable[[OutLeg, bytes], None]
     on_failed: Callable[[str], None]
     on_bye: Callable[[], None]
+    on_ringing: Callable[[], None] | None = None
     legs: list[OutLeg] = field(default_factory=list)
     answered: OutLeg | None = None
     done: bool = False
@@ -75,10 +76,12 @@ class Dialer:
         on_answered: Callable[[OutLeg, bytes], None],
         on_failed: Callable[[str], None],
         on_bye: Callable[[], None],
+        on_ringing: Callable[[], None] | None = None,
     ) -> Dial:
         """Ring every target with ``offer``; ``on_answered`` once with the answer's SDP,
-        or ``on_failed`` once; ``on_bye`` when the answered leg hangs up."""
-        dial = Dial(on_answered, on_failed, on_bye)
+        or ``on_failed`` once; ``on_bye`` when the answered leg hangs up; ``on_ringing``
+        once when a target first says it rings (18x)."""
+        dial = Dial(on_answered, on_failed, on_bye, on_ringing)
         core = self.core
         host = f"[{core.host}]" if ":" in core.host else core.host
         shown = caller if caller and caller.replace("+", "").isdigit() else "anonymous"
@@ -125,6 +128,10 @@ class Dialer:
         status = response.status
         if status < 200:
             leg.ringing = True
+            ringing = leg.dial.on_ringing
+            if status != 100 and ringing is not None and not leg.dial.done:
+                leg.dial.on_ringing = None
+                ringing()
             if leg.cancel_pending or leg.dial.done:
                 leg.cancel_pending = False
                 self._cancel(leg)

@@ -1,4 +1,4 @@
-"""Conversions between core values and SQLite rows, and the plain words of the audit trail.
+"""Conversions between core values and SQLite rows (the audit trail's are in ``audit_words``).
 
 Kept apart from ``sqlite.py`` so the store reads as transactions, and so the rules for
 what a row means live in one place:
@@ -12,10 +12,8 @@ what a row means live in one place:
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 from switchboard.directory.credentials import SipCredential
@@ -330,53 +328,3 @@ def credential_row(person_id: str, c: SipCredential, at: datetime) -> Row:
 
 def credential_from_row(r: sqlite3.Row) -> SipCredential:
     return SipCredential(user=r["user"], ha1_md5=r["ha1_md5"], ha1_sha256=r["ha1_sha256"])
-
-
-# --- audit words (R18) --------------------------------------------------------------------
-# Audit details describe *what kind* of change happened, never the values typed: a mobile
-# number, a diversion target or a free-text note may be secret (R18). ``plain`` is a second
-# line of defence for the few user-chosen words that do appear (template names).
-
-_NUMBER_LIKE = re.compile(r"\+?(?:\d[\s().-]?){6,}\d")
-
-
-def plain(text: str) -> str:
-    """``text`` with anything that looks like a phone number (7+ digits) masked."""
-    return _NUMBER_LIKE.sub("[number]", text)
-
-
-def changed_fields(old: Person, new: Person) -> list[str]:
-    return [f.name for f in fields(Person) if getattr(old, f.name) != getattr(new, f.name)]
-
-
-def person_change(old: Person | None, new: Person) -> str:
-    if old is None:
-        return "created"
-    changed = changed_fields(old, new)
-    return "updated: " + ", ".join(changed) if changed else "saved without changes"
-
-
-def manual_change(status: ManualStatus | None) -> str:
-    if status is None:
-        return "cleared"
-    ref = status.referral
-    when = "" if status.starts is None else f" from {iso(status.starts)}"
-    if ref is None:
-        until = "" if status.until is None else f" until {iso(status.until)}"
-        return f"available{when}{until}"
-    words = f"{ref.kind.value} referral: {ref.reason.value} (source {ref.source.value})"
-    if ref.until is not None:
-        words += f" until {iso(ref.until)}"
-    if ref.text is not None:
-        words += ", with a note"
-    if ref.divert_to is not None:
-        words += ", diverted"
-    return words + when
-
-
-def calendar_change(source: str, segments: tuple[CalendarSegment, ...]) -> str:
-    if not segments:
-        return f"source {plain(source)}: no segments"
-    first = min(s.start for s in segments)
-    last = max(s.end for s in segments)
-    return f"source {plain(source)}: {len(segments)} segment(s) from {iso(first)} to {iso(last)}"

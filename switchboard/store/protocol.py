@@ -3,8 +3,9 @@
 Rules every backend keeps, checked by one contract test suite (tests/contract):
 - Each write method is atomic: it commits whole or not at all, and raises StoreError
   (or a subclass) on failure without a partial effect.
-- Each committed write appends an audit entry (who, what, on whom) in the same transaction
-  and bumps the version; after commit it publishes its events on the bus.
+- Each committed write appends an audit entry (who, what, on whom, old and new values, and
+  the ``Origin``: how, from where, in which request) in the same transaction and bumps the
+  version; after commit it publishes its events on the bus.
 - Reads return frozen values; ``load()`` returns everything a node needs to start.
 """
 
@@ -22,6 +23,8 @@ from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException, PolicyRule
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
 from switchboard.sip.saved_bindings import SavedBinding
+from switchboard.store.audit import AuditEntry as AuditEntry
+from switchboard.store.audit import AuditStore
 from switchboard.voicemail.model import EmailStatus, TakenMessage, VoiceMessage
 
 
@@ -33,17 +36,6 @@ class NotFoundError(StoreError):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} not found")
         self.what = what
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    seq: int
-    at: datetime
-    actor: str
-    action: str
-    subject: str
-    detail: str
-    """Plain words; never a secret number (R18)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,17 +219,6 @@ class CallStore(Protocol):
         otherwise, with nothing counted."""
         ...
 
-    async def audit_page(
-        self,
-        limit: int = 100,
-        *,
-        before: int | None = None,
-        subject: str | None = None,
-        actor: str | None = None,
-    ) -> list[AuditEntry]:
-        """Newest first, entries with ``seq < before``; filtered by subject and actor."""
-        ...
-
 
 class VoicemailStore(Protocol):
     """Voicemail metadata and taken messages (issue 5; R11, R18, R20).
@@ -337,7 +318,7 @@ class BindingStore(Protocol):
         ...
 
 
-class Store(AccountStore, CallStore, VoicemailStore, BindingStore, Protocol):
+class Store(AccountStore, CallStore, VoicemailStore, BindingStore, AuditStore, Protocol):
     async def load(self) -> StoreState: ...
 
     async def version(self) -> int: ...
@@ -402,10 +383,6 @@ class Store(AccountStore, CallStore, VoicemailStore, BindingStore, Protocol):
 
     async def remove_sip_credential(self, user: str, actor: str, at: datetime) -> int:
         """NotFoundError when extension ``user`` has no credential."""
-        ...
-
-    async def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditEntry]:
-        """The newest entries first."""
         ...
 
     async def close(self) -> None: ...

@@ -341,6 +341,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        9,
+        "the audit trail records the decision, the origin and old -> new values (issue 17)",
+        (
+            # Added with defaults, so every entry written before keeps its row and reads as
+            # an allowed change of unknown origin. changes is a JSON array of
+            # [field, old, new] triples.
+            "ALTER TABLE audit ADD COLUMN decision TEXT NOT NULL DEFAULT 'allowed'",
+            "ALTER TABLE audit ADD COLUMN via TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE audit ADD COLUMN source TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE audit ADD COLUMN request_id TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE audit ADD COLUMN changes TEXT NOT NULL DEFAULT '[]'",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -43,11 +43,11 @@ from switchboard.events import (
     TemplatesChanged,
 )
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
-from switchboard.store import codec, tables
+from switchboard.store import audit_words, codec, tables
+from switchboard.store.audit import Change
 from switchboard.store.bus import EventBus
 from switchboard.store.codec import SideStep
 from switchboard.store.protocol import (
-    AuditEntry,
     ImportResult,
     NotFoundError,
     StoreError,
@@ -55,6 +55,7 @@ from switchboard.store.protocol import (
 )
 from switchboard.store.schema import migrate
 from switchboard.store.sqlite_accounts import SqliteAccounts
+from switchboard.store.sqlite_audit import SqliteAudit
 from switchboard.store.sqlite_bindings import SqliteBindings
 from switchboard.store.sqlite_calls import SqliteCalls
 from switchboard.store.sqlite_voicemail import SqliteVoicemail
@@ -62,13 +63,13 @@ from switchboard.store.sqlite_voicemail import SqliteVoicemail
 BUSY_TIMEOUT_MS = 5000
 
 
-class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
+class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, SqliteAudit):
     """The ``Store`` protocol on one SQLite file. Create it with ``await SqliteStore.open()``.
 
     The account half (issue 5) comes from ``SqliteAccounts``, in its own module; call
     records and call-list requests (R19) from ``SqliteCalls``; voicemail metadata and
     taken messages from ``SqliteVoicemail``; saved SIP registrations from
-    ``SqliteBindings``.
+    ``SqliteBindings``; reading the audit trail and appending refusals from ``SqliteAudit``.
     """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, bus: EventBus) -> None:
@@ -141,29 +142,6 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
         with self._reading("read the version") as conn:
             return tables.current_version(conn)
 
-    async def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditEntry]:
-        if limit < 0:
-            raise StoreError(f"an audit limit must not be negative, not {limit}")
-        with self._reading("read the audit trail") as conn:
-            if subject is None:
-                rows = conn.execute("SELECT * FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
-            else:
-                rows = conn.execute(
-                    "SELECT * FROM audit WHERE subject = ? ORDER BY seq DESC LIMIT ?",
-                    (subject, limit),
-                )
-            return [
-                AuditEntry(
-                    r["seq"],
-                    codec.instant(r["at"]),
-                    r["actor"],
-                    r["action"],
-                    r["subject"],
-                    r["detail"],
-                )
-                for r in rows
-            ]
-
     # --- people ---------------------------------------------------------------------------
 
     async def import_people(self, people: list[Person], actor: str, at: datetime) -> ImportResult:
@@ -189,7 +167,8 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
                     actor,
                     tables.person_action(old),
                     new.person_id,
-                    codec.person_change(old, new),
+                    audit_words.person_change(old, new),
+                    audit_words.person_changes(old, new),
                 )
                 for old, new in changes
             ]
@@ -214,8 +193,10 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
         with self._writing(f"save person {person.person_id}") as conn:
             old = tables.get_person(conn, person.person_id)
             dropped = tables.write_people(conn, [(old, person)])
-            detail = codec.person_change(old, person)
-            entries = [tables.entry(at, actor, tables.person_action(old), person.person_id, detail)]
+            detail = audit_words.person_change(old, person)
+            changes = audit_words.person_changes(old, person)
+            action = tables.person_action(old)
+            entries = [tables.entry(at, actor, action, person.person_id, detail, changes)]
             entries.extend(
                 tables.credential_dropped(at, actor, pid, user, "the extension changed")
                 for pid, user in dropped
@@ -227,6 +208,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
 
     async def remove_person(self, person_id: str, actor: str, at: datetime) -> int:
         with self._writing(f"remove person {person_id}") as conn:
+            old = tables.get_person(conn, person_id)
             dropped = tables.person_credentials(conn, person_id)
             # The foreign key's cascade deletes their SIP credential with them.
             if conn.execute("DELETE FROM people WHERE person_id = ?", (person_id,)).rowcount == 0:
@@ -234,7 +216,8 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
             detail = "removed, with their manual status, calendar and templates"
             if dropped:
                 detail += " and SIP password"
-            version = tables.record(conn, at, actor, "person_removed", person_id, detail)
+            changes = audit_words.person_changes(old, None)
+            version = tables.record(conn, at, actor, "person_removed", person_id, detail, changes)
         self._publish(PersonRemoved(version, person_id))
         self._publish(*(SipCredentialChanged(version, user, None) for _, user in dropped))
         return version
@@ -246,13 +229,15 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
     ) -> int:
         with self._writing(f"set the manual status of {person_id}") as conn:
             tables.require_person(conn, person_id)
+            before = tables.manual_status(conn, person_id)
             if status is None:
                 conn.execute("DELETE FROM manual_status WHERE person_id = ?", (person_id,))
             else:
                 conn.execute(tables.UPSERT_MANUAL, codec.manual_row(person_id, status))
             action = "manual_cleared" if status is None else "manual_set"
-            detail = codec.manual_change(status)
-            version = tables.record(conn, at, actor, action, person_id, detail)
+            detail = audit_words.manual_change(status)
+            changes = audit_words.manual_changes(before, status)
+            version = tables.record(conn, at, actor, action, person_id, detail, changes)
         self._publish(ManualStatusChanged(version, person_id, status))
         return version
 
@@ -266,6 +251,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
     ) -> int:
         with self._writing(f"set the calendar of {person_id}") as conn:
             tables.require_person(conn, person_id)
+            before = tables.calendar_segments(conn, person_id, source)
             conn.execute(
                 "DELETE FROM calendar_segments WHERE person_id = ? AND source = ?",
                 (person_id, source),
@@ -274,8 +260,9 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
                 tables.INSERT_SEGMENT,
                 [codec.segment_row(person_id, source, i, s) for i, s in enumerate(segments)],
             )
-            detail = codec.calendar_change(source, segments)
-            version = tables.record(conn, at, actor, "calendar_set", person_id, detail)
+            detail = audit_words.calendar_change(source, segments)
+            changes = audit_words.calendar_changes(source, before, segments)
+            version = tables.record(conn, at, actor, "calendar_set", person_id, detail, changes)
         self._publish(CalendarChanged(version, person_id, source, segments))
         return version
 
@@ -284,9 +271,11 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
     ) -> int:
         with self._writing(f"save a template of {person_id}") as conn:
             tables.require_person(conn, person_id)
+            before = tables.template(conn, person_id, template.name)
             conn.execute(tables.UPSERT_TEMPLATE, codec.template_row(person_id, template))
-            detail = f"template {codec.plain(template.name)!r}: {template.reason.value}"
-            version = tables.record(conn, at, actor, "template_saved", person_id, detail)
+            detail = f"template {audit_words.plain(template.name)!r}: {template.reason.value}"
+            changes = audit_words.template_changes(template.name, before, template)
+            version = tables.record(conn, at, actor, "template_saved", person_id, detail, changes)
             templates = tables.person_templates(conn, person_id)
         self._publish(TemplatesChanged(version, person_id, templates))
         return version
@@ -294,13 +283,15 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
     async def delete_template(self, person_id: str, name: str, actor: str, at: datetime) -> int:
         with self._writing(f"delete a template of {person_id}") as conn:
             tables.require_person(conn, person_id)
+            before = tables.template(conn, person_id, name)
             deleted = conn.execute(
                 "DELETE FROM templates WHERE person_id = ? AND name = ?", (person_id, name)
             ).rowcount
             if deleted == 0:
                 raise NotFoundError(f"template {name!r} of person {person_id}")
-            detail = f"template {codec.plain(name)!r} deleted"
-            version = tables.record(conn, at, actor, "template_deleted", person_id, detail)
+            detail = f"template {audit_words.plain(name)!r} deleted"
+            changes = audit_words.template_changes(name, before, None)
+            version = tables.record(conn, at, actor, "template_deleted", person_id, detail, changes)
             templates = tables.person_templates(conn, person_id)
         self._publish(TemplatesChanged(version, person_id, templates))
         return version
@@ -310,7 +301,13 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
     async def grant_exception(self, exception: PolicyException) -> int:
         """Grant, or re-grant with a new reason, the exception for its subject and rule."""
         with self._writing(f"grant an exception for {exception.subject}") as conn:
+            before = tables.exception_reason(conn, exception.subject, exception.rule.value)
             conn.execute(tables.UPSERT_EXCEPTION, codec.exception_row(exception))
+            change = Change(
+                f"exception to {exception.rule.value}",
+                audit_words.plain(before or ""),
+                audit_words.plain(exception.reason),
+            )
             version = tables.record(
                 conn,
                 exception.granted_at,
@@ -318,6 +315,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
                 "exception_granted",
                 exception.subject,
                 f"rule {exception.rule.value} lifted, with a reason",
+                (change,),
             )
             exceptions = tables.all_exceptions(conn)
         self._publish(ExceptionsChanged(version, exceptions))
@@ -327,14 +325,20 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
         self, subject: str, rule: PolicyRule, actor: str, at: datetime, reason: str | None = None
     ) -> int:
         with self._writing(f"revoke an exception for {subject}") as conn:
+            before = tables.exception_reason(conn, subject, rule.value)
             deleted = conn.execute(
                 "DELETE FROM policy_exceptions WHERE subject_key = ? AND rule = ?",
                 (codec.subject_key(subject), rule.value),
             ).rowcount
             if deleted == 0:
                 raise NotFoundError(f"exception to {rule.value} for {subject}")
-            detail = f"rule {rule.value} applies again" + (f"; reason: {reason}" if reason else "")
-            version = tables.record(conn, at, actor, "exception_revoked", subject, detail)
+            detail = f"rule {rule.value} applies again" + (
+                f"; reason: {audit_words.plain(reason)}" if reason else ""
+            )
+            change = Change(f"exception to {rule.value}", audit_words.plain(before or ""), "")
+            version = tables.record(
+                conn, at, actor, "exception_revoked", subject, detail, (change,)
+            )
             exceptions = tables.all_exceptions(conn)
         self._publish(ExceptionsChanged(version, exceptions))
         return version
@@ -353,10 +357,14 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings):
             if holder is None:
                 raise NotFoundError(f"a person with extension {user}")
             person_id = holder[0]
+            had = conn.execute("SELECT 1 FROM sip_credentials WHERE user = ?", (user,)).fetchone()
             conn.execute(tables.UPSERT_CREDENTIAL, codec.credential_row(person_id, credential, at))
             # Never the hashes (an HA1 is a password equivalent for this realm).
             detail = f"extension {user}: SIP password set"
-            version = tables.record(conn, at, actor, "sip_credential_set", person_id, detail)
+            change = Change("sip_password", audit_words.presence(had), "new")
+            version = tables.record(
+                conn, at, actor, "sip_credential_set", person_id, detail, (change,)
+            )
         self._publish(SipCredentialChanged(version, user, credential))
         return version
 

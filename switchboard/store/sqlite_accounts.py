@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 
 from switchboard.accounts.model import Account, AccountError, Role
 from switchboard.accounts.sessions import ApiToken, Session
-from switchboard.store import codec, tables
+from switchboard.store import audit_words, codec, tables
+from switchboard.store.audit import Change, account_subject
 from switchboard.store.protocol import NotFoundError, StoreError
 
 ACCOUNT_COLUMNS = (
@@ -51,9 +53,8 @@ INSERT_SESSION = _insert("sessions", SESSION_COLUMNS)
 INSERT_TOKEN = _insert("api_tokens", TOKEN_COLUMNS)
 
 
-def subject(username: str) -> str:
-    """How the audit trail names an account."""
-    return f"account:{username}"
+subject = account_subject
+"""How the audit trail names an account."""
 
 
 def _names(values: frozenset[str] | frozenset[Role]) -> str:
@@ -107,26 +108,24 @@ def token_from_row(r: sqlite3.Row) -> ApiToken:
     )
 
 
-def account_changes(old: Account, new: Account) -> list[tuple[str, str]]:
-    """(action, detail) for each kind of change, in plain words (no secrets)."""
-    found: list[tuple[str, str]] = []
-    if old.roles != new.roles:
-        was = ", ".join(sorted(old.roles)) or "none"
-        now = ", ".join(sorted(new.roles)) or "none"
-        found.append(("account_roles_changed", f"roles {was} -> {now}"))
-    if old.disabled != new.disabled:
+def account_changes(old: Account, new: Account) -> list[tuple[str, str, tuple[Change, ...]]]:
+    """(action, detail, old -> new values) for each kind of change, in plain words (no
+    secrets)."""
+    found: list[tuple[str, str, tuple[Change, ...]]] = []
+    changes = {c.field: c for c in audit_words.account_changes(old, new)}
+    if "roles" in changes:
+        roles = changes.pop("roles")
+        found.append(("account_roles_changed", f"roles {roles.old} -> {roles.new}", (roles,)))
+    if "disabled" in changes:
+        disabled = (changes.pop("disabled"),)
         found.append(
-            ("account_disabled", "disabled; sessions ended")
+            ("account_disabled", "disabled; sessions ended", disabled)
             if new.disabled
-            else ("account_enabled", "enabled")
+            else ("account_enabled", "enabled", disabled)
         )
-    other = [
-        name
-        for name in ("display_name", "person_id", "manages")
-        if getattr(old, name) != getattr(new, name)
-    ]
-    if other:
-        found.append(("account_updated", "updated: " + ", ".join(other)))
+    if changes:
+        other = tuple(changes.values())
+        found.append(("account_updated", "updated: " + ", ".join(changes), other))
     return found
 
 
@@ -187,7 +186,11 @@ class SqliteAccounts:
             )
             roles = ", ".join(sorted(account.roles)) or "none"
             detail = f"created with roles {roles}" + ("" if password_hash else ", no password")
-            self._audit(conn, at, actor, "account_created", account.username, detail)
+            changes = (
+                *audit_words.account_changes(None, account),
+                Change("password", "", audit_words.presence(password_hash)),
+            )
+            self._audit(conn, at, actor, "account_created", account.username, detail, changes)
 
     async def update_account(self, account: Account, actor: str, at: datetime) -> None:
         with self._writing(f"change the account {account.username}") as conn:
@@ -213,14 +216,17 @@ class SqliteAccounts:
             )
             if account.disabled:
                 conn.execute("DELETE FROM sessions WHERE account_id = ?", (account.account_id,))
-            for action, detail in account_changes(old, account):
-                self._audit(conn, at, actor, action, account.username, detail)
+            for action, detail, changes in account_changes(old, account):
+                self._audit(conn, at, actor, action, account.username, detail, changes)
 
     async def set_password_hash(
         self, account_id: str, password_hash: str | None, actor: str, at: datetime
     ) -> None:
         with self._writing("set a password") as conn:
             old = self._require(conn, account_id)
+            had = conn.execute(
+                "SELECT password_hash FROM accounts WHERE account_id = ?", (account_id,)
+            ).fetchone()[0]
             conn.execute(
                 "UPDATE accounts SET password_hash = ?, changed_at = ? WHERE account_id = ?",
                 (password_hash, codec.iso(at), account_id),
@@ -228,7 +234,13 @@ class SqliteAccounts:
             ended = conn.execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))
             what = "password set" if password_hash else "password removed"
             detail = f"{what}; {ended.rowcount} session(s) ended"
-            self._audit(conn, at, actor, "account_password_set", old.username, detail)
+            # Never the hash: only whether there was one (a new one is always "set").
+            change = Change(
+                "password",
+                audit_words.presence(had),
+                "new" if password_hash else "none",
+            )
+            self._audit(conn, at, actor, "account_password_set", old.username, detail, (change,))
 
     async def upgrade_password_hash(self, account_id: str, old: str, new: str) -> bool:
         with self._writing("upgrade a password hash") as conn:
@@ -298,8 +310,10 @@ class SqliteAccounts:
                     codec.iso_or_none(token.last_used),
                 ),
             )
-            detail = f"token {codec.plain(token.name)!r} created"
-            self._audit(conn, at, actor, "token_created", account.username, detail)
+            name = audit_words.plain(token.name)
+            detail = f"token {name!r} created"
+            change = Change(f"token {name}", "", "active")
+            self._audit(conn, at, actor, "token_created", account.username, detail, (change,))
 
     async def tokens(self, account_id: str) -> list[ApiToken]:
         with self._reading("read the tokens") as conn:
@@ -331,8 +345,10 @@ class SqliteAccounts:
             ).rowcount
             if deleted == 0:
                 raise NotFoundError(f"a token named {name!r} of {account.username}")
-            detail = f"token {codec.plain(name)!r} revoked"
-            self._audit(conn, at, actor, "token_revoked", account.username, detail)
+            words = audit_words.plain(name)
+            detail = f"token {words!r} revoked"
+            change = Change(f"token {words}", "active", "")
+            self._audit(conn, at, actor, "token_revoked", account.username, detail, (change,))
 
     # -- single sign-on identities ---------------------------------------------------------
     async def account_by_identity(self, issuer: str, subject: str) -> Account | None:
@@ -374,8 +390,10 @@ class SqliteAccounts:
                 "VALUES (?, ?, ?, ?)",
                 (issuer, subject, account_id, codec.iso(at)),
             )
-            detail = f"bound to the single sign-on identity of {codec.plain(issuer)}"
-            self._audit(conn, at, actor, "sso_identity_bound", account.username, detail)
+            provider = audit_words.plain(issuer)
+            detail = f"bound to the single sign-on identity of {provider}"
+            change = Change(f"sso identity at {provider}", "", "bound")
+            self._audit(conn, at, actor, "sso_identity_bound", account.username, detail, (change,))
 
     async def unbind_identities(self, account_id: str, actor: str, at: datetime) -> int:
         with self._writing("unbind single sign-on identities") as conn:
@@ -385,7 +403,10 @@ class SqliteAccounts:
             ).rowcount
             if removed:
                 detail = f"{removed} single sign-on identit{'y' if removed == 1 else 'ies'} unbound"
-                self._audit(conn, at, actor, "sso_identity_unbound", account.username, detail)
+                change = Change("sso identities", str(removed), "0")
+                self._audit(
+                    conn, at, actor, "sso_identity_unbound", account.username, detail, (change,)
+                )
             return int(removed)
 
     # -- plumbing --------------------------------------------------------------------------
@@ -398,8 +419,15 @@ class SqliteAccounts:
 
     @staticmethod
     def _audit(
-        conn: sqlite3.Connection, at: datetime, actor: str, action: str, username: str, detail: str
+        conn: sqlite3.Connection,
+        at: datetime,
+        actor: str,
+        action: str,
+        username: str,
+        detail: str,
+        changes: Sequence[Change] = (),
     ) -> None:
         conn.execute(
-            tables.INSERT_AUDIT, tables.entry(at, actor, action, subject(username), detail)
+            tables.INSERT_AUDIT,
+            tables.entry(at, actor, action, subject(username), detail, changes),
         )

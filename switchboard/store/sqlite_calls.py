@@ -20,9 +20,10 @@ from switchboard.calls.model import (
     Direction,
     RequestStatus,
 )
-from switchboard.store import codec, tables
+from switchboard.store import audit_words, codec, tables
+from switchboard.store.audit import Change
 from switchboard.store.codec import SideStep
-from switchboard.store.protocol import AuditEntry, CallListStateError, NotFoundError, StoreError
+from switchboard.store.protocol import CallListStateError, NotFoundError, StoreError
 
 INSERT_RECORD = (
     "INSERT INTO call_records (call_id_hash, started_at, ended_at, direction, person_id, "
@@ -32,7 +33,6 @@ INSERT_REQUEST = (
     "INSERT INTO call_list_requests (person_id, requester_id, requester, period_start, "
     "period_end, reason, created_at, status, downloads_left) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)"
 )
-MAX_AUDIT_PAGE = 1000
 
 
 _TEXT: dict[Direction | CallAction, str] = {m: m.value for m in (*Direction, *CallAction)}
@@ -149,7 +149,7 @@ class SqliteCalls:
             stored = self._require_request(conn, request_id)
             detail = (
                 f"call list #{request_id} requested for {_period(stored)}; "
-                f"reason: {codec.plain(stored.reason)}"
+                f"reason: {audit_words.plain(stored.reason)}"
             )
             self._audit_call(
                 conn,
@@ -158,6 +158,7 @@ class SqliteCalls:
                 "call_list_requested",
                 stored.person_id,
                 detail,
+                (Change(f"call list #{request_id}", "", RequestStatus.PENDING.value),),
             )
             return stored
 
@@ -213,8 +214,13 @@ class SqliteCalls:
                     request_id,
                 ),
             )
-            detail = f"call list #{request_id} {status.value}; comment: {codec.plain(comment)}"
-            self._audit_call(conn, at, actor, f"call_list_{status.value}", old.person_id, detail)
+            detail = (
+                f"call list #{request_id} {status.value}; comment: {audit_words.plain(comment)}"
+            )
+            change = Change(f"call list #{request_id}", old.status.value, status.value)
+            self._audit_call(
+                conn, at, actor, f"call_list_{status.value}", old.person_id, detail, (change,)
+            )
             return self._require_request(conn, request_id)
 
     async def release_call_list(
@@ -244,43 +250,11 @@ class SqliteCalls:
                 f"call list #{request_id} downloaded: {len(records)} call(s) of "
                 f"{_period(request)}; {left} download(s) left"
             )
-            self._audit_call(conn, at, actor, "call_list_downloaded", request.person_id, detail)
+            change = Change("downloads_left", str(request.downloads_left), str(left))
+            self._audit_call(
+                conn, at, actor, "call_list_downloaded", request.person_id, detail, (change,)
+            )
             return self._require_request(conn, request_id), records
-
-    # -- audit, paged and filtered ---------------------------------------------------------
-    async def audit_page(
-        self,
-        limit: int = 100,
-        *,
-        before: int | None = None,
-        subject: str | None = None,
-        actor: str | None = None,
-    ) -> list[AuditEntry]:
-        if not 0 <= limit <= MAX_AUDIT_PAGE:
-            raise StoreError(f"an audit page holds 0-{MAX_AUDIT_PAGE} entries, not {limit}")
-        where: list[str] = []
-        values: list[object] = []
-        for clause, value in (("seq < ?", before), ("subject = ?", subject), ("actor = ?", actor)):
-            if value is not None:
-                where.append(clause)
-                values.append(value)
-        sql = "SELECT * FROM audit"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        with self._reading("read the audit trail") as conn:
-            rows = conn.execute(sql, (*values, limit))
-            return [
-                AuditEntry(
-                    r["seq"],
-                    codec.instant(r["at"]),
-                    r["actor"],
-                    r["action"],
-                    r["subject"],
-                    r["detail"],
-                )
-                for r in rows
-            ]
 
     # -- plumbing --------------------------------------------------------------------------
     @staticmethod
@@ -294,9 +268,15 @@ class SqliteCalls:
 
     @staticmethod
     def _audit_call(
-        conn: sqlite3.Connection, at: datetime, actor: str, action: str, subject: str, detail: str
+        conn: sqlite3.Connection,
+        at: datetime,
+        actor: str,
+        action: str,
+        subject: str,
+        detail: str,
+        changes: Sequence[Change],
     ) -> None:
-        conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, subject, detail))
+        conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, subject, detail, changes))
 
 
 def _why_not(request: CallListRequest, at: datetime) -> str:

@@ -16,13 +16,9 @@ from datetime import datetime
 
 from switchboard.events import Event, VoicemailChanged
 from switchboard.store import codec, tables
+from switchboard.store.audit import Change
 from switchboard.store.protocol import NotFoundError, StoreError
-from switchboard.voicemail.model import (
-    RECORDING_ACTIONS,
-    EmailStatus,
-    TakenMessage,
-    VoiceMessage,
-)
+from switchboard.voicemail.model import EmailStatus, Recording, TakenMessage, VoiceMessage
 
 INSERT_VOICE = (
     "INSERT INTO voice_messages (message_id, person_id, received_at, caller, duration_ms, "
@@ -89,7 +85,8 @@ class SqliteVoicemail:
             except sqlite3.IntegrityError:
                 raise StoreError(f"voicemail {message.message_id} exists already") from None
             detail = f"voicemail {message.message_id} ({message.duration_ms} ms) received"
-            _audit(conn, message.received_at, actor, "voicemail_received", message, detail)
+            change = Change(f"voicemail {message.message_id}", "", "new")
+            _audit(conn, message.received_at, actor, "voicemail_received", message, detail, change)
             changed = _counts(conn, message.person_id)
         self._publish(changed)
 
@@ -130,7 +127,9 @@ class SqliteVoicemail:
                 (int(heard), message_id),
             )
             state = "heard" if heard else "unheard"
-            _audit(conn, at, actor, f"voicemail_{state}", old, f"voicemail {message_id} {state}")
+            change = Change("heard", "yes" if old.heard else "no", "yes" if heard else "no")
+            detail = f"voicemail {message_id} {state}"
+            _audit(conn, at, actor, f"voicemail_{state}", old, detail, change)
             new = _voice(conn, person_id, message_id)
             if new is None:  # pragma: no cover - updated a moment ago in this transaction
                 raise NotFoundError(f"voicemail {message_id} of {person_id}")
@@ -146,7 +145,9 @@ class SqliteVoicemail:
             if old is None:
                 raise NotFoundError(f"voicemail {message_id} of {person_id}")
             conn.execute("DELETE FROM voice_messages WHERE message_id = ?", (message_id,))
-            _audit(conn, at, actor, "voicemail_deleted", old, f"voicemail {message_id} deleted")
+            change = Change(f"voicemail {message_id}", "heard" if old.heard else "new", "")
+            detail = f"voicemail {message_id} deleted"
+            _audit(conn, at, actor, "voicemail_deleted", old, detail, change)
             changed = _counts(conn, person_id)
         self._publish(changed)
 
@@ -154,10 +155,15 @@ class SqliteVoicemail:
         self, person_id: str, action: str, detail: str, actor: str, at: datetime
     ) -> None:
         """Greetings and name clips are files only; their changes are audited here (R12)."""
-        if action not in RECORDING_ACTIONS:
+        recording = next((r for r in Recording if action in (r.set_action, r.deleted_action)), None)
+        if recording is None:
             raise StoreError(f"not a greeting or name clip action: {action!r}")
-        with self._writing(f"audit a recording of {person_id}") as conn:
-            conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, person_id, detail))
+        # The recording is a file the spool replaced or removed: the trail says which way.
+        set_ = action == recording.set_action
+        changes = (Change(recording.value, "" if set_ else "set", "set" if set_ else ""),)
+        with self._writing(f"audit the {recording.spoken} of {person_id}") as conn:
+            row = tables.entry(at, actor, action, person_id, detail, changes)
+            conn.execute(tables.INSERT_AUDIT, row)
 
     # -- the PIN for listening from outside --------------------------------------------------
     async def voicemail_pin(self, person_id: str) -> str | None:
@@ -211,7 +217,12 @@ class SqliteVoicemail:
             # Never the text or the number: the audit trail is read by administrators.
             detail = f"message {message.message_id} taken"
             entry = tables.entry(
-                message.taken_at, message.taken_by, "message_taken", message.person_id, detail
+                message.taken_at,
+                message.taken_by,
+                "message_taken",
+                message.person_id,
+                detail,
+                (Change(f"message {message.message_id}", "", message.email.value),),
             )
             conn.execute(tables.INSERT_AUDIT, entry)
 
@@ -229,7 +240,7 @@ class SqliteVoicemail:
     ) -> None:
         with self._writing(f"record the e-mail of message {message_id}") as conn:
             row = conn.execute(
-                "SELECT person_id FROM taken_messages WHERE message_id = ?", (message_id,)
+                "SELECT person_id, email FROM taken_messages WHERE message_id = ?", (message_id,)
             ).fetchone()
             if row is None:
                 raise NotFoundError(f"message {message_id}")
@@ -238,9 +249,9 @@ class SqliteVoicemail:
                 (status.value, message_id),
             )
             detail = f"message {message_id}: e-mail {status.value}"
-            conn.execute(
-                tables.INSERT_AUDIT, tables.entry(at, actor, "message_emailed", row[0], detail)
-            )
+            change = Change("email", str(row[1]), status.value)
+            entry = tables.entry(at, actor, "message_emailed", row[0], detail, (change,))
+            conn.execute(tables.INSERT_AUDIT, entry)
 
 
 def _counts(conn: sqlite3.Connection, person_id: str) -> VoicemailChanged:
@@ -268,5 +279,7 @@ def _audit(
     action: str,
     message: VoiceMessage,
     detail: str,
+    change: Change,
 ) -> None:
-    conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, message.person_id, detail))
+    row = tables.entry(at, actor, action, message.person_id, detail, (change,))
+    conn.execute(tables.INSERT_AUDIT, row)

@@ -16,12 +16,14 @@ from datetime import datetime
 
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException
-from switchboard.presence.model import Template
-from switchboard.store import codec
+from switchboard.presence.model import CalendarSegment, ManualStatus, Template
+from switchboard.store import audit_words, codec
+from switchboard.store.audit import AuditDecision, Change
+from switchboard.store.origin import current_origin
 from switchboard.store.protocol import NotFoundError, StoreError
 
-AuditRow = tuple[str, str, str, str, str]
-"""at, actor, action, subject, detail."""
+AuditRow = tuple[str, str, str, str, str, str, str, str, str, str]
+"""at, actor, action, subject, detail, decision, via, source, request_id, changes."""
 
 
 def _insert(table: str, columns: Sequence[str]) -> str:
@@ -54,11 +56,32 @@ UPSERT_CREDENTIAL = _insert("sip_credentials", codec.CREDENTIAL_COLUMNS) + (
     " ON CONFLICT (user) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in codec.CREDENTIAL_COLUMNS[1:])
 )
-INSERT_AUDIT = "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)"
+INSERT_AUDIT = _insert("audit", audit_words.AUDIT_COLUMNS)
 
 
-def entry(at: datetime, actor: str, action: str, subject: str, detail: str) -> AuditRow:
-    return (codec.iso(at), actor, action, subject, detail)
+def entry(
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    detail: str,
+    changes: Sequence[Change] = (),
+    decision: AuditDecision = AuditDecision.ALLOWED,
+) -> AuditRow:
+    """One audit row, with the origin of the write under way (``store.origin``)."""
+    origin = current_origin()
+    return (
+        codec.iso(at),
+        actor,
+        action,
+        subject,
+        detail,
+        decision.value,
+        origin.via,
+        origin.source,
+        origin.request_id,
+        audit_words.changes_json(changes),
+    )
 
 
 def person_action(old: Person | None) -> str:
@@ -73,10 +96,16 @@ def finish(conn: sqlite3.Connection, entries: Sequence[AuditRow]) -> int:
 
 
 def record(
-    conn: sqlite3.Connection, at: datetime, actor: str, action: str, subject: str, detail: str
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    detail: str,
+    changes: Sequence[Change] = (),
 ) -> int:
     """``finish`` for the common write with one audit entry; returns the new version."""
-    return finish(conn, [entry(at, actor, action, subject, detail)])
+    return finish(conn, [entry(at, actor, action, subject, detail, changes)])
 
 
 def current_version(conn: sqlite3.Connection) -> int:
@@ -154,7 +183,40 @@ def all_credentials(conn: sqlite3.Connection) -> dict[str, SipCredential]:
 
 def credential_dropped(at: datetime, actor: str, person_id: str, user: str, why: str) -> AuditRow:
     """The audit entry for a credential that went with its person's extension."""
-    return entry(at, actor, "sip_credential_removed", person_id, f"extension {user}: {why}")
+    change = Change("sip_password", "set", "")
+    detail = f"extension {user}: {why}"
+    return entry(at, actor, "sip_credential_removed", person_id, detail, (change,))
+
+
+# -- what a write replaces, read in its transaction for the audit's old values ---------------
+def manual_status(conn: sqlite3.Connection, person_id: str) -> ManualStatus | None:
+    row = conn.execute("SELECT * FROM manual_status WHERE person_id = ?", (person_id,)).fetchone()
+    return None if row is None else codec.manual_from_row(row)
+
+
+def calendar_segments(
+    conn: sqlite3.Connection, person_id: str, source: str
+) -> tuple[CalendarSegment, ...]:
+    rows = conn.execute(
+        "SELECT * FROM calendar_segments WHERE person_id = ? AND source = ? ORDER BY position",
+        (person_id, source),
+    )
+    return tuple(codec.segment_from_row(r) for r in rows)
+
+
+def template(conn: sqlite3.Connection, person_id: str, name: str) -> Template | None:
+    row = conn.execute(
+        "SELECT * FROM templates WHERE person_id = ? AND name = ?", (person_id, name)
+    ).fetchone()
+    return None if row is None else codec.template_from_row(row)
+
+
+def exception_reason(conn: sqlite3.Connection, subject: str, rule: str) -> str | None:
+    row = conn.execute(
+        "SELECT reason FROM policy_exceptions WHERE subject_key = ? AND rule = ?",
+        (codec.subject_key(subject), rule),
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def conflict(conn: sqlite3.Connection, person: Person, exc: sqlite3.IntegrityError) -> StoreError:

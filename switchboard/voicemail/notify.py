@@ -33,6 +33,7 @@ import structlog
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberPlan
+from switchboard.directory.secret_text import SecretNumbers
 from switchboard.settings.mail import MailSettings
 from switchboard.store.protocol import VoicemailStore
 from switchboard.voicemail.model import (
@@ -253,10 +254,18 @@ class MessageDesk:
         text: str,
         call_back: bool,
         actor: str,
+        secrets: SecretNumbers,
         at: datetime | None = None,
     ) -> Taken:
         """Store the message, then mail it once. ``caller_number`` must already be E.164 or
-        ``secret`` (``caller_number()``); VoicemailError for a message that is not usable."""
+        ``secret`` (``caller_number()``); VoicemailError for a message that is not usable.
+
+        SecretNumberError, naming the field, when the caller's name or the text holds
+        someone's secret mobile (R18, issue 17: the message is shown to the person and
+        e-mailed; ``secrets`` is the directory's, ``Engine.secret_numbers()``). Nothing is
+        stored then: the receptionist is asked to write it without the number."""
+        secrets.refuse("caller_name", caller_name)
+        secrets.refuse("text", text)
         if self._transport is None or self._sender is None:
             status = EmailStatus.NOT_CONFIGURED
         elif person.email is None:

@@ -27,21 +27,19 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
-from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 
 import structlog
 
 from switchboard.clock import Clock
 from switchboard.store.protocol import VoicemailStore
+from switchboard.voicemail.files import TEMP_PREFIX, remove_file, write_atomically
 from switchboard.voicemail.model import (
     Recording,
     VoiceMessage,
@@ -56,57 +54,9 @@ log = structlog.get_logger("switchboard.voicemail")
 
 SPOOL_NAME = "voicemail"
 MESSAGES = "messages"
-TEMP_PREFIX = ".tmp-"
-CHUNK = 64 * 1024
 SWEEP_AGE_SECONDS = 15 * 60.0
 """A write takes well under a second; a file this old without a row is an orphan."""
 T = TypeVar("T")
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename or unlink in ``folder`` durable (POSIX: the entry lives in the folder)."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomically(path: Path, source: BinaryIO) -> int:
-    """Copy ``source`` to ``path`` so readers see the old file or the new one, whole.
-
-    If ``source`` (or the disk) fails half-way, the temporary file is removed and ``path``
-    is untouched; if the process dies half-way, the temporary file stays behind under a
-    ``.tmp-`` name until ``sweep()``. Returns the number of bytes written.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".part")
-    temp = Path(temp_name)
-    written = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := source.read(CHUNK):
-                out.write(chunk)
-                written += len(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        temp.replace(path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            temp.unlink()
-        raise
-    fsync_dir(path.parent)
-    return written
-
-
-def remove_file(path: Path) -> bool:
-    """Unlink ``path`` durably; False when it was gone already."""
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return False
-    fsync_dir(path.parent)
-    return True
 
 
 def _read_audio(path: Path) -> Audio | None:

@@ -209,6 +209,18 @@ def test_audit_names_who_changed_what(sb: Run) -> None:
     assert any("admin@sml.example" in line for line in lines)
 
 
+def test_audit_says_a_change_came_from_the_command_line_with_old_and_new(sb: Run) -> None:
+    """Issue 17: the origin of every entry, and old -> new values."""
+    sb("directory", "import", str(DEMO_CSV))
+    sb("presence", "set", "64123", "--reason", "meeting", "--for", "1h", "--by", "reception")
+    sb("presence", "set", "64123", "--reason", "lunch", "--for", "1h", "--by", "reception")
+    first, *changes = sb("audit", "--limit", "1").out.splitlines()
+    assert "manual_set" in first
+    assert re.search(r"\[via cli from local request [0-9a-f]{16}\]$", first), first
+    assert changes[0].startswith("    status: closed referral: meeting")
+    assert "-> closed referral: lunch" in changes[0]
+
+
 @pytest.mark.parametrize(
     ("toml", "expected"),
     [
@@ -323,3 +335,49 @@ def test_divert_target_is_normalised_and_routed(sb: Run) -> None:
     assert (d["action"], d["to"]) == ("divert", "64200")
     refused = sb("presence", "set", "64123", "--reason", "lunch", "--divert-to", "64123", expect=1)
     assert "same extension" in refused.err
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("presence", "set", "64123", "--reason", "other", "--text", "Ring 070-174 06 23"), "text"),
+        (
+            (
+                "templates",
+                "add",
+                "64123",
+                "--name",
+                "Kurs",
+                "--reason",
+                "lunch",
+                "--text",
+                "Nås på +46701740623",
+            ),
+            "text",
+        ),
+        (("templates", "add", "64123", "--name", "Ring 0701740623", "--reason", "lunch"), "name"),
+        (
+            (
+                "policy",
+                "grant",
+                "13456",
+                "--rule",
+                "hide_extension",
+                "--reason",
+                "Beslut, ring 070 174 06 23",
+            ),
+            "reason",
+        ),
+    ],
+    ids=["referral-note", "template-text", "template-name", "exception-reason"],
+)
+def test_r18_a_secret_mobile_typed_on_the_command_line_is_refused(
+    sb: Run, args: tuple[str, ...], option: str
+) -> None:
+    """Issue 17: Fatima's secret mobile in any free text is refused; nothing changes."""
+    sb("directory", "import", str(DEMO_CSV))
+    before = sb("audit", "--limit", "1").out
+    refused = sb(*args, expect=1)
+    assert refused.err.startswith(f"switchboard: error: {option}: holds a number that is secret")
+    assert "1740623" not in refused.err.replace(" ", "")
+    assert sb("audit", "--limit", "1").out == before

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 
 from switchboard.events import VoicemailChanged
+from switchboard.store.audit import Change
 from switchboard.store.protocol import NotFoundError, StoreError
 from switchboard.voicemail.model import SECRET, EmailStatus, TakenMessage, VoiceMessage
 from tests.contract.conftest import Backend
@@ -153,15 +154,19 @@ async def test_removing_a_person_removes_their_voicemail_rows(people: Backend) -
 
 
 @pytest.mark.parametrize(
-    ("action", "detail"),
-    [("greeting_set", "greeting set (2000 ms)"), ("name_clip_deleted", "name clip deleted")],
+    ("action", "detail", "change"),
+    [
+        ("greeting_set", "greeting set (2000 ms)", Change("greeting", "", "set")),
+        ("name_clip_deleted", "name clip deleted", Change("name_clip", "set", "")),
+    ],
 )
 async def test_greeting_and_name_clip_changes_are_audited(
-    people: Backend, action: str, detail: str
+    people: Backend, action: str, detail: str, change: Change
 ) -> None:
     await people.store.audit_recording("p1", action, detail, "p1", T0)
     [entry] = await people.store.audit(1, subject="p1")
     assert (entry.action, entry.actor, entry.detail) == (action, "p1", detail)
+    assert entry.changes == (change,)
 
 
 async def test_only_recording_actions_are_audited_as_recordings(people: Backend) -> None:

@@ -155,6 +155,34 @@ def test_receptionist_sets_a_referral_on_someones_behalf_with_the_keyboard(
         context.close()
 
 
+def test_r18_a_secret_mobile_in_the_note_is_refused_in_the_readers_words(
+    browser: Browser, served: Served, artifacts: Path
+) -> None:
+    """Issue 17: Fatima's mobile is secret; typed into a note it is refused, explained in
+    Swedish, the cursor back in the note, and nothing reaches the screen."""
+    context = new_context(browser, served)
+    try:
+        page = sign_in(context, "reception", "/reception")
+        _search(page, "Johan")
+        row = page.locator(".person", has_text="Johan Ek")
+        expect(row).to_have_count(1)
+        page.press("#search", "ArrowDown")
+        page.keyboard.press("Enter")
+        dialog = page.locator("#refer-dialog")
+        expect(dialog).to_be_visible()
+        dialog.locator("select[name=reason]").select_option("other")
+        dialog.locator("input[name=text]").fill("Ring Fatima på 070-174 06 23")
+        dialog.get_by_role("button", name="Sätt borta").click()
+        error = dialog.locator(".form-error")
+        expect(error).to_be_visible()
+        expect(error).to_contain_text("Meddelandet innehåller ett nummer som är hemligt (R18)")
+        expect(dialog.locator("input[name=text]")).to_be_focused()
+        dialog.screenshot(path=artifacts / "reception-r18-refused.png")
+        expect(row).to_have_attribute("data-state", "available")
+    finally:
+        context.close()
+
+
 def test_norwegian_and_english_are_a_click_away(
     browser: Browser, served: Served, artifacts: Path
 ) -> None:

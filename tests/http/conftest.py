@@ -29,6 +29,8 @@ from switchboard.live.accounts import AccountService
 from switchboard.settings.config import Settings, load_settings
 from switchboard.settings.http import HttpSettings
 from switchboard.settings.resources import bundled
+from switchboard.store.audit import AuditDecision
+from switchboard.store.protocol import AuditEntry
 
 MONDAY_10 = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
 EMPLOYEE_EXT = "64123"  # Anna Berg
@@ -85,7 +87,14 @@ class Env:
         }
 
     async def audit_count(self) -> int:
-        return len(await self.runtime.engine.store.audit(10_000))
+        """How many changes the trail records (a refusal is recorded, but changes nothing)."""
+        entries = await self.runtime.engine.store.audit(10_000)
+        return sum(1 for e in entries if e.decision is AuditDecision.ALLOWED)
+
+    async def refusals(self) -> list[AuditEntry]:
+        """The trail's entries of refused requests, newest first (issue 17)."""
+        entries = await self.runtime.engine.store.audit(10_000)
+        return [e for e in entries if e.decision is AuditDecision.REFUSED]
 
     async def version(self) -> int:
         return await self.runtime.engine.store.version()

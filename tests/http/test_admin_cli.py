@@ -36,8 +36,9 @@ async def _ask(data: Path) -> int:
             manages=[unit_key(anna.organisation, anna.unit)],
         )
         await accounts.add_account("root", None, [Role.ADMIN], None, None, "test")
+        engine = runtime.engine
         service = CallListService(
-            runtime.engine.store, runtime.engine.clock, runtime.engine.view.person
+            engine.store, engine.clock, engine.view.person, secret_numbers=engine.secret_numbers
         )
         made = await service.request(
             boss, anna.person_id, NOW - timedelta(days=8), NOW - timedelta(days=1), "Rota review"

@@ -3,14 +3,22 @@ password, throttling surfaced as 429."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from switchboard.accounts.model import Role
+from switchboard.app import open_runtime
 from switchboard.http.app import build_app
 from switchboard.http.context import HTTP
+from switchboard.settings.config import load_settings
 from switchboard.settings.http import HttpSettings
-from tests.http.conftest import OTHER_EXT, PASSWORD, Env
+from switchboard.settings.resources import bundled
+from tests.http.conftest import MONDAY_10, OTHER_EXT, PASSWORD, Env, StepClock
 
 
 @pytest.fixture(autouse=True)
@@ -141,3 +149,68 @@ async def test_cookie_is_secure_when_the_public_url_is_https(env: Env) -> None:
         assert response.status == 200
         assert "Secure" in response.headers["Set-Cookie"]
         assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+async def test_on_https_the_session_cookie_has_the_host_prefix(env: Env) -> None:
+    """Issue 17: ``__Host-`` (Secure, Path=/, no Domain), so a sibling subdomain or a plain
+    http page cannot plant a session cookie; one without the prefix is not read at all."""
+    settings = HttpSettings(public_url="https://switchboard.example")
+    app: web.Application = build_app(env.runtime, settings)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.post("/signin", json={"username": "t.anna", "password": PASSWORD})
+        assert response.status == 200
+        cookie = response.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-sb_session=")
+        assert "Secure" in cookie
+        assert "Path=/;" in cookie or cookie.endswith("Path=/")
+        assert "Domain" not in cookie
+        session_id = cookie.split(";")[0].partition("=")[2]
+        # (The test client speaks http, so the cookie is sent by hand.)
+        signed_in = await client.get(
+            "/api/v1/people?q=anna", headers={"Cookie": f"__Host-sb_session={session_id}"}
+        )
+        assert signed_in.status == 200
+        tossed = await client.get(
+            "/api/v1/people?q=anna", headers={"Cookie": f"sb_session={session_id}"}
+        )
+        assert tossed.status == 401
+        body = await response.json()
+        out = await client.post(
+            "/signout",
+            headers={
+                "Cookie": f"__Host-sb_session={session_id}",
+                "X-CSRF-Token": body["csrf_token"],
+                "Origin": "https://switchboard.example",
+            },
+        )
+        assert out.status == 200
+        removed = out.headers["Set-Cookie"]
+        assert removed.startswith('__Host-sb_session=""') or removed.startswith(
+            "__Host-sb_session=;"
+        )
+        assert "Secure" in removed
+
+
+async def test_the_configured_idle_timeout_ends_a_session(tmp_path: Path) -> None:
+    """Issue 17: ``[http] session_idle_minutes`` (here 10) is what the sessions obey."""
+    settings = load_settings(bundled("configs/sml.toml"))
+    settings = replace(settings, http=replace(settings.http, session_idle=timedelta(minutes=10)))
+    clock = StepClock(MONDAY_10)
+    async with open_runtime(settings, tmp_path, clock) as runtime:
+        await runtime.accounts.add_account("t.desk", None, {Role.RECEPTIONIST}, None, None, "t")
+        session_id, _ = await runtime.accounts.start_session(
+            await runtime.accounts.require("t.desk")
+        )
+        app = build_app(runtime, settings.http)
+        async with TestClient(TestServer(app)) as client:
+            cookie = {"Cookie": f"sb_session={session_id}"}
+
+            async def status() -> int:
+                return (await client.get("/api/v1/people?q=anna", headers=cookie)).status
+
+            clock.advance(9 * 60)
+            assert await status() == 200  # used within 10 minutes: still signed in
+            clock.advance(9 * 60)
+            assert await status() == 200
+            clock.advance(10 * 60)
+            assert await status() == 401  # 10 minutes unused: gone

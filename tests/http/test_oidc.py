@@ -683,3 +683,24 @@ async def test_a_disabled_account_gets_no_binding(sso: Sso) -> None:
         await sso.seeded.runtime.accounts.account_for_identity(sso.provider.issuer, ANNA["sub"])
         is None
     )
+
+
+async def test_on_https_the_sign_in_cookie_is_secure_prefixed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: ``__Secure-`` (not ``__Host-``, which would widen its path to /)."""
+    monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
+    async with open_seeded(tmp_path) as seeded:
+        fake = FakeProvider(seeded.clock)
+        async with TestServer(fake.app()) as provider_server:
+            fake.issuer = str(provider_server.make_url("")).rstrip("/")
+            settings = HttpSettings(
+                public_url="https://switchboard.example", oidc=settings_for(fake.issuer)
+            )
+            async with TestClient(TestServer(build_app(seeded.runtime, settings))) as client:
+                start = await client.get("/signin/oidc", allow_redirects=False)
+    assert start.status == 302
+    cookie = start.headers["Set-Cookie"]
+    assert cookie.startswith("__Secure-sb_oidc=")
+    assert "Secure" in cookie
+    assert "Path=/signin/oidc" in cookie

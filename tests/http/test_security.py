@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -199,3 +200,37 @@ async def test_unknown_bearer_token_is_401(env: Env) -> None:
         response = await env.client.get("/api/v1/people?q=a", headers={"Authorization": value})
         assert response.status == 401, value
         assert "Bearer" in response.headers["WWW-Authenticate"]
+
+
+# -- issue 17: no product version in Server --------------------------------------------------
+def _no_version(server: str | None) -> None:
+    assert server == "switchboard", server
+
+
+async def test_the_server_header_names_no_version(env: Env) -> None:
+    anna = env.runtime.engine.view.people()[0]
+    for method, path, who in [
+        ("GET", "/api/v1/openapi.json", "anonymous"),
+        ("GET", "/signin", "anonymous"),
+        ("GET", "/api/v1/nothing", "receptionist"),
+        ("PUT", f"/api/v1/people/{anna.person_id}/availability", "manager"),
+        ("GET", "/static/app.css", "anonymous"),
+    ]:
+        response = await env.client.request(method, path, headers=env.headers[who])
+        _no_version(response.headers.get("Server"))
+    async with env.client.get("/api/v1/events", headers=env.headers["receptionist"]) as stream:
+        _no_version(stream.headers.get("Server"))
+
+
+async def test_an_answer_aiohttp_makes_itself_names_no_version_either(env: Env) -> None:
+    """A malformed request never reaches the application or its hooks."""
+    reader, writer = await asyncio.open_connection(env.client.host, env.client.port)
+    try:
+        writer.write(b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        head = (await asyncio.wait_for(reader.read(4096), 10)).decode("latin-1")
+    finally:
+        writer.close()
+    assert head.split(" ")[1] == "400", head
+    server = [line for line in head.split("\r\n") if line.lower().startswith("server:")]
+    assert server == ["Server: switchboard"], head

@@ -16,6 +16,7 @@ from switchboard.accounts.passwords import PasswordPolicyError
 from switchboard.accounts.throttle import LoginThrottledError
 from switchboard.directory.model import Person
 from switchboard.live.accounts import AccountService
+from switchboard.store.audit import AuditDecision
 from switchboard.store.bus import EventBus
 from switchboard.store.sqlite import SqliteStore
 from tests.contract.values import ADMIN, person
@@ -300,3 +301,26 @@ async def test_secrets_are_not_in_the_database_files(w: World, tmp_path: Path) -
     assert session.session_id_hash.encode() in files  # the hash is what is kept
     await w.store.close()
     assert token.encode() not in _database_bytes(tmp_path)
+
+
+async def test_the_sign_in_limit_notices_administrators_once_and_spares_the_owner(
+    w: World,
+) -> None:
+    """Issue 17: guesses from many addresses fill the account's bucket; the trail gets one
+    notice (decision limited), and the owner at their usual address still signs in."""
+    await _anna(w)
+    assert await w.service.authenticate("anna", PASSWORD, HOME) is not None  # HOME is known
+    for i in range(10):  # ten new addresses, one guess each: free
+        assert await w.service.authenticate("anna", f"guess number {i}", f"203.0.113.{i}") is None
+    with pytest.raises(LoginThrottledError) as caught:
+        await w.service.authenticate("anna", "guess number 10", "203.0.113.10")
+    assert caught.value.retry_after == pytest.approx(60.0)
+    entries = await w.store.audit(100, subject="account:anna")
+    failed = [e for e in entries if e.decision is AuditDecision.FAILED]
+    limited = [e for e in entries if e.decision is AuditDecision.LIMITED]
+    assert len(failed) == 10
+    [notice] = limited
+    assert (notice.actor, notice.action) == ("switchboard", "sign_in_limit_reached")
+    assert "waits 60 s" in notice.detail
+    assert "at most 100 failures an hour" in notice.detail
+    assert await w.service.authenticate("anna", PASSWORD, HOME) is not None

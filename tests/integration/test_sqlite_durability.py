@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from switchboard.store.audit import AuditDecision
 from switchboard.store.bus import EventBus
 from switchboard.store.protocol import StoreError
-from switchboard.store.schema import LATEST, Migration, migrate, user_version
+from switchboard.store.schema import LATEST, MIGRATIONS, Migration, migrate, user_version
 from switchboard.store.sqlite import SqliteStore
 from tests.contract.values import (
     ADMIN,
@@ -74,6 +75,36 @@ async def test_an_empty_database_is_migrated_to_the_latest_schema(tmp_path: Path
     tables = {row[0] for row in _query(path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"people", "manual_status", "calendar_segments", "templates"} <= tables
     assert {"policy_exceptions", "audit", "store_version"} <= tables
+
+
+async def test_the_audit_migration_keeps_every_entry_written_before_it(tmp_path: Path) -> None:
+    """Issue 17 added decision, origin and old -> new values to the trail: rows written by
+    a schema-7 switchboard stay, read as allowed changes of unknown origin."""
+    path = tmp_path / "v7.db"
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        assert migrate(conn, path, MIGRATIONS[:7]) == 7
+        conn.executemany(
+            "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+            [
+                ("2024-05-02T09:30:00+00:00", ADMIN, "person_created", "p1", "created"),
+                ("2024-05-02T09:31:00+00:00", "anna", "manual_set", "p1", "lunch referral"),
+            ],
+        )
+    store = await SqliteStore.open(path, EventBus())
+    try:
+        old = await store.audit(10)
+        assert [(e.seq, e.actor, e.action, e.detail) for e in old] == [
+            (2, "anna", "manual_set", "lunch referral"),
+            (1, ADMIN, "person_created", "created"),
+        ]
+        assert {(e.decision, e.via, e.source, e.request_id, e.changes) for e in old} == {
+            (AuditDecision.ALLOWED, "", "", "", ())
+        }
+        await store.import_people([person(1)], ADMIN, T0)
+        assert len(await store.audit(10)) == 4
+    finally:
+        await store.close()
+    assert _query(path, "PRAGMA user_version") == [(LATEST,)]
 
 
 async def test_a_database_from_a_newer_release_is_refused(tmp_path: Path) -> None:

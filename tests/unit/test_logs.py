@@ -142,3 +142,37 @@ def test_line_logger_respects_the_level(capsys: pytest.CaptureFixture[str]) -> N
         structlog.reset_defaults()
         logging.getLogger().handlers.clear()
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("person", "3f2a9c1234567b0e"),
+        ("person", "0123456789abcdef"),
+        ("person", "0123456789012345"),
+        ("account", "9d2e6c0f1234567890a1b2c3d4e5f6a7"),
+        ("request_id", "5550123456789012"),
+        ("detail", "person 3f2a9c1234567b0e refused"),
+    ],
+    ids=["hex-id", "digits-first", "all-digit-id", "account-id", "request-id", "in-text"],
+)
+def test_ids_are_not_mangled_by_the_number_masking(key: str, value: str) -> None:
+    """Issue 17: a refusal's log line showed the person id partly masked."""
+    event = mask_numbers(None, "info", {"event": "x", key: value})
+    assert event[key] == value
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "hidden"),
+    [
+        ("person", "+46701740623", "701740623"),
+        ("person", "0701740623", "701740623"),
+        ("detail", "ring 070-174 06 23, id 3f2a9c1234567b0e", "1740623"),
+        ("caller", "sip:0701740623@example.net", "701740623"),
+        ("caller", "tel:+46701740623", "701740623"),
+    ],
+    ids=["e164-under-id-key", "national-under-id-key", "beside-an-id", "sip-uri", "tel-uri"],
+)
+def test_r18_numbers_beside_ids_are_still_masked(key: str, value: str, hidden: str) -> None:
+    event = mask_numbers(None, "info", {"event": "x", key: value})
+    assert hidden not in str(event[key]).replace(" ", "").replace("-", "")

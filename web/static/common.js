@@ -102,9 +102,11 @@ export function describe(presence) {
 }
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, field = null, code = null) {
     super(message);
     this.status = status;
+    this.field = field; // a 422 names the refused body field
+    this.code = code;
   }
 }
 
@@ -128,8 +130,13 @@ export async function api(method, url, body) {
     if (response.status === 401) {
       window.location.assign(`/signin?next=${encodeURIComponent(window.location.pathname)}`);
     }
-    const message = json?.error?.message || response.statusText || String(response.status);
-    throw new ApiError(response.status, message);
+    const error = json?.error || {};
+    let message = error.message || response.statusText || String(response.status);
+    if (error.code === "secret_number") {
+      // R18 (issue 17): the server names the field; the page says it in the reader's words.
+      message = t("r18.secret_in_text", { field: t(`r18.field.${error.field}`) });
+    }
+    throw new ApiError(response.status, message, error.field ?? null, error.code ?? null);
   }
   return json;
 }

@@ -104,6 +104,7 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
       await onSubmit(body);
     } catch (err) {
       showError(t("picker.error", { message: err instanceof ApiError ? err.message : String(err) }));
+      if (err instanceof ApiError && err.field === "text") f.text.focus(); // R18: the note
     } finally {
       submit.disabled = false;
     }

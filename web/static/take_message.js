@@ -100,6 +100,7 @@ function bindTakeMessage() {
       resultTitle.focus();
     } catch (err) {
       showError(err.message); // the server's words: "caller_number: ..." and the like
+      if (err.field && f[err.field]) f[err.field].focus(); // e.g. a secret number (R18)
       submit.disabled = false;
     }
   });

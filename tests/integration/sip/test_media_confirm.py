@@ -18,7 +18,7 @@ import numpy as np
 from tests.integration.sip.conftest import PASSWORDS, Switchboard
 from tests.peers import audio
 from tests.peers.baresip import Account, Baresip
-from tests.peers.sipp import SippServer, scenario
+from tests.peers.sipp import SippRun, SippServer, run, scenario
 from tests.peers.sipp_media import dtmf_pcap, free_media_port
 from tests.peers.tools import free_port_pair
 
@@ -124,3 +124,25 @@ async def test_a_mobile_that_answers_without_pressing_1_does_not(
     assert audio.speech_seconds(heard) > 1.0  # the greeting
     assert _calls(server) == [("ring", "51234", 200, "no answer")]
     assert server.wait_logs("mobile_not_confirmed")
+
+
+def test_a_caller_who_gives_up_stops_the_confirmed_mobile_leg(
+    switchboard_factory: Factory, tmp_path: Path
+) -> None:
+    """CANCEL while Johan's mobile rings (a leg of the switchboard's own, to be
+    confirmed): the caller gets 487 and the mobile leg is CANCELled too."""
+    with SippServer(scenario("uas_never_answer"), trace_dir=tmp_path / "trunk") as trunk:
+        server = switchboard_factory(
+            mode="proxy",
+            trunk=trunk.address,
+            trusted=("127.0.0.1/32",),
+            media_lines=_media_on(),
+        )
+        result = run(
+            SippRun(scenario("uac_invite_cancel"), server.address, service="51234"),
+            tmp_path / "caller",
+        )
+        cancelled = trunk.stop()
+    assert result.ok, result.describe()
+    assert cancelled.stats.successful == 1, cancelled.describe()  # CANCEL, 487, ACK
+    assert _calls(server) == [("proxy", "51234", 487, "cancelled")]

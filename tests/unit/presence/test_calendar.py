@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from switchboard.directory.secret_text import SecretNumbers
 from switchboard.presence.calendar import (
     Attendee,
     CalendarItem,
@@ -31,7 +33,15 @@ from switchboard.presence.model import (
     Reason,
     ReferralKind,
 )
-from tests.unit.core_fakes import DEFAULT_HOURS, NO_FIXED_HOURS, OSLO, STOCKHOLM, at
+from tests.unit.core_fakes import (
+    ANNA,
+    DEFAULT_HOURS,
+    NO_FIXED_HOURS,
+    OSLO,
+    SML_PLAN,
+    STOCKHOLM,
+    at,
+)
 
 OWNER = "Anna.Berg@sotenas.se"
 
@@ -267,3 +277,22 @@ def test_a_private_subject_and_location_never_leak(
     got = explain(items, now, None, STOCKHOLM, DEFAULT_HOURS)
     assert HIDDEN not in repr(got)
     assert HIDDEN not in got.detail
+
+
+def test_r18_a_secret_mobile_in_a_subject_is_masked_and_the_rest_kept() -> None:
+    """Issue 17: subjects are shown to callers; a secret mobile in one is masked, in any
+    form, also after a referral code; the code still chooses the reason."""
+    secrets = SecretNumbers.of([replace(ANNA, mobile="+46709993141", secret_mobile=True)], SML_PLAN)
+    items = [
+        item(MON_0900, subject="Möte, ring 070-999 31 41", uid="a"),
+        item(MON_0900 + timedelta(hours=2), subject="LUN: ring +46709993141", uid="b"),
+        item(MON_0900 + timedelta(hours=4), subject="Ring Anna 070-123 45 67", uid="c"),
+    ]
+    lo, hi = MON_0900, MON_0900 + timedelta(hours=8)
+    masked = map_items(items, window_start=lo, window_end=hi, secrets=secrets)
+    assert [s.label for s in masked] == ["Möte, ring ***", "ring ***", "Ring Anna 070-123 45 67"]
+    assert masked[1].reason is Reason.LUNCH
+    unmasked = map_items(items, window_start=lo, window_end=hi)
+    assert unmasked[0].label == "Möte, ring 070-999 31 41"  # without the directory's secrets
+    got = explain(items, MON_0900, OWNER, STOCKHOLM, DEFAULT_HOURS, secrets=secrets)
+    assert got.subject == "Möte, ring ***"

@@ -12,6 +12,7 @@ import pytest
 
 from switchboard.clock import FixedClock
 from switchboard.directory.numbers import NumberError, NumberPlan
+from switchboard.directory.secret_text import SecretNumberError, SecretNumbers
 from switchboard.settings.mail import MailSettings
 from switchboard.voicemail.model import SECRET, EmailStatus, VoicemailError, VoiceMessage
 from switchboard.voicemail.notify import MessageDesk, SmtpTransport, caller_number
@@ -20,6 +21,7 @@ from tests.unit.voicemail.smtp_peer import smtp_peer
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PLAN = NumberPlan("46", "0", "00", ())
+SECRETS = SecretNumbers.of([ANNA, FATIMA], PLAN)
 
 
 def desk(spooled: Spooled, executor: ThreadPoolExecutor, port: int | None) -> MessageDesk:
@@ -53,6 +55,7 @@ async def test_a_message_reaches_the_person_by_email(spooled: Spooled) -> None:
                 text="Ring om bygglovet, gärna före tre.",
                 call_back=True,
                 actor="t.reception",
+                secrets=SECRETS,
             )
     assert taken.email_error is None
     assert taken.message.email is EmailStatus.SENT
@@ -81,6 +84,7 @@ async def test_the_email_never_carries_a_secret_number(spooled: Spooled) -> None
                 text="Call me back",
                 call_back=True,
                 actor="t.reception",
+                secrets=SECRETS,
             )
     [mail] = peer.inbox
     assert b"1740623" not in mail.raw
@@ -96,6 +100,7 @@ async def test_smtp_down_still_stores_the_message_and_says_failed(spooled: Spool
             text="Hej",
             call_back=False,
             actor="t.reception",
+            secrets=SECRETS,
         )
     assert taken.message.email is EmailStatus.FAILED
     assert taken.email_error is not None
@@ -110,11 +115,23 @@ async def test_smtp_down_still_stores_the_message_and_says_failed(spooled: Spool
 async def test_without_mail_settings_or_address_nothing_is_sent(spooled: Spooled) -> None:
     with ThreadPoolExecutor(1) as executor:
         off = await desk(spooled, executor, None).take(
-            ANNA, caller_name="A", caller_number=None, text="x", call_back=False, actor="r"
+            ANNA,
+            caller_name="A",
+            caller_number=None,
+            text="x",
+            call_back=False,
+            actor="r",
+            secrets=SECRETS,
         )
         async with smtp_peer() as peer:
             nowhere = await desk(spooled, executor, peer.port).take(
-                FATIMA, caller_name="B", caller_number=None, text="y", call_back=False, actor="r"
+                FATIMA,
+                caller_name="B",
+                caller_number=None,
+                text="y",
+                call_back=False,
+                actor="r",
+                secrets=SECRETS,
             )
     assert off.message.email is EmailStatus.NOT_CONFIGURED
     assert nowhere.message.email is EmailStatus.NO_ADDRESS
@@ -131,7 +148,13 @@ async def test_unusable_messages_are_refused_and_not_stored(
 ) -> None:
     with ThreadPoolExecutor(1) as executor, pytest.raises(VoicemailError):
         await desk(spooled, executor, None).take(
-            ANNA, caller_name=name, caller_number=None, text=text, call_back=False, actor="r"
+            ANNA,
+            caller_name=name,
+            caller_number=None,
+            text=text,
+            call_back=False,
+            actor="r",
+            secrets=SECRETS,
         )
     assert await spooled.store.taken_messages("anna") == []
 
@@ -182,3 +205,30 @@ async def test_no_voicemail_notice_without_mail_settings(spooled: Spooled) -> No
     message = VoiceMessage("c" * 32, ANNA.person_id, T0, None, 2_000)
     with ThreadPoolExecutor(1) as executor:
         assert await desk(spooled, executor, None).voice_notice(message, ANNA) is None
+
+
+@pytest.mark.parametrize(
+    ("field", "name", "text"),
+    [
+        ("text", "Örjan", "Fatima vill bli uppringd på 070-174 06 23"),
+        ("caller_name", "Fatima +46 70 174 06 23", "Ring tillbaka"),
+    ],
+    ids=["in-the-text", "in-the-name"],
+)
+async def test_r18_a_secret_mobile_in_a_message_is_refused_and_nothing_stored(
+    spooled: Spooled, field: str, name: str, text: str
+) -> None:
+    """Issue 17: the message is shown to the person and e-mailed; the number is secret."""
+    assert FATIMA.secret_mobile
+    with ThreadPoolExecutor(1) as executor, pytest.raises(SecretNumberError) as refused:
+        await desk(spooled, executor, None).take(
+            ANNA,
+            caller_name=name,
+            caller_number=None,
+            text=text,
+            call_back=False,
+            actor="r",
+            secrets=SECRETS,
+        )
+    assert refused.value.field == field
+    assert await spooled.store.taken_messages(ANNA.person_id) == []

@@ -15,8 +15,8 @@ import pytest
 
 from switchboard.media.clips import SPEECH_LEVEL_DBFS, speech_level_dbfs
 from switchboard.store.protocol import NotFoundError, StoreError
+from switchboard.voicemail.files import TEMP_PREFIX, write_atomically
 from switchboard.voicemail.model import SECRET, Recording, VoicemailError
-from switchboard.voicemail.spool import TEMP_PREFIX, write_atomically
 from switchboard.voicemail.wav import Audio, WavError, read_wav
 from tests.unit.voicemail.conftest import T0, Spooled
 from tests.unit.voicemail.sounds import frames_of, spoken, tone, wav
@@ -55,7 +55,7 @@ def test_a_source_failing_halfway_leaves_the_old_file_and_no_temp(tmp_path: Path
 CHILD = """
 import io, sys, time
 from pathlib import Path
-from switchboard.voicemail.spool import write_atomically
+from switchboard.voicemail.files import write_atomically
 
 class Slow(io.RawIOBase):
     def readable(self): return True
