@@ -40,6 +40,7 @@ from switchboard.sip.media_calls import MediaLimits, RtpMediaService
 from switchboard.sip.server import SipServer
 from switchboard.store.bus import EventBus
 from switchboard.store.sqlite import SqliteStore
+from switchboard.voicemail.model import Recording
 from switchboard.voicemail.service import VoicemailServices, open_voicemail
 from switchboard.voicemail.wav import Audio
 
@@ -128,7 +129,7 @@ async def serve(
         )
         listeners = [runtime.bus.add_listener(sip.voicemail_changed)]
         if media is not None:
-            listeners.append(runtime.bus.add_listener(media.scripts.prepare))
+            listeners.append(runtime.bus.add_listener(media.prepare))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -204,7 +205,10 @@ def open_media(
     )
 
     async def greeting_of(person: Person) -> Audio | None:
-        return await spool.greeting_audio(person.person_id)
+        return await spool.recording_audio(person.person_id, Recording.GREETING)
+
+    async def name_of(person: Person) -> Audio | None:
+        return await spool.recording_audio(person.person_id, Recording.NAME_CLIP)
 
     async def save_message(person: Person, audio: Audio, caller: str | None) -> None:
         number = engine.view.plan.e164_or_none(caller) if caller else None
@@ -215,7 +219,7 @@ def open_media(
         return await prompts.assemble(segments, speaker)
 
     mailbox = MailboxScript(spool, runtime.voicemail.pins, assemble)
-    scripts = Scripts(engine, speaker, greeting_of, save_message, mailbox)
+    scripts = Scripts(engine, speaker, greeting_of, name_of, save_message, mailbox)
     pool = PortPool(address, media.rtp_first, media.rtp_last)
     return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout, media.confirm_mobile))
 

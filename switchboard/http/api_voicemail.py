@@ -1,14 +1,16 @@
-"""The voicemail API (issue 5): greeting, voicemail inbox, and messages taken by reception.
+"""The voicemail API (issue 5): greeting and name clip, voicemail inbox, and messages taken
+by reception.
 
 Who may do what is ``allowed()``'s alone (through ``api.require``), asked before anything
-is read or changed: READ_OWN_VOICEMAIL covers a person's greeting, inbox and taken
-messages (self only, whatever the role: not even an administrator listens to someone's
-voicemail); TAKE_MESSAGE lets a receptionist write a message for anyone. The URL names
-the target; a body never does.
+is read or changed: READ_OWN_VOICEMAIL covers a person's greeting, name clip, inbox and
+taken messages (self only, whatever the role: not even an administrator listens to
+someone's voicemail); TAKE_MESSAGE lets a receptionist write a message for anyone. The URL
+names the target; a body never does.
 
-The greeting upload is the one route with its own body limit (2 MB of ``audio/wav``,
-``security.ROUTE_BODY_LIMITS``); the body is read in chunks and refused (413) as soon as
-it grows past that, whatever ``Content-Length`` said.
+The greeting and the name clip (``voicemail.model.Recording``) are one set of routes,
+``.../greeting`` and ``.../name-clip``. Their upload is the one route with its own body
+limit (2 MB of ``audio/wav``, ``security.ROUTE_BODY_LIMITS``); the body is read in chunks
+and refused (413) as soon as it grows past that, whatever ``Content-Length`` said.
 """
 
 from __future__ import annotations
@@ -29,32 +31,51 @@ from switchboard.http.principal import Permission
 from switchboard.http.render import instant
 from switchboard.http.security import ROUTE_BODY_LIMITS, FieldRefused
 from switchboard.store.protocol import NotFoundError
-from switchboard.voicemail.model import MESSAGE_ID, TakenMessage, VoicemailError, VoiceMessage
+from switchboard.voicemail.model import (
+    MESSAGE_ID,
+    Recording,
+    TakenMessage,
+    VoicemailError,
+    VoiceMessage,
+)
 from switchboard.voicemail.notify import MessageDesk, caller_number
+from switchboard.voicemail.recordings import StoredRecording
 from switchboard.voicemail.service import VoicemailServices
-from switchboard.voicemail.spool import Greeting, Voicemail
-from switchboard.voicemail.wav import MAX_GREETING_BYTES
+from switchboard.voicemail.spool import Voicemail
+from switchboard.voicemail.wav import MAX_UPLOAD_BYTES
 
 log = structlog.get_logger("switchboard.http")
 
 VOICEMAIL = web.AppKey("voicemail", Voicemail)
 DESK = web.AppKey("message_desk", MessageDesk)
-GREETING_UPLOAD = "voicemail_greeting_upload"
+RECORDING_UPLOAD = "voicemail_recording_upload"
+
+
+def segment(recording: Recording) -> str:
+    """The last part of a recording's URL: ``greeting``, ``name-clip``."""
+    return recording.value.replace("_", "-")
+
+
+RECORDING_PATH = f"/api/v1/people/{{person_id}}/{{recording:{'|'.join(map(segment, Recording))}}}"
+MISSING = {
+    Recording.GREETING: "no greeting recorded; callers hear the standard one",
+    Recording.NAME_CLIP: "no name clip recorded; callers hear the name synthesized",
+}
 WAV_TYPES = frozenset(
     {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "application/octet-stream"}
 )
-"""What a greeting upload may be labelled; the bytes are checked as a WAV whatever the label."""
+"""What an upload may be labelled; the bytes are checked as a WAV whatever the label."""
 WAV = "audio/wav"
 MESSAGE_KEYS = {"caller_name", "caller_number", "text", "call_back"}
 routes = web.RouteTableDef()
 
 
 def install(app: web.Application, services: VoicemailServices) -> None:
-    """Routes and services of the voicemail API; the greeting upload's own body limit."""
+    """Routes and services of the voicemail API; the recording upload's own body limit."""
     app[VOICEMAIL] = services.spool
     app[DESK] = services.desk
     limits: dict[str, int] = app.get(ROUTE_BODY_LIMITS, {})
-    app[ROUTE_BODY_LIMITS] = limits | {GREETING_UPLOAD: MAX_GREETING_BYTES}
+    app[ROUTE_BODY_LIMITS] = limits | {RECORDING_UPLOAD: MAX_UPLOAD_BYTES}
     app.router.add_routes(routes)
 
 
@@ -80,14 +101,19 @@ def _zone(request: web.Request) -> ZoneInfo:
     return request.app[ENGINE].settings.zone
 
 
-def greeting_json(greeting: Greeting | None, request: web.Request) -> dict[str, Any] | None:
-    if greeting is None:
+def _recording(request: web.Request) -> Recording:
+    """The recording the URL names (its pattern admits only those there are)."""
+    return Recording(request.match_info["recording"].replace("-", "_"))
+
+
+def recording_json(stored: StoredRecording | None, request: web.Request) -> dict[str, Any] | None:
+    if stored is None:
         return None
     return {
-        "duration_ms": greeting.duration_ms,
-        "size": greeting.size,
-        "updated_at": instant(greeting.updated_at, _zone(request)),
-        "audio_url": f"/api/v1/people/{greeting.person_id}/greeting",
+        "duration_ms": stored.duration_ms,
+        "size": stored.size,
+        "updated_at": instant(stored.updated_at, _zone(request)),
+        "audio_url": f"/api/v1/people/{stored.person_id}/{segment(stored.recording)}",
     }
 
 
@@ -115,51 +141,57 @@ def taken_json(message: TakenMessage, request: web.Request) -> dict[str, Any]:
     }
 
 
-# -- greeting ------------------------------------------------------------------------------
-@routes.get("/api/v1/people/{person_id}/greeting")
-async def get_greeting(request: web.Request) -> web.StreamResponse:
-    """The greeting as stored (8 kHz 16-bit mono WAV), streamed from the spool."""
+# -- greeting and name clip ---------------------------------------------------------------
+@routes.get(RECORDING_PATH)
+async def get_recording(request: web.Request) -> web.StreamResponse:
+    """The greeting or name clip as stored (8 kHz 16-bit mono WAV), streamed from the spool."""
     person, _ = _person(request, Permission.READ_OWN_VOICEMAIL)
+    recording = _recording(request)
     spool = request.app[VOICEMAIL]
-    if await spool.greeting(person.person_id) is None:
-        raise web.HTTPNotFound(text="no greeting recorded; callers hear the standard one")
-    return web.FileResponse(spool.greeting_path(person.person_id), headers={"Content-Type": WAV})
+    if await spool.recording(person.person_id, recording) is None:
+        raise web.HTTPNotFound(text=MISSING[recording])
+    path = spool.recording_path(person.person_id, recording)
+    return web.FileResponse(path, headers={"Content-Type": WAV})
 
 
-async def _read_upload(request: web.Request) -> bytes:
+async def _read_upload(request: web.Request, recording: Recording) -> bytes:
     if request.content_type not in WAV_TYPES:
-        raise web.HTTPUnsupportedMediaType(text="send the greeting as audio/wav")
+        raise web.HTTPUnsupportedMediaType(text=f"send the {recording.spoken} as audio/wav")
     body = bytearray()
     while chunk := await request.content.read(64 * 1024):
         body += chunk
-        if len(body) > MAX_GREETING_BYTES:
+        if len(body) > MAX_UPLOAD_BYTES:
             raise web.HTTPRequestEntityTooLarge(
-                max_size=MAX_GREETING_BYTES,
+                max_size=MAX_UPLOAD_BYTES,
                 actual_size=len(body),
-                text=f"a greeting may be at most {MAX_GREETING_BYTES} bytes",
+                text=f"a {recording.spoken} may be at most {MAX_UPLOAD_BYTES} bytes",
             )
     return bytes(body)
 
 
-@routes.put("/api/v1/people/{person_id}/greeting", name=GREETING_UPLOAD)
-async def put_greeting(request: web.Request) -> web.Response:
-    """Replace the greeting (R12: say who you are and where the caller has reached)."""
+@routes.put(RECORDING_PATH, name=RECORDING_UPLOAD)
+async def put_recording(request: web.Request) -> web.Response:
+    """Replace the greeting (R12: say who you are and where the caller has reached) or the
+    name clip (the name callers hear in your own voice, R10-R12)."""
     person, account = _person(request, Permission.READ_OWN_VOICEMAIL)
-    data = await _read_upload(request)
+    recording = _recording(request)
+    data = await _read_upload(request, recording)
     try:
-        greeting = await request.app[VOICEMAIL].set_greeting(
-            person.person_id, data, account.username
+        stored = await request.app[VOICEMAIL].set_recording(
+            person.person_id, recording, data, account.username
         )
     except VoicemailError as exc:
         raise web.HTTPUnprocessableEntity(text=str(exc)) from None
-    return web.json_response({"greeting": greeting_json(greeting, request)})
+    return web.json_response({recording.value: recording_json(stored, request)})
 
 
-@routes.delete("/api/v1/people/{person_id}/greeting")
-async def delete_greeting(request: web.Request) -> web.Response:
+@routes.delete(RECORDING_PATH)
+async def delete_recording(request: web.Request) -> web.Response:
     person, account = _person(request, Permission.READ_OWN_VOICEMAIL)
-    if not await request.app[VOICEMAIL].delete_greeting(person.person_id, account.username):
-        raise web.HTTPNotFound(text="no greeting recorded")
+    recording = _recording(request)
+    spool = request.app[VOICEMAIL]
+    if not await spool.delete_recording(person.person_id, recording, account.username):
+        raise web.HTTPNotFound(text=MISSING[recording])
     return web.Response(status=204)
 
 
@@ -169,12 +201,11 @@ async def list_voicemail(request: web.Request) -> web.Response:
     person, _ = _person(request, Permission.READ_OWN_VOICEMAIL)
     spool = request.app[VOICEMAIL]
     messages = await spool.messages(person.person_id)
-    return web.json_response(
-        {
-            "greeting": greeting_json(await spool.greeting(person.person_id), request),
-            "messages": [voice_json(m, request) for m in messages],
-        }
-    )
+    recordings = {
+        r.value: recording_json(await spool.recording(person.person_id, r), request)
+        for r in Recording
+    }
+    return web.json_response(recordings | {"messages": [voice_json(m, request) for m in messages]})
 
 
 @routes.get("/api/v1/people/{person_id}/voicemail/{message_id}")

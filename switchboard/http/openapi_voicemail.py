@@ -33,12 +33,14 @@ ERRORS: JSON = {
     "400": _error("The request is malformed; the message says what to change."),
     "401": _error("Not signed in, or the bearer token is unknown."),
     "403": _error("Not your own voicemail, or not a receptionist; or a missing CSRF token."),
-    "404": _error("No such person, greeting or message."),
-    "413": _error("The request body is too large (a greeting: at most 2 MB)."),
+    "404": _error("No such person, greeting, name clip or message."),
+    "413": _error("The request body is too large (a greeting or name clip: at most 2 MB)."),
     "500": _error("Our fault; the answer carries an error id to quote."),
 }
 WRITE: JSON = ERRORS | {
-    "415": _error("Wrong content type (audio/wav for a greeting, application/json else)."),
+    "415": _error(
+        "Wrong content type (audio/wav for a greeting or name clip, application/json else)."
+    ),
     "422": _error("Understood, but refused; the message says why (e.g. a stereo WAV)."),
 }
 PERSON_ID: JSON = {
@@ -59,7 +61,8 @@ INSTANT: JSON = {"type": "string", "format": "date-time"}
 EMAIL_STATUS = ["pending", "sent", "failed", "no_address", "not_configured"]
 
 SCHEMAS: JSON = {
-    "Greeting": {
+    "Recording": {
+        "description": "A greeting or name clip as stored (8 kHz, 16-bit, mono WAV)",
         "type": ["object", "null"],
         "required": ["duration_ms", "size", "updated_at", "audio_url"],
         "properties": {
@@ -85,9 +88,10 @@ SCHEMAS: JSON = {
     },
     "Voicemail": {
         "type": "object",
-        "required": ["greeting", "messages"],
+        "required": ["greeting", "name_clip", "messages"],
         "properties": {
-            "greeting": _ref("Greeting"),
+            "greeting": _ref("Recording"),
+            "name_clip": _ref("Recording"),
             "messages": {"type": "array", "items": _ref("VoiceMessage")},
         },
     },
@@ -146,37 +150,57 @@ TAKE_BODY: JSON = {
     },
 }
 PEOPLE = "/api/v1/people/{person_id}"
-PATHS: JSON = {
-    f"{PEOPLE}/greeting": {
+WAV_UPLOAD: JSON = {
+    "required": True,
+    "content": {
+        "audio/wav": {"schema": WAV_BODY},
+        "application/octet-stream": {"schema": WAV_BODY},
+    },
+}
+
+
+def _recording(key: str, name: str, what: str, rules: str, without: str) -> JSON:
+    """The three routes of a greeting or a name clip (``name`` in the operation ids)."""
+    return {
         "parameters": [PERSON_ID],
         "get": _op(
-            "Your voicemail greeting as stored (8 kHz, 16-bit, mono WAV)",
-            "getGreeting",
+            f"Your {what} as stored (8 kHz, 16-bit, mono WAV)",
+            f"get{name}",
             {"200": WAV_ANSWER} | ERRORS,
         ),
         "put": _op(
-            "Replace your greeting: a WAV, 16-bit PCM mono, 1-60 s, at most 2 MB "
-            "(8 kHz kept; 11.025-48 kHz resampled to 8 kHz)",
-            "putGreeting",
-            {"200": _ok({"type": "object", "properties": {"greeting": _ref("Greeting")}})} | WRITE,
-            requestBody={
-                "required": True,
-                "content": {
-                    "audio/wav": {"schema": WAV_BODY},
-                    "application/octet-stream": {"schema": WAV_BODY},
-                },
-            },
+            f"Replace your {what}: a WAV, 16-bit PCM mono, at most 2 MB; {rules}",
+            f"put{name}",
+            {"200": _ok({"type": "object", "properties": {key: _ref("Recording")}})} | WRITE,
+            requestBody=WAV_UPLOAD,
         ),
         "delete": _op(
-            "Delete your greeting (callers hear the standard one)",
-            "deleteGreeting",
+            f"Delete your {what} ({without})",
+            f"delete{name}",
             {"204": {"description": "Deleted"}} | ERRORS,
         ),
-    },
+    }
+
+
+PATHS: JSON = {
+    f"{PEOPLE}/greeting": _recording(
+        "greeting",
+        "Greeting",
+        "greeting",
+        "1-60 s (8 kHz kept; 11.025-48 kHz resampled to 8 kHz)",
+        "callers hear the standard one",
+    ),
+    f"{PEOPLE}/name-clip": _recording(
+        "name_clip",
+        "NameClip",
+        "name clip (your name in your own voice, in place of the synthesized one)",
+        "0.5-5 s of sound, stored at 8 kHz, cut to its sound and brought to speech level",
+        "callers hear your name synthesized",
+    ),
     f"{PEOPLE}/voicemail": {
         "parameters": [PERSON_ID],
         "get": _op(
-            "Your greeting and voicemail messages, newest first",
+            "Your greeting, name clip and voicemail messages, newest first",
             "listVoicemail",
             {"200": _ok(_ref("Voicemail"))} | ERRORS,
         ),

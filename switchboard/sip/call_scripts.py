@@ -5,6 +5,8 @@ One coroutine per answered call, run by the media service under its TaskGroup:
   0: the reception), twice; then a goodbye and the call ends;
 - **voicemail** (R11, R12): the owner's greeting or a default that says who and where,
   the beep, then recording until hang-up, ``#``, 5 s of silence or the maximum length;
+- in the announcement and the default greeting, the name the owner recorded on their
+  page (``name_of``) replaces the synthesized name;
 - an unanswered ring: voicemail, or for an open referral the referral first;
 - **mailbox** (issue 13): the owner listens to their own messages
   (``mailbox_script.py``).
@@ -24,7 +26,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from switchboard.directory.model import Organisation, Person
-from switchboard.events import CalendarChanged, Event, ManualStatusChanged
+from switchboard.events import CalendarChanged, ManualStatusChanged
 from switchboard.live.engine import Engine
 from switchboard.media import phrases, prompts
 from switchboard.media.clips import speech_level_dbfs
@@ -68,6 +70,10 @@ class Channel(Protocol):
 SaveMessage = Callable[[Person, Audio, str | None], Awaitable[None]]
 """Store a message for a person, with the caller's number as the SIP edge read it."""
 GreetingOf = Callable[[Person], Awaitable[Audio | None]]
+NameOf = Callable[[Person], Awaitable[Audio | None]]
+"""The person's recorded name clip (8 kHz, at speech level), or None."""
+PREPARED_ON = (ManualStatusChanged, CalendarChanged)
+"""Events after which a caller may hear a new referral: rendered ahead (``prepare``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,7 @@ class Scripts:
     engine: Engine
     speaker: Speaker
     greeting_of: GreetingOf
+    name_of: NameOf
     save_message: SaveMessage
     mailbox: MailboxScript | None = None
     """Listening to one's messages by phone (issue 13); None: such calls just end."""
@@ -107,6 +114,7 @@ class Scripts:
             zone=self._zone,
             leave_message=leave,
             reception=reception is not None,
+            name_clip=await self.name_of(person),
         )
         await self._offer(channel, controls, program, plan, leave, reception)
 
@@ -124,6 +132,7 @@ class Scripts:
                 zone=self._zone,
                 leave_message=True,
                 reception=False,
+                name_clip=await self.name_of(decision.person),
             )
             await self._offer(channel, controls, program, plan, True, None)
             return
@@ -184,7 +193,11 @@ class Scripts:
     async def _voicemail(self, channel: Channel, controls: CallControls, program: Program) -> None:
         person = program.person
         recorded = await self.greeting_of(person)
-        greeting = prompts.greeting(person, self._organisation(person), recorded=recorded)
+        # A recorded greeting replaces the whole default one, the name with it.
+        name = None if recorded is not None else await self.name_of(person)
+        greeting = prompts.greeting(
+            person, self._organisation(person), recorded=recorded, name_clip=name
+        )
         await self._take_message(channel, controls, program, greeting)
 
     async def _take_message(
@@ -232,18 +245,20 @@ class Scripts:
 
     # -- rendering ahead --------------------------------------------------------------
 
-    def prepare(self, event: Event) -> None:
-        """A bus listener: when someone's availability changes and a caller would now
+    async def prepare(self, person_id: str) -> None:
+        """When someone's availability changed (``PREPARED_ON``) and a caller would now
         hear a referral, its speech is rendered at once, so the first caller waits for
-        nothing (the speaker's cache keeps it)."""
-        if not isinstance(event, ManualStatusChanged | CalendarChanged):
-            return
-        person = self.engine.view.person(event.person_id)
+        nothing (the speaker's cache keeps it). With their recorded name, that is the
+        sentence after the name. Run by the media service as a task of its group
+        (``RtpMediaService.prepare``, a bus listener): the name clip is read from the
+        spool."""
+        person = self.engine.view.person(person_id)
         if person is None or person.extension is None:
             return
         decision = self.engine.route(Call(person.extension))
         if not isinstance(decision, Announce):
             return
+        name = await self.name_of(person)
         plan = prompts.announcement(
             person,
             self._organisation(person),
@@ -252,6 +267,7 @@ class Scripts:
             zone=self._zone,
             leave_message=CallerOption.LEAVE_MESSAGE in decision.options,
             reception=False,
+            name_clip=name,
         )
         prompts.prerender((*plan.announcement, *plan.goodbye), self.speaker)
 

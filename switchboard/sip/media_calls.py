@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from switchboard.events import Event
 from switchboard.media import phrases, prompts
 from switchboard.media.bridge import Bridge
 from switchboard.media.channel import Channel
@@ -32,7 +33,7 @@ from switchboard.media.rtp import Digit
 from switchboard.media.sdp import SdpError, SessionDescription, serialise
 from switchboard.media.sdp_parse import parse
 from switchboard.media.stream import RtpEndpoint
-from switchboard.sip.call_scripts import Scripts
+from switchboard.sip.call_scripts import PREPARED_ON, Scripts
 from switchboard.sip.media_seam import CallControls, MediaRefusedError, Program
 
 log = structlog.get_logger("switchboard.media")
@@ -73,6 +74,20 @@ class RtpMediaService:
                 self._group = None
                 for call in list(self.calls):
                     call.close("shutting down")
+
+    def prepare(self, event: Event) -> None:
+        """A bus listener: when someone's availability changes, what a caller would now
+        hear is rendered ahead (``Scripts.prepare``) as a task of the service's group
+        (before ``run()`` there is no group, and no call to prepare for); a failure is
+        logged, never the group's end."""
+        if isinstance(event, PREPARED_ON) and self._group is not None:
+            self._group.create_task(self._prepare(event.person_id))
+
+    async def _prepare(self, person_id: str) -> None:
+        try:
+            await self.scripts.prepare(person_id)
+        except Exception:
+            log.exception("speech_prepare_failed", person=person_id)
 
     def open(self, offer_sdp: bytes | None, program: Program) -> RtpCall:
         if self._group is None:

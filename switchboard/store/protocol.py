@@ -262,10 +262,12 @@ class VoicemailStore(Protocol):
         """NotFoundError when the person has no such message."""
         ...
 
-    async def audit_greeting(
+    async def audit_recording(
         self, person_id: str, action: str, detail: str, actor: str, at: datetime
     ) -> None:
-        """Audit ``greeting_set`` or ``greeting_deleted`` (a greeting is a file only)."""
+        """Audit a change of a greeting or a name clip (``voicemail.model.RECORDING_ACTIONS``:
+        ``greeting_set``, ``name_clip_deleted``, ...); they are files only. StoreError for
+        any other action."""
         ...
 
     async def voicemail_pin(self, person_id: str) -> str | None:

@@ -18,7 +18,7 @@ from switchboard.events import Event, VoicemailChanged
 from switchboard.store import codec, tables
 from switchboard.store.audit import Change
 from switchboard.store.protocol import NotFoundError, StoreError
-from switchboard.voicemail.model import EmailStatus, TakenMessage, VoiceMessage
+from switchboard.voicemail.model import EmailStatus, Recording, TakenMessage, VoiceMessage
 
 INSERT_VOICE = (
     "INSERT INTO voice_messages (message_id, person_id, received_at, caller, duration_ms, "
@@ -151,16 +151,17 @@ class SqliteVoicemail:
             changed = _counts(conn, person_id)
         self._publish(changed)
 
-    async def audit_greeting(
+    async def audit_recording(
         self, person_id: str, action: str, detail: str, actor: str, at: datetime
     ) -> None:
-        """The greeting is a file only; its changes are audited here (R12)."""
-        if action not in ("greeting_set", "greeting_deleted"):
-            raise StoreError(f"not a greeting action: {action!r}")
-        # The greeting is a file the spool replaced or removed: the trail says which way.
-        set_ = action == "greeting_set"
-        changes = (Change("greeting", "" if set_ else "set", "set" if set_ else ""),)
-        with self._writing(f"audit the greeting of {person_id}") as conn:
+        """Greetings and name clips are files only; their changes are audited here (R12)."""
+        recording = next((r for r in Recording if action in (r.set_action, r.deleted_action)), None)
+        if recording is None:
+            raise StoreError(f"not a greeting or name clip action: {action!r}")
+        # The recording is a file the spool replaced or removed: the trail says which way.
+        set_ = action == recording.set_action
+        changes = (Change(recording.value, "" if set_ else "set", "set" if set_ else ""),)
+        with self._writing(f"audit the {recording.spoken} of {person_id}") as conn:
             row = tables.entry(at, actor, action, person_id, detail, changes)
             conn.execute(tables.INSERT_AUDIT, row)
 

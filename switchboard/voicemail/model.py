@@ -1,4 +1,5 @@
-"""Voicemail values (pure): recorded messages, taken messages, and their rules.
+"""Voicemail values (pure): recorded messages, taken messages, what a person records for
+callers, and their rules.
 
 A caller's number is stored as E.164, as ``SECRET`` when it is a secret number (R18: the
 number itself is never written anywhere), or None when unknown.
@@ -46,6 +47,41 @@ def stored_caller(number: str | None, *, secret: bool) -> str | None:
     if not E164.match(number):
         raise VoicemailError(f"a caller number must be E.164 (+46...), got {number!r}")
     return number
+
+
+class Recording(StrEnum):
+    """What a person records for callers, kept as one file each in their spool folder.
+
+    The greeting replaces the whole default greeting (R11, R12); the name clip replaces
+    only the synthesized name, in the referral (R10) and in the default greeting.
+    """
+
+    GREETING = "greeting"
+    NAME_CLIP = "name_clip"
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.value}.wav"
+
+    @property
+    def set_action(self) -> str:
+        """The audit action of a new or replaced recording (``greeting_set``)."""
+        return f"{self.value}_set"
+
+    @property
+    def deleted_action(self) -> str:
+        return f"{self.value}_deleted"
+
+    @property
+    def spoken(self) -> str:
+        """The word in messages and log lines: "greeting", "name clip"."""
+        return self.value.replace("_", " ")
+
+
+RECORDING_ACTIONS = frozenset(
+    action for r in Recording for action in (r.set_action, r.deleted_action)
+)
+"""The audit actions of recordings: they are files only, so the spool audits them itself."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 Layout under the data folder (ARCHITECTURE: "voicemail audio is files")::
 
     voicemail/<person_id>/greeting.wav
+    voicemail/<person_id>/name_clip.wav
     voicemail/<person_id>/messages/<message_id>.wav
 
 A crash leaves a file whole or absent, never torn: every file is written to a temporary
@@ -15,7 +16,8 @@ Files and rows stay in step by order, not by a distributed transaction:
   every row has its file, and a crash in between leaves at most an orphan file that no
   list shows; ``sweep()`` (at start-up) removes orphans and stale temporary files that
   are older than a quarter of an hour (younger ones may be a write in progress elsewhere);
-- a greeting is a file only (its audit entry is written after the rename).
+- a greeting or a name clip (``recordings.py``) is a file only (its audit entry is written
+  after the rename).
 
 Blocking work (file writes with fsync, resampling) runs in the executor app.py owns, so
 the event loop keeps answering calls.
@@ -25,14 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import time
 import uuid
-import wave
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,47 +41,34 @@ from switchboard.clock import Clock
 from switchboard.store.protocol import VoicemailStore
 from switchboard.voicemail.files import TEMP_PREFIX, remove_file, write_atomically
 from switchboard.voicemail.model import (
+    Recording,
     VoiceMessage,
     check_message_id,
     check_person_id,
     stored_caller,
 )
-from switchboard.voicemail.wav import Audio, prepare_greeting, read_wav, resample, to_wav
+from switchboard.voicemail.recordings import StoredRecording, prepare, read_stored
+from switchboard.voicemail.wav import Audio, read_wav, resample, to_wav
 
 log = structlog.get_logger("switchboard.voicemail")
 
 SPOOL_NAME = "voicemail"
-GREETING = "greeting.wav"
 MESSAGES = "messages"
 SWEEP_AGE_SECONDS = 15 * 60.0
 """A write takes well under a second; a file this old without a row is an orphan."""
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Greeting:
-    """A person's recorded greeting (R11, R12): 8 kHz 16-bit mono, 1-60 s."""
-
-    person_id: str
-    duration_ms: int
-    size: int
-    updated_at: datetime
-
-
-def _read_greeting(person_id: str, path: Path) -> Greeting | None:
+def _read_audio(path: Path) -> Audio | None:
     try:
-        with path.open("rb") as file:
-            stat = os.fstat(file.fileno())
-            with wave.open(file, "rb") as reader:
-                frames, rate = reader.getnframes(), reader.getframerate()
+        return read_wav(path.read_bytes())
     except FileNotFoundError:
         return None
-    updated = datetime.fromtimestamp(stat.st_mtime, UTC)
-    return Greeting(person_id, round(frames * 1000 / rate), stat.st_size, updated)
 
 
 class Voicemail:
-    """Greetings and recorded messages of everyone, on one spool folder and one store."""
+    """Greetings, name clips and recorded messages of everyone, on one spool folder and
+    one store."""
 
     def __init__(
         self,
@@ -110,60 +96,53 @@ class Voicemail:
     def _folder(self, person_id: str) -> Path:
         return self._root / check_person_id(person_id)
 
-    def greeting_path(self, person_id: str) -> Path:
-        """Where the media edge finds the greeting to play (it may not exist)."""
-        return self._folder(person_id) / GREETING
+    def recording_path(self, person_id: str, recording: Recording) -> Path:
+        """Where a greeting or name clip is (it may not exist)."""
+        return self._folder(person_id) / recording.file_name
 
     def message_path(self, person_id: str, message_id: str) -> Path:
         return self._folder(person_id) / MESSAGES / f"{check_message_id(message_id)}.wav"
 
-    # -- greetings -------------------------------------------------------------------------
-    async def greeting(self, person_id: str) -> Greeting | None:
-        path = self.greeting_path(person_id)
-        return await self._blocking(lambda: _read_greeting(person_id, path))
+    # -- greetings and name clips ------------------------------------------------------------
+    async def recording(self, person_id: str, recording: Recording) -> StoredRecording | None:
+        path = self.recording_path(person_id, recording)
+        return await self._blocking(lambda: read_stored(person_id, recording, path))
 
-    async def greeting_audio(self, person_id: str) -> Audio | None:
-        """The recorded greeting's audio for playing to a caller; None without one."""
-        path = self.greeting_path(person_id)
+    async def recording_audio(self, person_id: str, recording: Recording) -> Audio | None:
+        """The greeting's or name clip's audio for playing to a caller; None without one."""
+        path = self.recording_path(person_id, recording)
+        return await self._blocking(lambda: _read_audio(path))
 
-        def work() -> Audio | None:
-            try:
-                return read_wav(path.read_bytes())
-            except FileNotFoundError:
-                return None
-
-        return await self._blocking(work)
-
-    async def set_greeting(self, person_id: str, data: bytes, actor: str) -> Greeting:
-        """Check the upload (``wav.prepare_greeting``: WavError says what is wrong), store
+    async def set_recording(
+        self, person_id: str, recording: Recording, data: bytes, actor: str
+    ) -> StoredRecording:
+        """Check the upload (``recordings.prepare``: WavError says what is wrong), store
         it at 8 kHz, replacing the old one atomically, and audit it."""
-        path = self.greeting_path(person_id)
+        path = self.recording_path(person_id, recording)
 
-        def work() -> Greeting:
-            audio = prepare_greeting(data)
+        def work() -> StoredRecording:
+            audio = prepare(recording, data)
             write_atomically(path, io.BytesIO(to_wav(audio)))
-            found = _read_greeting(person_id, path)
+            found = read_stored(person_id, recording, path)
             if found is None:  # pragma: no cover - written a moment ago
                 raise FileNotFoundError(path)
             return found
 
-        greeting = await self._blocking(work)
-        detail = f"greeting set ({greeting.duration_ms} ms)"
-        await self._store.audit_greeting(
-            person_id, "greeting_set", detail, actor, self._clock.now()
-        )
-        log.info("greeting_set", person=person_id, duration_ms=greeting.duration_ms)
-        return greeting
+        stored = await self._blocking(work)
+        action = recording.set_action
+        detail = f"{recording.spoken} set ({stored.duration_ms} ms)"
+        await self._store.audit_recording(person_id, action, detail, actor, self._clock.now())
+        log.info(action, person=person_id, duration_ms=stored.duration_ms)
+        return stored
 
-    async def delete_greeting(self, person_id: str, actor: str) -> bool:
-        """False when there was no greeting (nothing audited then)."""
-        path = self.greeting_path(person_id)
+    async def delete_recording(self, person_id: str, recording: Recording, actor: str) -> bool:
+        """False when there was none (nothing audited then)."""
+        path = self.recording_path(person_id, recording)
         if not await self._blocking(lambda: remove_file(path)):
             return False
-        await self._store.audit_greeting(
-            person_id, "greeting_deleted", "greeting deleted", actor, self._clock.now()
-        )
-        log.info("greeting_deleted", person=person_id)
+        action, detail = recording.deleted_action, f"{recording.spoken} deleted"
+        await self._store.audit_recording(person_id, action, detail, actor, self._clock.now())
+        log.info(action, person=person_id)
         return True
 
     # -- messages --------------------------------------------------------------------------
@@ -223,14 +202,7 @@ class Voicemail:
     async def message_audio(self, person_id: str, message_id: str) -> Audio | None:
         """A message's audio for playing to its owner by phone; None when it is gone."""
         path = self.message_path(person_id, message_id)
-
-        def work() -> Audio | None:
-            try:
-                return read_wav(path.read_bytes())
-            except FileNotFoundError:
-                return None
-
-        return await self._blocking(work)
+        return await self._blocking(lambda: _read_audio(path))
 
     async def mark_heard(
         self, person_id: str, message_id: str, actor: str, *, heard: bool = True

@@ -32,8 +32,9 @@ TARGET_RATE = 8000
 RESAMPLED_RATES = frozenset({11025, 16000, 22050, 24000, 32000, 44100, 48000})
 MIN_GREETING_SECONDS = 1.0
 MAX_GREETING_SECONDS = 60.0
-MAX_GREETING_BYTES = 2 * 1024 * 1024
-"""An upload above this is refused before it is read (413); 60 s at 16 kHz fits."""
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+"""A greeting or name clip upload above this is refused before it is read (413); a 60 s
+greeting at 16 kHz fits."""
 
 _FORMATS = {
     0x0001: "PCM",
@@ -197,11 +198,17 @@ def check_greeting(audio: Audio) -> None:
         )
 
 
+def read_upload(data: bytes) -> Audio:
+    """An uploaded greeting or name clip, checked (``read_wav``), at its own rate: check
+    its length before resampling, which costs more the longer it is."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise WavError(f"the WAV is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    return read_wav(data)
+
+
 def prepare_greeting(data: bytes) -> Audio:
     """An upload made ready to store: checked, 1-60 s, at 8 kHz."""
-    if len(data) > MAX_GREETING_BYTES:
-        raise WavError(f"the WAV is larger than {MAX_GREETING_BYTES // (1024 * 1024)} MB")
-    audio = read_wav(data)
+    audio = read_upload(data)
     check_greeting(audio)
     return resample(audio)
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 
 from switchboard.events import VoicemailChanged
+from switchboard.store.audit import Change
 from switchboard.store.protocol import NotFoundError, StoreError
 from switchboard.voicemail.model import SECRET, EmailStatus, TakenMessage, VoiceMessage
 from tests.contract.conftest import Backend
@@ -152,14 +153,27 @@ async def test_removing_a_person_removes_their_voicemail_rows(people: Backend) -
     assert await store.voice_message_ids() == set()
 
 
-async def test_greeting_changes_are_audited(people: Backend) -> None:
-    await people.store.audit_greeting("p1", "greeting_set", "greeting set (2000 ms)", "p1", T0)
+@pytest.mark.parametrize(
+    ("action", "detail", "change"),
+    [
+        ("greeting_set", "greeting set (2000 ms)", Change("greeting", "", "set")),
+        ("name_clip_deleted", "name clip deleted", Change("name_clip", "set", "")),
+    ],
+)
+async def test_greeting_and_name_clip_changes_are_audited(
+    people: Backend, action: str, detail: str, change: Change
+) -> None:
+    await people.store.audit_recording("p1", action, detail, "p1", T0)
     [entry] = await people.store.audit(1, subject="p1")
-    assert (entry.action, entry.actor, entry.detail) == (
-        "greeting_set",
-        "p1",
-        "greeting set (2000 ms)",
-    )
+    assert (entry.action, entry.actor, entry.detail) == (action, "p1", detail)
+    assert entry.changes == (change,)
+
+
+async def test_only_recording_actions_are_audited_as_recordings(people: Backend) -> None:
+    before = await people.store.audit(10, subject="p1")
+    with pytest.raises(StoreError):
+        await people.store.audit_recording("p1", "name_set", "x", "p1", T0)
+    assert await people.store.audit(10, subject="p1") == before
 
 
 async def test_a_voicemail_pin_is_kept_as_given_audited_without_it_and_goes_with_its_person(

@@ -109,14 +109,14 @@ def test_anna_uploads_a_wav_greeting_and_the_player_appears(anna: Page) -> None:
     status = anna.locator("#vm-greeting-status")
     # A stereo file: the server's own reason, word for word.
     anna.set_input_files(
-        "#vm-upload",
+        "#vm-greeting-upload",
         files=_payload("stereo.wav", make_wav(2, channels=2)),
     )
     expect(status).to_contain_text("stereo; record in mono")
     expect(status).to_have_class(re.compile("form-error"))
 
     anna.set_input_files(
-        "#vm-upload",
+        "#vm-greeting-upload",
         files=_payload("hej.wav", make_wav(2.0)),
     )
     expect(status).to_contain_text("Hälsningen är sparad")
@@ -131,19 +131,19 @@ def test_anna_uploads_a_wav_greeting_and_the_player_appears(anna: Page) -> None:
 
 
 def test_anna_records_a_greeting_with_the_microphone(anna: Page) -> None:
-    record = anna.locator("#vm-record")
+    record = anna.locator("#vm-greeting-record")
     record.click()
     expect(record).to_have_attribute("aria-pressed", "true")
-    timer = anna.locator("#vm-timer")
+    timer = anna.locator("#vm-greeting-timer")
     expect(timer).to_be_visible()
     expect(timer).to_have_text(re.compile(r"^0:0[3-9] / 1:00$"), timeout=8000)
     record.click()
     expect(record).to_have_attribute("aria-pressed", "false")
-    preview = anna.locator("#vm-preview")
+    preview = anna.locator("#vm-greeting-preview")
     expect(preview).to_be_visible()
-    recorded = int(anna.locator("#voicemail").get_attribute("data-recorded") or 0)
+    recorded = int(anna.locator("#vm-greeting").get_attribute("data-recorded") or 0)
     assert recorded > 44 + 2 * 16000 * 2.5  # more than 2.5 s of 16 kHz 16-bit mono
-    anna.click("#vm-preview-save")
+    anna.click("#vm-greeting-preview-save")
     expect(anna.locator("#vm-greeting-status")).to_contain_text("Hälsningen är sparad")
     expect(preview).to_be_hidden()
     rate, channels, seconds = wav_seconds(_greeting(anna.context, anna))

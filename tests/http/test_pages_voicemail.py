@@ -48,8 +48,11 @@ async def test_the_owner_sees_their_own_voicemail_section(env: Env) -> None:
     assert SECTION.findall(html) == [anna.person_id]
     assert _data(html)["voicemail"] is True
     assert "Röstbrevlåda" in html  # Swedish by default
-    assert 'id="vm-upload"' in html
-    assert 'id="vm-record"' in html
+    for box in ("vm-greeting", "vm-name"):  # the greeting and, next to it, the name clip
+        assert f'id="{box}-upload"' in html
+        assert f'id="{box}-record"' in html
+    assert 'data-recording="name-clip"' in html
+    assert "Ditt namn" in html
     assert 'id="vm-row-template"' in html
     assert re.search(r'<script type="module" src="/static/voicemail\.js\?v=[0-9a-f]+">', html)
     # Nothing of the take-a-message dialog on the employee's own page.
@@ -130,7 +133,9 @@ async def test_the_sections_speak_each_language(env: Env, lang: str) -> None:
     assert _data(reception)["strings"]["tm.email.not_configured"]  # type: ignore[index]
 
 
-@pytest.mark.parametrize("name", ["voicemail.js", "take_message.js", "wav.js", "voicemail.css"])
+@pytest.mark.parametrize(
+    "name", ["voicemail.js", "recording.js", "take_message.js", "wav.js", "voicemail.css"]
+)
 async def test_the_new_assets_are_served(env: Env, name: str) -> None:
     response = await env.client.get(f"/static/{name}")
     assert response.status == 200

@@ -26,6 +26,7 @@ from switchboard.live.lines import LineStates
 from switchboard.settings.http import HttpSettings
 from switchboard.settings.mail import MailSettings
 from switchboard.store.bus import EventBus
+from switchboard.voicemail.model import Recording
 from switchboard.voicemail.notify import MessageDesk, SmtpTransport
 from switchboard.voicemail.service import VoicemailServices
 from switchboard.voicemail.wav import Audio, prepare_greeting, read_wav, to_wav
@@ -49,6 +50,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/greeting"): OWN,
     ("PUT", "/greeting"): OWN,
     ("DELETE", "/greeting"): (401, 204, 403, 403, 403, 403, 403),
+    ("GET", "/name-clip"): OWN,
+    ("PUT", "/name-clip"): OWN,
+    ("DELETE", "/name-clip"): (401, 204, 403, 403, 403, 403, 403),
     ("GET", "/voicemail"): OWN,
     ("GET", "/voicemail/{msg}"): OWN,
     ("POST", "/voicemail/{msg}/heard"): OWN,
@@ -64,10 +68,11 @@ CASES = [
 
 
 async def seed(env: Env, extension: str) -> str:
-    """A greeting and one voicemail for the person; the message id."""
+    """A greeting, a name clip and one voicemail for the person; the message id."""
     person_id = env.person(extension).person_id
     spool = env.runtime.voicemail.spool
-    await spool.set_greeting(person_id, wav(2.0), "seed")
+    await spool.set_recording(person_id, Recording.GREETING, wav(2.0), "seed")
+    await spool.set_recording(person_id, Recording.NAME_CLIP, wav(2.0), "seed")
     saved = await spool.save_message(person_id, read_wav(wav(1.0)), None)
     return saved.message_id
 

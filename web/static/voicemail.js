@@ -1,27 +1,14 @@
 // The voicemail section of the employee's page (issue 5; R11, R12 for the greeting):
-// the greeting (upload a WAV, or record one here; play it back; delete it) and the inbox
-// (voicemail: play, which marks it heard, download, delete after a confirm step; and the
-// messages reception took). Everything goes through /api/v1/people/{id}/...; the server
-// checks every WAV and its refusal is shown word for word.
+// the greeting and the name clip (issue 13), each a box of recording.js (upload a WAV, or
+// record one here; play it back; delete it), and the inbox (voicemail: play, which marks
+// it heard, download, delete after a confirm step; and the messages reception took).
+// Everything goes through /api/v1/people/{id}/...; the server checks every WAV and its
+// refusal is shown word for word.
 
-import { ApiError, api, formatPhone, page, t } from "./common.js";
-import { recordingToWav } from "./wav.js";
+import { api, formatPhone, t } from "./common.js";
+import { bindRecording, clock, confirmStep, whenFormat } from "./recording.js";
 
 const section = document.getElementById("voicemail");
-
-function bytesText(bytes) {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-}
-
-function clock(ms) {
-  const seconds = Math.round(ms / 1000);
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
-}
-
-const whenFormat = new Intl.DateTimeFormat(page.locale, {
-  timeZone: page.zone, weekday: "short", day: "numeric", month: "short",
-  hour: "2-digit", minute: "2-digit",
-});
 
 /** The caller as the person reads it: a national number, "Dolt nummer" (R18), or unknown. */
 function callerText(caller) {
@@ -31,76 +18,9 @@ function callerText(caller) {
   return formatPhone(caller);
 }
 
-/** A WAV upload: the body is the file itself (audio/wav), the CSRF token in its header. */
-async function putWav(url, blob) {
-  const response = await fetch(url, {
-    method: "PUT",
-    credentials: "same-origin",
-    headers: { "Content-Type": "audio/wav", "X-CSRF-Token": page.csrf || "", Accept: "application/json" },
-    body: blob,
-  });
-  let json = null;
-  try {
-    json = await response.json();
-  } catch {
-    json = null;
-  }
-  if (!response.ok) {
-    throw new ApiError(response.status, json?.error?.message || response.statusText);
-  }
-  return json;
-}
-
-/** Turn a row's actions into "Delete? [Yes, delete] [Cancel]" until one is chosen; the
- *  actions come back afterwards (the row itself may be gone by then). */
-function confirmStep(slot, question, onYes, onError) {
-  const before = [...slot.childNodes];
-  const text = document.createElement("span");
-  text.className = "small vm-confirm-text";
-  text.textContent = question;
-  const yes = document.createElement("button");
-  yes.type = "button";
-  yes.className = "btn btn-danger btn-small";
-  yes.dataset.action = "confirm-delete";
-  yes.textContent = t("vm.delete_yes");
-  const no = document.createElement("button");
-  no.type = "button";
-  no.className = "btn btn-quiet btn-small";
-  no.dataset.action = "cancel-delete";
-  no.textContent = t("vm.delete_no");
-  no.addEventListener("click", () => {
-    slot.replaceChildren(...before);
-    slot.querySelector('[data-action="delete"], #vm-greeting-delete')?.focus();
-  });
-  yes.addEventListener("click", async () => {
-    yes.disabled = true;
-    try {
-      await onYes();
-      slot.replaceChildren(...before);
-    } catch (err) {
-      slot.replaceChildren(...before);
-      onError(err);
-    }
-  });
-  slot.replaceChildren(text, yes, no);
-  no.focus();
-}
-
 function bindVoicemail(root) {
   const base = `/api/v1/people/${encodeURIComponent(root.dataset.person)}`;
   const maxBytes = Number(root.dataset.maxBytes);
-  const maxMs = Number(root.dataset.maxSeconds) * 1000;
-  const status = document.getElementById("vm-greeting-status");
-  const none = document.getElementById("vm-greeting-none");
-  const has = document.getElementById("vm-greeting-has");
-  const player = document.getElementById("vm-greeting-audio");
-  const meta = document.getElementById("vm-greeting-meta");
-  const upload = document.getElementById("vm-upload");
-  const recordButton = document.getElementById("vm-record");
-  const recordLabel = document.getElementById("vm-record-label");
-  const timer = document.getElementById("vm-timer");
-  const preview = document.getElementById("vm-preview");
-  const previewAudio = document.getElementById("vm-preview-audio");
   const list = document.getElementById("vm-list");
   const empty = document.getElementById("vm-inbox-empty");
   const rowTemplate = document.getElementById("vm-row-template");
@@ -109,167 +29,27 @@ function bindVoicemail(root) {
   const taken = document.getElementById("vm-taken");
   const takenEmpty = document.getElementById("vm-taken-empty");
 
-  let recording = null; // { stream, context, chunks, started, tick }
-  let pending = null; // the recorded WAV Blob waiting for "save"
-  let previewUrl = "";
-
-  function say(text, error = false) {
-    status.textContent = text;
-    status.classList.toggle("form-error", error);
-  }
-
-  // ---- the greeting --------------------------------------------------------------------
-  function showGreeting(greeting) {
-    root.dataset.greeting = greeting ? "yes" : "no";
-    none.hidden = Boolean(greeting);
-    has.hidden = !greeting;
-    if (!greeting) {
-      player.removeAttribute("src");
-      return;
-    }
-    // A new query per version: the same URL would replay what the element cached.
-    player.src = `${greeting.audio_url}?v=${encodeURIComponent(greeting.updated_at)}`;
-    meta.textContent = t("vm.greeting_meta", {
-      length: clock(greeting.duration_ms), when: whenFormat.format(new Date(greeting.updated_at)),
-    });
-  }
-
-  async function saveGreeting(blob) {
-    say(t("vm.saving"));
-    try {
-      const answer = await putWav(`${base}/greeting`, blob);
-      showGreeting(answer.greeting);
-      say(t("vm.greeting_saved"));
-      return true;
-    } catch (err) {
-      // 413/415/422: the server's sentence says what to do ("the WAV is stereo; ...").
-      say(t("vm.refused", { message: err.message }), true);
-      return false;
-    }
-  }
-
-  upload.addEventListener("change", async () => {
-    const file = upload.files[0];
-    upload.value = "";
-    if (!file) return;
-    if (file.size > maxBytes) {
-      say(t("vm.too_big", { size: bytesText(file.size), max: bytesText(maxBytes) }), true);
-      return;
-    }
-    await saveGreeting(file);
+  const greeting = bindRecording(document.getElementById("vm-greeting"), {
+    url: `${base}/greeting`,
+    key: "greeting",
+    maxBytes,
+    texts: {
+      saved: t("vm.greeting_saved"),
+      deleted: t("vm.greeting_deleted"),
+      deleteConfirm: t("vm.greeting_delete_confirm"),
+    },
   });
-
-  const greetingSlot = document.getElementById("vm-greeting-delete").parentElement;
-  const failed = (err) => say(t("common.error", { message: err.message }), true);
-  greetingSlot.addEventListener("click", (event) => {
-    if (event.target.id !== "vm-greeting-delete") return;
-    confirmStep(greetingSlot, t("vm.greeting_delete_confirm"), async () => {
-      try {
-        await api("DELETE", `${base}/greeting`);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.status === 404)) throw err;
-      }
-      showGreeting(null);
-      say(t("vm.greeting_deleted"));
-      recordButton.focus();
-    }, failed);
+  const nameClip = bindRecording(document.getElementById("vm-name"), {
+    url: `${base}/name-clip`,
+    key: "name_clip",
+    maxBytes,
+    texts: {
+      saved: t("vm.name_saved"),
+      deleted: t("vm.name_deleted"),
+      deleteConfirm: t("vm.name_delete_confirm"),
+    },
   });
-
-  // ---- recording in the browser ----------------------------------------------------------
-  function setRecording(on) {
-    recordButton.setAttribute("aria-pressed", String(on));
-    recordButton.classList.toggle("is-recording", on);
-    recordLabel.textContent = on ? t("vm.stop") : t("vm.record");
-    timer.hidden = !on;
-  }
-
-  function clearPreview() {
-    if (previewUrl) URL.revokeObjectURL(previewUrl);
-    previewUrl = "";
-    pending = null;
-    previewAudio.removeAttribute("src");
-    preview.hidden = true;
-  }
-
-  async function startRecording() {
-    clearPreview();
-    let stream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true },
-      });
-    } catch (err) {
-      say(t("vm.no_microphone", { message: err.message || err.name }), true);
-      return;
-    }
-    const context = new AudioContext();
-    const source = context.createMediaStreamSource(stream);
-    // ScriptProcessor: deprecated but everywhere, and needs no worklet file. Two inputs,
-    // downmixed by us; its output goes through a silent gain (it only runs when connected).
-    const processor = context.createScriptProcessor(4096, 2, 1);
-    const silent = context.createGain();
-    silent.gain.value = 0;
-    const chunks = [];
-    processor.addEventListener("audioprocess", (event) => {
-      const input = event.inputBuffer;
-      const left = input.getChannelData(0);
-      const right = input.numberOfChannels > 1 ? input.getChannelData(1) : left;
-      const mono = new Float32Array(left.length);
-      for (let i = 0; i < left.length; i += 1) mono[i] = (left[i] + right[i]) / 2;
-      chunks.push(mono);
-    });
-    source.connect(processor);
-    processor.connect(silent);
-    silent.connect(context.destination);
-    const started = performance.now();
-    const tick = window.setInterval(() => {
-      const elapsed = performance.now() - started;
-      timer.textContent = `${clock(Math.min(elapsed, maxMs))} / ${clock(maxMs)}`;
-      if (elapsed >= maxMs) stopRecording().catch(() => {});
-    }, 200);
-    timer.textContent = `0:00 / ${clock(maxMs)}`;
-    recording = { stream, context, chunks, tick, processor };
-    setRecording(true);
-    say(t("vm.recording"));
-  }
-
-  async function stopRecording() {
-    if (!recording) return;
-    const { stream, context, chunks, tick, processor } = recording;
-    recording = null;
-    window.clearInterval(tick);
-    processor.disconnect();
-    for (const track of stream.getTracks()) track.stop();
-    const rate = context.sampleRate;
-    await context.close();
-    setRecording(false);
-    if (!chunks.length) {
-      say(t("vm.nothing_recorded"), true);
-      return;
-    }
-    pending = await recordingToWav(chunks, rate);
-    previewUrl = URL.createObjectURL(pending);
-    previewAudio.src = previewUrl;
-    preview.hidden = false;
-    root.dataset.recorded = String(pending.size);
-    say(t("vm.recorded", { length: clock(((pending.size - 44) / 2 / 16000) * 1000) }));
-    document.getElementById("vm-preview-save").focus();
-  }
-
-  recordButton.addEventListener("click", () => {
-    (recording ? stopRecording() : startRecording()).catch((err) => {
-      say(t("common.error", { message: err.message }), true);
-    });
-  });
-
-  document.getElementById("vm-preview-save").addEventListener("click", async () => {
-    if (pending && (await saveGreeting(pending))) clearPreview();
-  });
-  document.getElementById("vm-preview-discard").addEventListener("click", () => {
-    clearPreview();
-    say("");
-    recordButton.focus();
-  });
+  const failed = (err) => greeting.say(t("common.error", { message: err.message }), true);
 
   // ---- the inbox -----------------------------------------------------------------------
   function markRow(li, heard) {
@@ -322,14 +102,15 @@ function bindVoicemail(root) {
     slot.addEventListener("click", (event) => {
       const action = event.target.closest("[data-action]")?.dataset.action;
       if (action === "play") {
-        play(li, message).catch((err) => say(t("common.error", { message: err.message }), true));
+        play(li, message).catch(failed);
       } else if (action === "delete") {
         confirmStep(slot, t("vm.delete_confirm"), async () => {
           await api("DELETE", message.audio_url);
           const next = li.nextElementSibling || li.previousElementSibling;
           li.remove();
           countUnheard();
-          (next?.querySelector('[data-action="play"]') || recordButton).focus();
+          const after = next?.querySelector('[data-action="play"]');
+          (after || document.getElementById("vm-inbox-title")).focus();
         }, failed);
       }
     });
@@ -370,7 +151,8 @@ function bindVoicemail(root) {
     const [inbox, messages] = await Promise.all([
       api("GET", `${base}/voicemail`), api("GET", `${base}/messages`),
     ]);
-    showGreeting(inbox.greeting);
+    greeting.show(inbox.greeting);
+    nameClip.show(inbox.name_clip);
     list.replaceChildren(...inbox.messages.map(messageRow));
     countUnheard();
     taken.replaceChildren(...messages.messages.map(takenRow));
@@ -378,7 +160,7 @@ function bindVoicemail(root) {
     root.dataset.loaded = "true";
   }
 
-  load().catch((err) => say(t("common.error", { message: err.message }), true));
+  load().catch(failed);
   // A message left, heard or deleted elsewhere (a call, the phone, another tab): the list
   // follows. A change this page made itself (the counts already agree) reloads nothing,
   // so a message being played is never interrupted.
@@ -388,7 +170,7 @@ function bindVoicemail(root) {
     const shown = list.querySelectorAll(".vm-item").length;
     const shownNew = list.querySelectorAll('.vm-item[data-heard="false"]').length;
     if (shown === fresh + old && shownNew === fresh) return;
-    load().catch((err) => say(t("common.error", { message: err.message }), true));
+    load().catch(failed);
   });
 }
 

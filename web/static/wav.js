@@ -1,6 +1,7 @@
-// A greeting recorded in the browser becomes what the server accepts (docs/voicemail.md):
-// a WAV file, linear PCM, 16-bit, mono. We send 16 kHz: 60 s then fit well inside the
-// 2 MB upload limit (48 kHz would allow only ~21 s), and the server resamples to 8 kHz.
+// A greeting or name recorded in the browser becomes what the server accepts
+// (docs/voicemail.md): a WAV file, linear PCM, 16-bit, mono. We send 16 kHz: 60 s then
+// fit well inside the 2 MB upload limit (48 kHz would allow only ~21 s), and the server
+// resamples to 8 kHz.
 
 export const TARGET_RATE = 16000;
 
@@ -59,14 +60,22 @@ export function encodeWav(samples, rate = TARGET_RATE) {
   return new Blob([view.buffer], { type: "audio/wav" });
 }
 
-/** Chunks captured at `rate` (one Float32Array each) as a 16 kHz mono WAV Blob. */
-export async function recordingToWav(chunks, rate) {
-  const total = chunks.reduce((n, c) => n + c.length, 0);
+/** Chunks captured at `rate` (one Float32Array each) as a 16 kHz mono WAV Blob, at most
+ *  `maxSeconds` long: the recorder's timer stops a little after the limit (it ticks every
+ *  200 ms, the microphone delivers 4096 samples at a time), and the server refuses a
+ *  greeting or a name even a moment over it. */
+export async function recordingToWav(chunks, rate, maxSeconds = Infinity) {
+  const total = Math.min(
+    chunks.reduce((n, c) => n + c.length, 0),
+    Math.floor(maxSeconds * rate),
+  );
   const joined = new Float32Array(total);
   let at = 0;
   for (const chunk of chunks) {
-    joined.set(chunk, at);
-    at += chunk.length;
+    if (at >= total) break;
+    const part = chunk.subarray(0, total - at);
+    joined.set(part, at);
+    at += part.length;
   }
   return encodeWav(await resample(joined, rate), TARGET_RATE);
 }

@@ -25,6 +25,7 @@ import numpy as np
 from switchboard.app import open_runtime
 from switchboard.clock import FixedClock
 from switchboard.settings.config import load_settings
+from switchboard.voicemail.model import Recording
 from tests.integration.sip.conftest import MONDAY_10, seed, start_switchboard
 from tests.peers import audio
 from tests.peers.sipp import sipp_path
@@ -51,7 +52,8 @@ async def _prepare(config: Path, data: Path) -> str:
     async with open_runtime(settings, data, FixedClock(datetime.fromisoformat(MONDAY_10))) as rt:
         sven = rt.engine.view.person_by_extension(SVEN)
         assert sven is not None
-        await rt.voicemail.spool.set_greeting(sven.person_id, _greeting(), "test")
+        greeting = Recording.GREETING
+        await rt.voicemail.spool.set_recording(sven.person_id, greeting, _greeting(), "test")
         return sven.person_id
 
 

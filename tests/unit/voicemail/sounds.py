@@ -9,11 +9,11 @@ import struct
 import wave
 
 
-def tone(seconds: float, rate: int = 8000, hz: float = 440.0) -> bytes:
+def tone(seconds: float, rate: int = 8000, hz: float = 440.0, peak: int = 8000) -> bytes:
     """16-bit mono frames of a sine tone (little-endian)."""
     n = round(seconds * rate)
     return b"".join(
-        struct.pack("<h", round(8000 * math.sin(2 * math.pi * hz * i / rate))) for i in range(n)
+        struct.pack("<h", round(peak * math.sin(2 * math.pi * hz * i / rate))) for i in range(n)
     )
 
 
@@ -29,6 +29,22 @@ def wav(
     with wave.open(buffer, "wb") as writer:
         writer.setnchannels(channels)
         writer.setsampwidth(width)
+        writer.setframerate(rate)
+        writer.writeframes(frames)
+    return buffer.getvalue()
+
+
+def spoken(
+    seconds: float, *, before: float = 0.0, after: float = 0.0, rate: int = 16000, peak: int = 800
+) -> bytes:
+    """A WAV of a quiet tone between silences, as a name said into a laptop microphone a
+    moment after pressing Record (a peak of 800 is about -32 dBFS)."""
+    frames = tone(seconds, rate, peak=peak)
+    frames = bytes(2 * round(before * rate)) + frames + bytes(2 * round(after * rate))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
         writer.setframerate(rate)
         writer.writeframes(frames)
     return buffer.getvalue()

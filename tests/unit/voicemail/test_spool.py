@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from switchboard.media.clips import SPEECH_LEVEL_DBFS, speech_level_dbfs
 from switchboard.store.protocol import NotFoundError, StoreError
 from switchboard.voicemail.files import TEMP_PREFIX, write_atomically
-from switchboard.voicemail.model import SECRET, VoicemailError
+from switchboard.voicemail.model import SECRET, Recording, VoicemailError
 from switchboard.voicemail.wav import Audio, WavError, read_wav
 from tests.unit.voicemail.conftest import T0, Spooled
-from tests.unit.voicemail.sounds import frames_of, tone, wav
+from tests.unit.voicemail.sounds import frames_of, spoken, tone, wav
 
 
 class BreaksHalfway(io.RawIOBase):
@@ -157,29 +158,68 @@ async def test_someone_elses_message_is_not_found(spooled: Spooled) -> None:
     assert spooled.spool.message_path("anna", saved.message_id).exists()
 
 
+GREETING, NAME = Recording.GREETING, Recording.NAME_CLIP
+
+
 async def test_greeting_set_replaced_and_deleted(spooled: Spooled) -> None:
-    assert await spooled.spool.greeting("anna") is None
-    first = await spooled.spool.set_greeting("anna", wav(2.0, 16000), "anna")
+    spool = spooled.spool
+    assert await spool.recording("anna", GREETING) is None
+    first = await spool.set_recording("anna", GREETING, wav(2.0, 16000), "anna")
     assert first.duration_ms == 2000
-    second = await spooled.spool.set_greeting("anna", wav(3.0, 8000), "anna")
+    second = await spool.set_recording("anna", GREETING, wav(3.0, 8000), "anna")
     assert second.duration_ms == 3000
-    assert spooled.spool.greeting_path("anna").read_bytes() == wav(3.0, 8000)
+    assert spool.recording_path("anna", GREETING).read_bytes() == wav(3.0, 8000)
     with pytest.raises(WavError, match="stereo"):
-        await spooled.spool.set_greeting("anna", wav(2.0, channels=2), "anna")
-    assert spooled.spool.greeting_path("anna").read_bytes() == wav(3.0, 8000)
-    assert await spooled.spool.delete_greeting("anna", "anna")
-    assert not await spooled.spool.delete_greeting("anna", "anna")
-    assert await spooled.spool.greeting("anna") is None
+        await spool.set_recording("anna", GREETING, wav(2.0, channels=2), "anna")
+    assert spool.recording_path("anna", GREETING).read_bytes() == wav(3.0, 8000)
+    assert await spool.delete_recording("anna", GREETING, "anna")
+    assert not await spool.delete_recording("anna", GREETING, "anna")
+    assert await spool.recording("anna", GREETING) is None
     actions = [e.action for e in await spooled.store.audit(10, subject="anna")]
     assert actions[:3] == ["greeting_deleted", "greeting_set", "greeting_set"]
 
 
+async def test_the_name_clip_is_stored_beside_the_greeting_ready_to_play(
+    spooled: Spooled,
+) -> None:
+    """Stored once at speech level and cut to its sound; the greeting is untouched by it."""
+    spool = spooled.spool
+    await spool.set_recording("anna", GREETING, wav(3.0, 8000), "anna")
+    assert await spool.recording_audio("anna", NAME) is None
+    stored = await spool.set_recording("anna", NAME, spoken(1.5, before=1.0, after=1.0), "anna")
+    assert stored.recording is NAME
+    assert stored.duration_ms == 1580  # 40 ms of silence kept on either side
+    assert visible(spooled.root / "anna") == ["greeting.wav", "name_clip.wav"]
+    clip = await spool.recording_audio("anna", NAME)
+    assert clip is not None
+    assert (clip.rate, clip.duration_ms) == (8000, 1580)
+    assert speech_level_dbfs(clip) == pytest.approx(SPEECH_LEVEL_DBFS, abs=0.5)
+    assert await spool.recording("anna", NAME) == stored
+
+    with pytest.raises(WavError, match="keep it under 5 s"):
+        await spool.set_recording("anna", NAME, spoken(8.0), "anna")
+    assert await spool.recording_audio("anna", NAME) == clip  # the old one, whole
+
+    assert await spool.delete_recording("anna", NAME, "anna")
+    assert not await spool.delete_recording("anna", NAME, "anna")
+    assert visible(spooled.root / "anna") == ["greeting.wav"]
+    entries = await spooled.store.audit(10, subject="anna")
+    assert [(e.action, e.actor) for e in entries[:2]] == [
+        ("name_clip_deleted", "anna"),
+        ("name_clip_set", "anna"),
+    ]
+    assert entries[1].detail == "name clip set (1580 ms)"
+
+
 @pytest.mark.parametrize("person_id", ["..", "../etc", "a/b", "", "x" * 65])
-async def test_path_tricks_are_refused(spooled: Spooled, person_id: str) -> None:
+@pytest.mark.parametrize("recording", list(Recording), ids=str)
+async def test_path_tricks_are_refused(
+    spooled: Spooled, person_id: str, recording: Recording
+) -> None:
     with pytest.raises(VoicemailError, match="not a person id"):
-        await spooled.spool.set_greeting(person_id, wav(2.0), "anna")
+        await spooled.spool.set_recording(person_id, recording, wav(2.0), "anna")
 
 
-async def test_a_greeting_audit_needs_a_greeting_action(spooled: Spooled) -> None:
-    with pytest.raises(StoreError, match="not a greeting action"):
-        await spooled.store.audit_greeting("anna", "person_removed", "x", "anna", T0)
+async def test_a_recording_audit_needs_a_recording_action(spooled: Spooled) -> None:
+    with pytest.raises(StoreError, match="not a greeting or name clip action"):
+        await spooled.store.audit_recording("anna", "person_removed", "x", "anna", T0)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from switchboard.voicemail.wav import (
-    MAX_GREETING_BYTES,
+    MAX_UPLOAD_BYTES,
     TARGET_RATE,
     Audio,
     WavError,
@@ -66,7 +66,7 @@ BAD = [
     pytest.param(_truncated(), "truncated", id="truncated data"),
     pytest.param(wav(2.0)[:30], "truncated", id="truncated header"),
     pytest.param(
-        b"RIFF" + bytes(4) + b"WAVE" + bytes(MAX_GREETING_BYTES), "larger than 2 MB", id="too big"
+        b"RIFF" + bytes(4) + b"WAVE" + bytes(MAX_UPLOAD_BYTES), "larger than 2 MB", id="too big"
     ),
 ]
 
