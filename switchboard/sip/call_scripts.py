@@ -266,7 +266,7 @@ class Scripts:
             now=self.engine.clock.now(),
             zone=self._zone,
             leave_message=CallerOption.LEAVE_MESSAGE in decision.options,
-            reception=False,
+            reception=decision.reception is not None and CallerOption.RECEPTION in decision.options,
             name_clip=name,
         )
         prompts.prerender((*plan.announcement, *plan.goodbye), self.speaker)
