@@ -56,7 +56,10 @@ def segment(recording: Recording) -> str:
     return recording.value.replace("_", "-")
 
 
-RECORDING_PATH = f"/api/v1/people/{{person_id}}/{{recording:{'|'.join(map(segment, Recording))}}}"
+def recording_path(recording: Recording) -> str:
+    """The URL of one kind of recording (a route each: the OpenAPI lists each)."""
+    return f"/api/v1/people/{{person_id}}/{segment(recording)}"
+
 MISSING = {
     Recording.GREETING: "no greeting recorded; callers hear the standard one",
     Recording.NAME_CLIP: "no name clip recorded; callers hear the name synthesized",
@@ -75,7 +78,13 @@ def install(app: web.Application, services: VoicemailServices) -> None:
     app[VOICEMAIL] = services.spool
     app[DESK] = services.desk
     limits: dict[str, int] = app.get(ROUTE_BODY_LIMITS, {})
-    app[ROUTE_BODY_LIMITS] = limits | {RECORDING_UPLOAD: MAX_UPLOAD_BYTES}
+    uploads = {f"{RECORDING_UPLOAD}_{recording.value}": recording for recording in Recording}
+    app[ROUTE_BODY_LIMITS] = limits | dict.fromkeys(uploads, MAX_UPLOAD_BYTES)
+    for name, recording in uploads.items():
+        path = recording_path(recording)
+        app.router.add_get(path, get_recording)
+        app.router.add_put(path, put_recording, name=name)
+        app.router.add_delete(path, delete_recording)
     app.router.add_routes(routes)
 
 
@@ -102,8 +111,8 @@ def _zone(request: web.Request) -> ZoneInfo:
 
 
 def _recording(request: web.Request) -> Recording:
-    """The recording the URL names (its pattern admits only those there are)."""
-    return Recording(request.match_info["recording"].replace("-", "_"))
+    """The recording the URL names (a route exists only for those there are)."""
+    return Recording(request.path.rsplit("/", 1)[-1].replace("-", "_"))
 
 
 def recording_json(stored: StoredRecording | None, request: web.Request) -> dict[str, Any] | None:
@@ -142,7 +151,6 @@ def taken_json(message: TakenMessage, request: web.Request) -> dict[str, Any]:
 
 
 # -- greeting and name clip ---------------------------------------------------------------
-@routes.get(RECORDING_PATH)
 async def get_recording(request: web.Request) -> web.StreamResponse:
     """The greeting or name clip as stored (8 kHz 16-bit mono WAV), streamed from the spool."""
     person, _ = _person(request, Permission.READ_OWN_VOICEMAIL)
@@ -169,7 +177,6 @@ async def _read_upload(request: web.Request, recording: Recording) -> bytes:
     return bytes(body)
 
 
-@routes.put(RECORDING_PATH, name=RECORDING_UPLOAD)
 async def put_recording(request: web.Request) -> web.Response:
     """Replace the greeting (R12: say who you are and where the caller has reached) or the
     name clip (the name callers hear in your own voice, R10-R12)."""
@@ -185,7 +192,6 @@ async def put_recording(request: web.Request) -> web.Response:
     return web.json_response({recording.value: recording_json(stored, request)})
 
 
-@routes.delete(RECORDING_PATH)
 async def delete_recording(request: web.Request) -> web.Response:
     person, account = _person(request, Permission.READ_OWN_VOICEMAIL)
     recording = _recording(request)

@@ -57,6 +57,13 @@ class Served:
     data: Path
     """The data directory (SQLite store, voicemail spool): tests may seed it as a second
     process, like ``switchboard users`` does."""
+    sip: str = ""
+    """host:port of SIP (media on): callers from ``CALLER_HOST`` need no digest."""
+
+
+CALLER_HOST = "127.0.0.1"
+"""Where the e2e tests' SIP callers (baresip binds 127.0.0.1) send from: trusted, like a
+trunk, so they need no digest."""
 
 
 def _environment() -> dict[str, str]:
@@ -89,7 +96,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     log = folder / "serve.log"
     with log.open("w", encoding="utf-8") as err:
         process = subprocess.Popen(
-            [*base, "serve", "--sip-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"],
+            [
+                *base,
+                "serve",
+                "--sip-listen",
+                "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
+                "--trusted",
+                f"{CALLER_HOST}/32",
+            ],
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
@@ -101,7 +117,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         if not line:
             process.wait(10)
             raise RuntimeError(f"switchboard did not start:\n{log.read_text()}")
-        yield Served(f"http://{json.loads(line)['ready']['http']}", log, folder / "data")
+        ready = json.loads(line)["ready"]
+        yield Served(f"http://{ready['http']}", log, folder / "data", ready["sip"])
     finally:
         process.terminate()
         try:

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from switchboard.app import open_runtime
@@ -31,6 +32,8 @@ from switchboard.settings.config import load_settings
 from switchboard.settings.resources import bundled
 from switchboard.voicemail.wav import read_wav
 from tests.e2e.conftest import MONDAY_10, Served, new_context, sign_in
+from tests.peers import audio
+from tests.peers.baresip import Account, Baresip
 from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
@@ -269,3 +272,37 @@ def test_the_receptionist_takes_a_message_for_anna(
         anna.locator("#voicemail").screenshot(path=artifacts / "me-voicemail-messages.png")
     finally:
         anna_context.close()
+
+
+def test_a_message_left_by_a_caller_appears_while_the_page_is_open(
+    browser: Browser, served: Served, tmp_path: Path
+) -> None:
+    """R11, R12: a caller (baresip) reaches Anna's referral, presses 1 and speaks; her
+    open page shows the new message at once, without a reload."""
+    mic = audio.write_wav(
+        tmp_path / "mic.wav",
+        np.concatenate([audio.silence(6.0), audio.tone(2.0, 300.0), audio.silence(30.0)]),
+    )
+    context = new_context(browser, served)
+    try:
+        anna = sign_in(context, "anna", "/me")
+        expect(anna.locator("#voicemail")).to_have_attribute("data-loaded", "true")
+        rows = anna.locator("#vm-list .vm-item")
+        before = rows.count()
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _call_and_press_1(served.sip, mic, tmp_path)).result()
+        expect(rows).to_have_count(before + 1, timeout=10_000)
+        expect(rows.nth(0).locator(".vm-heard")).to_have_text("Ny")
+    finally:
+        context.close()
+
+
+async def _call_and_press_1(sip: str, mic: Path, directory: Path) -> None:
+    async with Baresip(Account("caller"), directory=directory / "caller", source=mic) as phone:
+        await phone.dial(f"sip:64123@{sip}")
+        await phone.wait_event("CALL_ESTABLISHED", timeout=10)
+        await asyncio.sleep(1.0)
+        await phone.send_dtmf("1")
+        await asyncio.sleep(8.0)  # the prompt, the beep, the tone
+        await phone.hangup()
+        await phone.wait_event("CALL_CLOSED", timeout=5)

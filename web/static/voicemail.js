@@ -160,17 +160,34 @@ function bindVoicemail(root) {
     root.dataset.loaded = "true";
   }
 
+  /** The inbox as the server has it now, merged into the rows shown: new messages are
+   * added, deleted ones removed, heard ones marked; a row that stays (and a message being
+   * played in it) is left alone. */
+  async function refresh() {
+    const inbox = await api("GET", `${base}/voicemail`);
+    const shown = new Map(
+      [...list.querySelectorAll(".vm-item")].map((li) => [li.dataset.messageId, li]),
+    );
+    const rows = inbox.messages.map((message) => {
+      const li = shown.get(message.message_id);
+      if (!li) return messageRow(message);
+      shown.delete(message.message_id);
+      if (li.dataset.heard !== String(message.heard)) markRow(li, message.heard);
+      return li;
+    });
+    for (const gone of shown.values()) gone.remove();
+    rows.forEach((li, i) => {
+      if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
+    });
+    countUnheard();
+  }
+
   load().catch(failed);
   // A message left, heard or deleted elsewhere (a call, the phone, another tab): the list
-  // follows. A change this page made itself (the counts already agree) reloads nothing,
-  // so a message being played is never interrupted.
+  // follows, without rebuilding the rows it keeps.
   document.addEventListener("switchboard:voicemail", (event) => {
-    const { person_id: personId, new: fresh, old } = event.detail;
-    if (personId !== root.dataset.person) return;
-    const shown = list.querySelectorAll(".vm-item").length;
-    const shownNew = list.querySelectorAll('.vm-item[data-heard="false"]').length;
-    if (shown === fresh + old && shownNew === fresh) return;
-    load().catch(failed);
+    if (event.detail.person_id !== root.dataset.person) return;
+    refresh().catch(failed);
   });
 }
 

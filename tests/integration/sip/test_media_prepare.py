@@ -105,7 +105,7 @@ def _referral_plan(runtime: Runtime, name_clip: Audio | None) -> list[prompts.Se
         now=NOW,
         zone=runtime.engine.view.zone,
         leave_message=CallerOption.LEAVE_MESSAGE in decision.options,
-        reception=False,
+        reception=decision.reception is not None and CallerOption.RECEPTION in decision.options,
         name_clip=name_clip,
     )
     return [*plan.announcement, *plan.goodbye]
