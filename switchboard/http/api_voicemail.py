@@ -60,6 +60,7 @@ def recording_path(recording: Recording) -> str:
     """The URL of one kind of recording (a route each: the OpenAPI lists each)."""
     return f"/api/v1/people/{{person_id}}/{segment(recording)}"
 
+
 MISSING = {
     Recording.GREETING: "no greeting recorded; callers hear the standard one",
     Recording.NAME_CLIP: "no name clip recorded; callers hear the name synthesized",
