@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from switchboard.media.channel import Channel
+from switchboard.media.channel import Channel, EncodedClips
 from switchboard.media.offer_answer import (
     Negotiated,
     NotAcceptableError,
@@ -51,6 +51,7 @@ class RtpMediaService:
         self.scripts = scripts
         self.limits = limits or MediaLimits()
         self.ticker = Ticker()
+        self.clips = EncodedClips()
         self._group: asyncio.TaskGroup | None = None
         self.calls: set[RtpCall] = set()
 
@@ -131,7 +132,7 @@ class RtpCall:
         if self.closed or group is None or self.negotiated is None:
             controls.hang_up("no media")
             return
-        self.channel = Channel(self.service.ticker, self.negotiated.codec)
+        self.channel = Channel(self.service.ticker, self.negotiated.codec, self.service.clips)
         self.task = group.create_task(self._run(controls, self.negotiated, self.channel))
 
     async def _run(self, controls: CallControls, negotiated: Negotiated, channel: Channel) -> None:
