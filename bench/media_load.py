@@ -55,6 +55,7 @@ import argparse
 import json
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -197,8 +198,14 @@ def raise_descriptor_limit(streams: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM unwinds like Ctrl-C: every process started is stopped
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started ignoring it
     work = Path(tempfile.mkdtemp(prefix="media-load-"))
     started = time.strftime("%Y-%m-%d %H:%M")
     env = environment(args)
