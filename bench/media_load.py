@@ -56,6 +56,7 @@ import json
 import resource
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -88,9 +89,24 @@ def environment(args: argparse.Namespace) -> str:
     sipp = sip_load.version([args.sipp or shutil.which("sipp") or "sipp", "-v"])
     load = Path("/proc/loadavg").read_text().split()[:3]
     return (
-        f"{sip_load.machine()}; event loop {loop}; {sipp}; "
+        f"{sip_load.machine()}; event loop {loop}; {sipp}; code {revision()}; "
         f"load average at the start {' '.join(load)} (1, 5, 15 min)"
     )
+
+
+def revision() -> str:
+    """The commit measured, marked when the working tree differs from it."""
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+    head = subprocess.run(  # noqa: S603
+        [git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO, check=False
+    ).stdout.strip()
+    dirty = subprocess.run(  # noqa: S603
+        [git, "status", "--porcelain", "--", "switchboard", "bench", ":!bench/RESULTS.md"],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    ).stdout.strip()  # fmt: skip
+    return f"{head or 'unknown'}{' with local changes' if dirty else ''}"
 
 
 def render(
