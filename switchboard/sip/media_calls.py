@@ -19,7 +19,7 @@ import structlog
 from switchboard.events import Event
 from switchboard.media import phrases, prompts
 from switchboard.media.bridge import Bridge
-from switchboard.media.channel import Channel
+from switchboard.media.channel import Channel, EncodedClips
 from switchboard.media.offer_answer import (
     Negotiated,
     NotAcceptableError,
@@ -62,6 +62,7 @@ class RtpMediaService:
         self.scripts = scripts
         self.limits = limits or MediaLimits()
         self.ticker = Ticker()
+        self.clips = EncodedClips()
         self._group: asyncio.TaskGroup | None = None
         self.calls: set[RtpCall] = set()
 
@@ -150,7 +151,7 @@ class RtpConfirmation:
         group.create_task(self._ask(negotiated, decided))
 
     async def _ask(self, negotiated: Negotiated, decided: Callable[[bool], None]) -> None:
-        channel = Channel(self.service.ticker, negotiated.codec)
+        channel = Channel(self.service.ticker, negotiated.codec, self.service.clips)
         self.channel = channel
         pressed = False
         try:
@@ -252,7 +253,7 @@ class RtpCall:
         if self.closed or group is None or self.negotiated is None:
             controls.hang_up("no media")
             return
-        self.channel = Channel(self.service.ticker, self.negotiated.codec)
+        self.channel = Channel(self.service.ticker, self.negotiated.codec, self.service.clips)
         self.task = group.create_task(self._run(controls, self.negotiated, self.channel))
 
     async def _run(self, controls: CallControls, negotiated: Negotiated, channel: Channel) -> None:
