@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+import pytest
+
 from tests.peers.baresip import Account, Baresip
 from tests.peers.baresip_media import MessageSummary
 from tests.peers.tools import LOOPBACK
@@ -117,6 +119,9 @@ class MwiStub(asyncio.DatagramProtocol):
         )
 
 
+@pytest.mark.flaky(reruns=2)
+# baresip 1.0's mwi module can spin before ctrl_tcp answers (tests/peers/README.md): a
+# harness quirk, once in a few runs, that a fresh baresip does not repeat.
 async def test_baresip_subscribes_and_reports_a_waiting_message(tmp_path: Path) -> None:
     loop = asyncio.get_running_loop()
     transport, stub = await loop.create_datagram_endpoint(MwiStub, local_addr=(LOOPBACK, 0))
