@@ -158,3 +158,13 @@ def test_a_decision_that_speaks_relative_to_now_is_not_kept(view: LiveView) -> N
     later = view.decision(Call("64123", None), night)
     assert later == decide(Call("64123", None), view, night)
     assert later != late
+
+
+def test_a_mobile_made_secret_is_known_as_secret_at_once(view: LiveView) -> None:
+    """R18: the set of secret mobiles is kept between calls, and rebuilt on a change."""
+    assert ANNA.mobile is not None
+    assert not view.is_secret_mobile(ANNA.mobile)
+    view.apply(PersonSaved(2, replace(ANNA, secret_mobile=True)))
+    assert view.is_secret_mobile(ANNA.mobile)
+    view.apply(PersonRemoved(3, ANNA.person_id))
+    assert not view.is_secret_mobile(ANNA.mobile)
