@@ -26,6 +26,7 @@ from switchboard.directory.model import Person
 from switchboard.http.app import run_http
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
+from switchboard.live.follow import Follower
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
 from switchboard.live.view import LiveView
@@ -139,6 +140,8 @@ async def serve(
                 sip_ready: asyncio.Future[tuple[str, int]] = loop.create_future()
                 sip_task = group.create_task(sip.run(sip_ready))
                 recorder_task = group.create_task(recorder.run())
+                follower = Follower(engine.store, engine.view, runtime.bus)
+                follower_task = group.create_task(follower.run())
                 keeper_task = group.create_task(keeper.run())
                 media_task = group.create_task(media.run()) if media is not None else None
                 http_ready: asyncio.Future[str] = loop.create_future()
@@ -170,6 +173,7 @@ async def serve(
                 await asyncio.wait([sip_task])
                 recorder_task.cancel()
                 keeper_task.cancel()
+                follower_task.cancel()
                 if media_task is not None:
                     media_task.cancel()
         finally:

@@ -124,6 +124,16 @@ class VoicemailChanged:
     version: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class StoreReloaded:
+    """This process fell behind the store's change feed (the changes it missed are no
+    longer kept) and reloaded everything at ``version``: whatever follows events
+    (the search index, open screens, the calendar's transitions) starts again from the
+    reloaded view, as after an import."""
+
+    version: int
+
+
 Event = (
     PersonSaved
     | PersonRemoved
@@ -136,4 +146,5 @@ Event = (
     | VoicemailChanged
     | LineStateChanged
     | PresenceTicked
+    | StoreReloaded
 )

@@ -43,7 +43,13 @@ from switchboard.calendar_sync.graph_notify import Notification, NotificationKin
 from switchboard.calendar_sync.readers import GraphReader, Reader
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
-from switchboard.events import CalendarChanged, Event, ManualStatusChanged, PresenceTicked
+from switchboard.events import (
+    CalendarChanged,
+    Event,
+    ManualStatusChanged,
+    PresenceTicked,
+    StoreReloaded,
+)
 from switchboard.live.engine import Engine
 from switchboard.presence.calendar import ReferralCodes, map_items
 from switchboard.presence.model import BusyClass, CalendarSegment
@@ -342,7 +348,7 @@ class CalendarWorker:
                     log.warning("graph_subscription_failed", source=name, error=str(exc))
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, CalendarChanged | ManualStatusChanged):
+        if isinstance(event, CalendarChanged | ManualStatusChanged | StoreReloaded):
             self._recompute.set()
 
     def next_transition(self, after: datetime) -> tuple[datetime, tuple[str, ...]] | None:

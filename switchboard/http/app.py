@@ -15,7 +15,7 @@ from typing import Protocol
 import structlog
 from aiohttp import web, web_response
 
-from switchboard.events import DirectoryImported, Event, PersonRemoved, PersonSaved
+from switchboard.events import DirectoryImported, Event, PersonRemoved, PersonSaved, StoreReloaded
 from switchboard.http import (
     api,
     api_admin,
@@ -165,7 +165,7 @@ async def _directory_listener(app: web.Application) -> AsyncIterator[None]:
     cache = app[SEARCH]
 
     def on_event(event: Event) -> None:
-        if isinstance(event, PersonSaved | PersonRemoved | DirectoryImported):
+        if isinstance(event, PersonSaved | PersonRemoved | DirectoryImported | StoreReloaded):
             cache.invalidate()
 
     remove = app[BUS].add_listener(on_event)

@@ -29,6 +29,7 @@ from switchboard.events import (
     PersonRemoved,
     PersonSaved,
     PresenceTicked,
+    StoreReloaded,
     VoicemailChanged,
 )
 from switchboard.http.api import require
@@ -62,7 +63,7 @@ def _voicemail(request: web.Request, event: VoicemailChanged) -> tuple[str, dict
 def _payload(request: web.Request, event: Event) -> tuple[str, dict[str, Any]] | None:
     """The message for one bus event, or None when the screen has nothing to show for it."""
     engine = request.app[ENGINE]
-    if isinstance(event, DirectoryImported):
+    if isinstance(event, DirectoryImported | StoreReloaded):
         return "directory", {"version": event.version}
     if isinstance(event, PersonRemoved):
         return "removed", {"person_id": event.person_id, "version": event.version}

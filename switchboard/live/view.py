@@ -24,6 +24,7 @@ from switchboard.events import (
     PersonSaved,
     PresenceTicked,
     SipCredentialChanged,
+    StoreReloaded,
     TemplatesChanged,
     VoicemailChanged,
 )
@@ -55,6 +56,11 @@ MAX_KEPT_DECISIONS = 10_000
 class LiveView:
     def __init__(self, settings: Settings, state: StoreState) -> None:
         self._settings = settings
+        self.reset(state)
+
+    def reset(self, state: StoreState) -> None:
+        """Start again from ``state``: what a process that fell behind the change feed
+        reloaded (``live.follow``)."""
         self.version = state.version
         self.stale = False
         self._people: dict[str, Person] = {p.person_id: p for p in state.people}
@@ -197,7 +203,7 @@ class LiveView:
 
     # -- applying events -------------------------------------------------------------------
     def apply(self, event: Event) -> None:
-        if isinstance(event, LineStateChanged | PresenceTicked | VoicemailChanged):
+        if isinstance(event, LineStateChanged | PresenceTicked | VoicemailChanged | StoreReloaded):
             return  # not routing inputs: line state lives in LineStates, voicemail in the
             # spool, and a tick changes nothing
         if event.version < self.version:

@@ -12,9 +12,9 @@ what a row means live in one place:
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.hours import HoursError, WorkingHours
@@ -32,6 +32,15 @@ from switchboard.presence.model import (
 from switchboard.store.protocol import StoreError
 
 Row = tuple[object, ...]
+
+
+class Fields(Protocol):
+    """A stored row read by column name: an ``sqlite3.Row``, or a dict decoded from the
+    change feed (``store.changes``) or a Redis hash."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
 SideStep = tuple[str, Iterable[Row]]
 """A statement and the rows it runs for, one step of a store's side-thread transaction."""
 
@@ -155,7 +164,7 @@ def person_row(p: Person) -> Row:
     )
 
 
-def person_from_row(r: sqlite3.Row) -> Person:
+def person_from_row(r: Fields) -> Person:
     return Person(
         person_id=r["person_id"],
         name=r["name"],
@@ -210,7 +219,7 @@ def manual_row(person_id: str, s: ManualStatus) -> Row:
     )
 
 
-def manual_from_row(r: sqlite3.Row) -> ManualStatus:
+def manual_from_row(r: Fields) -> ManualStatus:
     referral = None
     if r["referral_reason"] is not None:
         referral = Referral(
@@ -259,7 +268,7 @@ def segment_row(person_id: str, source: str, position: int, s: CalendarSegment) 
     )
 
 
-def segment_from_row(r: sqlite3.Row) -> CalendarSegment:
+def segment_from_row(r: Fields) -> CalendarSegment:
     return CalendarSegment(
         start=instant(r["starts"]),
         end=instant(r["ends"]),
@@ -279,7 +288,7 @@ def template_row(person_id: str, t: Template) -> Row:
     return (person_id, t.name, t.reason.value, t.kind.value, seconds, t.text)
 
 
-def template_from_row(r: sqlite3.Row) -> Template:
+def template_from_row(r: Fields) -> Template:
     seconds = r["duration_seconds"]
     return Template(
         name=r["name"],
@@ -309,7 +318,7 @@ def exception_row(e: PolicyException) -> Row:
     )
 
 
-def exception_from_row(r: sqlite3.Row) -> PolicyException:
+def exception_from_row(r: Fields) -> PolicyException:
     return PolicyException(
         subject=r["subject"],
         rule=PolicyRule(r["rule"]),
@@ -326,5 +335,5 @@ def credential_row(person_id: str, c: SipCredential, at: datetime) -> Row:
     return (c.user, person_id, c.ha1_md5, c.ha1_sha256, iso(at))
 
 
-def credential_from_row(r: sqlite3.Row) -> SipCredential:
+def credential_from_row(r: Fields) -> SipCredential:
     return SipCredential(user=r["user"], ha1_md5=r["ha1_md5"], ha1_sha256=r["ha1_sha256"])

@@ -7,6 +7,11 @@ Rules every backend keeps, checked by one contract test suite (tests/contract):
   the ``Origin``: how, from where, in which request) in the same transaction and bumps the
   version; after commit it publishes its events on the bus.
 - Reads return frozen values; ``load()`` returns everything a node needs to start.
+- The change feed (issue 14): every event a write publishes is also appended, in the same
+  transaction, to the store's feed, numbered in commit order. Each store object remembers
+  the last change it has published; ``catch_up()`` publishes those committed since by other
+  processes (or other store objects), in order, so every process's bus sees one order. A
+  write publishes the changes committed before it first, then its own.
 """
 
 from __future__ import annotations
@@ -322,6 +327,13 @@ class Store(AccountStore, CallStore, VoicemailStore, BindingStore, AuditStore, P
     async def load(self) -> StoreState: ...
 
     async def version(self) -> int: ...
+
+    async def catch_up(self) -> int | None:
+        """Publish, in feed order, the changes committed elsewhere since this store last
+        published or loaded, a bounded batch at a time; how many (call again while that is
+        not 0). None when some of them are no longer kept: the caller reloads with
+        ``load()``, which starts following again from the state it returns."""
+        ...
 
     async def import_people(self, people: list[Person], actor: str, at: datetime) -> ImportResult:
         """Create or update ``people`` (matched by person_id) in one transaction.

@@ -355,6 +355,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE audit ADD COLUMN changes TEXT NOT NULL DEFAULT '[]'",
         ),
     ),
+    Migration(
+        10,
+        "the change feed, which processes that did not make a write follow (issue 14)",
+        (
+            # One row per published event, in the write's transaction; AUTOINCREMENT so a
+            # number is never reused after pruning (store/feed.py).
+            """
+            CREATE TABLE changes (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                event TEXT NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -34,7 +34,6 @@ from switchboard.directory.model import Person, PolicyException, PolicyRule
 from switchboard.events import (
     CalendarChanged,
     DirectoryImported,
-    Event,
     ExceptionsChanged,
     ManualStatusChanged,
     PersonRemoved,
@@ -43,9 +42,10 @@ from switchboard.events import (
     TemplatesChanged,
 )
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
-from switchboard.store import audit_words, codec, tables
+from switchboard.store import audit_words, codec, feed, tables
 from switchboard.store.audit import Change
 from switchboard.store.bus import EventBus
+from switchboard.store.changes import FeedEvent, decode_event, encode_event
 from switchboard.store.codec import SideStep
 from switchboard.store.protocol import (
     ImportResult,
@@ -78,6 +78,13 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
         self._bus = bus
         self._side: ThreadPoolExecutor | None = None
         self._side_conn: sqlite3.Connection | None = None
+        self._seen_seq = feed.last(conn)
+        """The last change of the feed this process has published on its bus."""
+        self._behind = False
+        """Changes after ``_seen_seq`` are no longer kept: only ``load()`` catches up."""
+        self._outbox: list[FeedEvent] = []
+        """What the open write transaction publishes once it commits."""
+        self._outbox_seq = self._seen_seq
 
     @classmethod
     async def open(cls, path: Path, bus: EventBus) -> SqliteStore:
@@ -110,6 +117,8 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
     async def load(self) -> StoreState:
         with self._reading("load") as conn:
             version = tables.current_version(conn)
+            self._seen_seq = feed.last(conn)
+            self._behind = False
             people = tuple(
                 codec.person_from_row(r)
                 for r in conn.execute("SELECT * FROM people ORDER BY person_id")
@@ -180,13 +189,15 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
             entries.append(tables.entry(at, actor, "directory_imported", "directory", summary))
             if changes:
                 version = tables.finish(conn, entries)
+                self._emit(
+                    conn,
+                    *(PersonSaved(version, new) for _, new in changes),
+                    *(SipCredentialChanged(version, user, None) for _, user in dropped),
+                    DirectoryImported(version, created, updated, unchanged),
+                )
             else:
                 conn.executemany(tables.INSERT_AUDIT, entries)
                 version = tables.current_version(conn)
-        if changes:
-            self._publish(*(PersonSaved(version, new) for _, new in changes))
-            self._publish(*(SipCredentialChanged(version, user, None) for _, user in dropped))
-            self._publish(DirectoryImported(version, created, updated, unchanged))
         return ImportResult(created, updated, unchanged, version)
 
     async def save_person(self, person: Person, actor: str, at: datetime) -> int:
@@ -202,8 +213,8 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
                 for pid, user in dropped
             )
             version = tables.finish(conn, entries)
-        self._publish(PersonSaved(version, person))
-        self._publish(*(SipCredentialChanged(version, user, None) for _, user in dropped))
+            self._emit(conn, PersonSaved(version, person))
+            self._emit(conn, *(SipCredentialChanged(version, user, None) for _, user in dropped))
         return version
 
     async def remove_person(self, person_id: str, actor: str, at: datetime) -> int:
@@ -218,8 +229,8 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
                 detail += " and SIP password"
             changes = audit_words.person_changes(old, None)
             version = tables.record(conn, at, actor, "person_removed", person_id, detail, changes)
-        self._publish(PersonRemoved(version, person_id))
-        self._publish(*(SipCredentialChanged(version, user, None) for _, user in dropped))
+            self._emit(conn, PersonRemoved(version, person_id))
+            self._emit(conn, *(SipCredentialChanged(version, user, None) for _, user in dropped))
         return version
 
     # --- availability ---------------------------------------------------------------------
@@ -238,7 +249,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
             detail = audit_words.manual_change(status)
             changes = audit_words.manual_changes(before, status)
             version = tables.record(conn, at, actor, action, person_id, detail, changes)
-        self._publish(ManualStatusChanged(version, person_id, status))
+            self._emit(conn, ManualStatusChanged(version, person_id, status))
         return version
 
     async def set_calendar(
@@ -263,7 +274,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
             detail = audit_words.calendar_change(source, segments)
             changes = audit_words.calendar_changes(source, before, segments)
             version = tables.record(conn, at, actor, "calendar_set", person_id, detail, changes)
-        self._publish(CalendarChanged(version, person_id, source, segments))
+            self._emit(conn, CalendarChanged(version, person_id, source, segments))
         return version
 
     async def save_template(
@@ -277,7 +288,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
             changes = audit_words.template_changes(template.name, before, template)
             version = tables.record(conn, at, actor, "template_saved", person_id, detail, changes)
             templates = tables.person_templates(conn, person_id)
-        self._publish(TemplatesChanged(version, person_id, templates))
+            self._emit(conn, TemplatesChanged(version, person_id, templates))
         return version
 
     async def delete_template(self, person_id: str, name: str, actor: str, at: datetime) -> int:
@@ -293,7 +304,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
             changes = audit_words.template_changes(name, before, None)
             version = tables.record(conn, at, actor, "template_deleted", person_id, detail, changes)
             templates = tables.person_templates(conn, person_id)
-        self._publish(TemplatesChanged(version, person_id, templates))
+            self._emit(conn, TemplatesChanged(version, person_id, templates))
         return version
 
     # --- policy ---------------------------------------------------------------------------
@@ -318,7 +329,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
                 (change,),
             )
             exceptions = tables.all_exceptions(conn)
-        self._publish(ExceptionsChanged(version, exceptions))
+            self._emit(conn, ExceptionsChanged(version, exceptions))
         return version
 
     async def revoke_exception(
@@ -340,7 +351,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
                 conn, at, actor, "exception_revoked", subject, detail, (change,)
             )
             exceptions = tables.all_exceptions(conn)
-        self._publish(ExceptionsChanged(version, exceptions))
+            self._emit(conn, ExceptionsChanged(version, exceptions))
         return version
 
     # --- SIP credentials ------------------------------------------------------------------
@@ -365,7 +376,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
             version = tables.record(
                 conn, at, actor, "sip_credential_set", person_id, detail, (change,)
             )
-        self._publish(SipCredentialChanged(version, user, credential))
+            self._emit(conn, SipCredentialChanged(version, user, credential))
         return version
 
     async def remove_sip_credential(self, user: str, actor: str, at: datetime) -> int:
@@ -379,7 +390,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
                 conn,
                 [tables.credential_dropped(at, actor, holder[0], user, "SIP password removed")],
             )
-        self._publish(SipCredentialChanged(version, user, None))
+            self._emit(conn, SipCredentialChanged(version, user, None))
         return version
 
     async def close(self) -> None:
@@ -460,10 +471,12 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.Error as exc:
             raise StoreError(f"{self._path}: cannot {what}: {exc}") from exc
+        self._outbox.clear()
         try:
             yield conn
             conn.execute("COMMIT")
         except BaseException as exc:
+            self._outbox.clear()
             if conn.in_transaction:
                 # A failing ROLLBACK must not hide why the transaction failed; SQLite
                 # discards an unfinished transaction anyway when the connection closes.
@@ -473,10 +486,51 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
                 raise
             outcome = "; nothing was changed" if write else ""
             raise StoreError(f"{self._path}: cannot {what}{outcome}: {exc}") from exc
+        if self._outbox:
+            published, self._outbox = self._outbox, []
+            self._seen_seq = self._outbox_seq
+            for event in published:
+                self._bus.publish(event)
 
-    def _publish(self, *events: Event) -> None:
-        for event in events:
+    def _emit(self, conn: sqlite3.Connection, *events: FeedEvent) -> None:
+        """Append ``events`` to the change feed inside the write's transaction; they are
+        published once it commits, after every change other processes committed before it,
+        so this process's bus sees the feed's order."""
+        if not events:
+            return
+        if not self._outbox:
+            # Holding the write lock: nobody commits between this read and ours.
+            others, _ = self._feed_after(conn, self._seen_seq, limit=None)
+            self._outbox.extend(others)
+        conn.executemany(feed.INSERT, [(encode_event(e),) for e in events])
+        self._outbox.extend(events)
+        self._outbox_seq = feed.last(conn)
+        feed.prune(conn, self._outbox_seq)
+
+    def _feed_after(
+        self, conn: sqlite3.Connection, seq: int, limit: int | None
+    ) -> tuple[list[FeedEvent], int]:
+        """The changes after ``seq`` in order, and the last one's number; marks this store
+        behind (and returns none) when some of them are no longer kept."""
+        rows = feed.after(conn, seq, limit)
+        if not rows:
+            return [], seq
+        if rows[0][0] != seq + 1 and feed.oldest(conn) > seq + 1:
+            self._behind = True
+            return [], seq
+        return [decode_event(text) for _, text in rows], rows[-1][0]
+
+    async def catch_up(self, limit: int = feed.BATCH) -> int | None:
+        if self._behind:
+            return None
+        with self._reading("follow the change feed") as conn:
+            found, last = self._feed_after(conn, self._seen_seq, limit)
+        if self._behind:
+            return None
+        self._seen_seq = last
+        for event in found:
             self._bus.publish(event)
+        return len(found)
 
 
 def _configure(conn: sqlite3.Connection, path: Path) -> None:

@@ -1,8 +1,10 @@
 """The ``VoicemailStore`` half of the SQLite store: voicemail metadata and taken messages.
 
 A mixin of ``SqliteStore`` like ``sqlite_calls``: same connection, same ``BEGIN IMMEDIATE``
-transactions, same audit trail; no version bump and no event (no node holds voicemail in
-memory; the pages read it per request). The audio is not here: it is a spool file
+transactions, same audit trail; no version bump (no node holds voicemail in its live view;
+the pages read it per request), but each change of a person's messages emits a
+``VoicemailChanged`` on the change feed, which every process's message-waiting lights and
+open inboxes follow. The audio is not here: it is a spool file
 (``switchboard.voicemail.spool``), written before its row exists and deleted after its row
 is gone, so a row always has its file. Caller numbers are E.164 or ``secret`` (R18), and
 audit details never hold a number or a message's text.
@@ -14,9 +16,10 @@ import sqlite3
 from contextlib import AbstractContextManager
 from datetime import datetime
 
-from switchboard.events import Event, VoicemailChanged
+from switchboard.events import VoicemailChanged
 from switchboard.store import codec, tables
 from switchboard.store.audit import Change
+from switchboard.store.changes import FeedEvent
 from switchboard.store.protocol import NotFoundError, StoreError
 from switchboard.voicemail.model import EmailStatus, Recording, TakenMessage, VoiceMessage
 
@@ -64,7 +67,7 @@ class SqliteVoicemail:
     def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
-    def _publish(self, *events: Event) -> None:
+    def _emit(self, conn: sqlite3.Connection, *events: FeedEvent) -> None:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     # -- recorded messages -----------------------------------------------------------------
@@ -88,7 +91,7 @@ class SqliteVoicemail:
             change = Change(f"voicemail {message.message_id}", "", "new")
             _audit(conn, message.received_at, actor, "voicemail_received", message, detail, change)
             changed = _counts(conn, message.person_id)
-        self._publish(changed)
+            self._emit(conn, changed)
 
     async def voice_messages(self, person_id: str) -> list[VoiceMessage]:
         with self._reading(f"read the voicemail of {person_id}") as conn:
@@ -134,7 +137,7 @@ class SqliteVoicemail:
             if new is None:  # pragma: no cover - updated a moment ago in this transaction
                 raise NotFoundError(f"voicemail {message_id} of {person_id}")
             changed = _counts(conn, person_id)
-        self._publish(changed)
+            self._emit(conn, changed)
         return new
 
     async def delete_voice_message(
@@ -149,7 +152,7 @@ class SqliteVoicemail:
             detail = f"voicemail {message_id} deleted"
             _audit(conn, at, actor, "voicemail_deleted", old, detail, change)
             changed = _counts(conn, person_id)
-        self._publish(changed)
+            self._emit(conn, changed)
 
     async def audit_recording(
         self, person_id: str, action: str, detail: str, actor: str, at: datetime

@@ -10,7 +10,7 @@ in CI).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from switchboard.events import Event
+from switchboard.store import feed
 from switchboard.store.bus import EventBus
 from switchboard.store.protocol import Store
 from switchboard.store.sqlite import SqliteStore
@@ -34,6 +35,11 @@ class Backend:
     events: list[Event] = field(default_factory=list)
     committed_at_publish: list[int] = field(default_factory=list)
     """committed_version() at the moment each event was published."""
+    open_peer: Callable[[EventBus], Awaitable[Store]] | None = None
+    """Another store object on the same backend, publishing on its own bus: what another
+    process (the CLI, a worker, a node) would open. Closed by the fixture."""
+    keep_feed: Callable[[int], None] | None = None
+    """Make the backend keep only that many changes in its feed."""
 
     def record(self, event: Event) -> None:
         self.events.append(event)
@@ -54,15 +60,29 @@ def _sqlite_version_reader(path: Path) -> Callable[[], int]:
 
 
 @pytest.fixture(params=BACKENDS)
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+async def backend(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Backend]:
     bus = EventBus()
+    peers: list[Store] = []
     if request.param == "sqlite":
         path = tmp_path / "store.db"
         store: Store = await SqliteStore.open(path, bus)
         reader = _sqlite_version_reader(path)
+
+        async def open_peer(peer_bus: EventBus) -> Store:
+            peer = await SqliteStore.open(path, peer_bus)
+            peers.append(peer)
+            return peer
+
+        def keep_feed(count: int) -> None:
+            monkeypatch.setattr(feed, "KEEP", count)
+
     else:  # pragma: no cover - a backend listed without an opener
         raise AssertionError(f"no opener for backend {request.param!r}")
-    harness = Backend(store, bus, reader)
+    harness = Backend(store, bus, reader, open_peer=open_peer, keep_feed=keep_feed)
     bus.add_listener(harness.record)
     yield harness
+    for peer in peers:
+        await peer.close()
     await store.close()
