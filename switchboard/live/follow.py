@@ -3,8 +3,9 @@ a running server, another worker, another node) reaches this process's live view
 screens and its phones (issue 14).
 
 A write made in this process is published on its bus as it commits; the feed is what makes
-the others' writes true here too. Every ``interval`` the follower asks the store for what
-was committed since it last looked and publishes it on the bus in order, where the live
+the others' writes true here too. Whenever the store says its feed may have moved (SQLite:
+every ``interval``; Redis: as soon as it does) the follower asks for what was committed
+since it last looked and publishes it on the bus in order, where the live
 view and every other listener apply it as if it had been written here. When the store no
 longer keeps what this process missed (it was stopped, or cut off from a networked store,
 for longer than the feed reaches back), or the view saw a gap, it reloads the whole state
@@ -46,7 +47,10 @@ class Follower:
         """Follow until cancelled."""
         while True:
             await self.step()
-            await asyncio.sleep(self._interval)
+            try:
+                await self._store.wait_for_changes(self._interval)
+            except StoreError:
+                await asyncio.sleep(self._interval)  # step() logs the failure
 
     async def step(self) -> int:
         """Apply everything committed elsewhere so far; how many changes that was."""

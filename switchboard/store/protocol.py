@@ -328,6 +328,12 @@ class Store(AccountStore, CallStore, VoicemailStore, BindingStore, AuditStore, P
 
     async def version(self) -> int: ...
 
+    async def wait_for_changes(self, timeout: float) -> None:
+        """Return when changes may have been committed elsewhere, or after ``timeout``
+        seconds: SQLite cannot be told, so it waits the timeout (a poll); a networked
+        backend returns as soon as its feed moves. A failure to wait raises StoreError."""
+        ...
+
     async def catch_up(self) -> int | None:
         """Publish, in feed order, the changes committed elsewhere since this store last
         published or loaded, a bounded batch at a time; how many (call again while that is
