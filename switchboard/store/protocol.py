@@ -328,9 +328,9 @@ class Store(AccountStore, CallStore, VoicemailStore, BindingStore, AuditStore, P
 
     async def version(self) -> int: ...
 
-    async def wait_for_changes(self, timeout: float) -> None:
-        """Return when changes may have been committed elsewhere, or after ``timeout``
-        seconds: SQLite cannot be told, so it waits the timeout (a poll); a networked
+    async def wait_for_changes(self, seconds: float) -> None:
+        """Return when changes may have been committed elsewhere, or after ``seconds``
+        seconds: SQLite cannot be told, so it waits that long (a poll); a networked
         backend returns as soon as its feed moves. A failure to wait raises StoreError."""
         ...
 

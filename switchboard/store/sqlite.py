@@ -520,10 +520,10 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
             return [], seq
         return [decode_event(text) for _, text in rows], rows[-1][0]
 
-    async def wait_for_changes(self, timeout: float) -> None:
+    async def wait_for_changes(self, seconds: float) -> None:
         # Another process's commit cannot wake this one: poll. A read of the feed's newest
         # number costs microseconds, so ten a second is nothing.
-        await asyncio.sleep(timeout)
+        await asyncio.sleep(seconds)
 
     async def catch_up(self, limit: int = feed.BATCH) -> int | None:
         if self._behind:
