@@ -98,6 +98,10 @@ class RtpEndpoint:
         self._audio_ssrc: int | None = None
         self.negotiated = negotiated
         self.latched: Address | None = None
+        self._send_to: Address | None = None
+        """Where ``send_frame`` sends (None: it may not): ``destination``, worked out when
+        the SDP or the latch changes rather than 50 times a second."""
+        self._aim()
         self._last_received = loop.time()
         self._arm()
 
@@ -144,6 +148,9 @@ class RtpEndpoint:
             return self.latched
         return (self.negotiated.remote_address, self.negotiated.remote_port)
 
+    def _aim(self) -> None:
+        self._send_to = None if not self.negotiated.direction.sends else self.destination
+
     def update(self, negotiated: Negotiated, now: float) -> None:
         """New offer/answer (a re-INVITE): new address, codec or direction.
 
@@ -158,6 +165,7 @@ class RtpEndpoint:
         ):
             self.latched = None
         self.negotiated = negotiated
+        self._aim()
         self._last_received = now
         self._arm()
 
@@ -167,9 +175,8 @@ class RtpEndpoint:
         Frame numbers count from 0 each time the owner starts pacing (one prompt after
         another); when they go back, the timestamps continue from the time that passed.
         """
-        destination = self.destination
-        negotiated = self.negotiated
-        if self._transport is None or destination is None or not negotiated.direction.sends:
+        destination = self._send_to
+        if self._transport is None or destination is None:
             self.not_sent += 1
             return
         last = self._last_frame
@@ -183,7 +190,7 @@ class RtpEndpoint:
         # second for every stream, and a packet value plus serialise() cost twice as much.
         data = _RTP_HEADER.pack(
             0x80,
-            negotiated.payload_type | marker,
+            self.negotiated.payload_type | marker,
             self._sequence,
             (self._timestamp + frame * SAMPLES_PER_FRAME) & 0xFFFFFFFF,
             self.ssrc,
@@ -218,6 +225,7 @@ class RtpEndpoint:
         if self.latched is None:
             if self.symmetric:
                 self.latched = source
+                self._aim()
         elif source != self.latched:
             self.foreign += 1
             return

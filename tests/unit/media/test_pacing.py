@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from dataclasses import dataclass, field
 
@@ -230,6 +231,37 @@ async def test_streams_added_and_removed_during_a_tick() -> None:
     assert victim.frames == [0, 1]
     assert later.frames == [0, 1, 2]
     assert later.times[0] == ticker.pacer.deadline(first + 3)  # the tick after the meddling
+
+
+async def test_phases_spread_the_streams_and_keep_each_on_its_own_20_ms_grid() -> None:
+    timer = FakeTimer()
+    ticker = Ticker(timer=timer, phases=4)
+    streams = [Until(ticker, 50, timer) for _ in range(8)]
+    for stream in streams:
+        ticker.add(stream)
+    assert [len(p) for p in ticker.pacers] == [2, 2, 2, 2]
+    await run_until(ticker, *(s.done for s in streams))
+    for stream in streams:
+        assert stream.frames == list(range(50))
+        gaps = {round(b - a, 9) for a, b in itertools.pairwise(stream.times)}
+        assert gaps == {0.02}  # every stream keeps its 20 ms, with no drift
+    firsts = sorted({round(s.times[0], 9) for s in streams})
+    steps = [round(b - a, 9) for a, b in itertools.pairwise(firsts)]
+    assert steps == [0.005, 0.005, 0.005]  # the four phases are 5 ms apart
+    # Each wake-up sent one phase's two streams, not all eight at once.
+    assert timer.sleeps == 4 * 50
+    assert ticker.stalls == 0
+
+
+async def test_a_stream_added_again_is_paced_once() -> None:
+    timer = FakeTimer()
+    ticker = Ticker(timer=timer, phases=2)
+    stream = Until(ticker, 5, timer)
+    ticker.add(stream)
+    ticker.add(stream)
+    assert sum(len(p) for p in ticker.pacers) == 1
+    await run_until(ticker, stream.done)
+    assert stream.frames == [0, 1, 2, 3, 4]
 
 
 async def test_an_idle_ticker_sleeps_until_a_stream_arrives() -> None:
