@@ -159,7 +159,7 @@ async def serve(
                 shown = f"[{host}]" if ":" in host else host
                 addresses = {"sip": f"{shown}:{port}", "http": await http_ready}
                 log.info("switchboard_ready", **addresses, mode=settings.sip.mode.value)
-                _settle_garbage_collector()
+                settle_garbage_collector()
                 if ready is not None:
                     ready(addresses)
                 await stop.wait()
@@ -228,7 +228,7 @@ def open_media(
     return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout, media.confirm_mobile))
 
 
-def _settle_garbage_collector() -> None:
+def settle_garbage_collector() -> None:
     """Move everything loaded at start (the directory, the view, the code) out of the
     collector's reach, and collect young objects less often: a full collection walking a
     large directory on the event loop shows up as a stall in every call's answer time."""

@@ -104,7 +104,7 @@ async def search_people(request: web.Request) -> web.Response:
     account = request[PRINCIPAL].account
     allowed = request.app[ACCESS].allowed
     people: list[dict[str, Any]] = []
-    for match in request.app[SEARCH].index.search(query, limit):
+    for match in await request.app[SEARCH].search(query, limit):
         entry = person_json(match.person, engine)
         entry["presence"] = (
             presence_json(match.person, engine, lines, now)

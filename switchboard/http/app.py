@@ -15,7 +15,6 @@ from typing import Protocol
 import structlog
 from aiohttp import web, web_response
 
-from switchboard.events import DirectoryImported, Event, PersonRemoved, PersonSaved, StoreReloaded
 from switchboard.http import (
     api,
     api_admin,
@@ -38,11 +37,11 @@ from switchboard.http.context import (
     LINES,
     SEARCH,
     STOPPING,
-    SearchCache,
 )
 from switchboard.http.oidc import setup_oidc
 from switchboard.http.oidc_accounts import OidcAccountService
 from switchboard.http.principal import Access
+from switchboard.http.search_cache import SearchCache
 from switchboard.http.web_kit import STATIC_PATH, WEB, load_web_kit, static_file
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
@@ -162,13 +161,7 @@ def build_app(
 
 async def _directory_listener(app: web.Application) -> AsyncIterator[None]:
     """Rebuild the search index after the directory changes (not after presence changes)."""
-    cache = app[SEARCH]
-
-    def on_event(event: Event) -> None:
-        if isinstance(event, PersonSaved | PersonRemoved | DirectoryImported | StoreReloaded):
-            cache.invalidate()
-
-    remove = app[BUS].add_listener(on_event)
+    remove = app[BUS].add_listener(app[SEARCH].changed)
     try:
         yield
     finally:
@@ -201,6 +194,8 @@ async def run_http(
         log.info("http_listening", address=address)
         if not ready.done():
             ready.set_result(address)
-        await asyncio.Event().wait()  # until cancelled by the owner's TaskGroup
+        async with asyncio.TaskGroup() as group:
+            group.create_task(app[SEARCH].run(), name="search-index")
+            await asyncio.Event().wait()  # until cancelled by the owner's TaskGroup
     finally:
         await runner.cleanup()

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from switchboard.directory.search import SearchIndex
 from switchboard.http.principal import Access, Account
+from switchboard.http.search_cache import SearchCache
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
@@ -52,27 +52,6 @@ class Refusal:
     """The permission (``write_presence``) or check (``csrf``) that said no."""
     subject: str
     """On whom: a person_id, ``account:NAME``, or the path when there is no one."""
-
-
-class SearchCache:
-    """The directory search index, rebuilt lazily after the directory changes.
-
-    A presence change does not touch the index; ``PersonSaved``/``PersonRemoved`` mark it
-    dirty (through a bus listener ``build_app`` installs), and the next search rebuilds.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._index: SearchIndex | None = None
-
-    def invalidate(self) -> None:
-        self._index = None
-
-    @property
-    def index(self) -> SearchIndex:
-        if self._index is None:
-            self._index = SearchIndex(self._engine.view.people(), self._engine.settings.plan)
-        return self._index
 
 
 ENGINE = web.AppKey("engine", Engine)

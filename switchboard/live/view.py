@@ -152,6 +152,11 @@ class LiveView:
     def people(self) -> list[Person]:
         return sorted(self._people.values(), key=lambda p: (p.name.casefold(), p.person_id))
 
+    def everyone(self) -> list[Person]:
+        """Every person in no particular order: a copy of references, which costs about a
+        millisecond at 100,000 people where sorting them (``people``) costs a hundred."""
+        return list(self._people.values())
+
     def person(self, person_id: str) -> Person | None:
         return self._people.get(person_id)
 

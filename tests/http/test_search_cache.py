@@ -1,0 +1,106 @@
+"""The search index stays current without being rebuilt on the event loop (issue 15).
+
+``SearchCache`` builds its index in a thread; people saved or removed since that build are
+searched from a small overlay, so a search after an edit is right at once, and a large
+change (an import) is answered from the last index, with each person as they are now, until
+the rebuild swaps in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from switchboard.directory.model import Person
+from switchboard.directory.search import Match, SearchIndex
+from switchboard.http import search_cache
+from switchboard.http.search_cache import SearchCache
+from tests.http.conftest import MONDAY_10, Env
+
+NORA = Person(
+    "nora", "Nora Vik", "64555", "+46701749999", None, "sotenas", "Kultur", "Bibliotekarie"
+)
+
+
+def _names(found: list[Match]) -> list[str]:
+    return [m.person.name for m in found]
+
+
+async def _cache(env: Env) -> SearchCache:
+    cache = SearchCache(env.runtime.engine)
+    env.runtime.bus.add_listener(cache.changed)
+    await cache.rebuild()
+    return cache
+
+
+async def test_an_edit_is_searched_at_once_without_a_rebuild(env: Env) -> None:
+    cache = await _cache(env)
+    built = cache.index
+    store = env.runtime.engine.store
+    assert await cache.search("Nora Vik") == []
+
+    await store.save_person(NORA, "test", MONDAY_10)
+    assert _names(await cache.search("Nora Vik")) == ["Nora Vik"]
+    assert _names(await cache.search("64555")) == ["Nora Vik"]
+    anna = env.person("64123")
+    await store.save_person(replace(anna, name="Anna Strand"), "test", MONDAY_10)
+    assert _names(await cache.search("anna strand")) == ["Anna Strand"]
+    assert "Anna Berg" not in _names(await cache.search("berg"))  # her old name is gone
+    await store.remove_person(NORA.person_id, "test", MONDAY_10)
+    assert await cache.search("Nora Vik") == []
+    assert cache.index is built  # all of it from the overlay
+
+    rebuilt = await cache.rebuild()
+    assert rebuilt is not built
+    assert _names(await cache.search("anna strand")) == ["Anna Strand"]
+    assert await cache.search("Nora Vik") == []
+
+
+async def test_a_large_change_answers_from_the_last_index_until_the_rebuild(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_cache, "OVERLAY_MAX", 3)
+    cache = await _cache(env)
+    store = env.runtime.engine.store
+    newcomers = [
+        replace(NORA, person_id=f"n{i}", name=f"Nora Vik{i}", extension=None, mobile=None)
+        for i in range(5)
+    ]
+    anna = env.person("64123")
+    await store.import_people([*newcomers, replace(anna, unit="Ny enhet")], "t", MONDAY_10)
+    assert await cache.search("Nora") == []  # not yet: the rebuild brings them
+    [found] = await cache.search("Anna Berg")
+    assert found.person.unit == "Ny enhet"  # the last index's match, as she is now
+    await cache.rebuild()
+    assert len(await cache.search("Nora")) == 5
+
+
+async def _built_after(cache: SearchCache, old: object) -> SearchIndex:
+    """The index ``run()`` swaps in after ``old`` (waiting up to 10 s)."""
+    for _ in range(1000):
+        index = cache.index
+        if index is not None and index is not old:
+            return index
+        await asyncio.sleep(0.01)
+    raise AssertionError("no rebuild")
+
+
+async def test_run_rebuilds_once_after_a_burst_of_changes(env: Env) -> None:
+    cache = SearchCache(env.runtime.engine)
+    env.runtime.bus.add_listener(cache.changed)
+    store = env.runtime.engine.store
+    builds: list[SearchIndex] = []
+    async with asyncio.TaskGroup() as group:
+        task = group.create_task(cache.run())
+        builds.append(await _built_after(cache, None))
+        for i in range(20):
+            await store.save_person(
+                replace(NORA, person_id=f"b{i}", extension=None), "t", MONDAY_10
+            )
+        builds.append(await _built_after(cache, builds[0]))
+        await asyncio.sleep(search_cache.SETTLE_SECONDS * 2)
+        task.cancel()
+    assert cache.index is builds[1]  # one rebuild for the twenty saves
+    assert len(await cache.search("Nora Vik")) == 20
