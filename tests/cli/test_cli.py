@@ -302,7 +302,8 @@ def test_norwegian_deployment(sb: Run) -> None:
 def test_demo_seeds_and_explains(sb: Run) -> None:
     out = sb("--now", f"{MONDAY}T10:00", "demo", "--seed-only").out
     assert "Anna Berg är på lunch" in out
-    assert "switchboard route" in out
+    assert "/switchboard --config " in out  # runnable as printed: test_demo_serve.py
+    assert " route 64123" in out
     again = sb("--now", f"{MONDAY}T10:05", "demo", "--seed-only").out
     assert "10 unchanged" in again
 
