@@ -80,6 +80,11 @@ async def cmd_directory_import(args: argparse.Namespace, engine: Engine) -> int:
     outcome = await engine.import_directory(data, str(path), _actor(args), dry_run=args.dry_run)
     people = len(outcome.parsed.people)
     how = f"read as {outcome.parsed.encoding}, separated by {outcome.parsed.delimiter!r}"
+    if outcome.parsed.inferred:
+        # Found, not written: said before anything else, so the reader can check each.
+        print(f"{path}: {len(outcome.parsed.inferred)} organisation(s) inferred:")
+        for inferred in outcome.parsed.inferred:
+            print(inferred.format(str(path)))
     if outcome.result is None:
         print(f"{path}: {people} people are valid ({how}); nothing was changed (--dry-run).")
         return 0

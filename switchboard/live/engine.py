@@ -152,6 +152,7 @@ class Engine:
             existing=self.view.people(),
             exceptions=self.view.exceptions,
             new_id=self._new_id,
+            default_organisation=self.settings.default_organisation,
         )
         if dry_run:
             return ImportOutcome(parsed, None)
