@@ -50,7 +50,7 @@ from switchboard.http.auth import MAX_CREDENTIAL, previous_session, set_session_
 from switchboard.http.context import HTTP
 from switchboard.http.oidc_accounts import AccountLinker, FindPerson, OidcAccountService
 from switchboard.http.oidc_provider import OidcError, OidcProvider
-from switchboard.http.security import error_response
+from switchboard.http.security import error_response, safe_next
 from switchboard.settings.oidc import OidcSettings
 from switchboard.store.origin import acting_from, current_origin
 
@@ -154,13 +154,6 @@ def _redirect_uri(request: web.Request) -> str:
     """``{public_url}/signin/oidc/callback``; the request's own origin without one (tests)."""
     base = request.app[HTTP].public_url or f"{request.scheme}://{request.host}"
     return base.rstrip("/") + CALLBACK_PATH
-
-
-def safe_next(value: str | None) -> str:
-    """Only a path on this site (not ``//evil`` or ``https://...``): no open redirect."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value[:2048]
-    return "/"
 
 
 def _failed(request: web.Request, exc: OidcError) -> web.Response:
