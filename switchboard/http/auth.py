@@ -27,6 +27,8 @@ import structlog
 from aiohttp import web
 
 from switchboard.http.context import ACCESS, ANONYMOUS, HTTP, PRINCIPAL, REQUEST_ID, Principal
+from switchboard.http.page_render import page_translator
+from switchboard.http.pages import render_signin
 from switchboard.http.principal import LoginThrottledError
 from switchboard.http.security import FORM_TYPES, Handler, safe_next
 from switchboard.store.origin import Origin, acting_from, current_origin
@@ -152,10 +154,6 @@ def _from_a_page(request: web.Request) -> bool:
 async def signin(request: web.Request) -> web.Response:
     if not _from_a_page(request):
         return await _sign_in(request)
-    # Imported here: the pages import the single sign-on module, which imports this one.
-    from switchboard.http.page_render import page_translator
-    from switchboard.http.pages import render_signin
-
     form = await request.post()
     typed = form.get("next")
     next_path = safe_next(typed if isinstance(typed, str) else None)

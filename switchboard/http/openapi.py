@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from switchboard.http import openapi_admin, openapi_presentation, openapi_voicemail
-from switchboard.http.oidc import SIGN_IN_PROVIDER
+from switchboard.http.context import SIGN_IN_PROVIDER
 
 JSON = dict[str, Any]
 

@@ -18,8 +18,14 @@ from aiohttp import web
 
 from switchboard.accounts.model import Account, Role
 from switchboard.directory.model import Person
-from switchboard.http.context import ACCESS, CALENDAR_HEALTH, ENGINE, PRINCIPAL, note_refusal
-from switchboard.http.oidc import SIGN_IN_PROVIDER
+from switchboard.http.context import (
+    ACCESS,
+    CALENDAR_HEALTH,
+    ENGINE,
+    PRINCIPAL,
+    SIGN_IN_PROVIDER,
+    note_refusal,
+)
 from switchboard.http.page_render import page_person, page_translator, render_page, signin_redirect
 from switchboard.http.page_views import me_view
 from switchboard.http.principal import Permission
