@@ -80,6 +80,11 @@ async def cmd_directory_import(args: argparse.Namespace, engine: Engine) -> int:
     outcome = await engine.import_directory(data, str(path), _actor(args), dry_run=args.dry_run)
     people = len(outcome.parsed.people)
     how = f"read as {outcome.parsed.encoding}, separated by {outcome.parsed.delimiter!r}"
+    if outcome.parsed.inferred:
+        # Found, not written: said before anything else, so the reader can check each.
+        print(f"{path}: {len(outcome.parsed.inferred)} organisation(s) inferred:")
+        for inferred in outcome.parsed.inferred:
+            print(inferred.format(str(path)))
     if outcome.result is None:
         print(f"{path}: {people} people are valid ({how}); nothing was changed (--dry-run).")
         return 0
@@ -292,7 +297,32 @@ async def cmd_audit(args: argparse.Namespace, engine: Engine) -> int:
 async def cmd_demo(args: argparse.Namespace, engine: Engine) -> int:
     from switchboard.cli.demo import run_demo  # the demo pulls in its data only when asked
 
-    return await run_demo(engine, args.data_dir, force=args.force)
+    await run_demo(
+        engine, args.data_dir, force=args.force, command=run_command(args), now_option=args.now
+    )
+    return 0
+
+
+def run_command(args: argparse.Namespace) -> tuple[str, ...]:
+    """How to run this switchboard again from any shell, for commands the demo prints
+    (issue 16): the running script by its absolute path (a venv need not be on PATH),
+    else this interpreter with ``-m switchboard``; with the options that chose this
+    configuration and data directory when they are not the defaults (``--now`` is the
+    demo's to add: its hint for a working day gives another)."""
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    beside = Path(sys.executable).with_name("switchboard")
+    if script is not None and script.name == "switchboard" and script.is_file():
+        words = [str(script.absolute())]
+    elif beside.is_file() and os.access(beside, os.X_OK):
+        words = [str(beside)]
+    else:
+        words = [str(Path(sys.executable).absolute()), "-m", "switchboard"]
+    config = args.config or os.environ.get("SWITCHBOARD_CONFIG")
+    if config:
+        words += ["--config", str(Path(config).absolute())]
+    if args.data_dir != default_data_dir():
+        words += ["--data", str(Path(args.data_dir).absolute())]
+    return tuple(words)
 
 
 async def cmd_phones_password(args: argparse.Namespace, engine: Engine) -> int:
@@ -393,8 +423,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(Path(path) if path else bundled("configs/sml.toml"))
 
 
-async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    handler = COMMANDS[args.command_key]
+async def _run(args: argparse.Namespace, settings: Settings, handler: Handler | None = None) -> int:
+    handler = handler or COMMANDS[args.command_key]
     clock: Clock = SystemClock()
     if args.now:
         clock = FixedClock(parse_instant(args.now, clock.now(), settings.zone))
@@ -412,13 +442,26 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    """Seed the demo directory, then (unless ``--seed-only``) serve it (issue 5)."""
-    code = asyncio.run(_run(args, settings))
-    if code or args.seed_only:
-        return code
+    """Seed the demo directory, then (unless ``--seed-only``) serve it and say how to
+    reach it, the demo phone included (issues 5, 16)."""
+    from switchboard.cli.demo import run_demo
+    from switchboard.cli.demo_accounts import DemoPhone
     from switchboard.cli.serve import announce_demo, run_serve
 
-    return run_serve(args, settings, announce_demo)
+    phones: list[DemoPhone] = []
+
+    async def seed(args: argparse.Namespace, engine: Engine) -> int:
+        command = run_command(args)
+        phone = await run_demo(
+            engine, args.data_dir, force=args.force, command=command, now_option=args.now
+        )
+        phones.append(phone)
+        return 0
+
+    code = asyncio.run(_run(args, settings, seed))
+    if code or args.seed_only:
+        return code
+    return run_serve(args, settings, lambda addresses: announce_demo(addresses, phones[0]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,9 +8,17 @@ holds anyone else unless forced.
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from switchboard.cli.demo_accounts import (
+    DemoPhone,
+    print_demo_accounts,
+    seed_demo_accounts,
+    seed_demo_phone,
+)
 from switchboard.http.render import decision_dict
 from switchboard.live.engine import Engine, EngineError
 from switchboard.presence.model import BusyClass, CalendarSegment, Reason, Referral, ReferralKind
@@ -29,7 +37,18 @@ def _demo_file(engine: Engine) -> Path:
         raise EngineError(f"there is no demo directory for {engine.settings.source}") from None
 
 
-async def run_demo(engine: Engine, data_dir: Path, *, force: bool) -> int:
+async def run_demo(
+    engine: Engine,
+    data_dir: Path,
+    *,
+    force: bool,
+    command: Sequence[str] = ("switchboard",),
+    now_option: str | None = None,
+) -> DemoPhone:
+    """Seed and print what callers get. ``command`` (``cli.run_command``: the running
+    script's absolute path and the options this demo was given) and ``now_option`` (the
+    demo's ``--now``) start the commands it prints, so they run as printed (issue 16)."""
+    pinned = shlex.join([*command, *(("--now", now_option) if now_option else ())])
     path = _demo_file(engine)
     data = path.read_bytes()
     planned = await engine.import_directory(data, str(path), DEMO_ACTOR, dry_run=True)
@@ -42,10 +61,10 @@ async def run_demo(engine: Engine, data_dir: Path, *, force: bool) -> int:
         )
     outcome = await engine.import_directory(data, str(path), DEMO_ACTOR)
     await _seed_availability(engine)
-    from switchboard.cli.demo_accounts import print_demo_accounts, seed_demo_accounts
     from switchboard.cli.users import service
 
     accounts = await seed_demo_accounts(engine, service(engine))
+    phone = await seed_demo_phone(engine)
     now = engine.clock.now()
     zone = engine.settings.zone
     r = outcome.result
@@ -68,18 +87,23 @@ async def run_demo(engine: Engine, data_dir: Path, *, force: bool) -> int:
         print(
             f"\nIt is outside working hours ({org.hours.format()}), so most calls get the "
             f"schedule's referral (R8). To see a working day:\n"
-            f"  switchboard --now {when} demo"
+            f"  {shlex.join([*command, '--now', when, 'demo'])}"
         )
-    first = next(p for p in engine.view.people() if p.extension)
+    first = phone.callee.extension
     print(
         "\nTry:\n"
-        f"  switchboard route {first.extension}\n"
-        f"  switchboard presence set {first.extension} --reason meeting --for 1h\n"
-        f"  switchboard route --at 20:00 {first.extension}\n"
-        "  switchboard directory list"
+        f"  {pinned} route {first}\n"
+        f"  {pinned} presence set {first} --reason meeting --for 1h\n"
+        f"  {pinned} route --at 20:00 {first}\n"
+        f"  {pinned} directory list"
     )
     print_demo_accounts(engine, accounts)
-    return 0
+    print(
+        "\nDemo phone (demo only: the password is public):\n"
+        f"  {phone.user:<10} {phone.password:<22} SIP digest user and password "
+        f"({phone.owner.name})"
+    )
+    return phone
 
 
 async def _seed_availability(engine: Engine) -> None:

@@ -25,6 +25,11 @@ def add_arguments(group: Any, leaf: Any, by: Any) -> None:
     p.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
     )
+    p.add_argument(
+        "--sha256-only",
+        action="store_true",
+        help="for a phone that answers SHA-256 digest: keep no MD5 hash, offer it SHA-256 alone",
+    )
     by(p)
     p = leaf(group, "remove", "phones remove", "remove an extension's SIP password")
     p.add_argument("extension", metavar="EXTENSION")
@@ -57,8 +62,13 @@ def _read_password(args: argparse.Namespace) -> str:
 async def cmd_phones_password(args: argparse.Namespace, engine: Engine, actor: str) -> int:
     password = _read_password(args)
     realm = engine.settings.sip.realm
-    await engine.set_sip_password(args.extension, password, realm, actor)
-    print(f"SIP password set for {args.extension} (realm {realm!r}).")
+    await engine.set_sip_password(
+        args.extension, password, realm, actor, sha256_only=args.sha256_only
+    )
+    digest = (
+        "SHA-256 only" if args.sha256_only else ", ".join(engine.settings.sip.digest_algorithms)
+    )
+    print(f"SIP password set for {args.extension} (realm {realm!r}, digest {digest}).")
     return 0
 
 
@@ -93,8 +103,10 @@ async def cmd_phones_pin(args: argparse.Namespace, engine: Engine, actor: str) -
 
 async def cmd_phones_list(args: argparse.Namespace, engine: Engine) -> int:
     for person in engine.view.people():
-        if person.extension and engine.credential(person.extension) is not None:
-            print(f"{person.extension:>6}  {person.name}")
+        credential = engine.credential(person.extension) if person.extension else None
+        if credential is not None:
+            only = "  (SHA-256 only)" if credential.sha256_only else ""
+            print(f"{person.extension:>6}  {person.name}{only}")
     return 0
 
 

@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from switchboard.cli.time import parse_instant
 from switchboard.clock import Clock, ShiftedClock, SystemClock
@@ -25,6 +25,9 @@ from switchboard.settings.sip import (
     parse_network,
     parse_trunk,
 )
+
+if TYPE_CHECKING:
+    from switchboard.cli.demo_accounts import DemoPhone
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -101,13 +104,13 @@ def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
     return asyncio.run
 
 
-def announce_demo(addresses: dict[str, str]) -> None:
+def announce_demo(addresses: dict[str, str], phone: DemoPhone) -> None:
     web = addresses.get("http", "")
     print(
         f"\nThe switchboard is running.\n"
         f"  Web:  http://{web}/  (sign in with a demo account above;\n"
         f"        the employee's page is /me, the receptionist's screen /reception)\n"
-        f"  SIP:  sip:64123@{addresses.get('sip', '')}  (UDP and TCP; see docs/sip.md)\n"
+        f"{phone.announcement(addresses.get('sip', ''))}"
         f"Ctrl-C stops it.",
         flush=True,
     )

@@ -7,6 +7,11 @@ ARCHITECTURE). ``switchboard.sip.digest`` re-exports both names.
 HA1 = H(username ":" realm ":" password) (RFC 7616 §3.4.2, RFC 3261 §22.4); keeping one per
 algorithm lets a phone answer either challenge (RFC 8760 §2.4) while the password itself is
 forgotten the moment it is hashed. Changing the realm needs new passwords.
+
+A phone known to answer SHA-256 may be set up *SHA-256 only* (``switchboard phones password
+EXT --sha256-only``): then no MD5 hash is kept at all, the phone is challenged with SHA-256
+alone, and an MD5 answer in its name cannot succeed, so nobody can talk it down to MD5
+(RFC 8760 §3; docs/sip.md, *Digest*).
 """
 
 from __future__ import annotations
@@ -24,8 +29,13 @@ class SipCredential:
     """
 
     user: str
-    ha1_md5: str = field(repr=False)
+    ha1_md5: str | None = field(repr=False)
+    """None for a phone set up SHA-256 only: there is no MD5 password equivalent to steal."""
     ha1_sha256: str = field(repr=False)
+
+    @property
+    def sha256_only(self) -> bool:
+        return self.ha1_md5 is None
 
 
 def ha1(algorithm: str, user: str, realm: str, password: str) -> str:
@@ -39,9 +49,11 @@ def ha1(algorithm: str, user: str, realm: str, password: str) -> str:
     raise ValueError(f"unknown digest algorithm {algorithm!r}; use MD5 or SHA-256")
 
 
-def make_credential(user: str, realm: str, password: str) -> SipCredential:
+def make_credential(
+    user: str, realm: str, password: str, *, sha256_only: bool = False
+) -> SipCredential:
     return SipCredential(
         user=user,
-        ha1_md5=ha1("MD5", user, realm, password),
+        ha1_md5=None if sha256_only else ha1("MD5", user, realm, password),
         ha1_sha256=ha1("SHA-256", user, realm, password),
     )

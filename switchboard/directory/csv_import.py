@@ -10,6 +10,12 @@ Spreadsheets in the Nordics save CSV with ``;`` and, on Windows, in Windows-1252
 accepted. A re-import matches people by extension, then by e-mail, and keeps their
 ``person_id`` so their availability survives.
 
+A person's organisation comes from their number's series. One without an extension (R4)
+belongs, in this order, to the ``organisation`` the row names, to the organisation whose
+``email_domains`` hold their e-mail's domain, to ``default_organisation``, or to the only
+organisation there is; the two middle ones are guesses the data allows, so they are
+reported (``ParsedDirectory.inferred``) for the person importing to check (issue 16).
+
 Pure: text in, people or errors out; new ids come from the ``new_id`` the caller passes.
 """
 
@@ -31,6 +37,22 @@ from switchboard.directory.model import (
     policy_violations,
 )
 from switchboard.directory.numbers import NumberError, NumberPlan
+from switchboard.directory.placement import (
+    NO_ORGANISATION,
+    Inference,
+    InferredOrganisation,
+    Placement,
+)
+
+__all__ = [
+    "NO_ORGANISATION",
+    "DirectoryImportError",
+    "Inference",
+    "InferredOrganisation",
+    "ParsedDirectory",
+    "RowError",
+    "parse_directory",
+]
 
 KNOWN_COLUMNS = (
     "name",
@@ -68,6 +90,9 @@ class RowError:
     line: int
     column: str | None
     message: str
+    code: str | None = None
+    """For the pages to say it in the reader's language (``import.error.<code>``); None:
+    only ``message`` (English) exists."""
 
     def format(self, source: str) -> str:
         col = f" {self.column}:" if self.column else ""
@@ -90,6 +115,8 @@ class ParsedDirectory:
     people: tuple[Person, ...]
     encoding: str
     delimiter: str
+    inferred: tuple[InferredOrganisation, ...] = ()
+    """Rows whose organisation was found from the e-mail domain or the default."""
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -119,8 +146,8 @@ class _Row:
             return value[:MAX_FIELD]
         return value
 
-    def error(self, column: str | None, message: str) -> None:
-        self.errors.append(RowError(self.line, column, message))
+    def error(self, column: str | None, message: str, code: str | None = None) -> None:
+        self.errors.append(RowError(self.line, column, message, code))
 
     def flag(self, column: str) -> bool:
         value = self.text(column).lower()
@@ -141,6 +168,7 @@ def parse_directory(
     existing: Iterable[Person],
     exceptions: Sequence[PolicyException],
     new_id: Callable[[], str],
+    default_organisation: str | None = None,
 ) -> ParsedDirectory:
     """Parse and validate the whole file, or raise DirectoryImportError with every problem."""
     try:
@@ -172,7 +200,8 @@ def parse_directory(
     if errors:
         raise DirectoryImportError(source, errors)
 
-    org_by_key = {o.org_id: o for o in organisations} | {o.name.lower(): o for o in organisations}
+    orgs = Placement(organisations, default_organisation)
+    inferred: list[InferredOrganisation] = []
     old = list(existing)
     by_ext = {p.extension: p for p in old if p.extension}
     by_email = {p.email.lower(): p for p in old if p.email}
@@ -197,7 +226,7 @@ def parse_directory(
             continue
         fields = dict(zip(header, record, strict=False))
         row = _Row(line, fields, errors)
-        person = _person(row, plan, org_by_key, organisations, default_language, new_id)
+        person = _person(row, plan, orgs, default_language, new_id, inferred)
         if person is None:
             continue
         match_ext = by_ext.get(person.extension) if person.extension else None
@@ -221,16 +250,16 @@ def parse_directory(
         raise DirectoryImportError(source, sorted(errors, key=lambda e: e.line))
     if not people:
         raise DirectoryImportError(source, [RowError(line, None, "no people in the file")])
-    return ParsedDirectory(tuple(p for _, p in people), encoding, delimiter)
+    return ParsedDirectory(tuple(p for _, p in people), encoding, delimiter, tuple(inferred))
 
 
 def _person(
     row: _Row,
     plan: NumberPlan,
-    org_by_key: dict[str, Organisation],
-    organisations: Sequence[Organisation],
+    orgs: Placement,
     default_language: str,
     new_id: Callable[[], str],
+    inferred: list[InferredOrganisation],
 ) -> Person | None:
     before = len(row.errors)
     name = row.text("name")
@@ -259,21 +288,20 @@ def _person(
         row.error("email", f"{email!r} is not an e-mail address")
     org_text = row.text("organisation")
     if org_text:
-        org = org_by_key.get(org_text.lower()) or org_by_key.get(org_text)
+        org = orgs.by_key.get(org_text.lower()) or orgs.by_key.get(org_text)
         if org is None:
             row.error("organisation", f"unknown organisation {org_text!r}")
         elif organisation is not None and org.org_id != organisation:
             row.error("organisation", f"the number belongs to {organisation}, not {org.org_id}")
         else:
             organisation = org.org_id
-    if organisation is None and extension is None and not number:
-        if len(organisations) == 1:
-            organisation = organisations[0].org_id
-        elif not org_text:
-            row.error(
-                "organisation",
-                "a person without an extension needs an organisation (this deployment has several)",
-            )
+    if organisation is None and extension is None and not number and not org_text:
+        valid_email = email if email and _EMAIL.match(email) else None
+        organisation, how = orgs.place(row.line, name, valid_email)
+        if how is not None:
+            inferred.append(how)
+        if organisation is None:
+            row.error("organisation", orgs.unplaced(), NO_ORGANISATION)
     language = row.text("language").lower() or default_language
     if language not in LANGUAGES:
         row.error("language", f"must be one of {', '.join(LANGUAGES)}, got {language!r}")

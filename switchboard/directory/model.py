@@ -70,6 +70,10 @@ class Organisation:
     international_countries: tuple[str, ...] = DEFAULT_COUNTRIES
     """Country calling codes its people may call out to, beyond the deployment's own
     (toll fraud; ``directory.destinations``); ``"*"``: any country."""
+    email_domains: tuple[str, ...] = ()
+    """Lower-case domains of its people's e-mail addresses (``sotenas.se``): an import row
+    without an extension or an ``organisation`` belongs to the organisation of its
+    e-mail's domain (issue 16). A domain belongs to one organisation at most."""
 
 
 class PolicyRule(StrEnum):

@@ -76,7 +76,10 @@ async def import_directory(request: web.Request) -> web.Response:
             data, "upload.csv", account.username, dry_run=dry_run
         )
     except DirectoryImportError as exc:
-        errors = [{"line": e.line, "column": e.column, "message": e.message} for e in exc.errors]
+        errors = [
+            {"line": e.line, "column": e.column, "message": e.message, "code": e.code}
+            for e in exc.errors
+        ]
         return error_response(
             request, 422, f"{len(errors)} problem(s); nothing was imported", errors=errors
         )
@@ -92,6 +95,16 @@ async def import_directory(request: web.Request) -> web.Response:
             "created": None if result is None else result.created,
             "updated": None if result is None else result.updated,
             "unchanged": None if result is None else result.unchanged,
+            "inferred": [
+                {
+                    "line": i.line,
+                    "name": i.name,
+                    "organisation": i.organisation,
+                    "how": i.how.value,
+                    "domain": i.domain,
+                }
+                for i in outcome.parsed.inferred
+            ],
         }
     )
 

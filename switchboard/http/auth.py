@@ -10,6 +10,11 @@
   sign-in is worthless after it) and ends the old one. Unknown user and wrong password get
   the same answer; the account service makes them take the same time and throttles
   (429 with Retry-After), never locking anyone out.
+- It answers in kind (issue 16): JSON to ``signin.js`` and other scripts; to a browser
+  posting the form without JavaScript (a form body, ``Accept: text/html``) a ``303`` to
+  the form's ``next`` (a local path only, ``security.safe_next``), or on a refusal the
+  sign-in page again with the message in the reader's language and the same status
+  (400, 401, 429 with Retry-After).
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ import structlog
 from aiohttp import web
 
 from switchboard.http.context import ACCESS, ANONYMOUS, HTTP, PRINCIPAL, REQUEST_ID, Principal
+from switchboard.http.page_render import page_translator
+from switchboard.http.pages import render_signin
 from switchboard.http.principal import LoginThrottledError
-from switchboard.http.security import Handler
+from switchboard.http.security import FORM_TYPES, Handler, safe_next
 from switchboard.store.origin import Origin, acting_from, current_origin
 
 log = structlog.get_logger("switchboard.http")
@@ -138,8 +145,46 @@ async def _credentials(request: web.Request) -> tuple[str, str]:
     return username, password
 
 
+def _from_a_page(request: web.Request) -> bool:
+    """A browser submitting the sign-in form itself, without JavaScript."""
+    return request.content_type in FORM_TYPES and "text/html" in request.headers.get("Accept", "")
+
+
 @routes.post("/signin")
 async def signin(request: web.Request) -> web.Response:
+    if not _from_a_page(request):
+        return await _sign_in(request)
+    form = await request.post()
+    typed = form.get("next")
+    next_path = safe_next(typed if isinstance(typed, str) else None)
+    name = form.get("username")
+    username = name[:MAX_CREDENTIAL] if isinstance(name, str) else ""
+    t = page_translator(request, None)
+    try:
+        # A Response, not a raised HTTPSeeOther: the cookie is set on it, and aiohttp
+        # deprecates returning exceptions.
+        see_other = web.Response(status=303, headers={"Location": next_path})
+        response = await _sign_in(request, see_other)
+    except web.HTTPTooManyRequests as exc:
+        seconds = exc.headers.get("Retry-After", "5")
+        page = render_signin(
+            request,
+            next_path,
+            status=exc.status,
+            error=t("signin.throttled", seconds=seconds),
+            username=username,
+        )
+        page.headers["Retry-After"] = seconds
+        return page
+    except (web.HTTPUnauthorized, web.HTTPBadRequest) as exc:
+        error = t("signin.failed")
+        return render_signin(request, next_path, status=exc.status, error=error, username=username)
+    return response
+
+
+async def _sign_in(request: web.Request, answer: web.Response | None = None) -> web.Response:
+    """Check the credentials and start a session; ``answer`` (a redirect for a page)
+    carries the cookie instead of the JSON that scripts read."""
     username, password = await _credentials(request)
     access = request.app[ACCESS]
     address = source(request)
@@ -158,6 +203,9 @@ async def signin(request: web.Request) -> web.Response:
         previous = previous_session(request)
         session_id, session = await access.accounts.start_session(account, previous)
     log.info("signin", username=account.username, source=address)
+    if answer is not None:
+        set_session_cookie(request, answer, session_id)
+        return answer
     response = web.json_response(
         {
             "account": {

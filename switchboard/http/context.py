@@ -71,6 +71,21 @@ REQUEST_ID = web.RequestKey("request_id", str)
 audit entries of the request carry it too."""
 REFUSAL = web.RequestKey("refusal", Refusal)
 CALENDAR_HEALTH = web.AppKey("calendar_health", HealthBoard)
+
+
+@dataclass(frozen=True, slots=True)
+class SignInProvider:
+    """What the sign-in page shows: a "Sign in with ..." button that links to ``start_url``
+    (add ``?next=/path`` to come back to a page of this site after signing in). Set by
+    ``oidc.setup_oidc``; kept here, with the app's other state, so the sign-in page and
+    ``POST /signin`` read it without importing the single sign-on flow."""
+
+    display_name: str
+    start_url: str
+
+
+SIGN_IN_PROVIDER = web.AppKey("sign_in_provider", SignInProvider)
+"""Present only when single sign-on is configured: ``app.get(SIGN_IN_PROVIDER)``."""
 ERROR_ID = web.RequestKey("error_id", str)
 
 

@@ -47,10 +47,10 @@ from yarl import URL
 
 from switchboard.clock import Clock
 from switchboard.http.auth import MAX_CREDENTIAL, previous_session, set_session_cookie
-from switchboard.http.context import HTTP
+from switchboard.http.context import HTTP, SIGN_IN_PROVIDER, SignInProvider
 from switchboard.http.oidc_accounts import AccountLinker, FindPerson, OidcAccountService
 from switchboard.http.oidc_provider import OidcError, OidcProvider
-from switchboard.http.security import error_response
+from switchboard.http.security import error_response, safe_next
 from switchboard.settings.oidc import OidcSettings
 from switchboard.store.origin import acting_from, current_origin
 
@@ -77,19 +77,6 @@ CANCELLED = "The sign-in was cancelled or refused at the sign-in service."
 
 class OidcConfigError(Exception):
     """The OpenID Connect settings cannot work (raised when the application is built)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SignInProvider:
-    """What the sign-in page shows: a "Sign in with ..." button that links to ``start_url``
-    (add ``?next=/path`` to come back to a page of this site after signing in)."""
-
-    display_name: str
-    start_url: str
-
-
-SIGN_IN_PROVIDER = web.AppKey("sign_in_provider", SignInProvider)
-"""Present only when single sign-on is configured: ``app.get(SIGN_IN_PROVIDER)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +141,6 @@ def _redirect_uri(request: web.Request) -> str:
     """``{public_url}/signin/oidc/callback``; the request's own origin without one (tests)."""
     base = request.app[HTTP].public_url or f"{request.scheme}://{request.host}"
     return base.rstrip("/") + CALLBACK_PATH
-
-
-def safe_next(value: str | None) -> str:
-    """Only a path on this site (not ``//evil`` or ``https://...``): no open redirect."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value[:2048]
-    return "/"
 
 
 def _failed(request: web.Request, exc: OidcError) -> web.Response:

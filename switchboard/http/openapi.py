@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from switchboard.http import openapi_admin, openapi_presentation, openapi_voicemail
-from switchboard.http.oidc import SIGN_IN_PROVIDER
+from switchboard.http.context import SIGN_IN_PROVIDER
 
 JSON = dict[str, Any]
 
@@ -241,6 +241,11 @@ SCHEMAS: JSON = {
         "properties": {
             "username": {"type": "string", "minLength": 1, "maxLength": 256},
             "password": {"type": "string", "maxLength": 256},
+            "next": {
+                "type": "string",
+                "description": "The sign-in form's page to go on to (a local path; else /): "
+                "read only for a form asking for text/html",
+            },
         },
     },
     "SignedIn": {
@@ -335,6 +340,12 @@ PATHS: JSON = {
             "Sign in; sets a new HttpOnly session cookie (rotation)",
             {
                 "200": _ok("SignedIn"),
+                "303": {
+                    "description": "A browser's own form post (a form body, Accept: "
+                    "text/html): signed in, on to `next`. Refusals then answer the sign-in "
+                    "page (text/html) with the status below.",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
                 "400": _error("No username or password."),
                 "401": _error("Wrong username or password (the same answer for both)."),
                 "403": _error("A cross-site request, or a session without its CSRF token."),

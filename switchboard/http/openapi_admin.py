@@ -120,11 +120,16 @@ SCHEMAS: JSON = {
                         "type": "array",
                         "items": {
                             "type": "object",
-                            "required": ["line", "column", "message"],
+                            "required": ["line", "column", "message", "code"],
                             "properties": {
                                 "line": {"type": "integer"},
                                 "column": _nullable("string"),
                                 "message": {"type": "string"},
+                                "code": _nullable(
+                                    "string",
+                                    description="A stable code for problems a page "
+                                    "translates (no_organisation); null for the others",
+                                ),
                             },
                         },
                     },
@@ -134,13 +139,30 @@ SCHEMAS: JSON = {
     },
     "ImportResult": {
         "type": "object",
-        "required": ["dry_run", "people", "created", "updated", "unchanged"],
+        "required": ["dry_run", "people", "created", "updated", "unchanged", "inferred"],
         "properties": {
             "dry_run": {"type": "boolean"},
             "people": {"type": "integer"},
             "created": _nullable("integer"),
             "updated": _nullable("integer"),
             "unchanged": _nullable("integer"),
+            "inferred": {
+                "description": "People without an extension whose organisation the file "
+                "did not name: found from their e-mail's domain (the organisation's "
+                "email_domains) or the configured default_organisation",
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["line", "name", "organisation", "how", "domain"],
+                    "properties": {
+                        "line": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "organisation": {"type": "string"},
+                        "how": {"type": "string", "enum": ["email_domain", "default"]},
+                        "domain": _nullable("string"),
+                    },
+                },
+            },
         },
     },
     "Account": {

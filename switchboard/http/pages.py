@@ -18,11 +18,18 @@ from aiohttp import web
 
 from switchboard.accounts.model import Account, Role
 from switchboard.directory.model import Person
-from switchboard.http.context import ACCESS, CALENDAR_HEALTH, ENGINE, PRINCIPAL, note_refusal
-from switchboard.http.oidc import SIGN_IN_PROVIDER
+from switchboard.http.context import (
+    ACCESS,
+    CALENDAR_HEALTH,
+    ENGINE,
+    PRINCIPAL,
+    SIGN_IN_PROVIDER,
+    note_refusal,
+)
 from switchboard.http.page_render import page_person, page_translator, render_page, signin_redirect
 from switchboard.http.page_views import me_view
 from switchboard.http.principal import Permission
+from switchboard.http.security import safe_next
 
 routes = web.RouteTableDef()
 
@@ -42,30 +49,46 @@ async def root(request: web.Request) -> web.Response:
     raise web.HTTPFound(_home(account, page_person(request, account)))
 
 
-def _safe_next(value: str | None) -> str:
-    """Only a path on this site (not ``//evil`` or ``https://...``): no open redirect."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
-
-
 @routes.get("/signin")
 async def signin_page(request: web.Request) -> web.Response:
-    """The form posts (by ``signin.js``) to ``POST /signin``; one message for every
-    refusal, never saying whether the user or the password was wrong. With single sign-on
-    configured (``[http.oidc]``), a button starts it and comes back to ``next``."""
-    next_path = _safe_next(request.query.get("next"))
+    """The form posts to ``POST /signin``: as JSON by ``signin.js``, or as a plain form
+    without JavaScript (``auth.signin`` then redirects, or renders this page again with
+    the error). One message for every refusal, never saying whether the user or the
+    password was wrong. With single sign-on configured (``[http.oidc]``), a button starts
+    it and comes back to ``next``. Signed in already, the page says so and still signs
+    in as someone else (the form then carries the session's CSRF token)."""
+    return render_signin(request, safe_next(request.query.get("next")))
+
+
+def render_signin(
+    request: web.Request,
+    next_path: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    username: str = "",
+) -> web.Response:
+    """The sign-in page; ``error`` (already in the page's language) and the ``username``
+    typed when a form sign-in failed (never the password)."""
     provider = request.app.get(SIGN_IN_PROVIDER)
     sso = None if provider is None else f"{provider.start_url}?next={quote(next_path, safe='/')}"
-    return render_page(
+    principal = request[PRINCIPAL]
+    data: dict[str, object] = {"page": "signin", "next": next_path}
+    if principal.account is not None:
+        data["csrf"] = principal.csrf_token or ""  # base.html's sign-out form needs it
+    response = render_page(
         request,
         "signin.html",
         None,
-        {"page": "signin", "next": next_path},
+        data,
         next=next_path,
         sso_url=sso,
         sso_name=provider.display_name if provider is not None else None,
+        error=error,
+        username=username,
     )
+    response.set_status(status)
+    return response
 
 
 @routes.get("/me")

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from switchboard.accounts.model import Account, Role
 from switchboard.calls.model import CallListRequest, RequestStatus
-from switchboard.directory.csv_import import DirectoryImportError
+from switchboard.directory.csv_import import DirectoryImportError, ParsedDirectory
 from switchboard.directory.model import Person, PolicyRule
 from switchboard.http import admin_nav
 from switchboard.http.admin_nav import Section
@@ -51,6 +51,29 @@ class RowProblem:
     line: int
     column: str | None
     message: str
+    code: str | None = None
+    """Set: the page says it in the reader's language (``import.error.<code>``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A person whose organisation the import inferred, as the page shows them."""
+
+    line: int
+    name: str
+    organisation: str
+    """The organisation's display name."""
+    how: str
+    """``email_domain`` or ``default``: the page's ``import.inferred_<how>``."""
+    domain: str | None
+
+
+def _placed(engine: Engine, parsed: ParsedDirectory) -> list[Placed]:
+    names = {o.org_id: o.name for o in engine.settings.organisations}
+    return [
+        Placed(i.line, i.name, names.get(i.organisation, i.organisation), i.how.value, i.domain)
+        for i in parsed.inferred
+    ]
 
 
 def _account(request: web.Request) -> Account:
@@ -162,7 +185,7 @@ async def import_post(request: web.Request) -> web.Response:
             data, filename, account.username, dry_run=not commit
         )
     except DirectoryImportError as exc:
-        problems = [RowProblem(e.line, e.column, e.message) for e in exc.errors]
+        problems = [RowProblem(e.line, e.column, e.message, e.code) for e in exc.errors]
         return _page(
             request,
             "admin_import.html",
@@ -181,6 +204,7 @@ async def import_post(request: web.Request) -> web.Response:
             stage="done",
             filename=filename,
             result=result,
+            inferred=_placed(engine, outcome.parsed),
         )
     existing = {p.person_id: p for p in engine.view.people()}
     created, updated, unchanged = import_changes(outcome.parsed.people, existing)
@@ -195,6 +219,7 @@ async def import_post(request: web.Request) -> web.Response:
         updated=updated,
         unchanged=unchanged,
         total=len(outcome.parsed.people),
+        inferred=_placed(engine, outcome.parsed),
     )
 
 

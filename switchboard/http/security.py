@@ -55,6 +55,27 @@ def is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
 
 
+MAX_NEXT = 2048
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: only a path on this site, else ``/`` (no open
+    redirect, OWASP). Not ``//evil`` or ``https://...``, no backslash (browsers read it
+    as ``/``), and no control character or white space: browsers drop tabs and line
+    breaks from a URL, so ``/<TAB>/evil.example`` would become ``//evil.example``."""
+    if (
+        value
+        and len(value) <= MAX_NEXT
+        and value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and value.isprintable()
+        and not any(ch.isspace() for ch in value)
+    ):
+        return value
+    return "/"
+
+
 SECRET_NUMBER = "secret_number"  # noqa: S105 - an error code, no secret
 """The ``code`` of a 422 for a free text holding someone's secret mobile (R18, issue 17)."""
 

@@ -152,6 +152,7 @@ class Engine:
             existing=self.view.people(),
             exceptions=self.view.exceptions,
             new_id=self._new_id,
+            default_organisation=self.settings.default_organisation,
         )
         if dry_run:
             return ImportOutcome(parsed, None)
@@ -361,12 +362,19 @@ class Engine:
         return person
 
     async def set_sip_password(
-        self, extension: str, password: str, realm: str, actor: str
+        self,
+        extension: str,
+        password: str,
+        realm: str,
+        actor: str,
+        *,
+        sha256_only: bool = False,
     ) -> SipCredential:
         """Store the digest hashes of ``password`` for ``extension``; the password is dropped.
 
         Only HA1 = H(extension:realm:password) is kept (RFC 3261 §22.4), so changing the
-        realm later needs new passwords.
+        realm later needs new passwords. ``sha256_only`` keeps no MD5 hash: the phone is
+        then challenged with SHA-256 alone (``directory.credentials``).
         """
         self._sip_person(extension)
         if len(password) < MIN_SIP_PASSWORD:
@@ -376,7 +384,7 @@ class Engine:
             )
         if extension in password:
             raise EngineError("a SIP password must not contain the extension itself")
-        credential = make_credential(extension, realm, password)
+        credential = make_credential(extension, realm, password, sha256_only=sha256_only)
         await self.store.set_sip_credential(credential, actor, self.clock.now())
         return credential
 

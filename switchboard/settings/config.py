@@ -58,6 +58,10 @@ class Settings:
     """``[mail]``: the SMTP server for taken messages; None: nothing is e-mailed."""
     media: MediaSettings = field(default_factory=MediaSettings)
     """``[media]``: answering calls with speech and voicemail over RTP."""
+    default_organisation: str | None = None
+    """``[switchboard] default_organisation``: where an import row without an extension,
+    an ``organisation`` and a known e-mail domain belongs; None: such a row is refused
+    (unless there is one organisation)."""
 
     def organisation(self, org_id: str) -> Organisation:
         for org in self.organisations:
@@ -76,8 +80,18 @@ _SWITCHBOARD_KEYS = {
     "working_hours",
     "ring_timeout",
     "call_records_days",
+    "default_organisation",
 }
-_ORG_KEYS = {"id", "name", "reception", "working_hours", "series", "international_countries"}
+_ORG_KEYS = {
+    "id",
+    "name",
+    "reception",
+    "working_hours",
+    "series",
+    "international_countries",
+    "email_domains",
+}
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _SERIES_KEYS = {"area_code", "first", "last"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
@@ -190,9 +204,19 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
             labelled.append((s.prefix, series))
         reception = org.digits("reception") if "reception" in table else None
         countries = _countries(org) if "international_countries" in table else DEFAULT_COUNTRIES
-        organisations.append(Organisation(org_id, name, hours, reception, countries))
+        domains = _email_domains(org, organisations) if "email_domains" in table else ()
+        organisations.append(Organisation(org_id, name, hours, reception, countries, domains))
     if not organisations:
         raise top.fail("organisations", "at least one organisation is needed")
+    default_organisation = None
+    if "default_organisation" in section:
+        default_organisation = sb.string("default_organisation")
+        if not any(o.org_id == default_organisation for o in organisations):
+            known = ", ".join(o.org_id for o in organisations)
+            raise sb.fail(
+                "default_organisation",
+                f"{default_organisation!r} is not the id of an organisation (ids: {known})",
+            )
 
     _refuse_overlaps(path, labelled)
     plan = NumberPlan(
@@ -248,7 +272,27 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         call_records_days,
         mail,
         media,
+        default_organisation,
     )
+
+
+def _email_domains(org: _Reader, before: list[Organisation]) -> tuple[str, ...]:
+    """``email_domains``: e-mail domains of the organisation's people, each belonging to
+    one organisation only (an import must not have to guess between two)."""
+    value = org.table["email_domains"]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise org.fail("email_domains", 'must be a list of strings, e.g. ["sotenas.se"]')
+    domains: list[str] = []
+    for text in value:
+        domain = text.strip().lower().removeprefix("@")
+        if not _DOMAIN.match(domain):
+            raise org.fail("email_domains", f"{text!r} is not a domain name (sotenas.se)")
+        owner = next((o for o in before if domain in o.email_domains), None)
+        if owner is not None or domain in domains:
+            who = owner.org_id if owner is not None else "this organisation"
+            raise org.fail("email_domains", f"{domain!r} is already listed by {who}")
+        domains.append(domain)
+    return tuple(domains)
 
 
 def _countries(org: _Reader) -> tuple[str, ...]:

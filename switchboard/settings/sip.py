@@ -146,10 +146,13 @@ class SipSettings:
     tcp_idle: int = 60
     """Seconds a TCP connection may go without a SIP message before it is closed, unless
     a registration lasts on it (its keep-alives then hold it, RFC 5626)."""
-    digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
-    """Offered in this order (RFC 8760). Clients that answer only the first challenge and
-    know only MD5 (SIPp 3.6) need ``["MD5", "SHA-256"]``; clients that fail on any SHA-256
-    challenge at all (Debian's baresip 1.0) need ``["MD5"]``."""
+    digest_algorithms: tuple[str, ...] = ("MD5",)
+    """Offered in this order (RFC 8760 §2.3) to every phone not set up SHA-256 only.
+    MD5 alone by default, so common phones work as shipped: SIPp 3.6 answers only the
+    first challenge and knows only MD5, and Debian's baresip 1.0 gives up on any SHA-256
+    challenge at all, even one after MD5. A fleet that handles several challenges may say
+    ``["SHA-256", "MD5"]``; one phone at a time can be set up SHA-256 only instead
+    (``phones password --sha256-only``; docs/sip.md, *Digest*)."""
 
     def with_overrides(
         self,

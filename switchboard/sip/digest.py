@@ -1,10 +1,17 @@
 """Digest authentication as SIP uses it (RFC 3261 §22.4, RFC 7616, RFC 8760): pure logic.
 
-The registrar challenges with two ``WWW-Authenticate`` values, SHA-256 first (RFC 8760
-§2.4), and checks the ``Authorization`` (or ``Proxy-Authorization``) value that comes back.
-No sockets, no clock: ``now`` is monotonic seconds handed in by the edge.
+The registrar challenges with one ``WWW-Authenticate`` value per algorithm offered, in the
+order of preference (RFC 8760 §2.3), and checks the ``Authorization`` (or
+``Proxy-Authorization``) value that comes back. No sockets, no clock: ``now`` is monotonic
+seconds handed in by the edge.
 
 Decisions, and why:
+- **What is offered.** The deployment's list (``[sip] digest_algorithms``, MD5 alone by
+  default: docs/sip.md, *Digest*), except to a phone set up SHA-256 only, which is offered
+  SHA-256 alone and may answer nothing else (``offered``). The phone is the one the
+  request names (the digest ``username`` if it sent one, else the To of a REGISTER or the
+  From of anything else): so an unknown extension and a phone on the deployment's list get
+  the same challenge, and only a phone set up SHA-256 only can be told apart.
 - **Stateless nonces.** A nonce is base64url(timestamp + 12 random bytes + HMAC-SHA-256 of
   both, truncated to 16 bytes) under a per-process secret, so forgery (``BAD_NONCE``) and
   expiry (``STALE``) are checked without a table of issued nonces that a flood could fill.
@@ -61,7 +68,9 @@ Hash = Callable[[bytes], str]
 """bytes -> lower-case hex digest."""
 
 ALGORITHMS = ("SHA-256", "MD5")
-"""Offered in this order: the stronger first (RFC 8760 §2.4)."""
+"""The ones we know, the stronger first (RFC 8760 §2.3); a deployment offers some of them."""
+SHA256_ONLY = ("SHA-256",)
+"""What a phone set up SHA-256 only is offered and may answer with."""
 
 MAX_HEADER_LENGTH = 4096
 MAX_PARAMS = 32
@@ -247,9 +256,10 @@ class DigestAuthenticator:
         unknown = [a for a in algorithms if a not in ALGORITHMS]
         if unknown or not algorithms:
             raise ValueError(f"algorithms must be some of {', '.join(ALGORITHMS)}")
-        # Offered in this order and the only ones accepted. Some clients (SIPp 3.6, older
-        # phones) answer only the first challenge and know only MD5: a deployment with such
-        # phones offers MD5 first or alone (RFC 8760 §2.4 prefers SHA-256 first).
+        # Offered in this order to every phone not set up SHA-256 only, and to unknown
+        # users. Some clients (SIPp 3.6, older phones) answer only the first challenge and
+        # know only MD5; Debian's baresip 1.0 gives up on any SHA-256 challenge at all
+        # (RFC 8760 §2.4 says to ignore one): hence MD5 alone by default (docs/sip.md).
         self.algorithms = algorithms
         self.realm = realm
         self.nonce_ttl = nonce_ttl
@@ -287,14 +297,25 @@ class DigestAuthenticator:
         return issued if math.isfinite(issued) else None
 
     # -- challenges ------------------------------------------------------------------------
-    def challenges(self, now: float, *, stale: bool = False) -> tuple[str, ...]:
-        """``WWW-Authenticate`` (or ``Proxy-Authenticate``) values, SHA-256 first."""
+    def offered(self, credential: SipCredential | None) -> tuple[str, ...]:
+        """The algorithms offered to (and accepted from) the phone holding ``credential``:
+        SHA-256 alone for one set up SHA-256 only, the deployment's list for anyone else,
+        unknown users included."""
+        if credential is not None and credential.sha256_only:
+            return SHA256_ONLY
+        return self.algorithms
+
+    def challenges(
+        self, now: float, *, stale: bool = False, credential: SipCredential | None = None
+    ) -> tuple[str, ...]:
+        """``WWW-Authenticate`` (or ``Proxy-Authenticate``) values, one per algorithm
+        ``offered`` to the phone holding ``credential``, in order of preference."""
         nonce = self.new_nonce(now)
         tail = ", stale=true" if stale else ""
         return tuple(
             f'Digest realm={_quote(self.realm)}, nonce="{nonce}", '
             f'algorithm={algorithm}, qop="auth"{tail}'
-            for algorithm in self.algorithms
+            for algorithm in self.offered(credential)
         )
 
     # -- verification ----------------------------------------------------------------------
@@ -329,7 +350,7 @@ class DigestAuthenticator:
         if realm != self.realm:
             return _fail(Failure.WRONG_REALM, username)
         algorithm = self._algorithm(params.get("algorithm"))
-        if algorithm is None or algorithm not in self.algorithms:
+        if algorithm is None:
             return _fail(Failure.UNKNOWN_ALGORITHM, username)
         qop = params.get("qop")
         nc = params.get("nc", "")
@@ -343,10 +364,18 @@ class DigestAuthenticator:
             return _fail(Failure.BAD_NONCE, username)
 
         credential = lookup(username)
-        known = credential is not None and credential.user == username
-        if credential is not None and known:
+        if credential is not None and credential.user != username:
+            credential = None
+        # Only what was offered to this user: an unknown one and a phone on the
+        # deployment's list are refused alike, before any hashing (no enumeration); a
+        # phone set up SHA-256 only cannot be talked down to MD5 (RFC 8760 §3).
+        if algorithm not in self.offered(credential):
+            return _fail(Failure.UNKNOWN_ALGORITHM, username)
+        known = credential is not None
+        ha1: str | None = None
+        if credential is not None:
             ha1 = credential.ha1_sha256 if algorithm == "SHA-256" else credential.ha1_md5
-        else:
+        if ha1 is None:
             ha1 = self._dummy[algorithm]
         expected = response_digest(
             self._hashes[algorithm],

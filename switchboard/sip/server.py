@@ -51,6 +51,7 @@ from switchboard.sip.parse import (
     cseq,
     expires,
     format_name_addr,
+    from_,
     max_forwards,
     parse_message,
     plain_ack_via,
@@ -426,7 +427,9 @@ class SipServer:
                     block_seconds=int(self.failures.block_for),
                 )
         challenge = "Proxy-Authenticate" if proxy else "WWW-Authenticate"
-        values = self.auth.challenges(now, stale=outcome.stale)
+        claimed = outcome.tried or _claimed_user(request)
+        credential = self.engine.credential(claimed) if claimed else None
+        values = self.auth.challenges(now, stale=outcome.stale, credential=credential)
         status, reason = (407, "Proxy Authentication Required") if proxy else (401, "Unauthorized")
         self.core.reply(tx, status, reason, tuple((challenge, v) for v in values))
         return None
@@ -566,6 +569,17 @@ def _unsupported(headers: Headers) -> list[str]:
             elif lowered == "proxy-require":
                 proxy_require.append(value)
     return require + proxy_require
+
+
+def _claimed_user(request: Request) -> str | None:
+    """Whose phone a request without usable credentials says it is, to choose its
+    challenge (``DigestAuthenticator.offered``): the AOR of a REGISTER (the registrar
+    checks it is the digest user), the From of anything else."""
+    try:
+        uri = to(request).uri if request.method == "REGISTER" else from_(request).uri
+    except ParseError:
+        return None
+    return dialled_user(uri)
 
 
 def _shown_user(tried: str | None) -> str | None:

@@ -136,7 +136,8 @@ def _event(f: dict[str, Any]) -> FeedEvent:
     if kind == "sip_credential":
         user = str(f["user"])
         hashes = f["hashes"]
-        credential = None if hashes is None else SipCredential(user, str(hashes[0]), str(hashes[1]))
+        md5 = None if hashes is None or hashes[0] is None else str(hashes[0])
+        credential = None if hashes is None else SipCredential(user, md5, str(hashes[1]))
         return SipCredentialChanged(v, user, credential)
     if kind == "voicemail":
         new, old = (int(n) for n in f["counts"])

@@ -332,8 +332,9 @@ CREDENTIAL_COLUMNS = ("user", "person_id", "ha1_md5", "ha1_sha256", "changed_at"
 
 
 def credential_row(person_id: str, c: SipCredential, at: datetime) -> Row:
-    return (c.user, person_id, c.ha1_md5, c.ha1_sha256, iso(at))
+    # The column predates SHA-256-only phones and is NOT NULL: '' stands for "no MD5 hash".
+    return (c.user, person_id, c.ha1_md5 or "", c.ha1_sha256, iso(at))
 
 
 def credential_from_row(r: Fields) -> SipCredential:
-    return SipCredential(user=r["user"], ha1_md5=r["ha1_md5"], ha1_sha256=r["ha1_sha256"])
+    return SipCredential(user=r["user"], ha1_md5=r["ha1_md5"] or None, ha1_sha256=r["ha1_sha256"])

@@ -371,7 +371,8 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
             had = conn.execute("SELECT 1 FROM sip_credentials WHERE user = ?", (user,)).fetchone()
             conn.execute(tables.UPSERT_CREDENTIAL, codec.credential_row(person_id, credential, at))
             # Never the hashes (an HA1 is a password equivalent for this realm).
-            detail = f"extension {user}: SIP password set"
+            only = " (SHA-256 only)" if credential.sha256_only else ""
+            detail = f"extension {user}: SIP password set{only}"
             change = Change("sip_password", audit_words.presence(had), "new")
             version = tables.record(
                 conn, at, actor, "sip_credential_set", person_id, detail, (change,)

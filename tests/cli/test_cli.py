@@ -116,6 +116,23 @@ def test_r8_work_only_outside_hours_announces_private_rings_only_by_choice(sb: R
     assert anna["action"] == "announce"
 
 
+def test_import_says_which_organisations_it_inferred(sb: Run, tmp_path: Path) -> None:
+    """The documented columns only, several organisations (issue 16): the e-mail's domain
+    places Lo, and the output says so by file and line before the summary."""
+    csv = write_csv(tmp_path, "name,mobile,email\nLo Ek,070-174 06 91,lo.ek@lysekil.se\n")
+    out = sb("directory", "import", str(csv)).out.splitlines()
+    assert out[:2] == [
+        f"{csv}: 1 organisation(s) inferred:",
+        f"{csv}:2: organisation: Lo Ek -> lysekil (from the e-mail domain lysekil.se)",
+    ]
+    assert "1 created" in out[2]
+    stranger = write_csv(
+        tmp_path, "name,mobile,email\nBo Ek,070-174 06 92,bo@gmail.example\n", "b.csv"
+    )
+    err = sb("directory", "import", str(stranger), expect=1).err
+    assert f"{stranger}:2: organisation: a person without an extension needs" in err
+
+
 def test_reimport_keeps_availability(sb: Run, tmp_path: Path) -> None:
     sb("directory", "import", str(DEMO_CSV))
     sb("--now", f"{MONDAY}T09:00", "presence", "set", "64123", "--reason", "sick")
@@ -302,7 +319,8 @@ def test_norwegian_deployment(sb: Run) -> None:
 def test_demo_seeds_and_explains(sb: Run) -> None:
     out = sb("--now", f"{MONDAY}T10:00", "demo", "--seed-only").out
     assert "Anna Berg är på lunch" in out
-    assert "switchboard route" in out
+    assert "/switchboard --config " in out  # runnable as printed: test_demo_serve.py
+    assert " route 64123" in out
     again = sb("--now", f"{MONDAY}T10:05", "demo", "--seed-only").out
     assert "10 unchanged" in again
 

@@ -30,6 +30,27 @@ def test_password_is_stored_as_hashes_only_and_audited(sb: Run, tmp_path: Path) 
     assert any("sip" in name for name in tables)
 
 
+def test_a_phone_may_be_set_up_sha256_only(sb: Run, tmp_path: Path) -> None:
+    """No MD5 hash is kept for it (issue 16): the column holds nothing, the list says so."""
+    sb("directory", "import", str(DEMO_CSV))
+    out = sb("phones", "password", "64000", "--password-stdin", stdin=PASSWORD + "\n").out
+    assert "digest MD5)" in out  # the deployment's default list
+    out = sb(
+        "phones", "password", "51234", "--sha256-only", "--password-stdin", stdin=PASSWORD + "\n"
+    ).out
+    assert "digest SHA-256 only)" in out
+    listed = sb("phones", "list").out.splitlines()
+    assert [line.split() for line in listed] == [
+        ["51234", "Johan", "Ek", "(SHA-256", "only)"],
+        ["64000", "Reception", "Sotenäs"],
+    ]
+    with sqlite3.connect(tmp_path / "data" / "switchboard.db") as db:
+        rows = dict(db.execute("SELECT user, ha1_md5 FROM sip_credentials").fetchall())
+    assert rows["51234"] == ""
+    assert len(rows["64000"]) == 32
+    assert "SHA-256 only" in sb("audit", "--limit", "1").out
+
+
 def test_weak_or_foreign_passwords_are_refused(sb: Run) -> None:
     sb("directory", "import", str(DEMO_CSV))
     short = sb("phones", "password", "51234", "--password-stdin", stdin="short\n", expect=1)

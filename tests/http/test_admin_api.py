@@ -159,7 +159,46 @@ async def test_a_bad_csv_gets_its_errors_per_line_and_imports_nothing(env: Env) 
     lines = {(e["line"], e["column"]) for e in error["errors"]}
     assert 3 in {line for line, _ in lines}
     assert (4, "hide_mobile") in lines
-    assert all(set(e) == {"line", "column", "message"} for e in error["errors"])
+    assert all(set(e) == {"line", "column", "message", "code"} for e in error["errors"])
+    assert await _state(env) == before
+
+
+PLAIN = "name,mobile,email\n"
+"""The documented columns only: no extension, no organisation column (issue 16)."""
+
+
+async def test_an_import_reports_the_organisations_it_inferred(env: Env) -> None:
+    data = PLAIN + "Lo Ek,070-174 06 91,lo.ek@skola.lysekil.se\n"
+    response = await env.client.post(
+        "/api/v1/admin/directory/import?dry_run=true",
+        data=data,
+        headers=env.headers["admin"] | CSV_TYPE,
+    )
+    assert response.status == 200, await response.text()
+    assert (await response.json())["inferred"] == [
+        {
+            "line": 2,
+            "name": "Lo Ek",
+            "organisation": "lysekil",
+            "how": "email_domain",
+            "domain": "lysekil.se",
+        }
+    ]
+
+
+async def test_a_person_nothing_places_is_refused_with_a_code(env: Env) -> None:
+    before = await _state(env)
+    data = PLAIN + "Lo Ek,070-174 06 91,lo.ek@gmail.example\n"
+    response = await env.client.post(
+        "/api/v1/admin/directory/import", data=data, headers=env.headers["admin"] | CSV_TYPE
+    )
+    assert response.status == 422
+    (problem,) = (await response.json())["error"]["errors"]
+    assert (problem["line"], problem["column"], problem["code"]) == (
+        2,
+        "organisation",
+        "no_organisation",
+    )
     assert await _state(env) == before
 
 

@@ -32,7 +32,8 @@ from yarl import URL
 
 from switchboard.accounts.model import Account, Role
 from switchboard.http.app import build_app
-from switchboard.http.oidc import SIGN_IN_PROVIDER, OidcConfigError
+from switchboard.http.context import SIGN_IN_PROVIDER
+from switchboard.http.oidc import OidcConfigError
 from switchboard.settings.config import ConfigError, load_settings
 from switchboard.settings.http import HttpSettings
 from switchboard.settings.oidc import OidcSettings, Provision

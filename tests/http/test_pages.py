@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from switchboard.accounts.model import Role
 from switchboard.http.app import build_app
-from switchboard.http.oidc import SIGN_IN_PROVIDER, SignInProvider
+from switchboard.http.context import SIGN_IN_PROVIDER, SignInProvider
 from switchboard.http.web_kit import LONG_CACHE, REVALIDATE, WEB, load_web_kit, pick_language
 from switchboard.settings.http import HttpSettings
 from switchboard.settings.resources import bundled

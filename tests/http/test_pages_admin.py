@@ -174,6 +174,61 @@ async def test_import_shows_errors_by_line_then_checks_then_imports(env: Env) ->
     assert env.runtime.engine.view.find("nils.nordin@sotenas.example") is not None
 
 
+PLAIN = "name,mobile,email\n"
+"""The documented columns only: no extension, no organisation column (issue 16)."""
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "why"),
+    [
+        ("sv", "Organisation härledd för 1 personer", "(av e-postdomänen sotenas.se)"),
+        ("nb", "Organisasjon utledet for 1 personer", "(fra e-postdomenet sotenas.se)"),
+        ("en", "Organisation inferred for 1 people", "(from the e-mail domain sotenas.se)"),
+    ],
+)
+async def test_the_check_shows_each_organisation_it_inferred(
+    env: Env, lang: str, title: str, why: str
+) -> None:
+    response = await env.client.post(
+        f"/admin/import?lang={lang}",
+        data=_upload(env, "admin", PLAIN + "Lo Ek,070-174 06 91,lo.ek@sotenas.se\n"),
+        headers=_session_only(env, "admin"),
+    )
+    assert response.status == 200
+    html = await response.text()
+    assert title in html
+    table = html[html.index('id="import-inferred"') :]
+    row = re.search(
+        r'<td class="mono">(\d+)</td><td>([^<]*)</td><td>([^<]*)<span[^>]*>([^<]*)<', table
+    )
+    assert row is not None
+    assert row.groups() == ("2", "Lo Ek", "Sotenäs kommun ", why)
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("sv", "En person utan anknytning behöver en organisation"),
+        ("nb", "En person uten internnummer trenger en organisasjon"),
+        ("en", "A person without an extension needs an organisation"),
+    ],
+)
+async def test_a_person_nothing_places_is_refused_in_the_readers_language(
+    env: Env, lang: str, words: str
+) -> None:
+    response = await env.client.post(
+        f"/admin/import?lang={lang}",
+        data=_upload(env, "admin", PLAIN + "Lo Ek,070-174 06 91,lo.ek@gmail.example\n"),
+        headers=_session_only(env, "admin"),
+    )
+    assert response.status == 422
+    table = (await response.text()).split('id="import-errors"', 1)[1]
+    assert "<code>organisation</code>" in table
+    assert words in table
+    if lang != "en":
+        assert "needs an organisation" not in table  # no English server text
+
+
 async def test_dry_run_lists_the_changed_columns(env: Env) -> None:
     anna = env.person(EMPLOYEE_EXT)
     row = (

@@ -67,8 +67,13 @@ class Account:
     regint: int = 300
     mwi: bool = False
     """Subscribe to message-summary (RFC 3842) after registering; loads the mwi module."""
+    raw: str | None = None
+    """An account line used exactly as written, e.g. the one ``switchboard demo`` prints
+    for a newcomer's ``~/.baresip/accounts``; the other fields then only describe it."""
 
     def line(self) -> str:
+        if self.raw is not None:
+            return self.raw
         domain = self.registrar or LOOPBACK
         params = [f"answermode={self.answermode}"]
         if self.registrar is None:

@@ -25,7 +25,7 @@ def test_defaults_without_a_sip_table(tmp_path: Path) -> None:
     assert sip.mode is SipMode.REDIRECT
     assert sip.trunk is None
     assert sip.trusted == ()
-    assert sip.digest_algorithms == ("SHA-256", "MD5")
+    assert sip.digest_algorithms == ("MD5",)  # common phones as shipped (issue 16)
     assert sip.blocked_destinations == ()
 
 

@@ -1,7 +1,8 @@
 // Sign-in: posts the form as JSON to POST /signin and goes on to the page asked for. One
 // message for every refusal: it never says whether the username or the password was wrong.
+// Without JavaScript the same form posts itself (the server redirects or shows the error).
 
-import { t } from "./common.js";
+import { page, t } from "./common.js";
 
 const form = document.getElementById("signin-form");
 const error = document.getElementById("signin-error");
@@ -15,6 +16,8 @@ function show(message) {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   show("");
+  form.elements.username.removeAttribute("aria-invalid");
+  form.elements.password.removeAttribute("aria-invalid");
   const username = form.elements.username.value.trim();
   const password = form.elements.password.value;
   if (!username || !password) {
@@ -26,7 +29,12 @@ form.addEventListener("submit", async (event) => {
   try {
     const response = await fetch("/signin", {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        // Signed in already (signing in as someone else): the session's CSRF token.
+        ...(page.csrf ? { "X-CSRF-Token": page.csrf } : {}),
+      },
       credentials: "same-origin",
       body: JSON.stringify({ username, password }),
     });

@@ -153,8 +153,10 @@ class RawClient:
         return "\r\n".join(lines).encode() + body
 
 
-def register(client: RawClient, user: str, password: str) -> Response | None:
-    """REGISTER, answer the 401 with an MD5 digest computed here; the final answer."""
+def register(
+    client: RawClient, user: str, password: str, algorithm: str = "MD5"
+) -> Response | None:
+    """REGISTER, answer the 401 with a digest computed here; the final answer."""
     call_id = new_id()
     client.send(client.request("REGISTER", user, call_id=call_id))
     challenge = client.final()
@@ -162,7 +164,12 @@ def register(client: RawClient, user: str, password: str) -> Response | None:
     assert challenge.status == 401
     uri = f"sip:{user}@{client.host}:{client.port}"
     answer = digest_answer(
-        challenge.headers.get_all("WWW-Authenticate"), "REGISTER", uri, user, password
+        challenge.headers.get_all("WWW-Authenticate"),
+        "REGISTER",
+        uri,
+        user,
+        password,
+        algorithm=algorithm,
     )
     client.send(
         client.request(
@@ -191,18 +198,33 @@ def _params(challenge: str) -> dict[str, str]:
     return out
 
 
+def challenged_algorithms(challenges: tuple[str, ...]) -> list[str]:
+    """The ``algorithm`` of each challenge, in the order offered (none written: MD5)."""
+    return [_params(c).get("algorithm", "MD5").upper() for c in challenges]
+
+
 def digest_answer(
-    challenges: tuple[str, ...], method: str, uri: str, user: str, password: str, nc: int = 1
+    challenges: tuple[str, ...],
+    method: str,
+    uri: str,
+    user: str,
+    password: str,
+    nc: int = 1,
+    *,
+    algorithm: str = "MD5",
 ) -> str:
-    """An MD5 ``Authorization`` value computed here, independently of the server's code."""
+    """An ``Authorization`` value (MD5 or SHA-256) computed here, independently of the
+    server's code, for the challenge of that algorithm."""
     import hashlib
 
-    md5 = [c for c in challenges if _params(c).get("algorithm", "MD5").upper() == "MD5"]
-    assert md5, f"no MD5 challenge in {challenges}"
-    p = _params(md5[0])
+    offered = [c for c in challenges if _params(c).get("algorithm", "MD5").upper() == algorithm]
+    assert offered, f"no {algorithm} challenge in {challenges}"
+    p = _params(offered[0])
     realm, nonce = p["realm"], p["nonce"]
 
     def h(text: str) -> str:
+        if algorithm == "SHA-256":
+            return hashlib.sha256(text.encode()).hexdigest()
         return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
     cnonce = new_id()
@@ -212,5 +234,5 @@ def digest_answer(
     )
     return (
         f'Digest username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
-        f'response="{response}", algorithm=MD5, qop=auth, nc={count}, cnonce="{cnonce}"'
+        f'response="{response}", algorithm={algorithm}, qop=auth, nc={count}, cnonce="{cnonce}"'
     )

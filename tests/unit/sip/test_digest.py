@@ -83,6 +83,7 @@ def auth() -> DigestAuthenticator:
 def test_rfc7616_example_response(algorithm: str, expected: str) -> None:
     cred = make_credential("Mufasa", "http-auth@example.org", "Circle of Life")
     ha1 = cred.ha1_md5 if algorithm == "MD5" else cred.ha1_sha256
+    assert ha1 is not None
     got = response_digest(
         DEFAULT_HASHES[algorithm],
         ha1,
@@ -123,6 +124,75 @@ def test_challenges_offer_sha256_first_then_md5_with_qop_auth(
     assert "stale" not in sha_params
     assert sha_params["nonce"] == md5_params["nonce"]
     assert auth.challenges(T)[0] != sha, "every challenge gets a fresh nonce"
+
+
+BOB_SHA = make_credential("64124", REALM, "battery staple", sha256_only=True)
+MIXED = {ALICE.user: ALICE, BOB_SHA.user: BOB_SHA}
+
+
+def mixed(user: str) -> SipCredential | None:
+    return MIXED.get(user)
+
+
+@pytest.fixture
+def md5_first() -> DigestAuthenticator:
+    """The deployment default since issue 16: MD5 alone, for phones as shipped."""
+    return DigestAuthenticator(REALM, SECRET, algorithms=("MD5",))
+
+
+def _algorithms(values: tuple[str, ...]) -> list[str]:
+    parsed = [parse_digest(value) for value in values]
+    return [p["algorithm"] for p in parsed if p is not None]
+
+
+@pytest.mark.parametrize(
+    ("credential", "expected"),
+    [(None, ["MD5"]), (ALICE, ["MD5"]), (BOB_SHA, ["SHA-256"])],
+    ids=["unknown-user", "phone-on-the-list", "sha256-only-phone"],
+)
+def test_a_phone_set_up_sha256_only_is_offered_sha256_alone(
+    md5_first: DigestAuthenticator, credential: SipCredential | None, expected: list[str]
+) -> None:
+    assert _algorithms(md5_first.challenges(T, credential=credential)) == expected
+    assert md5_first.offered(credential) == tuple(expected)
+
+
+def test_a_sha256_only_phone_keeps_no_md5_hash() -> None:
+    assert BOB_SHA.ha1_md5 is None
+    assert BOB_SHA.sha256_only
+    assert BOB_SHA.ha1_sha256 == h("SHA-256", f"64124:{REALM}:battery staple")
+
+
+def test_a_sha256_only_phone_is_accepted_where_the_deployment_offers_md5_alone(
+    md5_first: DigestAuthenticator,
+) -> None:
+    (challenge,) = md5_first.challenges(T, credential=BOB_SHA)
+    value = answer(challenge, user="64124", password="battery staple")
+    assert md5_first.verify("REGISTER", value, T + 1, mixed) == AuthOutcome(True, "64124")
+
+
+def test_a_sha256_only_phone_cannot_be_talked_down_to_md5(
+    md5_first: DigestAuthenticator,
+) -> None:
+    """An attacker who rewrites the challenge to MD5 (RFC 8760 §3) gets nothing: the
+    answer is refused before any hashing, right password or not."""
+    (md5_challenge,) = md5_first.challenges(T)
+    value = answer(md5_challenge, user="64124", password="battery staple")
+    assert md5_first.verify("REGISTER", value, T + 1, mixed) == AuthOutcome(
+        False, None, Failure.UNKNOWN_ALGORITHM
+    )
+
+
+@pytest.mark.parametrize("user", ["64123", "64999"], ids=["phone-on-the-list", "unknown-user"])
+def test_sha256_answers_from_others_are_refused_alike_when_not_offered(
+    user: str,
+) -> None:
+    md5_only = DigestAuthenticator(REALM, SECRET, algorithms=("MD5",))
+    sha_challenge = DigestAuthenticator(REALM, SECRET).challenges(T)[0]
+    value = answer(sha_challenge, user=user)
+    assert md5_only.verify("REGISTER", value, T + 1, mixed) == AuthOutcome(
+        False, None, Failure.UNKNOWN_ALGORITHM
+    )
 
 
 def test_stale_challenge_says_so(auth: DigestAuthenticator) -> None:
