@@ -39,6 +39,7 @@ from switchboard.sip.call_scripts import Scripts
 from switchboard.sip.mailbox_script import MailboxScript
 from switchboard.sip.media_calls import MediaLimits, RtpMediaService
 from switchboard.sip.server import SipServer
+from switchboard.store.backup import serving
 from switchboard.store.bus import EventBus
 from switchboard.store.sqlite import SqliteStore
 from switchboard.voicemail.model import Recording
@@ -108,6 +109,7 @@ async def serve(
 ) -> None:
     """Run the switchboard until SIGTERM/SIGINT (or cancellation), then stop in order."""
     async with (
+        serving(data_dir),  # held to the end: ``restore`` refuses a directory being served
         open_runtime(settings, data_dir, clock) as runtime,
         _executor("speech") as speech_executor,
     ):

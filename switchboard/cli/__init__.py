@@ -477,6 +477,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         if args.command_key == "serve":
             return _serve(args, settings)
+        if args.command_key in ("backup", "restore"):
+            from switchboard.cli.backup import run_backup, run_restore
+
+            return run_backup(args) if args.command_key == "backup" else run_restore(args)
         if args.command_key == "demo":
             return _demo(args, settings)
         if args.command_key == "config check":

@@ -34,7 +34,7 @@ def build(
     top = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def leaf(sub: Any, name: str, key: str, help_text: str) -> argparse.ArgumentParser:
-        if key not in commands and key not in {"config check", "serve"}:
+        if key not in commands and key not in {"config check", "serve", "backup", "restore"}:
             raise KeyError(key)
         p: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(command_key=key)
@@ -145,6 +145,10 @@ def build(
     from switchboard.cli.calls import add_arguments as calls_arguments
 
     calls_arguments(group("calls", "call-list requests: list, approve, reject (R19)"), leaf)
+
+    from switchboard.cli.backup import add_arguments as backup_arguments
+
+    backup_arguments(top, leaf)
 
     c = group("config", "configuration")
     leaf(c, "check", "config check", "validate the config file and exit")
