@@ -62,7 +62,7 @@ def record_rows(records: Iterable[CallRecord]) -> Iterator[tuple[object, ...]]:
     return (record_row(r, iso) for r in records)
 
 
-def record_from_row(r: sqlite3.Row) -> CallRecord:
+def record_from_row(r: codec.Fields) -> CallRecord:
     return CallRecord(
         call_id_hash=r["call_id_hash"],
         started_at=codec.instant(r["started_at"]),
@@ -75,7 +75,7 @@ def record_from_row(r: sqlite3.Row) -> CallRecord:
     )
 
 
-def request_from_row(r: sqlite3.Row) -> CallListRequest:
+def request_from_row(r: codec.Fields) -> CallListRequest:
     return CallListRequest(
         request_id=int(r["request_id"]),
         person_id=r["person_id"],
