@@ -57,7 +57,7 @@ subject = account_subject
 """How the audit trail names an account."""
 
 
-def _names(values: frozenset[str] | frozenset[Role]) -> str:
+def names_json(values: frozenset[str] | frozenset[Role]) -> str:
     return json.dumps(sorted(str(v) for v in values))
 
 
@@ -176,8 +176,8 @@ class SqliteAccounts:
                     account.username,
                     account.display_name,
                     account.person_id,
-                    _names(account.roles),
-                    _names(account.manages),
+                    names_json(account.roles),
+                    names_json(account.manages),
                     int(account.disabled),
                     password_hash,
                     when,
@@ -207,8 +207,8 @@ class SqliteAccounts:
                 (
                     account.display_name,
                     account.person_id,
-                    _names(account.roles),
-                    _names(account.manages),
+                    names_json(account.roles),
+                    names_json(account.manages),
                     int(account.disabled),
                     codec.iso(at),
                     account.account_id,
