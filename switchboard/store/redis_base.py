@@ -17,6 +17,8 @@ may find the same changes.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -49,6 +51,11 @@ T = TypeVar("T")
 ATTEMPTS = 50
 """Tries before a write that keeps meeting other writers gives up (each try is a fresh
 read of what it depends on, so only a storm of writes to the same data gets that far)."""
+BACKOFF = 0.002
+"""Seconds, doubled per conflict up to ``BACKOFF_CAP``, of which a random part is waited
+before trying again: writers on several nodes that met once spread out instead of meeting
+again at once."""
+BACKOFF_CAP = 0.05
 
 
 def new_epoch() -> str:
@@ -72,6 +79,9 @@ class RedisBase:
         self._behind = False
         """Changes after ``_seen_seq`` are no longer kept (or the data was lost): only
         ``load()`` catches up."""
+        self._audited = asyncio.Lock()
+        """Audited writes of this process take turns: they all meet on the version and
+        the audit counter, so letting them race would only make them retry each other."""
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -125,11 +135,20 @@ class RedisBase:
 
         ``watch``: the keys ``body`` reads (it may ``tx.watch`` more before reading them).
         ``audited``: the write may audit, bump the version and emit events; it then also
-        watches the version, the audit counter and the epoch. Writes that do none of these
-        (a session's last use, call records) skip that and meet no other writer.
+        watches the version, the audit counter and the epoch, and takes its turn with this
+        process's other audited writes. Writes that do none of these (a session's last use,
+        call records) skip that and meet no other writer.
         """
+        if not audited:
+            return await self._attempts(what, body, watch, audited)
+        async with self._audited:
+            return await self._attempts(what, body, watch, audited)
+
+    async def _attempts(
+        self, what: str, body: Callable[[Tx], Awaitable[T]], watch: Sequence[str], audited: bool
+    ) -> T:
         dropped = False
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
             pipe = pipeline(self._client)
             try:
                 try:
@@ -155,7 +174,10 @@ class RedisBase:
                 except WatchError as exc:
                     if lost_connection(exc):
                         raise unsure(self._where, what, exc) from exc
-                    continue  # another writer changed what this one read: read again
+                    # Another writer changed what this one read: read again, a moment later.
+                    pause = min(BACKOFF_CAP, BACKOFF * 2**attempt)
+                    await asyncio.sleep(random.uniform(0, pause))  # noqa: S311 - not a secret
+                    continue
                 except LOST as exc:
                     raise unsure(self._where, what, exc) from exc
             except StoreError:
