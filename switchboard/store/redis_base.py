@@ -86,7 +86,7 @@ class RedisBase:
     # --- reads ----------------------------------------------------------------------------
 
     async def _call(self, what: str, *args: object) -> Any:
-        """One read command (or a write that needs no transaction)."""
+        """One read command (or a write that needs no transaction: a counter, a marker)."""
         return await self._guard(what, lambda: command(self._client, *args))
 
     async def _snapshot(self, what: str, commands: Sequence[Command]) -> list[Any]:
@@ -101,10 +101,10 @@ class RedisBase:
                 return await read()
             except RedisConnectionError as exc:
                 if attempt == 2:
-                    raise unreachable(self._where, what, exc) from exc
+                    raise unreachable(self._where, what, exc, write=False) from exc
                 await self._forget_idle()
             except LOST as exc:
-                raise unreachable(self._where, what, exc) from exc
+                raise unreachable(self._where, what, exc, write=False) from exc
             except RedisError as exc:
                 raise StoreError(f"{self._where}: cannot {what}: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises

@@ -209,7 +209,9 @@ class RedisStore(
         try:
             config = await command(self._client, "CONFIG", "GET", "append*")
         except LOST as exc:
-            raise unreachable(self._where, "read the persistence settings", exc) from exc
+            raise unreachable(
+                self._where, "read the persistence settings", exc, write=False
+            ) from exc
         except RedisError as exc:  # CONFIG is often renamed or refused on managed Redis
             return [
                 f"cannot read Redis's persistence settings ({exc}); make sure it runs with "
@@ -242,7 +244,7 @@ async def _checked(where: str, what: str, call: Any) -> Any:
     try:
         return await call
     except LOST as exc:
-        raise unreachable(where, what, exc) from exc
+        raise unreachable(where, what, exc, write=False) from exc
     except StoreError:
         raise
     except Exception as exc:

@@ -99,11 +99,14 @@ def lost_connection(exc: WatchError) -> bool:
     return isinstance(exc.__context__, LOST) or isinstance(exc.__cause__, LOST)
 
 
-def unreachable(where: str, what: str, exc: BaseException) -> StoreUnavailableError:
+def unreachable(
+    where: str, what: str, exc: BaseException, *, write: bool = True
+) -> StoreUnavailableError:
+    changed = "; nothing was changed" if write else ""
     return StoreUnavailableError(
-        f"{where}: cannot {what}: Redis does not answer ({type(exc).__name__}: {exc}); "
-        "nothing was changed. The switchboard goes on routing from what it knows; try "
-        "again once Redis is back"
+        f"{where}: cannot {what}: Redis does not answer ({type(exc).__name__}: {exc})"
+        f"{changed}. The switchboard goes on routing from what it knows; try again once "
+        "Redis is back"
     )
 
 
