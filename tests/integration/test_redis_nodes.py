@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from tests.integration.redis_nodes import (
@@ -23,10 +24,15 @@ from tests.integration.redis_nodes import (
     put_referral,
     until,
 )
+from tests.integration.sip.conftest import Switchboard
 from tests.peers.redis_server import RedisServer
 
 PROPAGATION = 0.5
 ROUNDS = 3
+
+
+def out_of_meeting(node: Switchboard) -> bool:
+    return not in_meeting(node)
 
 
 def test_a_referral_set_on_one_node_is_the_next_answer_of_the_other(tmp_path: Path) -> None:
@@ -42,11 +48,11 @@ def test_a_referral_set_on_one_node_is_the_next_answer_of_the_other(tmp_path: Pa
                 for writer, other in ((a, b), (b, a)):
                     set_ = put_referral(writer, deployment, until=later)
                     assert set_.status == 200, set_
-                    took = until(lambda n=other: in_meeting(n), time.monotonic())
+                    took = until(partial(in_meeting, other), time.monotonic())
                     assert took < PROPAGATION, f"set: {took:.3f} s"
                     cleared = clear_referral(writer, deployment)
                     assert cleared.status == 200, cleared
-                    took = until(lambda n=other: not in_meeting(n), time.monotonic())
+                    took = until(partial(out_of_meeting, other), time.monotonic())
                     assert took < PROPAGATION, f"cleared: {took:.3f} s"
         finally:
             a.stop()
