@@ -134,7 +134,7 @@ async def serve(
         _executor("speech") as speech_executor,
     ):
         engine = runtime.engine
-        await _warn_about_persistence(engine.store)
+        await warn_about_persistence(engine.store)
         recorder = CallRecorder(
             engine.store, engine.view, engine.clock, retention_days=settings.call_records_days
         )
@@ -206,7 +206,7 @@ async def serve(
                 loop.remove_signal_handler(sig)
 
 
-async def _warn_about_persistence(store: Store) -> None:
+async def warn_about_persistence(store: Store) -> None:
     """Say loudly, at start-up, when the shared store would lose changes it acknowledged:
     a receptionist's "saved" must mean saved (docs/redis.md)."""
     from switchboard.store.redis_store import RedisStore

@@ -204,36 +204,21 @@ class RedisStore(
         return self._publish(found)
 
     async def persistence_warnings(self) -> list[str]:
-        """What in Redis's configuration would lose writes it acknowledged, in words that
+        """What in Redis's configuration would lose changes it acknowledged, in words that
         say what to set (empty: nothing). ``serve`` logs each at start-up."""
         try:
             config = await command(self._client, "CONFIG", "GET", "append*")
+            memory = await command(self._client, "CONFIG", "GET", "maxmemory*")
         except LOST as exc:
-            raise unreachable(
-                self._where, "read the persistence settings", exc, write=False
-            ) from exc
+            where = self._where
+            raise unreachable(where, "read the persistence settings", exc, write=False) from exc
         except RedisError as exc:  # CONFIG is often renamed or refused on managed Redis
             return [
                 f"cannot read Redis's persistence settings ({exc}); make sure it runs with "
-                "appendonly yes and appendfsync everysec (or always), or a crash of Redis "
-                "loses acknowledged changes"
+                "appendonly yes, appendfsync everysec (or always) and maxmemory-policy "
+                "noeviction, or a crash of Redis loses acknowledged changes"
             ]
-        found: list[str] = []
-        if config.get("appendonly") != "yes":
-            found.append(
-                "Redis runs with appendonly no: acknowledged changes live only in memory "
-                "until the next snapshot, and a crash or restart of Redis loses them. Set "
-                "appendonly yes with appendfsync everysec (loses at most about a second) "
-                "or appendfsync always (loses nothing)"
-            )
-        elif config.get("appendfsync") == "no":
-            found.append(
-                "Redis runs with appendfsync no: the operating system decides when the "
-                "append-only file reaches the disk, so a power loss can take tens of seconds "
-                "of acknowledged changes. Set appendfsync everysec (loses at most about a "
-                "second) or always (loses nothing)"
-            )
-        return found
+        return _persistence_problems(config, memory)
 
     async def close(self) -> None:
         """Close the connections; closing twice is harmless."""
@@ -249,3 +234,29 @@ async def _checked(where: str, what: str, call: Any) -> Any:
         raise
     except Exception as exc:
         raise StoreError(f"{where}: cannot {what}: {exc}") from exc
+
+
+def _persistence_problems(config: dict[str, str], memory: dict[str, str]) -> list[str]:
+    found: list[str] = []
+    if config.get("appendonly") != "yes":
+        found.append(
+            "Redis runs with appendonly no: acknowledged changes live only in memory until "
+            "the next snapshot, and a crash or restart of Redis loses them. Set appendonly "
+            "yes with appendfsync everysec (loses at most about a second) or appendfsync "
+            "always (loses nothing)"
+        )
+    elif config.get("appendfsync") == "no":
+        found.append(
+            "Redis runs with appendfsync no: the operating system decides when the "
+            "append-only file reaches the disk, so a power loss can take tens of seconds of "
+            "acknowledged changes. Set appendfsync everysec (loses at most about a second) "
+            "or always (loses nothing)"
+        )
+    policy = memory.get("maxmemory-policy", "noeviction")
+    if memory.get("maxmemory", "0") != "0" and policy != "noeviction":
+        found.append(
+            f"Redis runs with maxmemory-policy {policy}: when full it deletes keys, which "
+            "here are people, referrals and the audit trail. Set maxmemory-policy "
+            "noeviction (writes are then refused when full, and say so)"
+        )
+    return found
