@@ -79,6 +79,9 @@ class RedisBase:
         self._behind = False
         """Changes after ``_seen_seq`` are no longer kept (or the data was lost): only
         ``load()`` catches up."""
+        self._handed: list[tuple[int, FeedEvent]] = []
+        """Changes the last ``XREAD`` handed over (``wait_for_changes``), which the next
+        ``catch_up`` publishes without asking Redis again."""
         self._audited = asyncio.Lock()
         """Audited writes of this process take turns: they all meet on the version and
         the audit counter, so letting them race would only make them retry each other."""
@@ -239,11 +242,13 @@ class RedisBase:
             pipe.execute_command("SET", k.audit_seq, seq)
         if tx.version is not None:
             pipe.execute_command("SET", k.version, tx.version)
-        if tx.epoch is None and (tx.entries or tx.events or tx.version is not None):
+        epoch = tx.epoch
+        if epoch is None and (tx.entries or tx.events or tx.version is not None):
             # The namespace's data is gone (flushed) or new: mark the new beginning.
-            pipe.execute_command("SET", k.epoch, new_epoch())
+            epoch = new_epoch()
+            pipe.execute_command("SET", k.epoch, epoch)
         for event in tx.events:
-            pipe.execute_command(*redis_feed.xadd(k.feed, encode_event(event)))
+            pipe.execute_command(*redis_feed.xadd(k.feed, encode_event(event), str(epoch)))
 
     def _committed(self, tx: Tx, others: list[tuple[int, FeedEvent]], replies: list[Any]) -> None:
         if not tx.events:

@@ -134,6 +134,7 @@ class RedisStore(
         self._seen_seq = redis_feed.newest(newest)
         self._epoch = epoch
         self._behind = False
+        self._handed = []
         return StoreState(
             int(version or 0),
             tuple(person_from_json(people[pid]) for pid in sorted(people)),

@@ -67,6 +67,7 @@ async def test_a_flushed_store_is_reloaded_not_followed(
     # Written again from scratch: numbers 1, 2, ... once more, which the follower must not
     # take for the changes after the ones it has.
     await writer.import_people([person(n) for n in range(1, 6)], ADMIN, T0)
+    await follower.wait_for_changes(0.1)  # hands over numbers 4, 5 and 6: of another epoch
     assert await follower.catch_up() is None
     state = await follower.load()
     assert [p.person_id for p in state.people] == ["p1", "p2", "p3", "p4", "p5"]
