@@ -39,6 +39,7 @@ from switchboard.store.redis_tx import (
     Tx,
     begin_multi,
     command,
+    described,
     discard,
     lost_connection,
     pipeline,
@@ -109,7 +110,7 @@ class RedisBase:
             except LOST as exc:
                 raise unreachable(self._where, what, exc, write=False) from exc
             except RedisError as exc:
-                raise StoreError(f"{self._where}: cannot {what}: {exc}") from exc
+                raise StoreError(f"{self._where}: cannot {what}: {described(exc)}") from None
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     async def _forget_idle(self) -> None:
@@ -185,6 +186,11 @@ class RedisBase:
                     raise unsure(self._where, what, exc) from exc
             except StoreError:
                 raise
+            except RedisError as exc:
+                # Not chained: redis-py's exception may quote the commands, secrets and all.
+                raise StoreError(
+                    f"{self._where}: cannot {what}; nothing was changed: {described(exc)}"
+                ) from None
             except Exception as exc:
                 raise StoreError(
                     f"{self._where}: cannot {what}; nothing was changed: {exc}"

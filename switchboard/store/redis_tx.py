@@ -99,6 +99,15 @@ def lost_connection(exc: WatchError) -> bool:
     return isinstance(exc.__context__, LOST) or isinstance(exc.__cause__, LOST)
 
 
+def described(exc: BaseException) -> str:
+    """Redis's error without the command redis-py quotes in front of it when a pipeline
+    fails ("Command # 3 (HSET ...) of pipeline caused error: ..."): the command's values can
+    be HA1s or password hashes, and errors are logged."""
+    text = str(exc)
+    _, marker, error = text.partition("of pipeline caused error: ")
+    return error if marker else text
+
+
 def unreachable(
     where: str, what: str, exc: BaseException, *, write: bool = True
 ) -> StoreUnavailableError:

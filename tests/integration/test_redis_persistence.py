@@ -13,8 +13,11 @@ import redis
 import structlog
 
 from switchboard.app import warn_about_persistence
+from switchboard.directory.credentials import make_credential
 from switchboard.store.bus import EventBus
+from switchboard.store.protocol import StoreError
 from switchboard.store.redis_store import RedisStore
+from tests.contract.values import ADMIN, T0, person
 from tests.peers.redis_server import RedisServer
 
 CASES = {
@@ -56,3 +59,32 @@ async def test_a_redis_set_up_as_documented_gets_no_warning(tmp_path: Path) -> N
                 assert await store.persistence_warnings() == []
             finally:
                 await store.close()
+
+
+async def test_a_full_redis_refuses_a_write_whole_and_quotes_no_secret(tmp_path: Path) -> None:
+    """``maxmemory-policy noeviction`` as docs/redis.md asks: a full Redis refuses writes.
+    The refusal reaches the caller as a StoreError with Redis's reason, but never the
+    commands redis-py quotes with it (they hold the HA1s being written)."""
+    credential = make_credential("64001", "kommun", "hemligt-lösen")
+    with RedisServer(tmp_path) as server:
+        store = await RedisStore.open(server.url, "full", EventBus())
+        try:
+            await store.import_people([person(1)], ADMIN, T0)
+            with redis.Redis.from_url(server.url) as client:
+                client.config_set("maxmemory", "1")
+                try:
+                    with pytest.raises(StoreError) as refused:
+                        await store.set_sip_credential(credential, ADMIN, T0)
+                finally:
+                    client.config_set("maxmemory", "0")
+            assert await store.sip_credentials() == {}
+            assert await store.version() == 1
+        finally:
+            await store.close()
+    message = str(refused.value)
+    assert "maxmemory" in message
+    assert "nothing was changed" in message
+    assert "HSET" not in message  # redis-py quotes the command (truncated), values and all
+    assert credential.ha1_md5 not in message
+    assert credential.ha1_sha256 not in message
+    assert refused.value.__cause__ is None
