@@ -69,10 +69,12 @@ class Runtime:
 async def open_store(settings: StoreSettings, data_dir: Path, bus: EventBus) -> Store:
     """The store ``[store]`` names: SQLite in ``data_dir`` (the default), or a shared Redis
     (issue 14). StoreUnavailableError when Redis does not answer."""
-    if settings.backend is Backend.REDIS and settings.url is not None:
+    if settings.backend is Backend.REDIS:
         # Imported here: only a deployment on Redis loads the client.
         from switchboard.store.redis_store import RedisStore
 
+        if settings.url is None:  # pragma: no cover - parse_store requires it
+            raise StoreError('[store] url: required with backend = "redis"')
         password = None
         if settings.password_env is not None:
             password = os.environ.get(settings.password_env)

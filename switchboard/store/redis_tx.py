@@ -33,9 +33,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import AuthenticationError, WatchError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.exceptions import WatchError
 
 from switchboard.store.changes import FeedEvent
 from switchboard.store.protocol import StoreError, StoreUnavailableError
@@ -112,6 +112,11 @@ def unreachable(
     where: str, what: str, exc: BaseException, *, write: bool = True
 ) -> StoreUnavailableError:
     changed = "; nothing was changed" if write else ""
+    if isinstance(exc, AuthenticationError):
+        return StoreUnavailableError(
+            f"{where}: cannot {what}: Redis refused the switchboard's credentials ({exc})"
+            f"{changed}. Check [store] url (the user) and the variable password_env names"
+        )
     return StoreUnavailableError(
         f"{where}: cannot {what}: Redis does not answer ({type(exc).__name__}: {exc})"
         f"{changed}. The switchboard goes on routing from what it knows; try again once "
