@@ -208,7 +208,7 @@ class RedisBase:
         if not audited:
             if watch:
                 await pipe.watch(*watch)
-            return Tx(pipe)
+            return Tx(pipe, audited=False)
         k = self._keys
         await pipe.watch(k.version, k.audit_seq, k.epoch, *watch)
         version, seq, epoch = await pipe.immediate_execute_command(

@@ -169,23 +169,34 @@ class RedisStore(
     # --- following the feed ---------------------------------------------------------------
 
     async def wait_for_changes(self, timeout: float) -> None:  # noqa: ASYNC109 - the protocol's
+        """Block in ``XREAD`` until the feed moves past this store's position; keep what it
+        hands over for ``catch_up`` when it follows on from there in this store's epoch."""
         block = max(1, round(min(timeout, LONGEST_WAIT) * 1000))
-        seen = f"0-{self._seen_seq}"
-        await self._call(
+        seen = self._seen_seq
+        reply = await self._call(
             "wait for changes",
             "XREAD",
             "COUNT",
-            1,
+            feed.BATCH,
             "BLOCK",
             block,
             "STREAMS",
             self._keys.feed,
-            seen,
+            f"0-{seen}",
         )
+        entries = redis_feed.read_reply(reply)
+        if entries and redis_feed.stamped(entries, self._epoch):
+            found = redis_feed.decode(entries)
+            if found[0][0] == seen + 1:
+                self._handed = found
 
     async def catch_up(self, limit: int = feed.BATCH) -> int | None:
         if self._behind:
             return None
+        handed, self._handed = self._handed, []
+        ready = [(seq, event) for seq, event in handed[:limit] if seq > self._seen_seq]
+        if ready and ready[0][0] == self._seen_seq + 1:
+            return self._publish(ready)  # what XREAD handed over: no need to ask again
         k = self._keys
         seen = self._seen_seq
         epoch, entries, newest = await self._snapshot(

@@ -138,9 +138,16 @@ class Tx:
     adds; the store's runner turns them into commands when the body is done."""
 
     def __init__(
-        self, pipe: Pipeline, version: int = 0, audit_seq: int = 0, epoch: str | None = None
+        self,
+        pipe: Pipeline,
+        version: int = 0,
+        audit_seq: int = 0,
+        epoch: str | None = None,
+        *,
+        audited: bool = True,
     ) -> None:
         self._pipe = pipe
+        self._audited = audited
         self.read_version = version
         """The version when the write began (WATCHed)."""
         self.audit_seq = audit_seq
@@ -166,17 +173,24 @@ class Tx:
         self.writes.append(args)
 
     def audit(self, *rows: AuditRow) -> None:
+        self._require_audited()
         self.entries.extend(rows)
 
     def bump(self) -> int:
         """The new version this write commits (the same however often it is asked)."""
+        self._require_audited()
         if self.version is None:
             self.version = self.read_version + 1
         return self.version
 
     def emit(self, *events: FeedEvent) -> None:
         """Events to append to the feed in the transaction and publish after it commits."""
+        self._require_audited()
         self.events.extend(events)
+
+    def _require_audited(self) -> None:
+        if not self._audited:  # a bug: its version and audit numbers were never read
+            raise RuntimeError("a write begun with audited=False cannot audit, bump or emit")
 
 
 def pipeline(client: Redis) -> Pipeline:
