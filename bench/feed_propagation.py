@@ -232,6 +232,19 @@ def percentiles(values: Sequence[float]) -> str:
     return f"p50 {statistics.median(ordered):.2f} ms, p99 {p99:.2f} ms, max {ordered[-1]:.2f} ms"
 
 
+def commit() -> str:
+    try:
+        done = subprocess.run(  # noqa: S603 - our own fixed command
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return done.stdout.strip()
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -249,6 +262,7 @@ def machine() -> str:
 
 
 async def run(args: argparse.Namespace) -> list[str]:
+    where_run = machine()  # before the run's own load
     rng = random.Random(14)  # noqa: S311 - spacing of the writes, not security
     binary = args.redis_server or shutil.which("redis-server") or "/usr/bin/redis-server"
     rows: list[str] = []
@@ -281,8 +295,8 @@ async def run(args: argparse.Namespace) -> list[str]:
             redis_process.wait()
     header = [
         f"- Command: `.venv/bin/python bench/feed_propagation.py --writes {args.writes} "
-        f"--backends {args.backends}`",
-        f"- Machine: {machine()}; redis-server {version} (appendfsync everysec).",
+        f"--backends {args.backends}` (code {commit()})",
+        f"- Machine: {where_run}; redis-server {version} (appendfsync everysec).",
         "",
         f"| what ({args.writes} writes or messages each) | result |",
         "|---|---|",
