@@ -60,7 +60,7 @@ def test_routing_goes_on_writes_are_refused_and_all_recovers(tmp_path: Path) -> 
             assert put_referral(node, deployment).status == 200  # the web writes again
 
             redis.kill()
-            assert invite_status(node) == 302 or invite_status(node) == 480
+            assert invite_status(node) == 480  # the referral the web just set, from memory
             down = clear(deployment)
             assert down.returncode != 0
             assert "Redis does not answer" in down.stderr, down.stderr
