@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,7 @@ from switchboard.media import prompts
 from switchboard.media.ports import PortPool
 from switchboard.media.tts import Speaker, SpeechSettings
 from switchboard.settings.config import Settings
+from switchboard.settings.store import Backend, StoreSettings
 from switchboard.sip.binding_keeper import BindingKeeper
 from switchboard.sip.call_scripts import Scripts
 from switchboard.sip.mailbox_script import MailboxScript
@@ -41,6 +43,7 @@ from switchboard.sip.media_calls import MediaLimits, RtpMediaService
 from switchboard.sip.server import SipServer
 from switchboard.store.backup import serving
 from switchboard.store.bus import EventBus
+from switchboard.store.protocol import Store, StoreError
 from switchboard.store.sqlite import SqliteStore
 from switchboard.voicemail.model import Recording
 from switchboard.voicemail.service import VoicemailServices, open_voicemail
@@ -64,12 +67,33 @@ class Runtime:
     """The calendar worker's latest report per source, for the pages."""
 
 
+async def open_store(settings: StoreSettings, data_dir: Path, bus: EventBus) -> Store:
+    """The store ``[store]`` names: SQLite in ``data_dir`` (the default), or a shared Redis
+    (issue 14). StoreUnavailableError when Redis does not answer."""
+    if settings.backend is Backend.REDIS:
+        # Imported here: only a deployment on Redis loads the client.
+        from switchboard.store.redis_store import RedisStore
+
+        if settings.url is None:  # pragma: no cover - parse_store requires it
+            raise StoreError('[store] url: required with backend = "redis"')
+        password = None
+        if settings.password_env is not None:
+            password = os.environ.get(settings.password_env)
+            if password is None:
+                raise StoreError(
+                    f"[store] password_env: the environment variable {settings.password_env} "
+                    "is not set; it must hold the Redis password"
+                )
+        return await RedisStore.open(settings.url, settings.namespace, bus, password)
+    return await SqliteStore.open(data_dir / DATABASE_NAME, bus)
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings, data_dir: Path, clock: Clock | None = None
 ) -> AsyncIterator[Runtime]:
     bus = EventBus()
-    store = await SqliteStore.open(data_dir / DATABASE_NAME, bus)
+    store = await open_store(settings.store, data_dir, bus)
     try:
         view = LiveView(settings, await store.load())
         unsubscribe = bus.add_listener(view.apply)
@@ -114,6 +138,7 @@ async def serve(
         _executor("speech") as speech_executor,
     ):
         engine = runtime.engine
+        await warn_about_persistence(engine.store)
         recorder = CallRecorder(
             engine.store, engine.view, engine.clock, retention_days=settings.call_records_days
         )
@@ -183,6 +208,18 @@ async def serve(
                 remove()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+
+
+async def warn_about_persistence(store: Store) -> None:
+    """Say loudly, at start-up, when the shared store would lose changes it acknowledged:
+    a receptionist's "saved" must mean saved (docs/redis.md)."""
+    from switchboard.store.redis_store import RedisStore
+
+    if not isinstance(store, RedisStore):
+        return
+    log.info("store_opened", backend="redis", where=store.where)
+    for problem in await store.persistence_warnings():
+        log.warning("store_may_lose_changes", where=store.where, problem=problem)
 
 
 @asynccontextmanager

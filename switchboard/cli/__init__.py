@@ -480,7 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command_key in ("backup", "restore"):
             from switchboard.cli.backup import run_backup, run_restore
 
-            return run_backup(args) if args.command_key == "backup" else run_restore(args)
+            run = run_backup if args.command_key == "backup" else run_restore
+            return run(args, settings)
         if args.command_key == "demo":
             return _demo(args, settings)
         if args.command_key == "config check":

@@ -4,9 +4,12 @@ spool in one file, online (issue 15; ``switchboard.store.backup`` says how)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
+from switchboard.settings.config import Settings
+from switchboard.settings.store import Backend
 from switchboard.store.backup import backup, restore
 
 
@@ -27,7 +30,9 @@ def add_arguments(top: Any, leaf: Any) -> None:
     )
 
 
-def run_backup(args: argparse.Namespace) -> int:
+def run_backup(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.store.backend is not Backend.SQLITE:
+        return _not_embedded(settings, "backup")
     report = backup(args.data_dir, Path(args.file))
     print(
         f"{report.path}: {report.people} people, {report.voice_messages} voice messages, "
@@ -38,7 +43,9 @@ def run_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_restore(args: argparse.Namespace) -> int:
+def run_restore(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.store.backend is not Backend.SQLITE:
+        return _not_embedded(settings, "restore")
     report = restore(Path(args.file), args.data_dir, force=args.force)
     migrated = report.schema_now != report.schema_in_backup
     print(
@@ -49,3 +56,13 @@ def run_restore(args: argparse.Namespace) -> int:
     if report.set_aside is not None:
         print(f"  the previous store and spool are in {report.set_aside}")
     return 0
+
+
+def _not_embedded(settings: Settings, what: str) -> int:
+    print(
+        f"switchboard: error: {settings.source}: the store is Redis ([store] backend); "
+        f"{what} covers the embedded SQLite store only: back up Redis itself "
+        "(docs/operations.md, docs/redis.md)",
+        file=sys.stderr,
+    )
+    return 1

@@ -33,7 +33,7 @@ from switchboard.directory.model import Person
 from switchboard.http.oidc_provider import OidcError
 from switchboard.http.principal import AccountService
 from switchboard.settings.oidc import OidcSettings
-from switchboard.store.protocol import StoreError
+from switchboard.store.protocol import StoreError, StoreUnavailableError
 
 log = structlog.get_logger("switchboard.http")
 
@@ -146,6 +146,8 @@ class AccountLinker:
             await self._not_bound_elsewhere(account, issuer)
             try:
                 await self.accounts.bind_identity(account.account_id, issuer, subject, ACTOR)
+            except StoreUnavailableError:
+                raise  # the store is down: 503, not a refusal
             except StoreError as exc:  # bound meanwhile by a sign-in in parallel
                 raise OidcError(f"identity not bound: {exc}", NOT_USABLE, 403) from None
             log.info("sso_identity_bound", username=account.username)
@@ -205,6 +207,8 @@ class AccountLinker:
             account = await self.accounts.add_account(
                 name, person.name, given | {Role.EMPLOYEE}, email, None, ACTOR
             )
+        except StoreUnavailableError:
+            raise  # the store is down: 503, not a refusal
         except (AccountError, StoreError) as exc:
             raise OidcError(f"account not created: {exc}", NO_ACCOUNT, 403) from None
         log.info("sso_account_created", username=name, person=person.person_id)

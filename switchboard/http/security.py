@@ -28,9 +28,16 @@ from switchboard.http.context import (
     note_refusal,
 )
 from switchboard.store.audit import AuditDecision
-from switchboard.store.protocol import StoreError
+from switchboard.store.protocol import StoreError, StoreUnavailableError
 
 log = structlog.get_logger("switchboard.http")
+
+STORE_UNAVAILABLE = (
+    "The switchboard cannot reach its store right now, so this request could not be completed. "
+    "Calls are still routed from what the switchboard knows; try again in a moment."
+)
+STORE_RETRY_AFTER = 5
+"""Seconds a client is asked to wait before trying again while the store is unreachable."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -151,7 +158,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """HTTP errors in the house shape; anything unexpected becomes a 500 with an error id.
 
     The id and the traceback go to the log; the client gets only the id, to quote to an
-    administrator who can then find the traceback.
+    administrator who can then find the traceback. A store that cannot be reached (Redis
+    down, issue 14) is no bug of ours: 503 with Retry-After, and why to the log only (it
+    names the store's address).
     """
     try:
         return await handler(request)
@@ -164,6 +173,13 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         for name in ("Allow", "Retry-After", "WWW-Authenticate"):
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]
+        return response
+    except StoreUnavailableError as exc:
+        log.warning(
+            "http_store_unavailable", method=request.method, path=request.path, error=str(exc)
+        )
+        response = error_response(request, 503, STORE_UNAVAILABLE)
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
         return response
     except Exception:  # the last line of defence: logged with its traceback, id to the client
         error_id = uuid.uuid4().hex[:12]

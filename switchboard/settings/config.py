@@ -29,6 +29,7 @@ from switchboard.settings.http import HTTP_KEYS, HttpSettings, parse_http
 from switchboard.settings.mail import MailSettings, parse_mail
 from switchboard.settings.media import MEDIA_KEYS, MediaSettings, parse_media
 from switchboard.settings.sip import SIP_KEYS, SipSettings, parse_sip
+from switchboard.settings.store import StoreSettings, parse_store
 
 
 class ConfigError(Exception):
@@ -62,6 +63,8 @@ class Settings:
     """``[switchboard] default_organisation``: where an import row without an extension,
     an ``organisation`` and a known e-mail domain belongs; None: such a row is refused
     (unless there is one organisation)."""
+    store: StoreSettings = field(default_factory=StoreSettings)
+    """``[store]``: SQLite in the data folder (the default) or a shared Redis."""
 
     def organisation(self, org_id: str) -> Organisation:
         for org in self.organisations:
@@ -70,7 +73,16 @@ class Settings:
         raise KeyError(org_id)
 
 
-_TOP_KEYS = {"switchboard", "organisations", "sip", "calendars", "http", "mail", "media"}
+_TOP_KEYS = {
+    "switchboard",
+    "organisations",
+    "sip",
+    "calendars",
+    "http",
+    "mail",
+    "media",
+    "store",
+}
 _SWITCHBOARD_KEYS = {
     "country_code",
     "trunk_prefix",
@@ -253,6 +265,12 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
     media_reader = _Reader(path, "media", media_table, MEDIA_KEYS)
     media = parse_media(media_table, media_reader.fail)
     _refuse_voicemail_number_clashes(media, sip, plan, media_reader)
+    store_table = data.get("store", {})
+    if not isinstance(store_table, dict):
+        raise top.fail("store", "must be a table ([store])")
+    store = parse_store(
+        store_table, lambda key, problem: ConfigError(path, f"store.{key}", problem)
+    )
     calendars = parse_calendars(
         data.get("calendars"),
         {o.org_id for o in organisations},
@@ -273,6 +291,7 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         mail,
         media,
         default_organisation,
+        store,
     )
 
 

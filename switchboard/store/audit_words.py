@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import fields
 from enum import Enum
@@ -22,7 +21,7 @@ from switchboard.directory.model import Person
 from switchboard.directory.numbers import mask_number
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
 from switchboard.store.audit import AuditDecision, AuditEntry, Change
-from switchboard.store.codec import instant, iso
+from switchboard.store.codec import Fields, instant, iso
 from switchboard.store.protocol import StoreError
 
 AUDIT_COLUMNS = (
@@ -54,7 +53,7 @@ def changes_json(changes: Sequence[Change]) -> str:
     return json.dumps([[c.field, c.old, c.new] for c in changes], ensure_ascii=False)
 
 
-def audit_from_row(r: sqlite3.Row) -> AuditEntry:
+def audit_from_row(r: Fields) -> AuditEntry:
     try:
         changes = tuple(Change(str(f), str(o), str(n)) for f, o, n in json.loads(r["changes"]))
         decision = AuditDecision(r["decision"])

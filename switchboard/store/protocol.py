@@ -37,6 +37,12 @@ class StoreError(Exception):
     """A write was refused or failed; nothing was changed."""
 
 
+class StoreUnavailableError(StoreError):
+    """The store could not be reached (a networked store that is down, stopped or cut
+    off). The HTTP edge answers 503 for it rather than 500: the request was fine, try again
+    later. Routing goes on from memory meanwhile (``live.follow``)."""
+
+
 class NotFoundError(StoreError):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} not found")

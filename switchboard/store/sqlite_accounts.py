@@ -57,11 +57,11 @@ subject = account_subject
 """How the audit trail names an account."""
 
 
-def _names(values: frozenset[str] | frozenset[Role]) -> str:
+def names_json(values: frozenset[str] | frozenset[Role]) -> str:
     return json.dumps(sorted(str(v) for v in values))
 
 
-def account_from_row(r: sqlite3.Row) -> Account:
+def account_from_row(r: codec.Fields) -> Account:
     try:
         return Account(
             account_id=r["account_id"],
@@ -87,7 +87,7 @@ def session_row(s: Session) -> codec.Row:
     )
 
 
-def session_from_row(r: sqlite3.Row) -> Session:
+def session_from_row(r: codec.Fields) -> Session:
     return Session(
         session_id_hash=r["session_id_hash"],
         account_id=r["account_id"],
@@ -98,7 +98,7 @@ def session_from_row(r: sqlite3.Row) -> Session:
     )
 
 
-def token_from_row(r: sqlite3.Row) -> ApiToken:
+def token_from_row(r: codec.Fields) -> ApiToken:
     return ApiToken(
         token_hash=r["token_hash"],
         account_id=r["account_id"],
@@ -176,8 +176,8 @@ class SqliteAccounts:
                     account.username,
                     account.display_name,
                     account.person_id,
-                    _names(account.roles),
-                    _names(account.manages),
+                    names_json(account.roles),
+                    names_json(account.manages),
                     int(account.disabled),
                     password_hash,
                     when,
@@ -207,8 +207,8 @@ class SqliteAccounts:
                 (
                     account.display_name,
                     account.person_id,
-                    _names(account.roles),
-                    _names(account.manages),
+                    names_json(account.roles),
+                    names_json(account.manages),
                     int(account.disabled),
                     codec.iso(at),
                     account.account_id,

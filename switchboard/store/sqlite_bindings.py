@@ -45,7 +45,7 @@ def binding_rows(changes: Mapping[str, Sequence[SavedBinding]]) -> Iterator[Row]
             )
 
 
-def binding_from_row(r: sqlite3.Row) -> SavedBinding:
+def binding_from_row(r: codec.Fields) -> SavedBinding:
     q = r["q"]
     return SavedBinding(
         aor=r["aor"],

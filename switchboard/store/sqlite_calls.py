@@ -62,7 +62,7 @@ def record_rows(records: Iterable[CallRecord]) -> Iterator[tuple[object, ...]]:
     return (record_row(r, iso) for r in records)
 
 
-def record_from_row(r: sqlite3.Row) -> CallRecord:
+def record_from_row(r: codec.Fields) -> CallRecord:
     return CallRecord(
         call_id_hash=r["call_id_hash"],
         started_at=codec.instant(r["started_at"]),
@@ -75,7 +75,7 @@ def record_from_row(r: sqlite3.Row) -> CallRecord:
     )
 
 
-def request_from_row(r: sqlite3.Row) -> CallListRequest:
+def request_from_row(r: codec.Fields) -> CallListRequest:
     return CallListRequest(
         request_id=int(r["request_id"]),
         person_id=r["person_id"],
@@ -94,7 +94,7 @@ def request_from_row(r: sqlite3.Row) -> CallListRequest:
     )
 
 
-def _period(request: CallListRequest) -> str:
+def period_words(request: CallListRequest) -> str:
     return f"{request.start.isoformat()} to {request.end.isoformat()}"
 
 
@@ -148,7 +148,7 @@ class SqliteCalls:
                 raise StoreError("the call-list request got no id")
             stored = self._require_request(conn, request_id)
             detail = (
-                f"call list #{request_id} requested for {_period(stored)}; "
+                f"call list #{request_id} requested for {period_words(stored)}; "
                 f"reason: {audit_words.plain(stored.reason)}"
             )
             self._audit_call(
@@ -233,7 +233,7 @@ class SqliteCalls:
                     f"call list #{request_id} is released only to the manager who asked"
                 )
             if not request.downloadable(at):
-                raise CallListStateError(_why_not(request, at))
+                raise CallListStateError(why_not(request, at))
             conn.execute(
                 "UPDATE call_list_requests SET downloads_left = downloads_left - 1 "
                 "WHERE request_id = ?",
@@ -248,7 +248,7 @@ class SqliteCalls:
             left = request.downloads_left - 1
             detail = (
                 f"call list #{request_id} downloaded: {len(records)} call(s) of "
-                f"{_period(request)}; {left} download(s) left"
+                f"{period_words(request)}; {left} download(s) left"
             )
             change = Change("downloads_left", str(request.downloads_left), str(left))
             self._audit_call(
@@ -279,7 +279,7 @@ class SqliteCalls:
         conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, subject, detail, changes))
 
 
-def _why_not(request: CallListRequest, at: datetime) -> str:
+def why_not(request: CallListRequest, at: datetime) -> str:
     name = f"call list #{request.request_id}"
     if request.status is RequestStatus.PENDING:
         return f"{name} is not approved yet; an administrator decides first"

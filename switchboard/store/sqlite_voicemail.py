@@ -33,7 +33,7 @@ INSERT_TAKEN = (
 )
 
 
-def voice_from_row(r: sqlite3.Row) -> VoiceMessage:
+def voice_from_row(r: codec.Fields) -> VoiceMessage:
     return VoiceMessage(
         message_id=r["message_id"],
         person_id=r["person_id"],
@@ -44,7 +44,7 @@ def voice_from_row(r: sqlite3.Row) -> VoiceMessage:
     )
 
 
-def taken_from_row(r: sqlite3.Row) -> TakenMessage:
+def taken_from_row(r: codec.Fields) -> TakenMessage:
     return TakenMessage(
         message_id=r["message_id"],
         person_id=r["person_id"],

@@ -2,28 +2,35 @@
 
 Each backend comes with a way to read its committed version *as another client would*
 (a second connection), so the suite can check that every event is published only after
-its write is visible to everyone. To add Redis: append "redis" to BACKENDS and a branch
-in ``backend`` that opens it (skipping with a reason when redis-server is missing, failing
-in CI).
+its write is visible to everyone.
+
+Redis runs as a real ``redis-server`` the session starts once (skipped with a reason when
+it is missing, failed in CI); each test gets a namespace of its own, so tests never see
+each other's keys and nothing needs flushing.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis
 
 from switchboard.events import Event
-from switchboard.store import feed
+from switchboard.store import feed, redis_feed
 from switchboard.store.bus import EventBus
 from switchboard.store.protocol import Store
+from switchboard.store.redis_keys import Keys
+from switchboard.store.redis_store import RedisStore
 from switchboard.store.sqlite import SqliteStore
+from tests.peers.redis_server import RedisServer
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "redis"]
 
 
 @dataclass
@@ -59,6 +66,22 @@ def _sqlite_version_reader(path: Path) -> Callable[[], int]:
     return read
 
 
+def _redis_version_reader(url: str, keys: Keys) -> Callable[[], int]:
+    def read() -> int:
+        with redis.Redis.from_url(url, decode_responses=True) as client:
+            return int(client.get(keys.version) or 0)
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the session's contract tests; no persistence (speed)."""
+    directory = tmp_path_factory.mktemp("redis")
+    with RedisServer(directory, appendonly=False) as server:
+        yield server
+
+
 @pytest.fixture(params=BACKENDS)
 async def backend(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -77,6 +100,21 @@ async def backend(
 
         def keep_feed(count: int) -> None:
             monkeypatch.setattr(feed, "KEEP", count)
+
+    elif request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        namespace = f"contract-{uuid.uuid4().hex[:12]}"
+        store = await RedisStore.open(server.url, namespace, bus)
+        reader = _redis_version_reader(server.url, Keys(namespace))
+
+        async def open_peer(peer_bus: EventBus) -> Store:
+            peer = await RedisStore.open(server.url, namespace, peer_bus)
+            peers.append(peer)
+            return peer
+
+        def keep_feed(count: int) -> None:
+            monkeypatch.setattr(redis_feed, "KEEP", count)
+            monkeypatch.setattr(redis_feed, "APPROXIMATE", False)  # exact, to reach the edge
 
     else:  # pragma: no cover - a backend listed without an opener
         raise AssertionError(f"no opener for backend {request.param!r}")

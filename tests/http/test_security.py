@@ -13,7 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from switchboard.http.app import build_app
 from switchboard.http.context import HTTP
-from switchboard.http.security import CSP
+from switchboard.http.security import CSP, STORE_UNAVAILABLE
+from switchboard.store.protocol import StoreUnavailableError
 from tests.http.conftest import OTHER_EXT, Env
 
 HEADERS = {
@@ -90,6 +91,27 @@ async def test_unhandled_error_gives_an_id_and_no_traceback(env: Env) -> None:
     assert logged["error_id"] == error_id
     assert logged["exc_info"] is True
     assert logged["path"] == "/api/v1/boom"
+
+
+async def test_an_unreachable_store_is_503_with_retry_after(env: Env) -> None:
+    """Issue 14: Redis down is no bug of ours; the client is told to come back, and its
+    address (in the error) stays in the log."""
+
+    async def store_down(request: web.Request) -> web.Response:
+        raise StoreUnavailableError("redis://10.9.8.7:6379/0: cannot set: Redis does not answer")
+
+    app = build_app(env.runtime, env.app[HTTP])
+    app.router.add_put("/api/v1/down", store_down)
+    async with TestClient(TestServer(app)) as client:
+        with structlog.testing.capture_logs() as logs:
+            response = await client.put("/api/v1/down")
+        text = await response.text()
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "5"
+    assert json.loads(text)["error"]["message"] == STORE_UNAVAILABLE
+    assert "10.9.8.7" not in text
+    [logged] = [e for e in logs if e["event"] == "http_store_unavailable"]
+    assert "10.9.8.7" in logged["error"]
 
 
 async def test_body_over_the_limit_is_413_and_changes_nothing(env: Env) -> None:
