@@ -30,6 +30,9 @@ from switchboard.live.engine import Engine
 from switchboard.live.follow import Follower
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
+from switchboard.live.loop_watch import LoopWatch
+from switchboard.live.metrics import Metrics
+from switchboard.live.readiness import Readiness
 from switchboard.live.view import LiveView
 from switchboard.media import prompts
 from switchboard.media.ports import PortPool
@@ -65,6 +68,10 @@ class Runtime:
     """Greetings and messages in ``DATA/voicemail``, and messages taken by reception."""
     calendar_health: HealthBoard = field(default_factory=HealthBoard)
     """The calendar worker's latest report per source, for the pages."""
+    metrics: Metrics = field(default_factory=Metrics)
+    """What ``/metrics`` shows (issue 15)."""
+    readiness: Readiness = field(default_factory=Readiness)
+    """What ``/readyz`` checks; ``serve`` marks SIP and the calendar worker as they run."""
 
 
 async def open_store(settings: StoreSettings, data_dir: Path, bus: EventBus) -> Store:
@@ -93,18 +100,21 @@ async def open_runtime(
     settings: Settings, data_dir: Path, clock: Clock | None = None
 ) -> AsyncIterator[Runtime]:
     bus = EventBus()
+    metrics = Metrics()
     store = await open_store(settings.store, data_dir, bus)
+    if isinstance(store, SqliteStore):
+        store.on_write = metrics.store_write_seconds.observe
     try:
         view = LiveView(settings, await store.load())
         unsubscribe = bus.add_listener(view.apply)
         try:
-            engine = Engine(settings, store, view, clock or SystemClock())
+            engine = Engine(settings, store, view, clock or SystemClock(), metrics=metrics)
             policy = SessionPolicy(idle=settings.http.session_idle)
             accounts = AccountService(store, engine.clock, find_person=view.find, policy=policy)
             async with open_voicemail(
                 data_dir, store, engine.clock, settings.zone, settings.mail, view.is_secret_mobile
             ) as voicemail:
-                yield Runtime(engine, bus, LineStates(bus), accounts, voicemail)
+                yield Runtime(engine, bus, LineStates(bus), accounts, voicemail, metrics=metrics)
         finally:
             unsubscribe()
     finally:
@@ -139,8 +149,13 @@ async def serve(
     ):
         engine = runtime.engine
         await warn_about_persistence(engine.store)
+        metrics = runtime.metrics
         recorder = CallRecorder(
-            engine.store, engine.view, engine.clock, retention_days=settings.call_records_days
+            engine.store,
+            engine.view,
+            engine.clock,
+            retention_days=settings.call_records_days,
+            on_call=lambda seen: metrics.calls.labels(seen.action.value, seen.outcome).inc(),
         )
         # Registrations expire in real time whatever ``--now`` pretends (the registrar
         # counts on the loop's monotonic clock): saved against a shifted clock, they
@@ -155,6 +170,8 @@ async def serve(
             recorder=recorder,
             keeper=keeper,
         )
+        _watch_sip(metrics, sip)
+        metrics.calendar(runtime.calendar_health.all)
         listeners = [runtime.bus.add_listener(sip.voicemail_changed)]
         if media is not None:
             listeners.append(runtime.bus.add_listener(media.prepare))
@@ -167,6 +184,7 @@ async def serve(
                 sip_ready: asyncio.Future[tuple[str, int]] = loop.create_future()
                 sip_task = group.create_task(sip.run(sip_ready))
                 recorder_task = group.create_task(recorder.run())
+                watch_task = group.create_task(LoopWatch(metrics).run())
                 follower = Follower(engine.store, engine.view, runtime.bus)
                 follower_task = group.create_task(follower.run())
                 keeper_task = group.create_task(keeper.run())
@@ -182,7 +200,12 @@ async def serve(
                             runtime.engine, runtime.bus, data_dir, runtime.calendar_health
                         )
                     )
+                    runtime.readiness.calendar_running = True
+                    calendars.add_done_callback(
+                        lambda _: setattr(runtime.readiness, "calendar_running", False)
+                    )
                 host, port = await sip_ready
+                runtime.readiness.sip_bound = True
                 shown = f"[{host}]" if ":" in host else host
                 addresses = {"sip": f"{shown}:{port}", "http": await http_ready}
                 log.info("switchboard_ready", **addresses, mode=settings.sip.mode.value)
@@ -191,6 +214,7 @@ async def serve(
                     ready(addresses)
                 await stop.wait()
                 log.info("switchboard_stopping")
+                runtime.readiness.sip_bound = False
                 sip_task.cancel()
                 http_task.cancel()
                 if calendars is not None:
@@ -201,6 +225,7 @@ async def serve(
                 recorder_task.cancel()
                 keeper_task.cancel()
                 follower_task.cancel()
+                watch_task.cancel()
                 if media_task is not None:
                     media_task.cancel()
         finally:
@@ -220,6 +245,25 @@ async def warn_about_persistence(store: Store) -> None:
     log.info("store_opened", backend="redis", where=store.where)
     for problem in await store.persistence_warnings():
         log.warning("store_may_lose_changes", where=store.where, problem=problem)
+
+
+def _watch_sip(metrics: Metrics, sip: SipServer) -> None:
+    """Gauges read from the SIP edge at each scrape."""
+
+    def transactions() -> float:
+        layer = sip.layer
+        return float(len(layer.servers) + len(layer.clients))
+
+    metrics.gauge(
+        "switchboard_sip_transactions_in_flight",
+        "SIP transactions (server and client) this node holds now",
+        transactions,
+    )
+    metrics.gauge(
+        "switchboard_sip_registrations",
+        "Phones registered here now (bindings not yet expired)",
+        lambda: float(sip.registrar.binding_count()),
+    )
 
 
 @asynccontextmanager

@@ -127,7 +127,10 @@ class CallRecorder:
         retention_days: int = RETENTION_DAYS,
         capacity: int = CAPACITY,
         flush_seconds: float = FLUSH_SECONDS,
+        on_call: Callable[[SeenCall], None] | None = None,
     ) -> None:
+        """``on_call`` hears of each call as it is recorded (the metrics count it)."""
+        self._on_call = on_call
         if retention_days < 1:
             raise ValueError("call records must be kept at least one day")
         self._sink = sink
@@ -146,6 +149,8 @@ class CallRecorder:
         if len(self._buffer) == self._capacity:
             self._dropped += 1  # the deque drops the oldest
         self._buffer.append(seen)
+        if self._on_call is not None:
+            self._on_call(seen)
 
     @property
     def pending(self) -> int:

@@ -21,6 +21,7 @@ from switchboard.http import (
     api_presentation,
     api_voicemail,
     auth,
+    health,
     openapi,
     pages,
     pages_admin,
@@ -46,6 +47,8 @@ from switchboard.http.web_kit import STATIC_PATH, WEB, load_web_kit, static_file
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
+from switchboard.live.metrics import Metrics
+from switchboard.live.readiness import Readiness
 from switchboard.settings.http import HttpSettings
 from switchboard.store.bus import EventBus
 from switchboard.voicemail.service import VoicemailServices
@@ -92,6 +95,12 @@ class HttpRuntime(Protocol):
         """The calendar worker's latest report per source (the page shows the last sync)."""
         ...
 
+    @property
+    def metrics(self) -> Metrics: ...
+
+    @property
+    def readiness(self) -> Readiness: ...
+
 
 def hide_server_version() -> None:
     """Answers aiohttp makes before any application sees the request (a malformed request
@@ -133,7 +142,7 @@ def build_app(
     app[CALENDAR_HEALTH] = runtime.calendar_health
     app[HTTP] = settings
     app[ACCESS] = access or Access(runtime.accounts)
-    app[SEARCH] = SearchCache(runtime.engine)
+    app[SEARCH] = SearchCache(runtime.engine, runtime.metrics)
     app[HEARTBEAT] = heartbeat
     app[STOPPING] = asyncio.Event()
     app.router.add_routes(auth.routes)
@@ -143,6 +152,7 @@ def build_app(
     api_admin.install(app, runtime.engine)
     api_voicemail.install(app, runtime.voicemail)
     api_presentation.install(app)
+    health.install(app, runtime.metrics, runtime.readiness)
     if settings.oidc is not None:  # before the pages: the sign-in page reads SIGN_IN_PROVIDER
         engine = runtime.engine
         setup_oidc(

@@ -28,6 +28,7 @@ from switchboard.events import (
     StoreReloaded,
 )
 from switchboard.live.engine import Engine
+from switchboard.live.metrics import Metrics
 
 OVERLAY_MAX = 100
 """People changed since the last build that the overlay covers; beyond, the rebuild does."""
@@ -36,8 +37,9 @@ SETTLE_SECONDS = 0.25
 
 
 class SearchCache:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, metrics: Metrics | None = None) -> None:
         self._engine = engine
+        self._metrics = metrics
         self._index: SearchIndex | None = None
         self._changes = 0
         self._changed: dict[str, int] = {}
@@ -87,6 +89,12 @@ class SearchCache:
             return index
 
     async def search(self, query: str, limit: int = DEFAULT_LIMIT) -> list[Match]:
+        if self._metrics is None:
+            return await self._search(query, limit)
+        with self._metrics.search_seconds.time():
+            return await self._search(query, limit)
+
+    async def _search(self, query: str, limit: int) -> list[Match]:
         index = self._index
         if index is None:
             async with self._building:

@@ -7,6 +7,7 @@ itself: it asks the pure core.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from switchboard.directory.model import (
     subject_keys,
 )
 from switchboard.directory.secret_text import SecretNumberError, SecretNumbers
+from switchboard.live.metrics import Metrics
 from switchboard.live.view import LiveView
 from switchboard.presence.model import (
     Availability,
@@ -79,6 +81,8 @@ class Engine:
         view: LiveView,
         clock: Clock,
         new_id: Callable[[], str] = _new_id,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.short_numbers = short_numbers(settings.sip, settings.plan)
@@ -87,6 +91,7 @@ class Engine:
         self.view = view
         self.clock = clock
         self._new_id = new_id
+        self._route_seconds = None if metrics is None else metrics.route_seconds
         self._secrets: tuple[int, SecretNumbers] | None = None
 
     # -- lookups ---------------------------------------------------------------------------
@@ -100,7 +105,12 @@ class Engine:
         return self.view.availability(person, at or self.clock.now())
 
     def route(self, call: Call, at: datetime | None = None) -> Decision:
-        return self.view.decision(call, at or self.clock.now())
+        if self._route_seconds is None:
+            return self.view.decision(call, at or self.clock.now())
+        start = time.perf_counter()
+        decision = self.view.decision(call, at or self.clock.now())
+        self._route_seconds.observe(time.perf_counter() - start)
+        return decision
 
     def present(self, person: Person, kind: OutboundKind) -> Presentation:
         return present_outbound(person, self.settings.plan, kind)

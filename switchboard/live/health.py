@@ -24,3 +24,7 @@ class HealthBoard:
 
     def get(self, source: str) -> Mapping[str, Any] | None:
         return self._latest.get(source)
+
+    def all(self) -> list[Mapping[str, Any]]:
+        """Every source's latest report, by name (what ``/metrics`` reads)."""
+        return [self._latest[name] for name in sorted(self._latest)]

@@ -147,6 +147,10 @@ class Registrar:
             return ()  # asked on every call; most extensions have no phone registered
         return _order(b for b in held if b.expires_at > now)
 
+    def binding_count(self) -> int:
+        """Bindings held now (some may have expired since the last housekeeping)."""
+        return sum(len(held) for held in self._bindings.values())
+
     def users(self) -> tuple[str, ...]:
         return tuple(sorted(self._bindings))
 

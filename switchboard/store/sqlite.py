@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -85,6 +86,8 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
         self._outbox: list[FeedEvent] = []
         """What the open write transaction publishes once it commits."""
         self._outbox_seq = self._seen_seq
+        self.on_write: Callable[[float], None] | None = None
+        """Told how long each committed write took, commit included (the metrics)."""
 
     @classmethod
     async def open(cls, path: Path, bus: EventBus) -> SqliteStore:
@@ -466,6 +469,7 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
     @contextmanager
     def _transaction(self, what: str, *, write: bool) -> Iterator[sqlite3.Connection]:
         conn = self._connection()
+        started = time.perf_counter()
         try:
             # IMMEDIATE takes the write lock up front, so a busy database fails (after the
             # busy timeout) before any work is done, never half-way through.
@@ -487,6 +491,8 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
                 raise
             outcome = "; nothing was changed" if write else ""
             raise StoreError(f"{self._path}: cannot {what}{outcome}: {exc}") from exc
+        if write and self.on_write is not None:
+            self.on_write(time.perf_counter() - started)
         if self._outbox:
             published, self._outbox = self._outbox, []
             self._seen_seq = self._outbox_seq

@@ -23,6 +23,8 @@ from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
+from switchboard.live.metrics import Metrics
+from switchboard.live.readiness import Readiness
 from switchboard.settings.http import HttpSettings
 from switchboard.settings.mail import MailSettings
 from switchboard.store.bus import EventBus
@@ -279,6 +281,14 @@ class MailRuntime:
     @property
     def calendar_health(self) -> HealthBoard:
         return self.runtime.calendar_health
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.runtime.metrics
+
+    @property
+    def readiness(self) -> Readiness:
+        return self.runtime.readiness
 
 
 @contextlib.asynccontextmanager

@@ -13,7 +13,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from switchboard.calls.model import SECRET, CallAction, CallRecord, Direction
-from switchboard.calls.recorder import CallRecorder, RecordSink, SeenCall, hash_call_id
+from switchboard.calls.recorder import (
+    CAPACITY,
+    RETENTION_DAYS,
+    CallRecorder,
+    RecordSink,
+    SeenCall,
+    hash_call_id,
+)
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberPlan
 from switchboard.store.protocol import StoreError
@@ -88,8 +95,12 @@ def seen(n: int, other: str | None = "0701234567", **changes: object) -> SeenCal
     return SeenCall(**values)  # type: ignore[arg-type]
 
 
-def recorder(sink: Sink, clock: Clock, **kwargs: int) -> CallRecorder:
-    return CallRecorder(sink, Directory([FATIMA]), clock, **kwargs)
+def recorder(
+    sink: Sink, clock: Clock, *, retention_days: int = RETENTION_DAYS, capacity: int = CAPACITY
+) -> CallRecorder:
+    return CallRecorder(
+        sink, Directory([FATIMA]), clock, retention_days=retention_days, capacity=capacity
+    )
 
 
 async def test_record_buffers_and_flush_writes_one_batch() -> None:

@@ -1,0 +1,68 @@
+"""A running ``serve`` tells its operator what it is doing (issue 15): ``/readyz`` once SIP
+listens, and ``/metrics`` counting the calls it carried, its registrations and its loop's
+lag, read with an API token as Prometheus would."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable
+
+from tests.integration.sip.conftest import Switchboard
+from tests.integration.sip.rawsip import RawClient
+
+Factory = Callable[..., Switchboard]
+
+
+def _cli(server: Switchboard, *args: str) -> str:
+    command = [sys.executable, "-m", "switchboard", "--config", str(server.config)]
+    command += ["--data", str(server.data_dir), *args]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=True)
+    return done.stdout
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url)  # noqa: S310 - http:// to the server under test
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_readyz_and_metrics_of_a_serving_node(switchboard_factory: Factory) -> None:
+    server = switchboard_factory(trunk="127.0.0.1:5999", trusted=("127.0.0.1/32",))
+    status, body = _get(f"http://{server.http}/readyz")
+    assert status == 200
+    assert json.loads(body) == {"ready": True, "checks": {"store": "ok", "sip": "ok"}}
+
+    client = RawClient.udp(server.host, server.port)
+    try:
+        for _ in range(2):
+            client.send(client.request("INVITE", "51234"))
+            final = client.final()
+            assert final is not None
+            assert final.status == 302
+            client.ack(final, "51234")
+    finally:
+        client.close()
+    _cli(server, "users", "add", "prometheus", "--role", "admin", "--no-password")
+    token = re.search(r"sbt_\S+", _cli(server, "users", "token", "prometheus", "--name", "scrape"))
+    assert token is not None
+    assert _get(f"http://{server.http}/metrics")[0] == 401
+    server.wait_logs("sip_call", count=2)
+    status, text = _get(f"http://{server.http}/metrics", token.group())
+    assert status == 200
+    assert 'switchboard_calls_total{action="redirect",outcome="302"} 2.0' in text
+    assert "switchboard_sip_registrations 0.0" in text
+    assert "switchboard_sip_transactions_in_flight" in text
+    lag = re.search(r"^switchboard_event_loop_lag_seconds_count (\S+)$", text, re.MULTILINE)
+    assert lag is not None
+    assert float(lag.group(1)) > 0
