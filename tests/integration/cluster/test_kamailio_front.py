@@ -126,6 +126,44 @@ def test_calls_ring_through_kamailio_and_both_proxies_in_proxy_mode(
     assert all(len(call_lines(n)) > 0 for n in cluster.nodes)
 
 
+def test_a_caller_cancel_reaches_the_trunk_through_kamailio_and_the_node(
+    cluster_factory: Factory, tmp_path: Path
+) -> None:
+    """CANCEL goes to the branch the INVITE went to (RFC 3261 16.10), at each proxy."""
+    with SippServer(scenario("uas_never_answer"), trace_dir=tmp_path / "trunk") as trunk:
+        cluster = cluster_factory(nodes=1, mode="proxy", trunk=trunk.address)
+        with Kamailio("dispatcher.cfg", tmp_path / "kamailio", cluster.kamailio_nodes()) as kam:
+            result = run(
+                SippRun(scenario("uac_invite_cancel"), kam.address, service="51234"),
+                tmp_path / "caller",
+            )
+        cancelled = trunk.stop()
+    assert result.ok, result.describe()
+    assert cancelled.stats.successful == 1, cancelled.describe()  # CANCEL, 487, ACK
+    node = cluster.nodes[0]
+    wait_for(lambda: len(call_lines(node)) == 1, what="the call line")
+    assert [(c["action"], c["outcome"]) for c in call_lines(node)] == [("proxy", 487)]
+
+
+@pytest.mark.parametrize("config", ["dispatcher.cfg", "http-route.cfg"])
+def test_a_stranger_is_refused_at_the_front(
+    cluster_factory: Factory, tmp_path: Path, config: str
+) -> None:
+    """The nodes trust Kamailio: a new request from outside CALLERS_NET gets 403 there and
+    never reaches a node (nor, in http-route.cfg, the route API)."""
+    cluster = cluster_factory(nodes=1, trunk=TRUNK)
+    with Kamailio(
+        config,
+        tmp_path / "kamailio",
+        cluster.kamailio_nodes(),
+        defines={"CALLERS_NET": '"192.0.2.0/24"'},
+        env={"SWITCHBOARD_ROUTE_TOKEN": cluster.token},
+    ) as kamailio:
+        assert final(kamailio, tmp_path / "c1", "51234", "0701112233") == ("final=403",)
+        assert kamailio.script_lines("route action=") == []
+    assert call_lines(cluster.nodes[0]) == []
+
+
 # -- Kamailio asks over HTTP ------------------------------------------------------------
 
 
