@@ -16,15 +16,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import structlog
 from aiohttp import web
 
 from switchboard.http.api import require
 from switchboard.http.context import ENGINE
 from switchboard.http.principal import Permission
 from switchboard.sip.front import Devices, Front, FrontAnswer
-
-log = structlog.get_logger("switchboard.http")
 
 routes = web.RouteTableDef()
 PATH = "/api/v1/route"
@@ -86,10 +83,6 @@ async def route(request: web.Request) -> web.Response:
     caller = _parameter(request, "from")
     front = request.app[FRONT]
     answer = front.answer(dialled, caller, front.engine.clock.now())
-    log.debug(
-        "route_answered",
-        action=answer.action.value,
-        decision=answer.decision,
-        extension=answer.person.extension if answer.person else None,
-    )
+    # No log line per question: Kamailio writes the call's line, and the node that carries
+    # a relayed call writes its own.
     return web.json_response(answer_json(answer, front.shown_caller(caller)))
