@@ -21,7 +21,8 @@ import pytest
 from switchboard.cli.demo import CALENDAR_SOURCE
 from switchboard.live.engine import Engine
 from tests.integration.cluster.conftest import Cluster, kill
-from tests.integration.sip.conftest import Switchboard
+from tests.integration.sip.conftest import PASSWORDS, Switchboard
+from tests.integration.sip.rawsip import RawClient, register
 from tests.peers.kamailio import Kamailio, Node
 from tests.peers.sipp import SippResult, SippRun, SippServer, run, scenario
 from tests.peers.tools import wait_for
@@ -256,6 +257,40 @@ def test_http_route_survives_a_killed_node(cluster_factory: Factory, tmp_path: P
     assert set(result.log_lines) == {JOHAN_CONTACT}
     assert failed, "no call was sent to the dead node"
     assert all(f"sip:{a.address}" in line for line in failed), failed
+
+
+def route_answer(node: Switchboard, token: str, query: str) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://{node.http}/api/v1/route?{query}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - loopback
+        body: dict[str, Any] = json.load(answer)
+    return body
+
+
+def test_the_route_answer_names_the_phones_registered_with_that_node(
+    cluster_factory: Factory, tmp_path: Path
+) -> None:
+    """``serve`` hands its registrar to the route API: a phone registered with node A is
+    in A's answer (before the mobile, as in A's own 302), and not in B's."""
+    cluster = cluster_factory(trunk=TRUNK)
+    a, b = cluster.nodes
+    client = RawClient.udp(a.host, a.port)
+    try:
+        response = register(client, "18007", PASSWORDS["18007"])
+        phone = f"sip:caller@{client.local_host}:{client.local_port}"  # its Contact
+    finally:
+        client.close()
+    assert response is not None
+    assert response.status == 200
+    on_a = route_answer(a, cluster.token, "to=18007")
+    on_b = route_answer(b, cluster.token, "to=18007")
+    assert [(t["uri"], t["role"]) for t in on_a["targets"]] == [
+        (phone, "phone"),
+        (f"sip:+46701740642@{TRUNK};user=phone", "mobile"),
+    ]
+    assert [t["role"] for t in on_b["targets"]] == ["mobile"]
 
 
 async def _back_from_holiday(engine: Engine) -> None:
