@@ -190,7 +190,9 @@ async def serve(
                 keeper_task = group.create_task(keeper.run())
                 media_task = group.create_task(media.run()) if media is not None else None
                 http_ready: asyncio.Future[str] = loop.create_future()
-                http_task = group.create_task(run_http(runtime, settings.http, http_ready))
+                http_task = group.create_task(
+                    run_http(runtime, settings.http, http_ready, devices=sip.registered_contacts)
+                )
                 calendars = None
                 if settings.calendars:
                     from switchboard.calendar_sync.service import run_calendars

@@ -35,6 +35,10 @@ class Role(StrEnum):
     RECEPTIONIST = "receptionist"
     MANAGER = "manager"
     ADMIN = "admin"
+    ROUTER = "router"
+    """An integration, not a person: a SIP front end (Kamailio) asking how to route each
+    call (issue 14). It may do that and nothing else, so its token, which sits in a
+    config file on another machine, opens nothing more if it leaks."""
 
 
 class Permission(StrEnum):
@@ -53,6 +57,9 @@ class Permission(StrEnum):
     REQUEST_CALL_LIST = "request_call_list"
     """R19: the nearest manager asks for one employee's calls."""
     APPROVE_CALL_LIST = "approve_call_list"
+    ROUTE_CALLS = "route_calls"
+    """Ask what a call to any number gets, as a SIP front end does (``/api/v1/route``); the
+    answer never holds a secret number (R18)."""
     READ_SECRET_NUMBERS = "read_secret_numbers"  # noqa: S105 - a permission name
     """R18: granted to nobody, whatever their roles."""
 
@@ -170,8 +177,10 @@ _GRANTS: MappingProxyType[Role, MappingProxyType[Permission, Scope]] = MappingPr
                 Permission.MANAGE_POLICY: Scope.ANY,
                 Permission.READ_AUDIT: Scope.ANY,
                 Permission.APPROVE_CALL_LIST: Scope.ANY,
+                Permission.ROUTE_CALLS: Scope.ANY,
             }
         ),
+        Role.ROUTER: MappingProxyType({Permission.ROUTE_CALLS: Scope.ANY}),
     }
 )
 

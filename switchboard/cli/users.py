@@ -27,7 +27,7 @@ def add_arguments(group: Any, leaf: Any, by: Any) -> None:
             action="append",
             choices=ROLES,
             required=required,
-            help="repeatable: employee, receptionist, manager, admin",
+            help="repeatable: employee, receptionist, manager, admin, router",
         )
         p.add_argument(
             "--manages",

@@ -19,6 +19,7 @@ from switchboard.http import (
     api,
     api_admin,
     api_presentation,
+    api_route,
     api_voicemail,
     auth,
     health,
@@ -50,6 +51,7 @@ from switchboard.live.lines import LineStates
 from switchboard.live.metrics import Metrics
 from switchboard.live.readiness import Readiness
 from switchboard.settings.http import HttpSettings
+from switchboard.sip.front import Devices, no_devices
 from switchboard.store.bus import EventBus
 from switchboard.voicemail.service import VoicemailServices
 
@@ -120,9 +122,12 @@ def build_app(
     *,
     access: Access | None = None,
     heartbeat: float = HEARTBEAT_SECONDS,
+    devices: Devices = no_devices,
 ) -> web.Application:
     """The application. ``access`` defaults to the runtime's account service and the
-    accounts package's ``allowed()``; tests may hand in another service."""
+    accounts package's ``allowed()``; tests may hand in another service. ``devices``: the
+    phones registered with this process's SIP edge, for ``/api/v1/route`` (none without
+    one)."""
     hide_server_version()
     app = web.Application(
         client_max_size=settings.max_body,
@@ -153,6 +158,7 @@ def build_app(
     api_voicemail.install(app, runtime.voicemail)
     api_presentation.install(app)
     health.install(app, runtime.metrics, runtime.readiness)
+    api_route.install(app, devices)
     if settings.oidc is not None:  # before the pages: the sign-in page reads SIGN_IN_PROVIDER
         engine = runtime.engine
         setup_oidc(
@@ -192,9 +198,11 @@ async def run_http(
     runtime: HttpRuntime,
     settings: HttpSettings,
     ready: asyncio.Future[str],
+    *,
+    devices: Devices = no_devices,
 ) -> None:
     """Serve until cancelled; ``ready`` gets the bound ``host:port`` (port 0 allowed)."""
-    app = build_app(runtime, settings)
+    app = build_app(runtime, settings, devices=devices)
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
     await runner.setup()
     try:

@@ -11,7 +11,12 @@ from typing import Any
 
 from aiohttp import web
 
-from switchboard.http import openapi_admin, openapi_presentation, openapi_voicemail
+from switchboard.http import (
+    openapi_admin,
+    openapi_presentation,
+    openapi_route,
+    openapi_voicemail,
+)
 from switchboard.http.context import SIGN_IN_PROVIDER
 
 JSON = dict[str, Any]
@@ -435,12 +440,14 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
         | openapi_admin.PATHS
         | openapi_voicemail.PATHS
         | openapi_presentation.PATHS
+        | openapi_route.PATHS
         | (SSO_PATHS if sso else {}),
         "components": {
             "schemas": SCHEMAS
             | openapi_admin.SCHEMAS
             | openapi_voicemail.SCHEMAS
-            | openapi_presentation.SCHEMAS,
+            | openapi_presentation.SCHEMAS
+            | openapi_route.SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "sbt_..."},
                 "cookie": {

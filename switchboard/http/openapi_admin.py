@@ -271,7 +271,7 @@ PATHS: JSON = {
                             "type": "array",
                             "items": {
                                 "type": "string",
-                                "enum": ["employee", "receptionist", "manager", "admin"],
+                                "enum": ["employee", "receptionist", "manager", "admin", "router"],
                             },
                         },
                         "manages": {"type": "array", "items": {"type": "string"}},

@@ -51,6 +51,7 @@ from switchboard.sip.parse import (
     cseq,
     expires,
     format_name_addr,
+    format_uri,
     from_,
     max_forwards,
     parse_message,
@@ -191,6 +192,14 @@ class SipServer:
                 self._timer.cancel()
             await transport.close()
             log.info("sip_stopped")
+
+    def registered_contacts(self, extension: str) -> tuple[str, ...]:
+        """The Contact URIs of the phones registered to ``extension`` here, most preferred
+        first: what a 302 of ours lists, for the HTTP route answer (``sip/front.py``)."""
+        if self.address is None:
+            return ()  # not serving yet: nothing is registered
+        now = asyncio.get_running_loop().time()
+        return tuple(format_uri(b.contact.uri) for b in self.registrar.bindings(extension, now))
 
     def voicemail_changed(self, event: Event) -> None:
         """A bus listener (``app.py``): voicemail news for the message-waiting light."""

@@ -107,6 +107,8 @@ class Seeded:
     clock: StepClock
     token: str
     """A bearer token of ``t.integration`` (a receptionist)."""
+    router_token: str
+    """A bearer token of ``t.kamailio`` (the router role: ``/api/v1/route`` only)."""
 
 
 @contextlib.asynccontextmanager
@@ -124,11 +126,14 @@ async def open_seeded(tmp_path: Path) -> AsyncIterator[Seeded]:
             ("t.boss", {Role.MANAGER}, None),
             ("t.root", {Role.ADMIN}, None),
             ("t.integration", {Role.RECEPTIONIST}, None),
+            ("t.kamailio", {Role.ROUTER}, None),
         ]:
             await accounts.add_account(username, None, roles, person, None, "test")
         integration = await accounts.require("t.integration")
         token = await accounts.create_token(integration.account_id, "tests", "test")
-        yield Seeded(runtime, settings, clock, token)
+        kamailio = await accounts.require("t.kamailio")
+        router_token = await accounts.create_token(kamailio.account_id, "front", "test")
+        yield Seeded(runtime, settings, clock, token, router_token)
 
 
 @contextlib.asynccontextmanager

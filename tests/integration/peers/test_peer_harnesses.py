@@ -14,8 +14,10 @@ import pytest
 
 from tests.peers import sipvicious
 from tests.peers.baresip import Account, Baresip
+from tests.peers.kamailio import Kamailio, Node
 from tests.peers.pyvoip_phone import PyVoipError, PyVoipPhone
 from tests.peers.sipp import EXIT_CALLS_FAILED, SippRun, SippServer, run, scenario
+from tests.peers.tools import wait_for
 
 
 def test_sipp_caller_completes_calls_against_answering_trunk(tmp_path: Path) -> None:
@@ -167,3 +169,32 @@ def test_sipp_caller_cancels_a_mobile_that_never_answers(tmp_path: Path) -> None
 
     assert result.ok, result.describe()
     assert server.stats.successful == 1, server.describe()
+
+
+def test_kamailio_dispatcher_carries_sipp_calls_to_sipp_nodes(tmp_path: Path) -> None:
+    """The Kamailio harness (issue 14) with SIPp as both nodes: the probes see them up,
+    calls reach both through the shipped dispatcher.cfg, and a 302 comes back intact."""
+    target = "sip:+46701740638@127.0.0.1:5999"
+    with (
+        SippServer(
+            scenario("uas_redirect"), trace_dir=tmp_path / "n1", keys={"target": target}
+        ) as one,
+        SippServer(
+            scenario("uas_redirect"), trace_dir=tmp_path / "n2", keys={"target": target}
+        ) as two,
+        Kamailio(
+            "dispatcher.cfg",
+            tmp_path / "kamailio",
+            [Node(one.address), Node(two.address)],
+            defines={"PING_S": "1"},
+        ) as kamailio,
+    ):
+        wait_for(lambda: set(kamailio.node_states().values()) == {"AP"}, what="nodes up")
+        result = run(
+            SippRun(scenario("uac_invite_302"), kamailio.address, service="51234", calls=4),
+            tmp_path / "uac",
+        )
+        counts = [one.stop().stats.successful, two.stop().stats.successful]
+    assert result.ok, result.describe()
+    assert set(result.log_lines) == {f"contact={target}"}
+    assert counts == [2, 2]
