@@ -189,7 +189,9 @@ class Engine:
         now = self.clock.now()
         if referral.reason is Reason.OUTSIDE_HOURS:
             raise EngineError("'outside_hours' is set by the working-hours schedule, not by hand")
-        self.refuse_secret_numbers(text=referral.text)
+        # A divert target is shown wherever the referral is (the route preview, the
+        # receptionist's screen, Kamailio's route answer): never someone's secret mobile.
+        self.refuse_secret_numbers(text=referral.text, divert_to=referral.divert_to)
         until = referral.until
         if until is None and referral.reason is Reason.GONE_FOR_THE_DAY:
             # "Gone for the day" ends when the next working day starts.

@@ -45,6 +45,22 @@ async def test_r18_a_referral_note_with_a_secret_mobile_is_refused(env: Env, for
     )
 
 
+@pytest.mark.parametrize("form", FORMS)
+async def test_r18_a_secret_mobile_is_refused_as_a_divert_target(env: Env, form: str) -> None:
+    """Found by the route API's sweep: a divert target shows in the route preview, on the
+    receptionist's screen and in Kamailio's answer, so a secret mobile is never one."""
+    johan = env.person(OTHER_EXT)
+    body = {"state": "referral", "reason": "meeting", "divert_to": form}
+    await _refused(
+        env,
+        "PUT",
+        f"/api/v1/people/{johan.person_id}/availability",
+        "receptionist",
+        body,
+        "divert_to",
+    )
+
+
 async def test_a_note_with_a_public_number_is_kept(env: Env) -> None:
     """R17: Anna's mobile is public; the check refuses secret ones only."""
     johan = env.person(OTHER_EXT)
