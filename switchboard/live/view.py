@@ -7,6 +7,7 @@ snapshot, then deltas). A gap in versions marks the view stale so its owner relo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,35 @@ MAX_KEPT_DECISIONS = 10_000
 """Dialled texts whose decision is kept: every form of every extension, with room."""
 
 
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """What a view holds, made from a store state by ``prepare``: in a worker thread when a
+    large directory is reloaded, so the event loop only swaps them in."""
+
+    version: int
+    people: dict[str, Person]
+    by_extension: dict[str, Person]
+    manual: dict[str, ManualStatus]
+    calendar: dict[str, dict[str, tuple[CalendarSegment, ...]]]
+    templates: dict[str, tuple[Template, ...]]
+    exceptions: tuple[PolicyException, ...]
+    credentials: dict[str, SipCredential]
+
+
+def prepare(state: StoreState) -> Tables:
+    """The tables of ``state``, all new objects: safe to make off the event loop."""
+    return Tables(
+        version=state.version,
+        people={p.person_id: p for p in state.people},
+        by_extension={p.extension: p for p in state.people if p.extension},
+        manual=dict(state.manual),
+        calendar={k: dict(v) for k, v in state.calendar.items()},
+        templates=dict(state.templates),
+        exceptions=state.exceptions,
+        credentials=dict(state.sip_credentials),
+    )
+
+
 class LiveView:
     def __init__(self, settings: Settings, state: StoreState) -> None:
         self._settings = settings
@@ -60,20 +90,22 @@ class LiveView:
 
     def reset(self, state: StoreState) -> None:
         """Start again from ``state``: what a process that fell behind the change feed
-        reloaded (``live.follow``)."""
-        self.version = state.version
+        reloaded (``live.follow``, which prepares the tables in a worker thread)."""
+        self.install(prepare(state))
+
+    def install(self, tables: Tables) -> None:
+        """Swap in tables ``prepare`` made: a handful of assignments on the event loop."""
+        self.version = tables.version
         self.stale = False
-        self._people: dict[str, Person] = {p.person_id: p for p in state.people}
+        self._people: dict[str, Person] = tables.people
         self._secret_mobiles: frozenset[str] | None = None
         """Every secret mobile, built on first use after each store event."""
-        self._by_extension = {p.extension: p for p in state.people if p.extension}
-        self._manual: dict[str, ManualStatus] = dict(state.manual)
-        self._calendar: dict[str, dict[str, tuple[CalendarSegment, ...]]] = {
-            k: dict(v) for k, v in state.calendar.items()
-        }
-        self._templates: dict[str, tuple[Template, ...]] = dict(state.templates)
-        self._exceptions: tuple[PolicyException, ...] = state.exceptions
-        self._credentials: dict[str, SipCredential] = dict(state.sip_credentials)
+        self._by_extension: dict[str, Person] = tables.by_extension
+        self._manual: dict[str, ManualStatus] = tables.manual
+        self._calendar: dict[str, dict[str, tuple[CalendarSegment, ...]]] = tables.calendar
+        self._templates: dict[str, tuple[Template, ...]] = tables.templates
+        self._exceptions: tuple[PolicyException, ...] = tables.exceptions
+        self._credentials: dict[str, SipCredential] = tables.credentials
         self._availability: dict[str, tuple[datetime, datetime, Person, Availability]] = {}
         self._decisions: dict[str, tuple[Person, Availability, Decision]] = {}
 

@@ -118,37 +118,31 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
     # --- reads ----------------------------------------------------------------------------
 
     async def load(self) -> StoreState:
-        with self._reading("load") as conn:
-            version = tables.current_version(conn)
-            self._seen_seq = feed.last(conn)
-            self._behind = False
-            people = tuple(
-                codec.person_from_row(r)
-                for r in conn.execute("SELECT * FROM people ORDER BY person_id")
-            )
-            manual = {
-                r["person_id"]: codec.manual_from_row(r)
-                for r in conn.execute("SELECT * FROM manual_status ORDER BY person_id")
-            }
-            segments: dict[str, dict[str, list[CalendarSegment]]] = {}
-            for r in conn.execute(
-                "SELECT * FROM calendar_segments ORDER BY person_id, source, position"
-            ):
-                by_source = segments.setdefault(r["person_id"], {})
-                by_source.setdefault(r["source"], []).append(codec.segment_from_row(r))
-            templates: dict[str, list[Template]] = {}
-            for r in conn.execute("SELECT * FROM templates ORDER BY person_id, id"):
-                templates.setdefault(r["person_id"], []).append(codec.template_from_row(r))
-            exceptions = tables.all_exceptions(conn)
-            credentials = tables.all_credentials(conn)
-        calendar = {
-            person_id: {source: tuple(s) for source, s in by_source.items()}
-            for person_id, by_source in segments.items()
-        }
-        frozen_templates = {person_id: tuple(t) for person_id, t in templates.items()}
-        return StoreState(
-            version, people, manual, calendar, frozen_templates, exceptions, credentials
-        )
+        """Everything, read in a worker thread on a connection of its own (WAL lets it read
+        while the loop's connection writes): at 100,000 people reading and decoding the
+        rows takes a second or more, which the event loop spends answering SIP instead."""
+        self._connection()  # StoreError when closed
+        state, seq = await asyncio.to_thread(self._load_apart)
+        self._seen_seq = seq
+        self._behind = False
+        return state
+
+    def _load_apart(self) -> tuple[StoreState, int]:
+        try:
+            conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self._path}: cannot load: {exc}") from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("BEGIN")  # one read transaction: every table at one version
+            state = _read_state(conn)
+            seq = feed.last(conn)
+            conn.execute("COMMIT")
+            return state, seq
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self._path}: cannot load: {exc}") from exc
+        finally:
+            conn.close()
 
     async def version(self) -> int:
         with self._reading("read the version") as conn:
@@ -543,6 +537,32 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
         for event in found:
             self._bus.publish(event)
         return len(found)
+
+
+def _read_state(conn: sqlite3.Connection) -> StoreState:
+    version = tables.current_version(conn)
+    people = tuple(
+        codec.person_from_row(r) for r in conn.execute("SELECT * FROM people ORDER BY person_id")
+    )
+    manual = {
+        r["person_id"]: codec.manual_from_row(r)
+        for r in conn.execute("SELECT * FROM manual_status ORDER BY person_id")
+    }
+    segments: dict[str, dict[str, list[CalendarSegment]]] = {}
+    for r in conn.execute("SELECT * FROM calendar_segments ORDER BY person_id, source, position"):
+        by_source = segments.setdefault(r["person_id"], {})
+        by_source.setdefault(r["source"], []).append(codec.segment_from_row(r))
+    templates: dict[str, list[Template]] = {}
+    for r in conn.execute("SELECT * FROM templates ORDER BY person_id, id"):
+        templates.setdefault(r["person_id"], []).append(codec.template_from_row(r))
+    exceptions = tables.all_exceptions(conn)
+    credentials = tables.all_credentials(conn)
+    calendar = {
+        person_id: {source: tuple(s) for source, s in by_source.items()}
+        for person_id, by_source in segments.items()
+    }
+    frozen_templates = {person_id: tuple(t) for person_id, t in templates.items()}
+    return StoreState(version, people, manual, calendar, frozen_templates, exceptions, credentials)
 
 
 def _configure(conn: sqlite3.Connection, path: Path) -> None:
