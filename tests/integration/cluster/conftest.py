@@ -107,10 +107,12 @@ def cluster_factory(tmp_path: Path) -> Iterator[ClusterFactory]:
         mode: str = "redirect",
         trunk: str | None = None,
         prepare: Prepare | None = None,
+        store: str = "",
     ) -> Cluster:
+        """``store``: a ``[store]`` table for the nodes (default: one SQLite directory)."""
         directory = tmp_path / f"cluster{len(started)}"
         directory.mkdir()
-        config, data_dir = seed(directory)
+        config, data_dir = seed(directory, tables=store)
         token, desk_token = asyncio.run(_accounts_and_changes(config, data_dir, prepare))
         cluster = Cluster(directory, config, data_dir, token, desk_token, mode, trunk)
         started.append(cluster)

@@ -24,6 +24,7 @@ from tests.integration.cluster.conftest import Cluster, kill
 from tests.integration.sip.conftest import PASSWORDS, Switchboard
 from tests.integration.sip.rawsip import RawClient, register
 from tests.peers.kamailio import Kamailio, Node
+from tests.peers.redis_server import RedisServer
 from tests.peers.sipp import SippResult, SippRun, SippServer, run, scenario
 from tests.peers.tools import wait_for
 
@@ -364,3 +365,58 @@ def test_a_referral_set_through_node_a_is_what_a_call_through_kamailio_gets_at_n
             return got[-1] == ("final=480",)
 
         wait_for(referral_heard, timeout=3, interval=0.1, what="B to answer the referral")
+
+
+def test_on_redis_a_write_through_one_node_is_every_nodes_answer_and_a_dead_node_is_skipped(
+    cluster_factory: Factory, tmp_path: Path
+) -> None:
+    """The issue's multi-node test: Kamailio, two nodes and a real redis-server. A
+    referral set through node A is what every call through Kamailio gets, whichever node
+    it reaches; then A dies (SIGKILL) and calls still get it, from B."""
+    with RedisServer(tmp_path / "redis") as redis:
+        store = f'\n[store]\nbackend = "redis"\nurl = "{redis.url}"\nnamespace = "cluster"\n'
+        cluster = cluster_factory(trunk=TRUNK, store=store)
+        a, b = cluster.nodes
+        with Kamailio(
+            "dispatcher.cfg", tmp_path / "kamailio", cluster.kamailio_nodes()
+        ) as kamailio:
+            assert final(kamailio, tmp_path / "before", "51234", "0701112233") != ("final=480",)
+            person = _person_id(a, cluster.desk_token, "Johan")
+            _set_lunch(a, cluster.desk_token, person)
+            got: list[tuple[str, ...]] = []
+
+            def both_refer() -> bool:
+                # Round robin: two calls in a row reach both nodes.
+                got.extend(
+                    final(kamailio, tmp_path / f"c{len(got)}-{n}", "51234", "0701112233")
+                    for n in range(2)
+                )
+                return got[-2:] == [("final=480",), ("final=480",)]
+
+            wait_for(both_refer, timeout=5, interval=0.1, what="both nodes to refer Johan")
+            kill(a)
+            answers = [
+                final(kamailio, tmp_path / f"after{n}", "51234", "0701112233") for n in range(4)
+            ]
+            assert answers == [("final=480",)] * 4
+            assert b.process.poll() is None
+
+
+def _person_id(node: Switchboard, token: str, query: str) -> str:
+    request = urllib.request.Request(
+        f"http://{node.http}/api/v1/people?q={query}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - loopback
+        return str(json.load(answer)["people"][0]["id"])
+
+
+def _set_lunch(node: Switchboard, token: str, person: str) -> None:
+    change = urllib.request.Request(
+        f"http://{node.http}/api/v1/people/{person}/availability",
+        data=b'{"state": "referral", "reason": "lunch"}',
+        method="PUT",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(change, timeout=5) as answer:  # noqa: S310 - loopback
+        assert answer.status == 200

@@ -103,13 +103,16 @@ MEDIA_OFF = "enabled = false\n"
 """Tests about routing read the 480 and its Reason; tests about media turn it on."""
 
 
-def write_config(directory: Path, extra: str = "", media_lines: str = MEDIA_OFF) -> Path:
+def write_config(
+    directory: Path, extra: str = "", media_lines: str = MEDIA_OFF, tables: str = ""
+) -> Path:
+    """``tables``: whole tables to add at the end (a ``[store]`` on Redis)."""
     base = bundled("configs/sml.toml").read_text(encoding="utf-8")
     # Five seconds of ringing keeps the no-answer tests short.
     base = base.replace("ring_timeout = 25", "ring_timeout = 5")
     path = directory / "sml.toml"  # the name picks the demo directory (sml-people.csv)
     base = base.replace("\n[sip]\n", "\n[sip]\n" + SIP_KEYS + extra, 1)
-    path.write_text(base + "\n[media]\n" + media_lines, encoding="utf-8")
+    path.write_text(base + "\n[media]\n" + media_lines + tables, encoding="utf-8")
     return path
 
 
@@ -124,8 +127,10 @@ async def _seed(config: Path, data_dir: Path) -> None:
             await engine.set_sip_password(extension, password, REALM, "test")
 
 
-def seed(directory: Path, sip_lines: str = "", media_lines: str = MEDIA_OFF) -> tuple[Path, Path]:
-    config = write_config(directory, sip_lines, media_lines)
+def seed(
+    directory: Path, sip_lines: str = "", media_lines: str = MEDIA_OFF, tables: str = ""
+) -> tuple[Path, Path]:
+    config = write_config(directory, sip_lines, media_lines, tables)
     data_dir = directory / "data"
     data_dir.mkdir()
     asyncio.run(_seed(config, data_dir))
