@@ -42,6 +42,7 @@ from switchboard.http.context import (
 )
 from switchboard.http.oidc import setup_oidc
 from switchboard.http.oidc_accounts import OidcAccountService
+from switchboard.http.overload import InFlight, cap_in_flight
 from switchboard.http.principal import Access
 from switchboard.http.search_cache import SearchCache
 from switchboard.http.web_kit import STATIC_PATH, WEB, load_web_kit, static_file
@@ -133,6 +134,7 @@ def build_app(
         client_max_size=settings.max_body,
         middlewares=[
             security.request_context,
+            cap_in_flight(InFlight(settings.max_in_flight, settings.max_streams, runtime.metrics)),
             security.errors,
             security.refuse_override,
             security.limit_body,

@@ -34,6 +34,11 @@ class HttpSettings:
     """The largest request body accepted (413 above it); uploads get their own limit."""
     oidc: OidcSettings | None = None
     """``[http.oidc]``: single sign-on with an OpenID Connect provider, when configured."""
+    max_in_flight: int = 256
+    """Requests handled at once; more get 503 with Retry-After (issue 15,
+    bench/RESULTS.md "Web under overload" for how the default was chosen)."""
+    max_streams: int = 2000
+    """Open live-screen streams (server-sent events), capped apart: they last for hours."""
     session_idle: timedelta = timedelta(minutes=30)
     """A web session unused this long ends (issue 17: ``session_idle_minutes``); OWASP's
     15-30 minutes by default; a reception screen left open all day may want longer."""
@@ -54,7 +59,15 @@ class HttpSettings:
         return replace(self, listen=listen or self.listen)
 
 
-HTTP_KEYS = {"listen", "public_url", "max_body", "oidc", "session_idle_minutes"}
+HTTP_KEYS = {
+    "listen",
+    "public_url",
+    "max_body",
+    "oidc",
+    "session_idle_minutes",
+    "max_in_flight",
+    "max_streams",
+}
 
 
 def parse_http(table: dict[str, Any], fail: Any) -> HttpSettings:
@@ -89,6 +102,12 @@ def parse_http(table: dict[str, Any], fail: Any) -> HttpSettings:
             f"must be a whole number of minutes from {low} to {high} (the absolute session "
             f"lifetime is 12 hours), got {minutes!r}",
         )
+    caps = {}
+    for key in ("max_in_flight", "max_streams"):
+        value = table.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise fail(key, f"must be a whole number, at least 1, got {value!r}")
+        caps[key] = value
     oidc_table = table.get("oidc")
     oidc = None
     if oidc_table is not None:
@@ -101,4 +120,6 @@ def parse_http(table: dict[str, Any], fail: Any) -> HttpSettings:
         max_body=max_body,
         oidc=oidc,
         session_idle=timedelta(minutes=minutes),
+        max_in_flight=caps["max_in_flight"],
+        max_streams=caps["max_streams"],
     )
