@@ -41,12 +41,14 @@ import structlog
 from switchboard.calendar_sync.errors import CalendarError
 from switchboard.calendar_sync.graph_notify import Notification, NotificationKind
 from switchboard.calendar_sync.readers import GraphReader, Reader
+from switchboard.calendar_sync.transitions import Transitions, instants
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
 from switchboard.events import (
     CalendarChanged,
     Event,
     ManualStatusChanged,
+    PersonRemoved,
     PresenceTicked,
     StoreReloaded,
 )
@@ -63,6 +65,8 @@ BACKOFF_BASE = 5.0
 BACKOFF_CAP = 900.0
 MAX_PROBLEMS = 20
 IDLE_RECHECK = 3600.0
+INDEX_SLICE = 2_000
+"""People indexed between two yields to the event loop (a few milliseconds)."""
 """Longest wait between transition checks when nothing is scheduled."""
 
 
@@ -144,6 +148,9 @@ class CalendarWorker:
         self._on_health = on_health
         self._states = {s.name: _State(s, r) for s, r in sources}
         self._recompute = asyncio.Event()
+        self._transitions = Transitions()
+        self._reindex = True
+        """The index must be filled from the view (at start, and after a reload)."""
 
     # -- reads -------------------------------------------------------------------------------
     def health(self) -> tuple[SourceHealth, ...]:
@@ -348,31 +355,34 @@ class CalendarWorker:
                     log.warning("graph_subscription_failed", source=name, error=str(exc))
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, CalendarChanged | ManualStatusChanged | StoreReloaded):
-            self._recompute.set()
+        view = self._engine.view
+        if isinstance(event, CalendarChanged | ManualStatusChanged):
+            person_id = event.person_id
+            self._transitions.set(person_id, instants(view.presence_inputs(person_id)))
+        elif isinstance(event, PersonRemoved):
+            self._transitions.set(event.person_id, ())
+        elif isinstance(event, StoreReloaded):
+            self._reindex = True
+        else:
+            return
+        self._recompute.set()
 
     def next_transition(self, after: datetime) -> tuple[datetime, tuple[str, ...]] | None:
         """The first instant after ``after`` at which a stored segment or manual status
-        starts or ends, and whose it is."""
+        starts or ends, and whose it is (from the index the events keep current)."""
+        return self._transitions.next_after(after)
+
+    async def _index_everyone(self) -> None:
+        """Fill the transition index from the view, a slice of people at a time, so a
+        region's directory never holds the event loop."""
         view = self._engine.view
-        best: datetime | None = None
-        who: list[str] = []
-        for person in view.people():
-            inputs = view.presence_inputs(person.person_id)
-            instants = [t for s in inputs.calendar for t in (s.start, s.end)]
-            if inputs.manual is not None:
-                instants.append(inputs.manual.start)
-                if inputs.manual.end is not None:
-                    instants.append(inputs.manual.end)
-            future = [t for t in instants if t > after]
-            if not future:
-                continue
-            first = min(future)
-            if best is None or first < best:
-                best, who = first, [person.person_id]
-            elif first == best:
-                who.append(person.person_id)
-        return (best, tuple(who)) if best is not None else None
+        people = view.everyone()
+        for start in range(0, len(people), INDEX_SLICE):
+            for person in people[start : start + INDEX_SLICE]:
+                self._transitions.set(
+                    person.person_id, instants(view.presence_inputs(person.person_id))
+                )
+            await asyncio.sleep(0)
 
     async def run_transitions(self, *, ticks: int | None = None) -> None:
         """Publish PresenceTicked at each transition instant (``ticks`` bounds it for tests)."""
@@ -380,6 +390,10 @@ class CalendarWorker:
         after = self._clock.now()
         while ticks is None or published < ticks:
             self._recompute.clear()
+            if self._reindex:
+                self._reindex = False
+                self._transitions = Transitions()
+                await self._index_everyone()
             upcoming = self.next_transition(after)
             if upcoming is None:
                 await self._pause(IDLE_RECHECK, self._recompute)
