@@ -9,11 +9,14 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
-from tests.integration.sip.conftest import Switchboard
-from tests.integration.sip.rawsip import RawClient
+from tests.integration.sip.conftest import PASSWORDS, Switchboard
+from tests.integration.sip.rawsip import RawClient, register
+from tests.peers.sipp import SippServer, scenario
 
 Factory = Callable[..., Switchboard]
 
@@ -66,3 +69,45 @@ def test_readyz_and_metrics_of_a_serving_node(switchboard_factory: Factory) -> N
     lag = re.search(r"^switchboard_event_loop_lag_seconds_count (\S+)$", text, re.MULTILINE)
     assert lag is not None
     assert float(lag.group(1)) > 0
+
+
+def test_sigterm_stops_a_busy_node_within_two_seconds_and_keeps_its_registrations(
+    switchboard_factory: Factory, tmp_path: Path
+) -> None:
+    """Twenty calls ringing at a trunk that never answers, a phone registered and a
+    receptionist's live stream open: SIGTERM still ends the process in under 2 s, cleanly,
+    and the registration is saved for the next start."""
+    with SippServer(scenario("uas_never_answer"), trace_dir=tmp_path / "trunk") as trunk:
+        server = switchboard_factory(mode="proxy", trunk=trunk.address, trusted=("127.0.0.1/32",))
+        phone = RawClient.udp(server.host, server.port, source="127.0.0.2")
+        callers = RawClient.udp(server.host, server.port)
+        try:
+            answer = register(phone, "64123", PASSWORDS["64123"])
+            assert answer is not None
+            assert answer.status == 200
+            for _ in range(20):
+                callers.send(callers.request("INVITE", "51234"))
+            ringing = 0
+            while ringing < 20:  # each call is on its way to the trunk
+                response = callers.receive(timeout=5)
+                assert response is not None
+                ringing += response.status == 100
+            _cli(server, "users", "add", "desk", "--role", "receptionist", "--no-password")
+            token = re.search(r"sbt_\S+", _cli(server, "users", "token", "desk", "--name", "t"))
+            assert token is not None
+            stream = urllib.request.Request(
+                f"http://{server.http}/api/v1/events",
+                headers={"Authorization": f"Bearer {token.group()}"},
+            )
+            with urllib.request.urlopen(stream, timeout=10) as events:  # noqa: S310
+                events.readline()  # the stream is open
+                started = time.monotonic()
+                code = server.stop(timeout=10)
+                took = time.monotonic() - started
+        finally:
+            phone.close()
+            callers.close()
+    assert code == 0
+    assert took < 2.0, f"{took:.2f} s"
+    saved = _cli(server, "phones", "registered")
+    assert "64123" in saved
