@@ -13,6 +13,7 @@ from aiohttp import web
 
 from switchboard.http import (
     openapi_admin,
+    openapi_health,
     openapi_presentation,
     openapi_route,
     openapi_voicemail,
@@ -441,6 +442,7 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
         | openapi_voicemail.PATHS
         | openapi_presentation.PATHS
         | openapi_route.PATHS
+        | openapi_health.PATHS
         | (SSO_PATHS if sso else {}),
         "components": {
             "schemas": SCHEMAS

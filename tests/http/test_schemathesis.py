@@ -44,6 +44,9 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
     async def main() -> None:
         async with open_seeded(tmp_path) as seeded:
+            # As under serve with SIP listening: /readyz answers 200 (its 503 is by design,
+            # and tests/http/test_health.py covers it).
+            seeded.runtime.readiness.sip_bound = True
             runner = web.AppRunner(build_app(seeded.runtime, HttpSettings()), access_log=None)
             await runner.setup()
             try:
