@@ -13,6 +13,7 @@ from aiohttp import web
 
 from switchboard.http import (
     openapi_admin,
+    openapi_overview,
     openapi_presentation,
     openapi_route,
     openapi_voicemail,
@@ -143,6 +144,21 @@ SCHEMAS: JSON = {
                 "properties": {"in_call": {"type": "boolean"}, "calls": {"type": "integer"}},
             },
             "calendar": _ref("CalendarHint"),
+            "planned": {
+                "type": "array",
+                "description": "Referrals set in advance that have not started yet.",
+                "items": {
+                    "type": "object",
+                    "required": ["reason", "kind", "starts", "until", "text"],
+                    "properties": {
+                        "reason": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["open", "closed"]},
+                        "starts": {"type": "string", "format": "date-time"},
+                        "until": INSTANT,
+                        "text": _nullable("string"),
+                    },
+                },
+            },
         },
     },
     "Availability": {
@@ -441,13 +457,15 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
         | openapi_voicemail.PATHS
         | openapi_presentation.PATHS
         | openapi_route.PATHS
+        | openapi_overview.PATHS
         | (SSO_PATHS if sso else {}),
         "components": {
             "schemas": SCHEMAS
             | openapi_admin.SCHEMAS
             | openapi_voicemail.SCHEMAS
             | openapi_presentation.SCHEMAS
-            | openapi_route.SCHEMAS,
+            | openapi_route.SCHEMAS
+            | openapi_overview.SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "sbt_..."},
                 "cookie": {

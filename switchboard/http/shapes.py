@@ -15,7 +15,7 @@ from switchboard.http.render import availability_dict, instant, manual_dict
 from switchboard.live.engine import Engine
 from switchboard.live.lines import LineStates
 from switchboard.presence.labels import label, sentence
-from switchboard.presence.model import BusyClass, CalendarSegment
+from switchboard.presence.model import BusyClass, CalendarSegment, ManualStatus
 
 JSON = dict[str, Any]
 HINT_HORIZON = timedelta(hours=1)
@@ -97,9 +97,28 @@ def presence_json(person: Person, engine: Engine, lines: LineStates, now: dateti
         sentence(person.name, referral, now, zone, language) if referral is not None else None
     )
     out["line"] = line_json(person, lines)
-    segments = engine.view.presence_inputs(person.person_id).calendar
-    out["calendar"] = calendar_hint(segments, now, engine, language)
+    inputs = engine.view.presence_inputs(person.person_id)
+    out["calendar"] = calendar_hint(inputs.calendar, now, engine, language)
+    out["planned"] = planned_json(inputs.manual, now, engine)
     return out
+
+
+def planned_json(manual: ManualStatus | None, now: datetime, engine: Engine) -> list[JSON]:
+    """Referrals set in advance that have not started yet (issue 16: the reception sees a
+    planned holiday on the person's row). A list: one today, more when planning keeps them."""
+    if manual is None or manual.referral is None or manual.start <= now:
+        return []
+    zone = engine.settings.zone
+    referral = manual.referral
+    return [
+        {
+            "reason": referral.reason.value,
+            "kind": referral.kind.value,
+            "starts": instant(manual.start, zone),
+            "until": instant(referral.until, zone),
+            "text": referral.text,
+        }
+    ]
 
 
 def availability_json(person: Person, engine: Engine, lines: LineStates, now: datetime) -> JSON:
