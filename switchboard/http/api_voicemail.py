@@ -29,7 +29,7 @@ from switchboard.http.api import PERSON_ID, require
 from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
 from switchboard.http.render import instant
-from switchboard.http.security import ROUTE_BODY_LIMITS, FieldRefused
+from switchboard.http.security import BAD_NUMBER, ROUTE_BODY_LIMITS, FieldRefused
 from switchboard.store.protocol import NotFoundError
 from switchboard.voicemail.model import (
     MESSAGE_ID,
@@ -297,7 +297,8 @@ async def take_message(request: web.Request) -> web.Response:
     except SecretNumberError as exc:
         raise FieldRefused(exc.field, str(exc)) from None
     except NumberError as exc:
-        raise web.HTTPUnprocessableEntity(text=f"caller_number: {exc}") from None
+        # Named and coded, so the page says it under the field in the reader's language.
+        raise FieldRefused("caller_number", f"caller_number: {exc}", BAD_NUMBER) from None
     except VoicemailError as exc:
         raise web.HTTPUnprocessableEntity(text=str(exc)) from None
     return web.json_response(

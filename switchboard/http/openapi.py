@@ -78,7 +78,8 @@ SCHEMAS: JSON = {
                     "code": {
                         "type": "string",
                         "description": "With a 422: why, for pages to word it; "
-                        "'secret_number' = the text holds someone's secret mobile (R18)",
+                        "'secret_number' = the text holds someone's secret mobile (R18); "
+                        "'bad_number' = the field holds no telephone number",
                     },
                 },
             }

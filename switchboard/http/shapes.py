@@ -69,7 +69,11 @@ def calendar_hint(
         if s.start <= end:
             end = max(end, s.end)
     word = label(segment.reason, language)
-    local_end = f"{end.astimezone(zone):%H:%M}"
+    # The date whenever the end is not today (issue 16: a holiday ending on Friday).
+    same_day = end.astimezone(zone).date() == now.astimezone(zone).date()
+    local_end = (
+        f"{end.astimezone(zone):%H:%M}" if same_day else f"{end.astimezone(zone):%Y-%m-%d %H:%M}"
+    )
     if current:
         hour = " for the next hour" if end - now >= HINT_HORIZON else ""
         text = f"{word}: busy{hour} (until {local_end})"

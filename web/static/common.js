@@ -85,6 +85,22 @@ export function backText(untilText) {
   return t("back.day_time", { date: formatDay(until), time });
 }
 
+/** "14:00" today, "fredag 27 november 10:00" on any other day (issue 16: never a time
+ * without its date when the day is not today). */
+export function whenText(date) {
+  const time = localTime(date);
+  if (localDate(date) === localDate(serverNow())) return time;
+  return `${formatDay(date)} ${time}`;
+}
+
+/** A referral planned in advance, as the reception's row and the employee's page say it. */
+export function plannedText(planned) {
+  const reason = t(`reason.${planned.reason}`);
+  const start = whenText(new Date(planned.starts));
+  if (!planned.until) return t("planned.line_open", { reason, start });
+  return t("planned.line", { reason, start, back: backText(planned.until) });
+}
+
 /** How a presence reads: state (for colour), badge word and a sentence. Never colour alone. */
 export function describe(presence) {
   const referral = presence.referral;
@@ -135,6 +151,8 @@ export async function api(method, url, body) {
     if (error.code === "secret_number") {
       // R18 (issue 17): the server names the field; the page says it in the reader's words.
       message = t("r18.secret_in_text", { field: t(`r18.field.${error.field}`) });
+    } else if (error.code && page.strings[`error.${error.code}`]) {
+      message = t(`error.${error.code}`); // e.g. bad_number: the reader's words, not the server's
     }
     throw new ApiError(response.status, message, error.field ?? null, error.code ?? null);
   }
