@@ -102,6 +102,12 @@ SCHEMAS: JSON = {
             "national": _nullable("string"),
             "mobile": _nullable("string", description="E.164; null when secret or none."),
             "mobile_secret": {"type": "boolean"},
+            "national_display": _nullable(
+                "string", description="The office number as people read it: '0523-66 41 23'."
+            ),
+            "mobile_display": _nullable(
+                "string", description="The public mobile as people read it: '070-174 06 05'."
+            ),
         },
     },
     "Referral": {

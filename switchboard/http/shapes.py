@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from switchboard.directory.display import display_number
 from switchboard.directory.model import Person
 from switchboard.http.render import availability_dict, instant, manual_dict
 from switchboard.live.engine import Engine
@@ -39,6 +40,9 @@ def person_json(person: Person, engine: Engine) -> JSON:
         "national": national,
         "mobile": person.public_mobile,
         "mobile_secret": person.secret_mobile,
+        # As people read them, in one national style (issue 16); never a secret one (R18).
+        "national_display": display_number(national, plan),
+        "mobile_display": display_number(person.public_mobile, plan),
     }
 
 

@@ -28,6 +28,9 @@ async def test_search_result_carries_presence_line_and_calendar(env: Env) -> Non
     assert anna["extension"] == EMPLOYEE_EXT
     assert anna["number"] == "+46523664123"
     assert anna["national"] == "0523664123"
+    # One national style for people to read (issue 16).
+    assert anna["national_display"] == "0523-66 41 23"
+    assert anna["mobile_display"] == "070-174 06 05"
     presence = anna["presence"]
     assert presence["available"] is False
     assert presence["referral"]["reason"] == "lunch"

@@ -219,6 +219,7 @@ async def test_a_secret_mobile_is_masked_even_on_its_owners_page(env: Env) -> No
     digits = SECRET_MOBILE[1:]
     assert digits not in re.sub(r"\D", "", html)
     assert "hemligt" in html  # the page tells her it is secret (R18)
+    assert "070-*** ** 23" in html  # masked in the one national style (issue 16)
     # ... and that SMS is refused rather than revealing it, not that SMS shows it (issue 16)
     shown = re.sub(r'<script type="application/json".*?</script>', "", html, flags=re.S)
     assert "SMS skickas inte från en hemlig mobil" in shown

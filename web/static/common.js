@@ -159,32 +159,6 @@ export async function api(method, url, body) {
   return json;
 }
 
-function groups(digits) {
-  // Swedish subscriber numbers read in pairs from the end, a leading odd digit in a triple.
-  const out = [];
-  let rest = digits;
-  while (rest.length > 4) {
-    out.unshift(rest.slice(-2));
-    rest = rest.slice(0, -2);
-  }
-  out.unshift(rest.length === 4 ? `${rest.slice(0, 2)} ${rest.slice(2)}` : rest);
-  return out.join(" ");
-}
-
-/** Numbers as people write them: "070-174 06 05", "0523-66 41 23", "412 34 567". */
-export function formatPhone(number) {
-  if (!number) return "";
-  const se = /^\+46(7\d)(\d{3})(\d{2})(\d{2})$/.exec(number);
-  if (se) return `0${se[1]}-${se[2]} ${se[3]} ${se[4]}`;
-  const no = /^\+47(\d{3})(\d{2})(\d{3})$/.exec(number);
-  if (no) return `${no[1]} ${no[2]} ${no[3]}`;
-  if (/^0\d{6,}$/.test(number)) {
-    const area = (page.area_codes || []).find((code) => number.startsWith(code));
-    if (area) return `${area}-${groups(number.slice(area.length))}`;
-  }
-  return number;
-}
-
 export function initials(name) {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("");
 }

@@ -5,7 +5,7 @@
 // live by server-sent events, and a referral set on someone's behalf (audited).
 
 import {
-  api, describe, formatDay, formatPhone, initials, liveEvents, localDate, localTime, page,
+  api, describe, formatDay, initials, liveEvents, localDate, localTime, page,
   plannedText, t, whenText,
 } from "./common.js";
 import { bindPicker } from "./picker.js";
@@ -95,10 +95,11 @@ function fillRow(li, person) {
     .filter(Boolean).join(" · ");
   li.querySelector(".ext-value").textContent = person.extension || "—";
   li.querySelector(".ext").hidden = !person.extension;
-  li.querySelector(".number").textContent = formatPhone(person.national || "");
+  // The server writes numbers in one national style (issue 16).
+  li.querySelector(".number").textContent = person.national_display || "";
   const mobile = li.querySelector(".mobile");
   if (person.mobile) {
-    mobile.textContent = `${t("reception.mobile")} ${formatPhone(person.mobile)}`;
+    mobile.textContent = `${t("reception.mobile")} ${person.mobile_display}`;
   } else {
     mobile.textContent = person.mobile_secret ? t("reception.mobile_secret") : t("reception.no_mobile");
     mobile.classList.add("muted");
