@@ -46,7 +46,7 @@ QUERIES = {
     "typo": ["andersen anna", "lindqvst", "johanson", "handlaggare", "sjukskoterka"],
     "nordic": ["åsa", "asa", "ødegård", "odegard", "märta"],
     "unit or title": ["socialtjänsten norr", "rektor", "biblioteket centrum", "chef"],
-    "number": ["12345", "0106012345", "+46106012345", "010-601 23 45", "+46700001234"],
+    "number": ["12345", "0106012345", "+46106012345", "010-601 23 45", "6012345", "+46700001234"],
 }
 
 

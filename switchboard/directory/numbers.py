@@ -134,6 +134,24 @@ class NumberPlan:
                 return s
         return None
 
+    def local_forms(self, digits: str) -> list[str]:
+        """``digits`` read as a local number (or the start of one) of a series with an area
+        code, as national significant digits: "664124" in 0523's 664000-664999 is
+        "523664124". What a caller dials within the area code ("six-digit local number",
+        issue 16); only where the series holds numbers that begin so, so a short run of
+        digits does not turn into every series' prefix."""
+        forms: list[str] = []
+        for s in self.series:
+            if not s.area_code or len(digits) > len(s.first):
+                continue
+            width = len(s.first)
+            low, high = int(digits.ljust(width, "0")), int(digits.ljust(width, "9"))
+            if low <= int(s.last) and high >= int(s.first):
+                form = self._nsn_prefix(s) + digits
+                if form not in forms:
+                    forms.append(form)
+        return forms
+
     def _series_for_extension(self, extension: str) -> NumberSeries | None:
         value = int(extension)
         for s in self.series:

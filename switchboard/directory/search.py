@@ -32,8 +32,9 @@ people):
   by bisecting the vocabulary.
 - Numbers: only the national significant number and the extension are kept, as integers
   grouped by length; a dialled query is tried as it is, without the trunk prefix and
-  without the country code, so every dialled form (E.164 with or without "+", national,
-  the number without its prefix, the extension) still finds it. Prefixes are integer
+  without the country code, and as a local number after a series' area code, so every
+  dialled form (E.164 with or without "+", national, the number without its prefix, the
+  local number, the extension) still finds it. Prefixes are integer
   ranges.
 - Typos: the symmetric deletion neighbourhoods (the "SymSpell" idea) of the distinct
   letter words only, stored as one sorted array of packed (hash of the variant, word)
@@ -191,13 +192,22 @@ def _numbers(person: Person, plan: NumberPlan) -> Iterator[str]:
         yield _significant(person.public_mobile, plan)
 
 
+LOCAL_MIN = 3
+"""Digits from which a query is also read as a local number (without area code): fewer
+would be the start of nearly every series' numbers."""
+
+
 def number_queries(digits: str, plan: NumberPlan) -> list[str]:
-    """The forms a dialled query is looked up in: as typed, and without the trunk prefix or
-    the country code it starts with (the index keeps national significant numbers)."""
+    """The forms a dialled query is looked up in: as typed, without the trunk prefix or the
+    country code it starts with (the index keeps national significant numbers), and as a
+    local number after a series' area code ("664124", issue 16), computed from the plan,
+    so the index keeps no more numbers than before."""
     forms = [digits]
     for prefix in (plan.trunk_prefix, plan.country_code):
         if prefix and digits.startswith(prefix) and len(digits) > len(prefix):
             forms.append(digits[len(prefix) :])
+    if len(digits) >= LOCAL_MIN and not digits.startswith(plan.trunk_prefix or "\0"):
+        forms.extend(f for f in plan.local_forms(digits) if f not in forms)
     return forms
 
 

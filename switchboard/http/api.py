@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from switchboard.directory.display import display_number
 from switchboard.directory.model import Person
 from switchboard.directory.search import DEFAULT_LIMIT
 from switchboard.http.context import (
@@ -237,6 +238,8 @@ async def route_preview(request: web.Request) -> web.Response:
         out["explanation"] = f"{person.name} has no extension: callers reach the mobile only."
     else:
         decision = decision_dict(engine.route(Call(person.extension), now), zone)
+        if decision.get("to"):  # a divert: where to, as people read it (issue 16)
+            decision["to_display"] = display_number(decision["to"], engine.settings.plan)
         out["decision"] = decision
         out["explanation"] = decision["explanation"]
     return web.json_response(out)

@@ -22,6 +22,7 @@ import structlog
 from aiohttp import web
 
 from switchboard.accounts.model import Account
+from switchboard.directory.display import display_number
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberError
 from switchboard.directory.secret_text import SecretNumberError
@@ -29,10 +30,11 @@ from switchboard.http.api import PERSON_ID, require
 from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
 from switchboard.http.render import instant
-from switchboard.http.security import ROUTE_BODY_LIMITS, FieldRefused
+from switchboard.http.security import BAD_NUMBER, ROUTE_BODY_LIMITS, FieldRefused
 from switchboard.store.protocol import NotFoundError
 from switchboard.voicemail.model import (
     MESSAGE_ID,
+    SECRET,
     Recording,
     TakenMessage,
     VoicemailError,
@@ -127,11 +129,19 @@ def recording_json(stored: StoredRecording | None, request: web.Request) -> dict
     }
 
 
+def _display(caller: str | None, request: web.Request) -> str | None:
+    """The caller's number as the owner reads it (issue 16); ``secret`` (R18) stays a word."""
+    if caller is None or caller == SECRET:
+        return None
+    return display_number(caller, request.app[ENGINE].settings.plan)
+
+
 def voice_json(message: VoiceMessage, request: web.Request) -> dict[str, Any]:
     return {
         "message_id": message.message_id,
         "received_at": instant(message.received_at, _zone(request)),
         "caller": message.caller,
+        "caller_display": _display(message.caller, request),
         "duration_ms": message.duration_ms,
         "heard": message.heard,
         "audio_url": f"/api/v1/people/{message.person_id}/voicemail/{message.message_id}",
@@ -145,6 +155,7 @@ def taken_json(message: TakenMessage, request: web.Request) -> dict[str, Any]:
         "taken_by": message.taken_by,
         "caller_name": message.caller_name,
         "caller_number": message.caller_number,
+        "caller_display": _display(message.caller_number, request),
         "text": message.text,
         "call_back": message.call_back,
         "email": message.email.value,
@@ -297,7 +308,8 @@ async def take_message(request: web.Request) -> web.Response:
     except SecretNumberError as exc:
         raise FieldRefused(exc.field, str(exc)) from None
     except NumberError as exc:
-        raise web.HTTPUnprocessableEntity(text=f"caller_number: {exc}") from None
+        # Named and coded, so the page says it under the field in the reader's language.
+        raise FieldRefused("caller_number", f"caller_number: {exc}", BAD_NUMBER) from None
     except VoicemailError as exc:
         raise web.HTTPUnprocessableEntity(text=str(exc)) from None
     return web.json_response(

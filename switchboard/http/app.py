@@ -18,6 +18,7 @@ from aiohttp import web, web_response
 from switchboard.http import (
     api,
     api_admin,
+    api_overview,
     api_presentation,
     api_route,
     api_voicemail,
@@ -161,6 +162,7 @@ def build_app(
     api_presentation.install(app)
     health.install(app, runtime.metrics, runtime.readiness)
     api_route.install(app, devices)
+    api_overview.install(app)
     if settings.oidc is not None:  # before the pages: the sign-in page reads SIGN_IN_PROVIDER
         engine = runtime.engine
         setup_oidc(

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from switchboard.http.overview_cache import OverviewCache
 from switchboard.http.principal import Access, Account
 from switchboard.http.search_cache import SearchCache
 from switchboard.live.engine import Engine
@@ -60,6 +61,7 @@ LINES = web.AppKey("lines", LineStates)
 HTTP = web.AppKey("http_settings", HttpSettings)
 ACCESS = web.AppKey("access", Access)
 SEARCH = web.AppKey("search", SearchCache)
+OVERVIEW = web.AppKey("overview", OverviewCache)
 HEARTBEAT = web.AppKey("heartbeat_seconds", float)
 """Seconds between SSE keep-alive comments (15 in production; tests shorten it)."""
 STOPPING = web.AppKey("stopping", asyncio.Event)

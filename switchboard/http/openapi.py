@@ -14,6 +14,7 @@ from aiohttp import web
 from switchboard.http import (
     openapi_admin,
     openapi_health,
+    openapi_overview,
     openapi_presentation,
     openapi_route,
     openapi_voicemail,
@@ -78,7 +79,8 @@ SCHEMAS: JSON = {
                     "code": {
                         "type": "string",
                         "description": "With a 422: why, for pages to word it; "
-                        "'secret_number' = the text holds someone's secret mobile (R18)",
+                        "'secret_number' = the text holds someone's secret mobile (R18); "
+                        "'bad_number' = the field holds no telephone number",
                     },
                 },
             }
@@ -101,6 +103,12 @@ SCHEMAS: JSON = {
             "national": _nullable("string"),
             "mobile": _nullable("string", description="E.164; null when secret or none."),
             "mobile_secret": {"type": "boolean"},
+            "national_display": _nullable(
+                "string", description="The office number as people read it: '0523-66 41 23'."
+            ),
+            "mobile_display": _nullable(
+                "string", description="The public mobile as people read it: '070-174 06 05'."
+            ),
         },
     },
     "Referral": {
@@ -144,6 +152,21 @@ SCHEMAS: JSON = {
                 "properties": {"in_call": {"type": "boolean"}, "calls": {"type": "integer"}},
             },
             "calendar": _ref("CalendarHint"),
+            "planned": {
+                "type": "array",
+                "description": "Referrals set in advance that have not started yet.",
+                "items": {
+                    "type": "object",
+                    "required": ["reason", "kind", "starts", "until", "text"],
+                    "properties": {
+                        "reason": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["open", "closed"]},
+                        "starts": {"type": "string", "format": "date-time"},
+                        "until": INSTANT,
+                        "text": _nullable("string"),
+                    },
+                },
+            },
         },
     },
     "Availability": {
@@ -443,13 +466,15 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
         | openapi_presentation.PATHS
         | openapi_route.PATHS
         | openapi_health.PATHS
+        | openapi_overview.PATHS
         | (SSO_PATHS if sso else {}),
         "components": {
             "schemas": SCHEMAS
             | openapi_admin.SCHEMAS
             | openapi_voicemail.SCHEMAS
             | openapi_presentation.SCHEMAS
-            | openapi_route.SCHEMAS,
+            | openapi_route.SCHEMAS
+            | openapi_overview.SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "sbt_..."},
                 "cookie": {

@@ -81,6 +81,9 @@ SCHEMAS: JSON = {
             "caller": _nullable(
                 "string", description="E.164, or 'secret' for a secret number (R18)"
             ),
+            "caller_display": _nullable(
+                "string", description="The number in national style; null when secret or none"
+            ),
             "duration_ms": {"type": "integer"},
             "heard": {"type": "boolean"},
             "audio_url": {"type": "string"},
@@ -113,6 +116,9 @@ SCHEMAS: JSON = {
             "taken_by": {"type": "string"},
             "caller_name": {"type": "string"},
             "caller_number": _nullable("string"),
+            "caller_display": _nullable(
+                "string", description="The number in national style; null when secret or none"
+            ),
             "text": {"type": "string"},
             "call_back": {"type": "boolean"},
             "email": {"enum": EMAIL_STATUS},

@@ -77,10 +77,6 @@ def render_page(
         "now": instant(engine.clock.now(), engine.settings.zone),
         "strings": dict(strings),
         "username": account.username if account is not None else None,
-        # Longest first, so "0523" wins over "052": numbers are shown as "0523-66 41 23".
-        "area_codes": sorted(
-            {s.area_code for s in engine.settings.plan.series if s.area_code}, key=len, reverse=True
-        ),
         **data,
     }
     html = kit.env.get_template(template).render(

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from switchboard.directory.display import display_number, masked_number
 from switchboard.directory.hours import Interval, WorkingHours
 from switchboard.directory.model import Person, subject_keys
-from switchboard.directory.numbers import mask_number
 from switchboard.http.render import template_dict
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
@@ -122,14 +122,14 @@ def me_view(
     organisation = settings.organisation(person.organisation)
     hours = person.hours or organisation.hours
     refusal = engine.hide_mobile_refusal(person)
-    mobile = person.mobile
-    if mobile is not None and person.secret_mobile:
-        mobile = mask_number(mobile)
+    # One national style (issue 16); a secret mobile masked in it (R18: not even here).
+    mobile = (masked_number if person.secret_mobile else display_number)(person.mobile, plan)
+    national = plan.national_of_extension(person.extension) if person.extension else None
     return MeView(
         person=person,
         organisation=organisation.name,
         extension=person.extension,
-        number=plan.national_of_extension(person.extension) if person.extension else None,
+        number=display_number(national, plan),
         mobile=mobile,
         hours=hours_lines(hours, t),
         hours_are_default=person.hours is None,

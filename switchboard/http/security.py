@@ -84,6 +84,8 @@ def safe_next(value: str | None) -> str:
 
 
 SECRET_NUMBER = "secret_number"  # noqa: S105 - an error code, no secret
+BAD_NUMBER = "bad_number"
+"""A body field that should hold a telephone number holds none (issue 16)."""
 """The ``code`` of a 422 for a free text holding someone's secret mobile (R18, issue 17)."""
 
 

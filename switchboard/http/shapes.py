@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from switchboard.directory.display import display_number
 from switchboard.directory.model import Person
 from switchboard.http.render import availability_dict, instant, manual_dict
 from switchboard.live.engine import Engine
 from switchboard.live.lines import LineStates
 from switchboard.presence.labels import label, sentence
-from switchboard.presence.model import BusyClass, CalendarSegment
+from switchboard.presence.model import BusyClass, CalendarSegment, ManualStatus
 
 JSON = dict[str, Any]
 HINT_HORIZON = timedelta(hours=1)
@@ -39,6 +40,9 @@ def person_json(person: Person, engine: Engine) -> JSON:
         "national": national,
         "mobile": person.public_mobile,
         "mobile_secret": person.secret_mobile,
+        # As people read them, in one national style (issue 16); never a secret one (R18).
+        "national_display": display_number(national, plan),
+        "mobile_display": display_number(person.public_mobile, plan),
     }
 
 
@@ -69,7 +73,11 @@ def calendar_hint(
         if s.start <= end:
             end = max(end, s.end)
     word = label(segment.reason, language)
-    local_end = f"{end.astimezone(zone):%H:%M}"
+    # The date whenever the end is not today (issue 16: a holiday ending on Friday).
+    same_day = end.astimezone(zone).date() == now.astimezone(zone).date()
+    local_end = (
+        f"{end.astimezone(zone):%H:%M}" if same_day else f"{end.astimezone(zone):%Y-%m-%d %H:%M}"
+    )
     if current:
         hour = " for the next hour" if end - now >= HINT_HORIZON else ""
         text = f"{word}: busy{hour} (until {local_end})"
@@ -97,9 +105,28 @@ def presence_json(person: Person, engine: Engine, lines: LineStates, now: dateti
         sentence(person.name, referral, now, zone, language) if referral is not None else None
     )
     out["line"] = line_json(person, lines)
-    segments = engine.view.presence_inputs(person.person_id).calendar
-    out["calendar"] = calendar_hint(segments, now, engine, language)
+    inputs = engine.view.presence_inputs(person.person_id)
+    out["calendar"] = calendar_hint(inputs.calendar, now, engine, language)
+    out["planned"] = planned_json(inputs.manual, now, engine)
     return out
+
+
+def planned_json(manual: ManualStatus | None, now: datetime, engine: Engine) -> list[JSON]:
+    """Referrals set in advance that have not started yet (issue 16: the reception sees a
+    planned holiday on the person's row). A list: one today, more when planning keeps them."""
+    if manual is None or manual.referral is None or manual.start <= now:
+        return []
+    zone = engine.settings.zone
+    referral = manual.referral
+    return [
+        {
+            "reason": referral.reason.value,
+            "kind": referral.kind.value,
+            "starts": instant(manual.start, zone),
+            "until": instant(referral.until, zone),
+            "text": referral.text,
+        }
+    ]
 
 
 def availability_json(person: Person, engine: Engine, lines: LineStates, now: datetime) -> JSON:

@@ -28,6 +28,9 @@ async def test_search_result_carries_presence_line_and_calendar(env: Env) -> Non
     assert anna["extension"] == EMPLOYEE_EXT
     assert anna["number"] == "+46523664123"
     assert anna["national"] == "0523664123"
+    # One national style for people to read (issue 16).
+    assert anna["national_display"] == "0523-66 41 23"
+    assert anna["mobile_display"] == "070-174 06 05"
     presence = anna["presence"]
     assert presence["available"] is False
     assert presence["referral"]["reason"] == "lunch"
@@ -195,3 +198,14 @@ async def test_openapi_document_lists_every_route(env: Env) -> None:
                 served.add((route.method, path))
     assert served - page_routes() == documented  # pages are HTML, not the JSON API
     assert set(doc["components"]["securitySchemes"]) == {"bearer", "cookie"}
+
+
+async def test_a_calendar_hint_ending_another_day_says_the_date(env: Env) -> None:
+    """Issue 16: "Semester, upptagen till 10:00" for a holiday that ends on Friday."""
+    fatima = env.person("13456")
+    status, body = await _json(
+        env, "GET", f"/api/v1/people/{fatima.person_id}/availability", "receptionist"
+    )
+    assert status == 200
+    assert body["calendar"]["ends"].startswith("2026-11-27T10:00")
+    assert "until 2026-11-27 10:00" in body["calendar"]["text"]

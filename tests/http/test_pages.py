@@ -19,6 +19,7 @@ from switchboard.accounts.model import Role
 from switchboard.http.app import build_app
 from switchboard.http.context import SIGN_IN_PROVIDER, SignInProvider
 from switchboard.http.web_kit import LONG_CACHE, REVALIDATE, WEB, load_web_kit, pick_language
+from switchboard.routing.model import TargetKind
 from switchboard.settings.http import HttpSettings
 from switchboard.settings.resources import bundled
 from tests.http.conftest import SECRET_EXT, SECRET_MOBILE, Env, open_seeded
@@ -57,6 +58,15 @@ def test_the_three_catalogs_have_the_same_keys_and_no_empty_text() -> None:
         empty = [k for k, v in catalog.items() if not v.strip()]
         assert not empty, f"{language} has empty texts: {empty}"
     assert catalogs["sv"]["status.away"] != catalogs["en"]["status.away"]
+
+
+@pytest.mark.parametrize("language", ["sv", "nb", "en"])
+def test_every_ring_target_kind_has_words(language: str) -> None:
+    """me.js shows ``preview.target.<kind>`` for each target a ring decision names (issue 16:
+    "Ringer: preview.target.devices, mobil")."""
+    catalog = _catalog(language)
+    for kind in TargetKind:
+        assert catalog.get(f"preview.target.{kind.value}"), kind
 
 
 def _used_keys(folder: Path, suffix: str) -> set[str]:
@@ -209,6 +219,11 @@ async def test_a_secret_mobile_is_masked_even_on_its_owners_page(env: Env) -> No
     digits = SECRET_MOBILE[1:]
     assert digits not in re.sub(r"\D", "", html)
     assert "hemligt" in html  # the page tells her it is secret (R18)
+    assert "070-*** ** 23" in html  # masked in the one national style (issue 16)
+    # ... and that SMS is refused rather than revealing it, not that SMS shows it (issue 16)
+    shown = re.sub(r'<script type="application/json".*?</script>', "", html, flags=re.S)
+    assert "SMS skickas inte från en hemlig mobil" in shown
+    assert "SMS visar alltid ditt riktiga" not in shown
     reception = await env.client.get("/reception", headers=env.headers["receptionist"] | HTML)
     assert digits not in re.sub(r"\D", "", await reception.text())
 

@@ -23,7 +23,8 @@ from switchboard.accounts.model import Role
 from switchboard.app import Runtime, open_runtime
 from switchboard.cli.demo import CALENDAR_SOURCE, run_demo
 from switchboard.http.app import build_app
-from switchboard.presence.model import Reason, Referral
+from switchboard.live.engine import SecretInTextError
+from switchboard.presence.model import ManualStatus, Reason, Referral
 from switchboard.settings.config import load_settings
 from switchboard.settings.http import HttpSettings
 from switchboard.settings.resources import bundled
@@ -163,11 +164,16 @@ async def test_a_secret_mobile_is_never_a_target_the_call_is_relayed(
 async def test_a_divert_to_a_secret_mobile_is_relayed_and_not_spelled_out(
     route_env: RouteEnv,
 ) -> None:
-    """A referral may divert to any number, a colleague's secret mobile too: the answer
-    neither redirects there nor names it in the explanation (R18)."""
+    """The engine now refuses a secret mobile as a divert target (R18), but a store written
+    before that may hold one, and a number may turn secret after the referral was set: the
+    answer then neither redirects there nor names it in the explanation."""
     engine = route_env.runtime.engine
     anna = engine.find("64123")
-    await engine.set_referral(anna, Referral(Reason.MEETING, divert_to="070-174 06 23"), "test")
+    with pytest.raises(SecretInTextError):
+        await engine.set_referral(anna, Referral(Reason.MEETING, divert_to="070-174 06 23"), "t")
+    now = engine.clock.now()
+    status = ManualStatus(Referral(Reason.MEETING, divert_to="+46701740623"), "legacy", now)
+    await engine.store.set_manual(anna.person_id, status, "legacy", now)  # as stored before
     response = await route_env.client.get(
         "/api/v1/route", params={"to": "64123"}, headers=route_env.headers["router"]
     )

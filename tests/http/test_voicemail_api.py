@@ -383,3 +383,15 @@ async def test_bad_messages_are_refused_and_not_stored(env: Env, body: Any, stat
     async with env.client.post(url, json=body, headers=env.headers["receptionist"]) as response:
         assert response.status == status
     assert await snapshot(env) == before
+
+
+async def test_a_bad_number_is_refused_naming_the_field_with_a_code_pages_translate(
+    env: Env,
+) -> None:
+    """Issue 16: the page puts the refusal under the number field in the reader's words."""
+    url = f"/api/v1/people/{env.person(EMPLOYEE_EXT).person_id}/messages"
+    body = MESSAGE | {"caller_number": "664"}
+    async with env.client.post(url, json=body, headers=env.headers["receptionist"]) as response:
+        assert response.status == 422
+        error = (await response.json())["error"]
+    assert (error["field"], error["code"]) == ("caller_number", "bad_number")

@@ -478,3 +478,24 @@ def _or_none(plan: NumberPlan, raw: str) -> str | None:
         return plan.to_e164(raw)
     except NumberError:
         return None
+
+
+def test_local_forms_read_digits_after_each_series_area_code() -> None:
+    """Issue 16: "664124" is dialled within 0523; the search reads it as 523664124."""
+    from switchboard.directory.numbers import NumberPlan, NumberSeries
+
+    plan = NumberPlan(
+        "46",
+        "0",
+        "00",
+        (
+            NumberSeries("sotenas", "0523", "664000", "664999"),
+            NumberSeries("lysekil", "0523", "651000", "651999"),
+            NumberSeries("oslo", "", "22000000", "22999999"),
+        ),
+    )
+    assert plan.local_forms("664124") == ["523664124"]
+    assert plan.local_forms("66") == ["52366"]  # the start of a local number
+    assert plan.local_forms("6") == ["5236"]  # one form: both series share the area code
+    assert plan.local_forms("700000") == []  # no series holds such numbers
+    assert plan.local_forms("6641240") == []  # longer than a local number

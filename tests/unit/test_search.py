@@ -64,6 +64,9 @@ def test_fold(text: str, folded: str) -> None:
         ("0523-66 41 23", ["Anna Berg"]),
         ("+46523664123", ["Anna Berg"]),
         ("070-174 06 05", ["Anna Berg"]),  # a public mobile is findable (R17)
+        ("664123", ["Anna Berg"]),  # the local number without area code (issue 16)
+        ("66 41 23", ["Anna Berg"]),
+        ("523664123", ["Anna Berg"]),  # the national significant number
         ("anna.berg@sotenas.example", ["Anna Berg"]),
         ("rektor skola", ["Fatima Haddad"]),  # every word must match
         ("rektor hamnen", []),

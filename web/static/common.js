@@ -85,6 +85,22 @@ export function backText(untilText) {
   return t("back.day_time", { date: formatDay(until), time });
 }
 
+/** "14:00" today, "fredag 27 november 10:00" on any other day (issue 16: never a time
+ * without its date when the day is not today). */
+export function whenText(date) {
+  const time = localTime(date);
+  if (localDate(date) === localDate(serverNow())) return time;
+  return `${formatDay(date)} ${time}`;
+}
+
+/** A referral planned in advance, as the reception's row and the employee's page say it. */
+export function plannedText(planned) {
+  const reason = t(`reason.${planned.reason}`);
+  const start = whenText(new Date(planned.starts));
+  if (!planned.until) return t("planned.line_open", { reason, start });
+  return t("planned.line", { reason, start, back: backText(planned.until) });
+}
+
 /** How a presence reads: state (for colour), badge word and a sentence. Never colour alone. */
 export function describe(presence) {
   const referral = presence.referral;
@@ -135,36 +151,12 @@ export async function api(method, url, body) {
     if (error.code === "secret_number") {
       // R18 (issue 17): the server names the field; the page says it in the reader's words.
       message = t("r18.secret_in_text", { field: t(`r18.field.${error.field}`) });
+    } else if (error.code && page.strings[`error.${error.code}`]) {
+      message = t(`error.${error.code}`); // e.g. bad_number: the reader's words, not the server's
     }
     throw new ApiError(response.status, message, error.field ?? null, error.code ?? null);
   }
   return json;
-}
-
-function groups(digits) {
-  // Swedish subscriber numbers read in pairs from the end, a leading odd digit in a triple.
-  const out = [];
-  let rest = digits;
-  while (rest.length > 4) {
-    out.unshift(rest.slice(-2));
-    rest = rest.slice(0, -2);
-  }
-  out.unshift(rest.length === 4 ? `${rest.slice(0, 2)} ${rest.slice(2)}` : rest);
-  return out.join(" ");
-}
-
-/** Numbers as people write them: "070-174 06 05", "0523-66 41 23", "412 34 567". */
-export function formatPhone(number) {
-  if (!number) return "";
-  const se = /^\+46(7\d)(\d{3})(\d{2})(\d{2})$/.exec(number);
-  if (se) return `0${se[1]}-${se[2]} ${se[3]} ${se[4]}`;
-  const no = /^\+47(\d{3})(\d{2})(\d{3})$/.exec(number);
-  if (no) return `${no[1]} ${no[2]} ${no[3]}`;
-  if (/^0\d{6,}$/.test(number)) {
-    const area = (page.area_codes || []).find((code) => number.startsWith(code));
-    if (area) return `${area}-${groups(number.slice(area.length))}`;
-  }
-  return number;
 }
 
 export function initials(name) {

@@ -2,7 +2,7 @@
 // caller gets right now. Kept current by the live feed (a receptionist may set a referral
 // on the person's behalf, or the calendar may start a meeting).
 
-import { api, describe, formatPhone, liveEvents, page, serverNow, t } from "./common.js";
+import { api, describe, liveEvents, page, serverNow, t } from "./common.js";
 import { bindPicker } from "./picker.js";
 
 const base = `/api/v1/people/${encodeURIComponent(page.person_id)}`;
@@ -20,10 +20,6 @@ const live = document.getElementById("me-live");
 
 let current = null;
 let toastTimer = 0;
-
-for (const cell of document.querySelectorAll("[data-phone]")) {
-  cell.textContent = formatPhone(cell.textContent.trim());
-}
 
 function say(message) {
   toast.textContent = message;
@@ -153,7 +149,7 @@ async function refreshPreview() {
       const kinds = decision.targets.map((target) => t(`preview.target.${target.kind}`));
       targets = `${t("preview.rings")}: ${[...new Set(kinds)].join(", ")}`;
     } else if (decision.action === "divert") {
-      targets = t("preview.divert_to", { to: formatPhone(decision.to) });
+      targets = t("preview.divert_to", { to: decision.to_display || decision.to });
     }
     previewTargets.hidden = !targets;
     previewTargets.textContent = targets;

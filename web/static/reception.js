@@ -1,9 +1,12 @@
-// The receptionist screen: instant search (the server folds Nordic letters and forgives
-// typos), each person's availability, referral, calendar hint and line state, kept live by
-// server-sent events, and a referral set on someone's behalf (audited by the server).
+// The receptionist screen: before typing, an overview of who is away now, who is back
+// within the hour and who is away later today (issue 16, filterable by organisation and
+// unit); then instant search (the server folds Nordic letters and forgives typos). Each
+// person's availability, referral, planned absences, calendar hint and line state, kept
+// live by server-sent events, and a referral set on someone's behalf (audited).
 
 import {
-  api, describe, formatPhone, initials, liveEvents, localTime, page, t,
+  api, describe, formatDay, initials, liveEvents, localDate, localTime, page,
+  plannedText, t, whenText,
 } from "./common.js";
 import { bindPicker } from "./picker.js";
 
@@ -16,11 +19,16 @@ const emptyText = document.getElementById("empty-text");
 const live = document.getElementById("live");
 const liveText = document.getElementById("live-text");
 const dialog = document.getElementById("refer-dialog");
+const overviewBar = document.getElementById("overview-bar");
+const orgFilter = document.getElementById("filter-org");
+const unitFilter = document.getElementById("filter-unit");
+const SECTIONS = ["away", "back_soon", "later"];
 
 const rows = new Map(); // person id -> { li, person }
 let sequence = 0;
 let debounce = 0;
 let dialogFor = null;
+let overviewTimer = 0;
 
 function orgName(id) {
   return page.organisations[id] || id;
@@ -29,9 +37,15 @@ function orgName(id) {
 function calendarText(calendar) {
   const reason = t(`reason.${calendar.reason}`);
   const ends = new Date(calendar.ends);
-  if (calendar.now) return t("reception.cal_now", { reason, time: localTime(ends) });
+  const endsToday = whenText(ends) === localTime(ends);
+  if (calendar.now) {
+    // A holiday that ends on Friday says Friday (issue 16), not just "until 10:00".
+    if (endsToday) return t("reception.cal_now", { reason, time: localTime(ends) });
+    return t("reception.cal_now_day", { reason, date: formatDay(ends), time: localTime(ends) });
+  }
   const starts = new Date(calendar.starts);
-  return t("reception.cal_next", { reason, start: localTime(starts), end: localTime(ends) });
+  const end = localDate(ends) === localDate(starts) ? localTime(ends) : whenText(ends);
+  return t("reception.cal_next", { reason, start: whenText(starts), end });
 }
 
 function applyPresence(li, presence) {
@@ -53,6 +67,10 @@ function applyPresence(li, presence) {
   statusText.textContent = described.state === "available" ? "" : described.detail;
   statusText.hidden = described.state === "available";
   callBadge.hidden = !presence.line?.in_call;
+  const planned = li.querySelector(".planned-text");
+  const plans = presence.planned || [];
+  planned.textContent = plans.map(plannedText).join(" · ");
+  planned.hidden = plans.length === 0;
   calendarCell.replaceChildren();
   if (presence.calendar) {
     const line = document.createElement("span");
@@ -77,10 +95,11 @@ function fillRow(li, person) {
     .filter(Boolean).join(" · ");
   li.querySelector(".ext-value").textContent = person.extension || "—";
   li.querySelector(".ext").hidden = !person.extension;
-  li.querySelector(".number").textContent = formatPhone(person.national || "");
+  // The server writes numbers in one national style (issue 16).
+  li.querySelector(".number").textContent = person.national_display || "";
   const mobile = li.querySelector(".mobile");
   if (person.mobile) {
-    mobile.textContent = `${t("reception.mobile")} ${formatPhone(person.mobile)}`;
+    mobile.textContent = `${t("reception.mobile")} ${person.mobile_display}`;
   } else {
     mobile.textContent = person.mobile_secret ? t("reception.mobile_secret") : t("reception.no_mobile");
     mobile.classList.add("muted");
@@ -92,25 +111,112 @@ function fillRow(li, person) {
   applyPresence(li, person.presence);
 }
 
+function newRow(person) {
+  const li = rowTemplate.content.firstElementChild.cloneNode(true);
+  fillRow(li, person);
+  rows.set(person.id, { li, person });
+  return li;
+}
+
+function focusedPersonId() {
+  return document.activeElement?.closest?.(".person")?.dataset.personId ?? null;
+}
+
 function render(people, query) {
+  overviewBar.hidden = true;
   rows.clear();
   list.replaceChildren();
-  for (const person of people) {
-    const li = rowTemplate.content.firstElementChild.cloneNode(true);
-    fillRow(li, person);
-    rows.set(person.id, { li, person });
-    list.append(li);
-  }
+  for (const person of people) list.append(newRow(person));
   empty.hidden = people.length > 0;
   emptyText.textContent = query ? t("reception.none", { q: query }) : t("reception.empty");
   count.textContent = query && people.length ? t("reception.count", { count: people.length }) : "";
 }
 
+// ---- The overview before typing (issue 16) ------------------------------------------------
+function groupItem(className, text, heading = false) {
+  const li = document.createElement("li");
+  li.className = className;
+  li.setAttribute("role", "presentation");
+  if (heading) {
+    const h3 = document.createElement("h3");
+    h3.textContent = text;
+    li.append(h3);
+  } else {
+    li.classList.add("small", "muted");
+    li.textContent = text;
+  }
+  return li;
+}
+
+function setUnits(units) {
+  const chosen = unitFilter.value;
+  const wanted = chosen && !units.includes(chosen) ? [chosen, ...units] : units;
+  const shown = [...unitFilter.options].slice(1).map((o) => o.value);
+  if (shown.join("\n") === wanted.join("\n")) return;
+  unitFilter.replaceChildren(unitFilter.options[0]);
+  for (const unit of wanted) unitFilter.append(new Option(unit, unit, false, unit === chosen));
+}
+
+function renderOverview(answer) {
+  const focused = focusedPersonId();
+  overviewBar.hidden = false;
+  rows.clear();
+  list.replaceChildren();
+  for (const section of SECTIONS) {
+    const { total, people } = answer.sections[section];
+    const head = groupItem("group-head", `${t(`overview.${section}`)} (${total})`, true);
+    head.dataset.section = section;
+    list.append(head);
+    if (!people.length) list.append(groupItem("group-none", t("overview.nobody")));
+    for (const person of people) {
+      const li = newRow(person);
+      li.dataset.section = section;
+      const line = li.querySelector(".overview-text");
+      if (section === "later") {
+        const reason = t(`reason.${person.overview.reason}`);
+        line.textContent = t("overview.from", { when: whenText(new Date(person.overview.starts)), reason });
+        line.hidden = false;
+      }
+      list.append(li);
+    }
+    if (total > people.length) {
+      list.append(groupItem("group-more", t("overview.more", { shown: people.length, total })));
+    }
+  }
+  setUnits(answer.units);
+  empty.hidden = true;
+  const totals = Object.fromEntries(SECTIONS.map((s) => [s, answer.sections[s].total]));
+  count.textContent = t("overview.summary", { away: totals.away, soon: totals.back_soon, later: totals.later });
+  if (focused && rows.has(focused)) rows.get(focused).li.focus();
+}
+
+async function loadOverview() {
+  const mine = ++sequence;
+  const params = new URLSearchParams();
+  if (orgFilter.value) params.set("organisation", orgFilter.value);
+  if (unitFilter.value) params.set("unit", unitFilter.value);
+  const answer = await api("GET", `/api/v1/overview?${params}`);
+  if (mine === sequence && !input.value.trim()) renderOverview(answer);
+}
+
+/** Again shortly after a change: a burst of events (an import, a calendar sync) asks once. */
+function overviewSoon() {
+  if (input.value.trim()) return;
+  window.clearTimeout(overviewTimer);
+  overviewTimer = window.setTimeout(() => { loadOverview().catch(() => {}); }, 300);
+}
+
+orgFilter.addEventListener("change", () => {
+  unitFilter.value = "";
+  loadOverview().catch(() => {});
+});
+unitFilter.addEventListener("change", () => { loadOverview().catch(() => {}); });
+
 async function search() {
   const query = input.value.trim();
   const mine = ++sequence;
   if (!query) {
-    render([], "");
+    await loadOverview();
     return;
   }
   const answer = await api("GET", `/api/v1/people?q=${encodeURIComponent(query)}&limit=50`);
@@ -129,6 +235,7 @@ function flash(li) {
 }
 
 function update(personId, presence) {
+  overviewSoon(); // someone may join, leave or move between the overview's groups
   const row = rows.get(personId);
   if (!row) return;
   row.person.presence = presence;
@@ -168,6 +275,14 @@ async function makeAvailable(personId) {
 }
 
 // ---- Keyboard: ↓ from the search into the list, ↑ ↓ between people, Enter opens --------
+function sibling(li, step) {
+  let next = step > 0 ? li.nextElementSibling : li.previousElementSibling;
+  while (next && !next.matches(".person")) {
+    next = step > 0 ? next.nextElementSibling : next.previousElementSibling;
+  }
+  return next;
+}
+
 input.addEventListener("keydown", (event) => {
   if (event.key === "ArrowDown") {
     const first = list.querySelector(".person");
@@ -184,12 +299,12 @@ input.addEventListener("keydown", (event) => {
 list.addEventListener("keydown", (event) => {
   const li = event.target.closest(".person");
   if (!li || event.target !== li) return;
-  if (event.key === "ArrowDown" && li.nextElementSibling) {
+  if (event.key === "ArrowDown" && sibling(li, 1)) {
     event.preventDefault();
-    li.nextElementSibling.focus();
+    sibling(li, 1).focus();
   } else if (event.key === "ArrowUp") {
     event.preventDefault();
-    (li.previousElementSibling || input).focus();
+    (sibling(li, -1) || input).focus();
   } else if (event.key === "Enter") {
     event.preventDefault();
     openDialog(li.dataset.personId);
@@ -200,7 +315,7 @@ list.addEventListener("keydown", (event) => {
 
 document.addEventListener("keydown", (event) => {
   if (event.key === "/" && document.activeElement !== input && !dialog.open
-      && !(event.target instanceof HTMLInputElement)) {
+      && !(event.target instanceof HTMLInputElement) && !(event.target instanceof HTMLSelectElement)) {
     event.preventDefault();
     input.focus();
     input.select();
@@ -223,9 +338,10 @@ liveEvents(
   setLive,
 );
 
-// Keep "back at 13:00" and calendar hints honest as the day moves on.
+// Keep "back at 13:00" and calendar hints honest as the day moves on, and the overview.
 window.setInterval(() => {
   for (const { li, person } of rows.values()) applyPresence(li, person.presence);
+  overviewSoon();
 }, 60000);
 
-if (input.value) search().catch(() => {});
+search().catch(() => {});

@@ -19,6 +19,8 @@ function bindTakeMessage() {
   const result = document.getElementById("message-result");
   const resultTitle = document.getElementById("message-result-title");
   const email = document.getElementById("message-email");
+  const numberError = document.getElementById("message-number-error");
+  const numberField = form.elements.caller_number;
   let target = null; // { id, name }
   let opener = null;
 
@@ -29,6 +31,7 @@ function bindTakeMessage() {
     form.hidden = false;
     result.hidden = true;
     error.hidden = true;
+    clearNumberError();
     submit.disabled = false;
     title.textContent = t("tm.title_for", { name });
     dialog.showModal();
@@ -52,6 +55,20 @@ function bindTakeMessage() {
     else actions.prepend(button);
   }
 
+  function clearNumberError() {
+    numberError.hidden = true;
+    numberError.textContent = "";
+    numberField.removeAttribute("aria-invalid");
+  }
+
+  /** A refused number is said under its field, in the reader's words (issue 16). */
+  function showNumberError(message) {
+    numberError.textContent = message;
+    numberError.hidden = false;
+    numberField.setAttribute("aria-invalid", "true");
+    numberField.focus();
+  }
+
   function showError(message) {
     error.textContent = message;
     error.hidden = false;
@@ -64,11 +81,15 @@ function bindTakeMessage() {
     return { text: t(`tm.email.${status}`, values), ok: status === "sent" };
   }
 
-  form.addEventListener("input", () => { error.hidden = true; });
+  form.addEventListener("input", (event) => {
+    error.hidden = true;
+    if (event.target === numberField) clearNumberError();
+  });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
+    clearNumberError();
     const f = form.elements;
     const body = {
       caller_name: f.caller_name.value.trim(),
@@ -99,8 +120,13 @@ function bindTakeMessage() {
       email.className = `notice ${said.ok ? "notice-ok" : "notice-secret"}`;
       resultTitle.focus();
     } catch (err) {
-      showError(err.message); // the server's words: "caller_number: ..." and the like
-      if (err.field && f[err.field]) f[err.field].focus(); // e.g. a secret number (R18)
+      // common.js words refusals with a code (bad_number, secret_number) in the reader's
+      // language; one that names the number field is shown under that field.
+      if (err.field === "caller_number") showNumberError(err.message);
+      else {
+        showError(err.message);
+        if (err.field && f[err.field]) f[err.field].focus(); // e.g. a secret number (R18)
+      }
       submit.disabled = false;
     }
   });

@@ -5,17 +5,17 @@
 // Everything goes through /api/v1/people/{id}/...; the server checks every WAV and its
 // refusal is shown word for word.
 
-import { api, formatPhone, t } from "./common.js";
+import { api, t } from "./common.js";
 import { bindRecording, clock, confirmStep, whenFormat } from "./recording.js";
 
 const section = document.getElementById("voicemail");
 
-/** The caller as the person reads it: a national number, "Dolt nummer" (R18), or unknown. */
-function callerText(caller) {
+/** The caller as the person reads it: the number in the server's one national style
+ * (issue 16), "Dolt nummer" (R18), or unknown. */
+function callerText(caller, display) {
   if (caller === "secret") return t("vm.caller_secret");
   if (!caller) return t("vm.caller_unknown");
-  if (caller.startsWith("+46") && !caller.startsWith("+467")) return formatPhone(`0${caller.slice(3)}`);
-  return formatPhone(caller);
+  return display || caller;
 }
 
 function bindVoicemail(root) {
@@ -92,7 +92,7 @@ function bindVoicemail(root) {
   function messageRow(message) {
     const li = rowTemplate.content.firstElementChild.cloneNode(true);
     li.dataset.messageId = message.message_id;
-    li.querySelector(".vm-caller").textContent = callerText(message.caller);
+    li.querySelector(".vm-caller").textContent = callerText(message.caller, message.caller_display);
     li.querySelector(".vm-when").textContent = whenFormat.format(new Date(message.received_at));
     li.querySelector(".vm-length").textContent = clock(message.duration_ms);
     const download = li.querySelector('[data-action="download"]');
@@ -133,7 +133,7 @@ function bindVoicemail(root) {
     name.textContent = message.caller_name;
     const number = document.createElement("span");
     number.className = "small mono";
-    number.textContent = message.caller_number ? callerText(message.caller_number) : "";
+    number.textContent = message.caller_number ? callerText(message.caller_number, message.caller_display) : "";
     const when = document.createElement("span");
     when.className = "small muted vm-when";
     when.textContent = t("vm.taken_meta", {
