@@ -179,7 +179,7 @@ class CalendarWorker:
         if source.person is not None:
             person = view.find(source.person)
             return [person] if person is not None else []
-        return [p for p in view.people() if p.organisation == source.organisation and p.email]
+        return [p for p in view.everyone() if p.organisation == source.organisation and p.email]
 
     # -- one round ---------------------------------------------------------------------------
     def wake(self, name: str, *, full: bool = False) -> None:

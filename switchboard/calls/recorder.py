@@ -32,7 +32,6 @@ import structlog
 
 from switchboard.calls.model import SECRET, CallAction, CallRecord, Direction
 from switchboard.clock import Clock
-from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberPlan
 from switchboard.routing.values import quick_init
 from switchboard.store.periodic import Sleep, flush_periodically
@@ -61,11 +60,13 @@ class Directory(Protocol):
     @property
     def plan(self) -> NumberPlan: ...
 
-    def people(self) -> list[Person]: ...
+    def secret_mobiles(self) -> frozenset[str]:
+        """Every secret mobile, E.164 (the view keeps the set per directory state)."""
+        ...
 
 
 def secret_numbers(directory: Directory) -> frozenset[str]:
-    return frozenset(p.mobile for p in directory.people() if p.secret_mobile and p.mobile)
+    return directory.secret_mobiles()
 
 
 @quick_init

@@ -295,7 +295,7 @@ async def take_message(request: web.Request) -> web.Response:
     raw_number = _string(body, "caller_number", required=False)
     engine = request.app[ENGINE]
     try:
-        number = caller_number(raw_number, engine.settings.plan, engine.view.people())
+        number = caller_number(raw_number, engine.settings.plan, engine.view.everyone())
         taken = await request.app[DESK].take(
             person,
             caller_name=name,

@@ -86,7 +86,7 @@ def render_page(
         account=account,
         organisation=_organisation_line(request, person),
         path=request.path,
-        admin_sections=admin_sections(account, request.app[ACCESS].allowed, engine.view.people()),
+        admin_sections=admin_sections(account, request.app[ACCESS].allowed, engine.view.everyone()),
         **context,
     )
     response = web.Response(text=html, content_type="text/html")

@@ -89,7 +89,7 @@ def _require(request: web.Request, section: Section) -> Account:
     """The account, if it may use ``section``; otherwise 401/redirect or 403, unchanged."""
     account = _account(request)
     engine = request.app[ENGINE]
-    if not admin_nav.may_use(section, account, request.app[ACCESS].allowed, engine.view.people()):
+    if not admin_nav.may_use(section, account, request.app[ACCESS].allowed, engine.view.everyone()):
         note_refusal(request, f"admin_{section.key}")
         raise web.HTTPForbidden(text="your account may not use this part of the administration")
     return account
@@ -116,12 +116,12 @@ async def overview(request: web.Request) -> web.Response:
     account = _account(request)
     engine = request.app[ENGINE]
     allowed = request.app[ACCESS].allowed
-    sections = admin_nav.admin_sections(account, allowed, engine.view.people())
+    sections = admin_nav.admin_sections(account, allowed, engine.view.everyone())
     if not sections:
         note_refusal(request, "admin")
         raise web.HTTPForbidden(text="your account has no part in the administration")
     counts: dict[str, int] = {
-        "import": len(engine.view.people()),
+        "import": engine.view.count(),
         "policy": len(engine.view.exceptions),
     }
     if admin_nav.PEOPLE in sections:
@@ -206,7 +206,7 @@ async def import_post(request: web.Request) -> web.Response:
             result=result,
             inferred=_placed(engine, outcome.parsed),
         )
-    existing = {p.person_id: p for p in engine.view.people()}
+    existing = {p.person_id: p for p in engine.view.everyone()}
     created, updated, unchanged = import_changes(outcome.parsed.people, existing)
     return _page(
         request,
@@ -294,7 +294,7 @@ async def audit_page(request: web.Request) -> web.Response:
     before = _number(request, "before", 2**62)
     limit = _number(request, "limit", MAX_AUDIT) or AUDIT_PAGE
     entries = await engine.store.audit_page(limit, before=before, subject=subject, actor=actor)
-    names = {p.person_id: p.name for p in engine.view.people()}
+    names = {p.person_id: p.name for p in engine.view.everyone()}
     rows = [(e, _local(engine, e.at), names.get(e.subject)) for e in entries]
     return _page(
         request,
@@ -360,7 +360,7 @@ async def call_lists_page(request: web.Request) -> web.Response:
     asked = await request.app[CALL_LISTS].visible(account)
     rows = [_request_row(engine, account, r, may_approve) for r in asked]
     people = sorted(
-        admin_nav.requestable(account, allowed, engine.view.people()),
+        admin_nav.requestable(account, allowed, engine.view.everyone()),
         key=lambda p: p.name.casefold(),
     )
     return _page(

@@ -133,7 +133,7 @@ class Engine:
         only when the view has moved on."""
         version = self.view.version
         if self._secrets is None or self._secrets[0] != version:
-            self._secrets = (version, SecretNumbers.of(self.view.people(), self.settings.plan))
+            self._secrets = (version, SecretNumbers.of(self.view.everyone(), self.settings.plan))
         return self._secrets[1]
 
     def refuse_secret_numbers(self, **texts: str | None) -> None:

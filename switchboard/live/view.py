@@ -101,6 +101,8 @@ class LiveView:
         self._people: dict[str, Person] = tables.people
         self._secret_mobiles: frozenset[str] | None = None
         """Every secret mobile, built on first use after each store event."""
+        self._by_mobile: dict[str, Person] | None = None
+        """Mobile (E.164) -> person, built on first use after each store event."""
         self._by_extension: dict[str, Person] = tables.by_extension
         self._manual: dict[str, ManualStatus] = tables.manual
         self._calendar: dict[str, dict[str, tuple[CalendarSegment, ...]]] = tables.calendar
@@ -197,13 +199,29 @@ class LiveView:
         """Whether an E.164 number is someone's secret mobile (R18). Asked for every call
         the switchboard answers: a set built once per directory state, not a scan of
         every person per call (100,000 at region scale)."""
+        return number in self.secret_mobiles()
+
+    def secret_mobiles(self) -> frozenset[str]:
+        """Every secret mobile (E.164), built once per directory state."""
         secret = self._secret_mobiles
         if secret is None:
             secret = frozenset(
                 p.mobile for p in self._people.values() if p.secret_mobile and p.mobile
             )
             self._secret_mobiles = secret
-        return number in secret
+        return secret
+
+    def person_by_mobile(self, e164: str) -> Person | None:
+        """The person whose mobile (E.164) this is: a dict built once per directory state,
+        not a scan per trunk call."""
+        by_mobile = self._by_mobile
+        if by_mobile is None:
+            by_mobile = {p.mobile: p for p in self._people.values() if p.mobile}
+            self._by_mobile = by_mobile
+        return by_mobile.get(e164)
+
+    def count(self) -> int:
+        return len(self._people)
 
     def find(self, key: str) -> Person | None:
         """A person by e-mail, or by any dialled form of their extension or mobile."""
@@ -261,6 +279,7 @@ class LiveView:
         self.version = event.version
         self._availability.clear()  # kept answers were for the old inputs
         self._secret_mobiles = None
+        self._by_mobile = None
         self._decisions.clear()
         match event:
             case PersonSaved(person=person):

@@ -539,7 +539,7 @@ class CallHandler:
         except NumberError:
             return None
         # Outgoing mobile calls are rare next to incoming ones; a scan is fine here.
-        return next((p for p in self.engine.view.people() if p.mobile == e164), None)
+        return self.engine.view.person_by_mobile(e164)
 
     # -- answers --------------------------------------------------------------------
 

@@ -244,7 +244,7 @@ class Front:
             e164 = view.plan.to_e164(number)
         except NumberError:
             return None
-        return next((p for p in view.people() if p.mobile == e164), None)
+        return view.person_by_mobile(e164)
 
     def shown_caller(self, caller: str | None) -> str | None:
         """The caller's number as whoever the call reaches may see it: E.164, never one of

@@ -65,8 +65,8 @@ class Directory:
     def plan(self) -> NumberPlan:
         return SML_PLAN
 
-    def people(self) -> list[Person]:
-        return self.people_list
+    def secret_mobiles(self) -> frozenset[str]:
+        return frozenset(p.mobile for p in self.people_list if p.secret_mobile and p.mobile)
 
 
 FATIMA = Person(
