@@ -170,6 +170,7 @@ async def serve(
             line_state=runtime.lines.changed,
             recorder=recorder,
             keeper=keeper,
+            on_overload=lambda: metrics.overload_refusals.labels("sip").inc(),
         )
         _watch_sip(metrics, sip)
         metrics.calendar(runtime.calendar_health.all)

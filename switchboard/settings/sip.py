@@ -143,6 +143,10 @@ class SipSettings:
     flood_ban: int = 60
     """Seconds a source that stays over ``rate_limit`` (3 s in a row) gets silence; 0:
     never banned, only throttled to the rate."""
+    max_transactions: int = 50_000
+    """Server transactions held at once; a new request beyond gets 503 with Retry-After
+    (issue 15). About 2 KB each; the default is twice what 1,000 proxied calls a second
+    ringing 25 s hold, and bounds that table at about 100 MB (docs/operations.md)."""
     tcp_idle: int = 60
     """Seconds a TCP connection may go without a SIP message before it is closed, unless
     a registration lasts on it (its keep-alives then hold it, RFC 5626)."""
@@ -186,6 +190,7 @@ SIP_KEYS = {
     "rate_limit",
     "flood_ban",
     "tcp_idle",
+    "max_transactions",
     "digest_algorithms",
 }
 
@@ -260,6 +265,9 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
     tcp_idle = table.get("tcp_idle", settings.tcp_idle)
     if isinstance(tcp_idle, bool) or not isinstance(tcp_idle, int) or not 1 <= tcp_idle <= 3600:
         raise fail("tcp_idle", f"must be whole seconds 1-3600, got {tcp_idle!r}")
+    most = table.get("max_transactions", settings.max_transactions)
+    if isinstance(most, bool) or not isinstance(most, int) or not 100 <= most <= 10_000_000:
+        raise fail("max_transactions", f"must be a whole number 100-10000000, got {most!r}")
     algorithms = strings("digest_algorithms") or settings.digest_algorithms
     for name in algorithms:
         if name not in {"SHA-256", "MD5"}:
@@ -291,5 +299,6 @@ def parse_sip(table: dict[str, Any], fail: Any) -> SipSettings:
         rate_limit=rate,
         flood_ban=flood_ban,
         tcp_idle=tcp_idle,
+        max_transactions=most,
         digest_algorithms=algorithms,
     )

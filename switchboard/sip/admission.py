@@ -96,6 +96,10 @@ class Admission:
             )
         return self._emergency(data)
 
+    def is_emergency(self, user: str | None) -> bool:
+        """Whether a Request-URI user part is an emergency number, in any form phones dial."""
+        return user is not None and user.encode() in self._emergency_users
+
     def _emergency(self, data: bytes) -> bool:
         """Whether raw bytes start an INVITE to an emergency number (``sip:112@...``)."""
         if not data.startswith(b"INVITE "):

@@ -75,6 +75,10 @@ from switchboard.sip.trunk import TrunkAddresses
 from switchboard.sip.trunk_dns import Rfc3263, Target
 
 log = structlog.get_logger("switchboard.sip")
+RETRY_AFTER = 5
+"""Seconds a client refused for the cap is asked to wait."""
+OVERLOAD_LOG_EVERY = 10.0
+"""Seconds between two log lines about refusals for the cap (their count is in each)."""
 
 KNOWN_METHODS = frozenset(
     {
@@ -110,8 +114,13 @@ class SipServer:
         line_state: Callable[[str, bool], None] | None = None,
         recorder: CallRecorder | None = None,
         keeper: BindingKeeper | None = None,
+        on_overload: Callable[[], None] | None = None,
     ) -> None:
+        """``on_overload`` hears of each request refused for the cap (the metrics)."""
         self.settings = settings
+        self._on_overload = on_overload
+        self._overloaded_at = 0.0
+        self._overload_refused = 0
         self.engine = engine
         self.line_state = line_state
         self.recorder = recorder
@@ -283,6 +292,28 @@ class SipServer:
                 self._abandon(message, flow, 500, "Server Internal Error")
         self._arm()
 
+    def _over_capacity(self, tx: ServerTransaction, request: Request, now: float) -> bool:
+        """Beyond ``max_transactions`` a new dialog or request is refused with 503 and
+        Retry-After at once (RFC 3261 §21.5.4), so memory stays bounded and the requests
+        already held keep their pace; calls to an emergency number are still taken."""
+        if len(self.layer.servers) <= self.settings.max_transactions:
+            return False
+        if self.admission.is_emergency(request.uri.user):
+            return False
+        self.core.reply(tx, 503, "Service Unavailable", (("Retry-After", str(RETRY_AFTER)),))
+        if self._on_overload is not None:
+            self._on_overload()
+        self._overload_refused += 1
+        if now - self._overloaded_at >= OVERLOAD_LOG_EVERY:
+            log.warning(
+                "sip_overloaded",
+                transactions=len(self.layer.servers),
+                cap=self.settings.max_transactions,
+                refused=self._overload_refused,
+            )
+            self._overloaded_at, self._overload_refused = now, 0
+        return True
+
     def _abandon(self, request: Request, flow: Flow, status: int, reason: str) -> None:
         """Handling ``request`` failed half-way. Its server transaction, if one began and
         gave no final answer yet, goes (else retransmissions would be absorbed by it
@@ -341,6 +372,8 @@ class SipServer:
         if not self._acceptable(tx, request):
             return
         in_dialog = _has_to_tag(request)
+        if not in_dialog and self._over_capacity(tx, request, now):
+            return
         if in_dialog:
             if self.calls.answering.in_dialog(request, tx):
                 return

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from tests.integration.sip.conftest import PASSWORDS, Switchboard
 from tests.integration.sip.rawsip import RawClient, register
-from tests.peers.sipp import SippServer, scenario
+from tests.peers.sipp import SippResult, SippRun, SippServer, run, scenario
 
 Factory = Callable[..., Switchboard]
 
@@ -111,3 +112,71 @@ def test_sigterm_stops_a_busy_node_within_two_seconds_and_keeps_its_registration
     assert took < 2.0, f"{took:.2f} s"
     saved = _cli(server, "phones", "registered")
     assert "64123" in saved
+
+
+def test_over_its_cap_a_node_answers_503_with_retry_after_and_recovers(
+    switchboard_factory: Factory, tmp_path: Path
+) -> None:
+    """SIPp calls at 400 a second into a trunk that never answers, on a node capped at 200
+    transactions: those over the cap get 503 with Retry-After at once while the others
+    ring to their timeout; memory stays small; when the load drops, every call is carried."""
+    with SippServer(scenario("uas_never_answer"), trace_dir=tmp_path / "trunk") as trunk:
+        server = switchboard_factory(
+            mode="proxy",
+            trunk=trunk.address,
+            trusted=("127.0.0.1/32",),
+            sip_lines="max_transactions = 200\n",
+        )
+        flood = SippRun(
+            scenario("uac_invite_any_final"),
+            server.address,
+            service="51234",
+            calls=400,
+            rate=400,
+            keys={"caller": "0701112233"},
+            timeout=40,
+        )
+        outcome: list[SippResult] = []
+        thread = threading.Thread(target=lambda: outcome.append(run(flood, tmp_path / "flood")))
+        thread.start()
+        time.sleep(1.5)  # the cap is reached within the first second
+        probe = RawClient.udp(server.host, server.port)
+        try:
+            probe.send(probe.request("INVITE", "51234"))
+            refused = probe.final(timeout=5)
+            assert refused is not None
+            probe.ack(refused, "51234")
+        finally:
+            probe.close()
+        assert refused.status == 503
+        assert refused.headers.get("Retry-After") == "5"
+        rss = _rss_mb(server.process.pid)
+        thread.join(60)
+        [flooded] = outcome
+        finals = [line for line in flooded.log_lines if line.startswith("final=")]
+        assert finals.count("final=503") > 100, flooded.describe()
+        assert finals.count("final=480") > 50  # the ones under the cap rang to their timeout
+        assert len(finals) == 400  # every call got a final answer: none left hanging
+        assert rss < 300, f"{rss:.0f} MB"
+        # Answered transactions linger for their retransmission windows (RFC 3261 timer I,
+        # 5 s over UDP) before the table is below the cap again.
+        time.sleep(6)
+        calm = SippRun(
+            scenario("uac_invite_any_final"),
+            server.address,
+            service="51234",
+            calls=20,
+            rate=20,
+            keys={"caller": "0701112233"},
+            timeout=30,
+        )
+        after = run(calm, tmp_path / "calm")
+        assert [line for line in after.log_lines if line.startswith("final=")] == ["final=480"] * 20
+    assert "sip_overloaded" in server.log_text()
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1000
+    return 0.0
