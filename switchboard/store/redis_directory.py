@@ -54,23 +54,10 @@ class RedisDirectory(RedisBase):
         async def body(tx: Tx) -> ImportResult:
             stored = await tx.read("HGETALL", self._keys.people)
             existing = {pid: person_from_json(text) for pid, text in stored.items()}
-            changes = [(existing.get(p.person_id), p) for p in people]
-            changes = [(old, new) for old, new in changes if old != new]
-            created = sum(1 for old, _ in changes if old is None)
-            updated = len(changes) - created
-            unchanged = len(people) - len(changes)
-            summary = f"{created} created, {updated} updated, {unchanged} unchanged"
-            entries = [
-                tables.entry(
-                    at,
-                    actor,
-                    tables.person_action(old),
-                    new.person_id,
-                    audit_words.person_change(old, new),
-                    audit_words.person_changes(old, new),
-                )
-                for old, new in changes
-            ]
+            diff = tables.import_diff(existing, people, actor, at)
+            changes, entries = diff.changes, diff.entries
+            created, updated, unchanged = diff.created, diff.updated, diff.unchanged
+            summary = diff.summary
             dropped = await self._write_people(tx, changes)
             entries.extend(
                 tables.credential_dropped(at, actor, pid, user, "the extension changed")

@@ -161,23 +161,10 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
                 r["person_id"]: codec.person_from_row(r)
                 for r in conn.execute("SELECT * FROM people")
             }
-            changes = [(existing.get(p.person_id), p) for p in people]
-            changes = [(old, new) for old, new in changes if old != new]
-            created = sum(1 for old, _ in changes if old is None)
-            updated = len(changes) - created
-            unchanged = len(people) - len(changes)
-            summary = f"{created} created, {updated} updated, {unchanged} unchanged"
-            entries = [
-                tables.entry(
-                    at,
-                    actor,
-                    tables.person_action(old),
-                    new.person_id,
-                    audit_words.person_change(old, new),
-                    audit_words.person_changes(old, new),
-                )
-                for old, new in changes
-            ]
+            diff = tables.import_diff(existing, people, actor, at)
+            changes, entries = diff.changes, diff.entries
+            created, updated, unchanged = diff.created, diff.updated, diff.unchanged
+            summary = diff.summary
             dropped = tables.write_people(conn, changes)
             entries.extend(
                 tables.credential_dropped(at, actor, pid, user, "the extension changed")

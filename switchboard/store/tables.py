@@ -11,7 +11,8 @@ own constants, every value is a bound parameter.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from switchboard.directory.credentials import SipCredential
@@ -86,6 +87,43 @@ def entry(
 
 def person_action(old: Person | None) -> str:
     return "person_created" if old is None else "person_updated"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportDiff:
+    """What an import changes against the stored people, and its audit entries: the same
+    for every backend."""
+
+    changes: list[tuple[Person | None, Person]]
+    """(stored, new) for each person created or changed; unchanged ones are left out."""
+    created: int
+    updated: int
+    unchanged: int
+    entries: list[AuditRow]
+
+    @property
+    def summary(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+def import_diff(
+    existing: Mapping[str, Person], people: Sequence[Person], actor: str, at: datetime
+) -> ImportDiff:
+    changes = [(existing.get(p.person_id), p) for p in people]
+    changes = [(old, new) for old, new in changes if old != new]
+    created = sum(1 for old, _ in changes if old is None)
+    entries = [
+        entry(
+            at,
+            actor,
+            person_action(old),
+            new.person_id,
+            audit_words.person_change(old, new),
+            audit_words.person_changes(old, new),
+        )
+        for old, new in changes
+    ]
+    return ImportDiff(changes, created, len(changes) - created, len(people) - len(changes), entries)
 
 
 def finish(conn: sqlite3.Connection, entries: Sequence[AuditRow]) -> int:

@@ -35,7 +35,7 @@ from tests.integration.sip.conftest import (
     start_switchboard,
     write_config,
 )
-from tests.integration.sip.rawsip import RawClient
+from tests.integration.sip.rawsip import trunk_call
 from tests.peers.redis_server import RedisServer
 
 JOHAN = "51234"
@@ -104,15 +104,7 @@ async def _seed(config: Path, data_dir: Path) -> tuple[str, dict[str, str]]:
 def invite(node: Switchboard, extension: str = JOHAN) -> tuple[int, str]:
     """The final status a trunk INVITE for ``extension`` gets (302: rung; 480: a referral,
     said in its Reason header), and that Reason."""
-    client = RawClient.udp(node.host, node.port)
-    try:
-        client.send(client.request("INVITE", extension))
-        final = client.final()
-        assert final is not None
-        client.ack(final, extension)
-        return final.status, final.headers.get("Reason") or ""
-    finally:
-        client.close()
+    return trunk_call(node.host, node.port, extension)
 
 
 def invite_status(node: Switchboard, extension: str = JOHAN) -> int:

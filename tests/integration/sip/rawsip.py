@@ -153,6 +153,20 @@ class RawClient:
         return "\r\n".join(lines).encode() + body
 
 
+def trunk_call(host: str, port: int, extension: str) -> tuple[int, str]:
+    """One INVITE for ``extension`` from this machine (a trusted trunk in the tests): its
+    final status (302: rung; 480: a referral) and the Reason header, ACKed."""
+    client = RawClient.udp(host, port)
+    try:
+        client.send(client.request("INVITE", extension))
+        final = client.final()
+        assert final is not None
+        client.ack(final, extension)
+        return final.status, final.headers.get("Reason") or ""
+    finally:
+        client.close()
+
+
 def register(
     client: RawClient, user: str, password: str, algorithm: str = "MD5"
 ) -> Response | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.sip.conftest import Switchboard, seed
-from tests.integration.sip.rawsip import RawClient
+from tests.integration.sip.rawsip import trunk_call
 
 Factory = Callable[..., Switchboard]
 
@@ -78,15 +78,7 @@ def feed() -> Iterator[Feed]:
 
 
 def _call(server: Switchboard, extension: str) -> tuple[int, str]:
-    client = RawClient.udp(server.host, server.port)
-    try:
-        client.send(client.request("INVITE", extension))
-        final = client.final()
-        assert final is not None
-        client.ack(final, extension)
-        return final.status, final.headers.get("Reason") or ""
-    finally:
-        client.close()
+    return trunk_call(server.host, server.port, extension)
 
 
 def test_a_meeting_in_the_feed_refers_callers_and_its_removal_rings_again(

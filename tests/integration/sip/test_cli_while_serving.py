@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.integration.sip.conftest import MONDAY_10, PASSWORDS, Switchboard
-from tests.integration.sip.rawsip import RawClient, register
+from tests.integration.sip.rawsip import RawClient, register, trunk_call
 from tests.peers.sipp import SippRun, run, scenario
 
 Factory = Callable[..., Switchboard]
@@ -48,15 +48,7 @@ def _until(answer: Callable[[], bool], since: float, limit: float = 5.0) -> floa
 
 
 def _invite_status(server: Switchboard, extension: str) -> tuple[int, str]:
-    client = RawClient.udp(server.host, server.port)
-    try:
-        client.send(client.request("INVITE", extension))
-        final = client.final()
-        assert final is not None
-        client.ack(final, extension)
-        return final.status, final.headers.get("Reason") or ""
-    finally:
-        client.close()
+    return trunk_call(server.host, server.port, extension)
 
 
 def test_a_referral_set_from_the_cli_is_the_next_callers_answer(
