@@ -24,9 +24,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
-from tests.peers.tools import LOOPBACK, free_port, missing, require_tool
+from tests.peers.tools import LOOPBACK, Peer, free_port, missing, require_tool
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "kamailio"
 MODULE_DIRS = sorted(Path("/usr/lib").glob("*/kamailio/modules"))
@@ -65,7 +64,7 @@ def require_modules(config: Path) -> None:
                 missing(f"Kamailio module {name} not installed (Debian {package})")
 
 
-class Kamailio:
+class Kamailio(Peer):
     def __init__(
         self,
         config: str,
@@ -195,14 +194,3 @@ class Kamailio:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-    def __enter__(self) -> Kamailio:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -18,10 +18,9 @@ import secrets
 import threading
 import warnings
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from tests.peers.tools import LOOPBACK, free_port, free_port_pair, missing, wait_for
+from tests.peers.tools import LOOPBACK, Peer, free_port, free_port_pair, missing, wait_for
 
 if TYPE_CHECKING:
     from pyVoIP.VoIP import VoIPCall, VoIPPhone
@@ -98,7 +97,7 @@ def answer_register_with_qop(sip: Any, user: str, password: str) -> None:
     sip.gen_register = gen_register
 
 
-class PyVoipPhone:
+class PyVoipPhone(Peer):
     """``with PyVoipPhone("alice", "pw", "127.0.0.1", port) as phone:``
 
     Registers to ``server_host:server_port`` with digest on enter; answers incoming calls
@@ -214,14 +213,3 @@ class PyVoipPhone:
             self._phone.sip.NSD = False
             self._phone.sip._close_sockets()
             raise PyVoipError(f"pyVoIP {self.user} did not stop within {self.stop_timeout}s")
-
-    def __enter__(self) -> PyVoipPhone:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

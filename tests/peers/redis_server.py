@@ -16,14 +16,13 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 
-from tests.peers.tools import LOOPBACK, free_port, require_tool
+from tests.peers.tools import LOOPBACK, Peer, free_port, require_tool
 
 START_TIMEOUT = 10.0
 
 
-class RedisServer:
+class RedisServer(Peer):
     def __init__(
         self, directory: Path, *, appendonly: bool = True, appendfsync: str = "everysec"
     ) -> None:
@@ -122,14 +121,3 @@ class RedisServer:
     def _signal(self, sig: signal.Signals) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(sig)
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -17,10 +17,9 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Literal
 
-from tests.peers.tools import LOOPBACK, free_port, port_in_use, require_tool, wait_for
+from tests.peers.tools import LOOPBACK, Peer, free_port, port_in_use, require_tool, wait_for
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 EXIT_OK = 0
@@ -224,7 +223,7 @@ def _lines(paths: Iterator[Path]) -> Iterator[str]:
                 yield line
 
 
-class SippServer:
+class SippServer(Peer):
     """A SIPp scenario in the UAS role, running in the background for one test.
 
     ``with SippServer(scenario("uas_answer")) as trunk:`` binds ``trunk.port`` on loopback
@@ -327,14 +326,3 @@ class SippServer:
             self._screen = None
         self._result = read_result(self.trace_dir, self.scenario.stem, exit_code)
         return self._result
-
-    def __enter__(self) -> SippServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -13,7 +13,8 @@ import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from types import TracebackType
+from typing import Literal, Self
 
 import pytest
 
@@ -139,3 +140,25 @@ async def wait_for_async(
         if remaining <= 0:
             raise TimeoutError(f"timed out after {timeout:.1f}s waiting for {what}")
         await asyncio.sleep(min(interval, remaining))
+
+
+class Peer:
+    """A peer process started with ``with``: ``__enter__`` starts it, ``__exit__`` stops it
+    whatever happened inside (each harness says what starting and stopping mean)."""
+
+    def start(self) -> Self:
+        raise NotImplementedError  # pragma: no cover - each harness has its own
+
+    def stop(self) -> object:
+        raise NotImplementedError  # pragma: no cover - each harness has its own
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
