@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -23,6 +25,7 @@ from switchboard.accounts.sessions import SessionPolicy
 from switchboard.calls.recorder import CallRecorder
 from switchboard.clock import Clock, SystemClock
 from switchboard.directory.model import Person
+from switchboard.events import Event, PresenceTicked
 from switchboard.http.app import run_http
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
@@ -34,7 +37,7 @@ from switchboard.media import prompts
 from switchboard.media.ports import PortPool
 from switchboard.media.tts import Speaker, SpeechSettings
 from switchboard.settings.config import Settings
-from switchboard.sip.binding_keeper import BindingKeeper
+from switchboard.sip.binding_keeper import FLUSH_SECONDS, SHARED_FLUSH_SECONDS, BindingKeeper
 from switchboard.sip.call_scripts import Scripts
 from switchboard.sip.mailbox_script import MailboxScript
 from switchboard.sip.media_calls import MediaLimits, RtpMediaService
@@ -44,6 +47,9 @@ from switchboard.store.sqlite import SqliteStore
 from switchboard.voicemail.model import Recording
 from switchboard.voicemail.service import VoicemailServices, open_voicemail
 from switchboard.voicemail.wav import Audio
+from switchboard.workers.frames import CalendarReport, Hello, LineChanged, LineCounts, Ticked
+from switchboard.workers.relay import Relay
+from switchboard.workers.spec import WorkerSpec
 
 DATABASE_NAME = "switchboard.db"
 
@@ -105,8 +111,14 @@ async def serve(
     *,
     ready: Ready | None = None,
     clock: Clock | None = None,
+    worker: WorkerSpec | None = None,
 ) -> None:
-    """Run the switchboard until SIGTERM/SIGINT (or cancellation), then stop in order."""
+    """Run the switchboard until SIGTERM/SIGINT (or cancellation), then stop in order.
+
+    ``worker``: this is one of ``serve --workers N`` (docs/workers.md): the ports are
+    shared, SIP messages go to the worker owning their Call-ID, registrations and line
+    state travel between the workers, and only worker 0 syncs calendars."""
+    relay = Relay(worker) if worker is not None else None
     async with (
         open_runtime(settings, data_dir, clock) as runtime,
         _executor("speech") as speech_executor,
@@ -118,19 +130,28 @@ async def serve(
         # Registrations expire in real time whatever ``--now`` pretends (the registrar
         # counts on the loop's monotonic clock): saved against a shifted clock, they
         # outlived a restart without it, or were lost at one.
-        keeper = BindingKeeper(engine.store, SystemClock())
-        media = open_media(settings, runtime, data_dir, speech_executor)
+        keeper = BindingKeeper(
+            engine.store,
+            SystemClock(),
+            flush_seconds=SHARED_FLUSH_SECONDS if relay else FLUSH_SECONDS,
+            share=relay is not None,
+        )
+        media = open_media(settings, runtime, data_dir, speech_executor, worker)
         sip = SipServer(
             settings.sip,
             engine,
             media=media,
-            line_state=runtime.lines.changed,
+            line_state=runtime.lines.changed if relay is None else _told(runtime.lines, relay),
             recorder=recorder,
             keeper=keeper,
+            relay=relay,
         )
         listeners = [runtime.bus.add_listener(sip.voicemail_changed)]
         if media is not None:
             listeners.append(runtime.bus.add_listener(media.prepare))
+        if relay is not None:
+            listeners.append(runtime.bus.add_listener(sip.bindings_changed))
+            listeners += _join_workers(relay, runtime)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -145,9 +166,11 @@ async def serve(
                 keeper_task = group.create_task(keeper.run())
                 media_task = group.create_task(media.run()) if media is not None else None
                 http_ready: asyncio.Future[str] = loop.create_future()
-                http_task = group.create_task(run_http(runtime, settings.http, http_ready))
+                http_task = group.create_task(
+                    run_http(runtime, settings.http, http_ready, reuse_port=relay is not None)
+                )
                 calendars = None
-                if settings.calendars:
+                if settings.calendars and (worker is None or worker.first):
                     from switchboard.calendar_sync.service import run_calendars
 
                     calendars = group.create_task(
@@ -158,6 +181,11 @@ async def serve(
                 host, port = await sip_ready
                 shown = f"[{host}]" if ":" in host else host
                 addresses = {"sip": f"{shown}:{port}", "http": await http_ready}
+                if relay is not None:
+                    # Frames waited in the pairs' buffers until SIP could handle them.
+                    relay.start()
+                    relay.note(Hello())
+                    listeners.append(_watch_parent(stop))
                 log.info("switchboard_ready", **addresses, mode=settings.sip.mode.value)
                 _settle_garbage_collector()
                 if ready is not None:
@@ -181,6 +209,91 @@ async def serve(
                 remove()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+                if relay is not None:
+                    # A worker is often told twice (the parent passes SIGTERM on, and the
+                    # process group or systemd's cgroup got it too): the second must not
+                    # kill it half-way through saving; the parent's SIGKILL is the limit.
+                    signal.signal(sig, signal.SIG_IGN)
+            if relay is not None:
+                relay.close()
+
+
+def _told(lines: LineStates, relay: Relay) -> Callable[[str, bool], None]:
+    """Line state with workers: counted here and told to every other worker."""
+
+    def changed(person_id: str, in_call: bool) -> None:
+        lines.changed(person_id, in_call)
+        relay.note(LineChanged(person_id, in_call))
+
+    return changed
+
+
+def _join_workers(relay: Relay, runtime: Runtime) -> list[Callable[[], None]]:
+    """What workers tell each other beyond SIP (docs/workers.md): the calls each carries
+    (a receptionist screen served by one shows the calls of all), a restart (the others
+    forget its calls and tell it theirs), and, from worker 0, which alone syncs calendars,
+    its transition ticks and health reports. Returns the undo steps."""
+    lines, bus, board = runtime.lines, runtime.bus, runtime.calendar_health
+
+    def line(note: LineChanged, sender: int) -> None:
+        lines.changed(note.person_id, note.in_call, worker=sender)
+
+    def hello(_note: Hello, sender: int) -> None:
+        lines.replace(sender, {})
+        relay.note(LineCounts(tuple(lines.carried().items())), sender)
+
+    def counts(note: LineCounts, sender: int) -> None:
+        lines.replace(sender, dict(note.counts))
+
+    def tick(note: Ticked, _sender: int) -> None:
+        bus.publish(PresenceTicked(note.person_id, note.at))
+
+    def report(note: CalendarReport, _sender: int) -> None:
+        board.update(note.entries)
+
+    undo = [
+        relay.listen(LineChanged, line),
+        relay.listen(Hello, hello),
+        relay.listen(LineCounts, counts),
+        relay.listen(Ticked, tick),
+        relay.listen(CalendarReport, report),
+    ]
+    if relay.spec.first:
+
+        def forward(event: Event) -> None:
+            if isinstance(event, PresenceTicked):
+                relay.note(Ticked(event.person_id, event.at))
+
+        def told(entries: tuple[Mapping[str, Any], ...]) -> None:
+            relay.note(CalendarReport(entries))
+
+        undo.append(bus.add_listener(forward))
+        board.on_update = told
+    return undo
+
+
+def _watch_parent(stop: asyncio.Event) -> Callable[[], None]:
+    """A worker's stdin is a pipe from its parent that nobody writes to: end-of-file
+    means the parent is gone (even by SIGKILL), and the worker stops."""
+    loop = asyncio.get_running_loop()
+
+    def readable() -> None:
+        try:
+            data = os.read(0, 512)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            log.warning("worker_parent_gone")
+            loop.remove_reader(0)
+            stop.set()
+
+    def unwatch() -> None:
+        loop.remove_reader(0)
+
+    loop.add_reader(0, readable)
+    return unwatch
 
 
 @asynccontextmanager
@@ -194,7 +307,11 @@ async def _executor(name: str) -> AsyncIterator[ThreadPoolExecutor]:
 
 
 def open_media(
-    settings: Settings, runtime: Runtime, data_dir: Path, executor: ThreadPoolExecutor
+    settings: Settings,
+    runtime: Runtime,
+    data_dir: Path,
+    executor: ThreadPoolExecutor,
+    worker: WorkerSpec | None = None,
 ) -> RtpMediaService | None:
     """The media service (speech, RTP, voicemail recording and listening), or None with
     media off."""
@@ -224,7 +341,8 @@ def open_media(
 
     mailbox = MailboxScript(spool, runtime.voicemail.pins, assemble)
     scripts = Scripts(engine, speaker, greeting_of, name_of, save_message, mailbox)
-    pool = PortPool(address, media.rtp_first, media.rtp_last)
+    start_at = worker.index / worker.count if worker is not None else 0.0
+    pool = PortPool(address, media.rtp_first, media.rtp_last, start_at)
     return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout, media.confirm_mobile))
 
 

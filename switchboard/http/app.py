@@ -50,6 +50,7 @@ from switchboard.live.lines import LineStates
 from switchboard.settings.http import HttpSettings
 from switchboard.store.bus import EventBus
 from switchboard.voicemail.service import VoicemailServices
+from switchboard.workers import ports
 
 log = structlog.get_logger("switchboard.http")
 
@@ -189,13 +190,19 @@ async def run_http(
     runtime: HttpRuntime,
     settings: HttpSettings,
     ready: asyncio.Future[str],
+    *,
+    reuse_port: bool = False,
 ) -> None:
-    """Serve until cancelled; ``ready`` gets the bound ``host:port`` (port 0 allowed)."""
+    """Serve until cancelled; ``ready`` gets the bound ``host:port`` (port 0 allowed).
+    ``reuse_port``: the port is shared with the other workers (``serve --workers``)."""
     app = build_app(runtime, settings)
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.listen.host, settings.listen.port)
+        host, port = settings.listen.host, settings.listen.port
+        if reuse_port and not port:
+            port = ports.unused_port(host, udp=False)
+        site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
         await site.start()
         address = _address(runner.addresses[0])
         log.info("http_listening", address=address)

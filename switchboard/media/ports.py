@@ -43,7 +43,9 @@ class RtpPort:
 class PortPool:
     """Even ports of ``first``-``last`` on ``host`` (an IP address, as the SDP will say)."""
 
-    def __init__(self, host: str, first: int, last: int) -> None:
+    def __init__(self, host: str, first: int, last: int, start_at: float = 0.0) -> None:
+        """``start_at`` (0 to 1): where in the range the round starts. Workers sharing one
+        range (``serve --workers``) start apart, so they rarely try each other's ports."""
         try:
             family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
         except ValueError:
@@ -60,7 +62,7 @@ class PortPool:
             raise MediaError(
                 f"RTP ports {first}-{last} hold no even/odd pair; give a range of at least 2"
             )
-        self._next = 0
+        self._next = min(len(self._ports) - 1, max(0, int(len(self._ports) * start_at)))
         self._in_use: dict[int, RtpPort] = {}
 
     @property

@@ -1,0 +1,200 @@
+"""The datagrams workers pass each other: frozen values in, bytes out, and back.
+
+Two shapes share one header (kind, sender, and a flow):
+
+- **Flow frames** carry bytes for a SIP flow: ``MESSAGE`` is a message this worker read
+  whose Call-ID another worker owns (the receiver handles it as if it had read it from
+  that flow); ``SEND`` asks the worker holding a TCP connection to write bytes on it;
+  ``KEEP`` asks it to keep that connection open for a while (a registration lasts on it).
+- **Note frames** carry a small typed fact as JSON: a line went busy or free, a worker
+  started, a source failed a digest, a calendar transition came.
+
+Only workers of one parent write these (over socket pairs nobody else holds), so a frame
+that does not decode is a bug: ``FrameError`` says what was wrong.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+_HEADER = struct.Struct("!BBBHB")
+"""kind, sender, transport (0 udp, 1 tcp), port, length of the host that follows."""
+_TRANSPORTS = ("udp", "tcp")
+_SECONDS = struct.Struct("!d")
+
+
+class FrameError(ValueError):
+    """Bytes that are no frame of ours."""
+
+
+class Kind(enum.IntEnum):
+    MESSAGE = 1
+    SEND = 2
+    KEEP = 3
+    NOTE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class FlowFrame:
+    kind: Kind
+    sender: int
+    transport: str
+    host: str
+    port: int
+    payload: bytes
+    """The SIP message (``MESSAGE``, ``SEND``); for ``KEEP`` use ``seconds``."""
+
+    @property
+    def seconds(self) -> float:
+        (value,) = _SECONDS.unpack(self.payload)
+        return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class LineChanged:
+    """One call through the sender started (True) or ended for this person."""
+
+    person_id: str
+    in_call: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """The sender has just started: it carries no calls, and wants to know everyone's."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineCounts:
+    """The calls the sender carries, per person (its answer to ``Hello``)."""
+
+    counts: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFailed:
+    """A digest from ``source`` failed at the sender: count it here too."""
+
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthCleared:
+    """A digest from ``source`` succeeded at the sender: forget its failures here too."""
+
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ticked:
+    """Someone's availability reached a transition instant (the calendar worker's tick)."""
+
+    person_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarReport:
+    """The calendar worker's latest health entries (plain JSON values), for the pages."""
+
+    entries: tuple[Mapping[str, Any], ...]
+
+
+Note = LineChanged | Hello | LineCounts | AuthFailed | AuthCleared | Ticked | CalendarReport
+
+
+@dataclass(frozen=True, slots=True)
+class NoteFrame:
+    sender: int
+    note: Note
+
+
+Frame = FlowFrame | NoteFrame
+
+
+def flow_frame(
+    kind: Kind, sender: int, transport: str, host: str, port: int, payload: bytes
+) -> bytes:
+    try:
+        code = _TRANSPORTS.index(transport)
+    except ValueError:
+        raise FrameError(f"no frame carries transport {transport!r}") from None
+    raw_host = host.encode("ascii")
+    return _HEADER.pack(kind, sender, code, port, len(raw_host)) + raw_host + payload
+
+
+def keep_frame(sender: int, transport: str, host: str, port: int, seconds: float) -> bytes:
+    return flow_frame(Kind.KEEP, sender, transport, host, port, _SECONDS.pack(seconds))
+
+
+def note_frame(sender: int, note: Note) -> bytes:
+    body = json.dumps(_note_fields(note), separators=(",", ":")).encode()
+    return _HEADER.pack(Kind.NOTE, sender, 0, 0, 0) + body
+
+
+def decode(data: bytes) -> Frame:
+    if len(data) < _HEADER.size:
+        raise FrameError(f"a frame of {len(data)} bytes is shorter than its header")
+    kind_code, sender, transport, port, host_length = _HEADER.unpack_from(data)
+    try:
+        kind = Kind(kind_code)
+    except ValueError:
+        raise FrameError(f"unknown frame kind {kind_code}") from None
+    start = _HEADER.size + host_length
+    if kind is Kind.NOTE:
+        try:
+            return NoteFrame(sender, _note(json.loads(data[start:])))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise FrameError(f"unreadable note: {exc!r}") from None
+    if transport >= len(_TRANSPORTS) or len(data) < start:
+        raise FrameError("a flow frame with a bad transport or a cut host")
+    host = data[_HEADER.size : start].decode("ascii", errors="replace")
+    payload = data[start:]
+    if kind is Kind.KEEP and len(payload) != _SECONDS.size:
+        raise FrameError("a keep frame without its seconds")
+    return FlowFrame(kind, sender, _TRANSPORTS[transport], host, port, payload)
+
+
+def _note_fields(note: Note) -> dict[str, Any]:
+    match note:
+        case LineChanged(person_id=person_id, in_call=in_call):
+            return {"note": "line", "person_id": person_id, "in_call": in_call}
+        case Hello():
+            return {"note": "hello"}
+        case LineCounts(counts=counts):
+            return {"note": "line_counts", "counts": [[p, n] for p, n in counts]}
+        case AuthFailed(source=source):
+            return {"note": "auth_failed", "source": source}
+        case AuthCleared(source=source):
+            return {"note": "auth_cleared", "source": source}
+        case Ticked(person_id=person_id, at=at):
+            return {"note": "ticked", "person_id": person_id, "at": at.isoformat()}
+        case CalendarReport(entries=entries):
+            return {"note": "calendar_report", "entries": [dict(e) for e in entries]}
+
+
+def _note(f: dict[str, Any]) -> Note:
+    kind = f["note"]
+    if kind == "line":
+        return LineChanged(str(f["person_id"]), bool(f["in_call"]))
+    if kind == "hello":
+        return Hello()
+    if kind == "line_counts":
+        return LineCounts(tuple((str(p), int(n)) for p, n in f["counts"]))
+    if kind == "auth_failed":
+        return AuthFailed(str(f["source"]))
+    if kind == "auth_cleared":
+        return AuthCleared(str(f["source"]))
+    if kind == "ticked":
+        at = datetime.fromisoformat(str(f["at"]))
+        if at.tzinfo is None:
+            raise ValueError("a tick without its time zone")
+        return Ticked(str(f["person_id"]), at)
+    if kind == "calendar_report":
+        return CalendarReport(tuple(dict(e) for e in f["entries"]))
+    raise ValueError(f"unknown note {kind!r}")

@@ -1,0 +1,171 @@
+"""This worker's ends of the socket pairs to the others: frames out, frames in.
+
+Connected pairs of Unix datagram sockets (``socketpair``), made by the parent and
+inherited: only the workers of one ``serve`` hold them, nothing is named in the file
+system, and a connected pair is not held to ``net.unix.max_dgram_qlen`` (10 datagrams
+on this kernel: a bound socket that anyone may ``sendto`` refuses the 11th queued
+frame; a pair queues until the socket buffer is full). Each datagram is one frame, so
+a SIP message up to 64 KiB crosses whole and in order.
+
+Reading drains up to ``BATCH`` frames per wake-up, as the SIP UDP socket does. Sending
+never waits: a frame that finds the buffer full is dropped and counted (over UDP the
+sender retransmits; the log says how many went), like a datagram lost on a network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import structlog
+
+from switchboard.workers.frames import (
+    FlowFrame,
+    FrameError,
+    Kind,
+    Note,
+    NoteFrame,
+    decode,
+    flow_frame,
+    keep_frame,
+    note_frame,
+)
+from switchboard.workers.spec import WorkerSpec
+
+log = structlog.get_logger("switchboard.workers")
+
+N = TypeVar("N", bound=Note)
+FlowHandler = Callable[[FlowFrame], None]
+
+BUFFER = 4 * 1024 * 1024
+MAX_FRAME = 70_000
+"""A SIP message (at most 64 KiB, RFC 3261 over UDP) and the header, with room."""
+
+
+class Relay:
+    BATCH = 256
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+        self._sockets: dict[int, socket.socket] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._notes: dict[type[Any], list[Callable[[Any, int], None]]] = {}
+        self._flow: FlowHandler | None = None
+        self.dropped = 0
+        """Frames that found a peer's buffer full (or the peer gone) and were dropped."""
+
+    @property
+    def index(self) -> int:
+        return self.spec.index
+
+    @property
+    def peers(self) -> tuple[int, ...]:
+        return self.spec.peers
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Adopt the inherited sockets and start reading them (on the running loop)."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        for peer, fd in sorted(self.spec.links.items()):
+            sock = socket.socket(fileno=fd)
+            if sock.family != socket.AF_UNIX or sock.type != socket.SOCK_DGRAM:
+                sock.detach()
+                raise OSError(f"fd {fd} for worker {peer} is no Unix datagram socket")
+            sock.setblocking(False)
+            for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+                sock.setsockopt(socket.SOL_SOCKET, option, BUFFER)
+            self._sockets[peer] = sock
+            loop.add_reader(sock.fileno(), self._drain, peer, sock)
+
+    def close(self) -> None:
+        sockets, self._sockets = self._sockets, {}
+        for sock in sockets.values():
+            if self._loop is not None:
+                self._loop.remove_reader(sock.fileno())
+            sock.close()
+
+    # -- who handles what -------------------------------------------------------------
+
+    def on_flow(self, handler: FlowHandler | None) -> None:
+        """The one handler of ``MESSAGE``, ``SEND`` and ``KEEP`` frames (the SIP edge)."""
+        self._flow = handler
+
+    def listen(self, kind: type[N], handler: Callable[[N, int], None]) -> Callable[[], None]:
+        """Call ``handler(note, sender)`` for every note of ``kind``; returns the undo."""
+        handlers = self._notes.setdefault(kind, [])
+        handlers.append(handler)
+        return lambda: handlers.remove(handler)
+
+    # -- sending ----------------------------------------------------------------------
+
+    def forward(self, peer: int, data: bytes, transport: str, host: str, port: int) -> None:
+        """A SIP message read here that ``peer`` owns, with the flow it came from."""
+        self._send(peer, flow_frame(Kind.MESSAGE, self.index, transport, host, port, data))
+
+    def send_tcp(self, data: bytes, host: str, port: int, peer: int | None) -> None:
+        """Bytes for a TCP connection held by ``peer`` (None: whoever holds it)."""
+        frame = flow_frame(Kind.SEND, self.index, "tcp", host, port, data)
+        self._to(peer, frame)
+
+    def keep_tcp(self, host: str, port: int, seconds: float, peer: int | None) -> None:
+        """Keep the TCP connection held by ``peer`` (None: whoever) open ``seconds``."""
+        self._to(peer, keep_frame(self.index, "tcp", host, port, seconds))
+
+    def note(self, note: Note, peer: int | None = None) -> None:
+        """Tell ``peer`` (None: every other worker)."""
+        self._to(peer, note_frame(self.index, note))
+
+    def _to(self, peer: int | None, frame: bytes) -> None:
+        if peer is not None:
+            self._send(peer, frame)
+            return
+        for other in self._sockets:
+            self._send(other, frame)
+
+    def _send(self, peer: int, frame: bytes) -> None:
+        sock = self._sockets.get(peer)
+        if sock is None:
+            return
+        try:
+            sock.send(frame)
+        except (BlockingIOError, InterruptedError):
+            self._dropped(peer, "buffer full")
+        except OSError as exc:
+            self._dropped(peer, str(exc))
+
+    def _dropped(self, peer: int, why: str) -> None:
+        self.dropped += 1
+        if self.dropped == 1 or self.dropped % 1000 == 0:
+            log.warning("worker_frame_dropped", peer=peer, reason=why, dropped=self.dropped)
+
+    # -- receiving --------------------------------------------------------------------
+
+    def _drain(self, peer: int, sock: socket.socket) -> None:
+        for _ in range(self.BATCH):
+            try:
+                data = sock.recv(MAX_FRAME)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.warning("worker_frame_unreadable", peer=peer, error=str(exc))
+                return
+            try:
+                frame = decode(data)
+            except FrameError as exc:
+                log.error("worker_frame_malformed", peer=peer, problem=str(exc))
+                continue
+            try:
+                self._dispatch(frame)
+            except Exception:  # one frame's failure must not stop the others
+                log.exception("worker_frame_failed", peer=peer)
+
+    def _dispatch(self, frame: FlowFrame | NoteFrame) -> None:
+        if isinstance(frame, NoteFrame):
+            for handler in tuple(self._notes.get(type(frame.note), ())):
+                handler(frame.note, frame.sender)
+        elif self._flow is not None:
+            self._flow(frame)
