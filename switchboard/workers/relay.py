@@ -158,14 +158,16 @@ class Relay:
             except FrameError as exc:
                 log.error("worker_frame_malformed", peer=peer, problem=str(exc))
                 continue
-            try:
-                self._dispatch(frame)
-            except Exception:  # one frame's failure must not stop the others
-                log.exception("worker_frame_failed", peer=peer)
+            if isinstance(frame, NoteFrame):
+                for handler in tuple(self._notes.get(type(frame.note), ())):
+                    self._run(peer, handler, frame.note, frame.sender)
+            elif self._flow is not None:
+                self._run(peer, self._flow, frame)
 
-    def _dispatch(self, frame: FlowFrame | NoteFrame) -> None:
-        if isinstance(frame, NoteFrame):
-            for handler in tuple(self._notes.get(type(frame.note), ())):
-                handler(frame.note, frame.sender)
-        elif self._flow is not None:
-            self._flow(frame)
+    @staticmethod
+    def _run(peer: int, handler: Callable[..., None], *args: Any) -> None:
+        """One handler's failure must not stop the others, nor the frames after it."""
+        try:
+            handler(*args)
+        except Exception:
+            log.exception("worker_frame_failed", peer=peer)
