@@ -153,10 +153,21 @@ class RawClient:
         return "\r\n".join(lines).encode() + body
 
 
-def register(client: RawClient, user: str, password: str) -> Response | None:
-    """REGISTER, answer the 401 with an MD5 digest computed here; the final answer."""
-    call_id = new_id()
-    client.send(client.request("REGISTER", user, call_id=call_id))
+def register(
+    client: RawClient,
+    user: str,
+    password: str,
+    *,
+    call_id: str | None = None,
+    expires: int | None = None,
+    cseq: int = 1,
+) -> Response | None:
+    """REGISTER, answer the 401 with an MD5 digest computed here; the final answer.
+    ``call_id`` and ``cseq``: the phone's (a refresh reuses the Call-ID with a higher
+    CSeq); ``expires``: an ``Expires`` header (0 unregisters)."""
+    call_id = call_id or new_id()
+    extra = (("Expires", str(expires)),) if expires is not None else ()
+    client.send(client.request("REGISTER", user, call_id=call_id, cseq=cseq, headers=extra))
     challenge = client.final()
     assert challenge is not None
     assert challenge.status == 401
@@ -166,7 +177,11 @@ def register(client: RawClient, user: str, password: str) -> Response | None:
     )
     client.send(
         client.request(
-            "REGISTER", user, call_id=call_id, cseq=2, headers=(("Authorization", answer),)
+            "REGISTER",
+            user,
+            call_id=call_id,
+            cseq=cseq + 1,
+            headers=(*extra, ("Authorization", answer)),
         )
     )
     return client.final()
