@@ -230,6 +230,17 @@ def free_udp_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_sip_port() -> int:
+    """A port free for UDP and TCP both: our server binds both on the same port."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind((LOOPBACK, 0))
+            port = int(tcp.getsockname()[1])
+            if not udp_port_taken(port):
+                return port
+    raise BenchError("no port free for both UDP and TCP on loopback")
+
+
 def udp_port_taken(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         try:
@@ -482,7 +493,7 @@ def run_step(
 
 def run_target(target: Target, args: argparse.Namespace, work: Path) -> list[Step]:
     """Start the server (and the trunk in proxy mode), run every rate, stop them."""
-    port, trunk = free_udp_port(), free_udp_port()
+    port, trunk = free_sip_port(), free_udp_port()
     target_dir = work / target.name
     target_dir.mkdir()
     with contextlib.ExitStack() as stack:

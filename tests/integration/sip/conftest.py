@@ -59,6 +59,8 @@ class Switchboard:
     data_dir: Path
     config: Path
     stopped: bool = field(default=False)
+    http: str = ""
+    """The web's ``host:port`` from the ready line."""
 
     @property
     def address(self) -> str:
@@ -191,8 +193,11 @@ def start_switchboard(
         process.wait(10)
         process.stdout.close()
         raise RuntimeError(f"switchboard did not start:\n{log_path.read_text()}")
-    host, _, port = json.loads(line)["ready"]["sip"].rpartition(":")
-    return Switchboard(process, host, int(port), log_path, data_dir, config)
+    ready = json.loads(line)["ready"]
+    host, _, port = ready["sip"].rpartition(":")
+    return Switchboard(
+        process, host, int(port), log_path, data_dir, config, http=str(ready.get("http", ""))
+    )
 
 
 class Sent:

@@ -11,18 +11,23 @@ kernel gives all of it to one worker, and only steering by Call-ID spreads the c
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from switchboard.sip.message import Response
 from switchboard.sip.parse import format_uri, parse_name_addr
 from switchboard.sip.steering import owner_of
-from tests.integration.sip.conftest import PASSWORDS, Switchboard
+from tests.integration.sip.conftest import MONDAY_10, PASSWORDS, Switchboard
 from tests.integration.sip.rawsip import RawClient, register
 from tests.peers.sipp import SippResult, SippRun, SippServer, run, scenario
 
@@ -292,3 +297,87 @@ def test_the_ready_line_names_the_shared_ports(switchboard_factory: Factory, wor
     finally:
         client.close()
     assert len(server.wait_logs("switchboard_ready", workers)) == workers
+
+
+def _token(server: Switchboard) -> str:
+    """An API token of the demo receptionist, made by the CLI on the server's store."""
+    command = [sys.executable, "-m", "switchboard", "--config", str(server.config)]
+    command += ["--data", str(server.data_dir), "--now", MONDAY_10]
+    command += ["users", "token", "reception", "--name", "workers-test"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _johan_in_call(server: Switchboard, token: str) -> list[bool]:
+    """Johan's line state as eight screens see it, each on a connection of its own: the
+    kernel hands each to either worker."""
+    seen = []
+    for _ in range(8):
+        request = urllib.request.Request(
+            f"http://{server.http}/api/v1/people?q=Johan",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - loopback
+            [person] = json.load(answer)["people"]
+        seen.append(bool(person["presence"]["line"]["in_call"]))
+    return seen
+
+
+def _in_dialog(client: RawClient, method: str, answer: Response, cseq: int) -> bytes:
+    """ACK or BYE in the dialog the 200 made, along its Record-Route."""
+    h = answer.headers
+    branch = f"z9hG4bK{os.urandom(6).hex()}"
+    lines = [
+        f"{method} sip:{JOHAN}@{client.host}:{client.port} SIP/2.0",
+        f"Via: SIP/2.0/UDP {client.local_host}:{client.local_port};branch={branch}",
+        "Max-Forwards: 70",
+        *(f"Route: {route}" for route in reversed(h.get_all("Record-Route"))),
+        f"From: {h.get('From')}",
+        f"To: {h.get('To')}",
+        f"Call-ID: {h.get('Call-ID')}",
+        f"CSeq: {cseq} {method}",
+        "Content-Length: 0",
+        "",
+        "",
+    ]
+    return "\r\n".join(lines).encode()
+
+
+def _until(check: Callable[[], bool], within: float = 3.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "the screens never agreed"
+        time.sleep(0.05)
+
+
+def test_a_call_carried_by_one_worker_shows_on_screens_served_by_either(
+    switchboard_factory: Factory, tmp_path: Path
+) -> None:
+    """Worker 1 carries the call (it owns the Call-ID); screens served by worker 0 learn
+    of it from worker 1's note, and of its end too."""
+    with SippServer(scenario("uas_answer"), trace_dir=tmp_path / "trunk", max_calls=1) as trunk:
+        server = switchboard_factory(
+            workers=2, mode="proxy", trunk=trunk.address, trusted=("127.0.0.1/32",)
+        )
+        token = _token(server)
+        assert _johan_in_call(server, token) == [False] * 8
+        caller = RawClient.udp(server.host, server.port)
+        try:
+            caller.send(caller.request("INVITE", JOHAN, call_id=next(_call_id_owned_by(1, "held"))))
+            answer = caller.final()
+            assert answer is not None
+            assert answer.status == 200, answer
+            caller.send(_in_dialog(caller, "ACK", answer, 1))
+            _until(lambda: _johan_in_call(server, token) == [True] * 8)
+            caller.send(_in_dialog(caller, "BYE", answer, 2))
+            bye = caller.final()
+            assert bye is not None
+            assert bye.status == 200, bye
+            _until(lambda: _johan_in_call(server, token) == [False] * 8)
+        finally:
+            caller.close()
+        trunk.wait(timeout=10)
+    [call] = server.wait_logs("call", 1)
+    assert (call["worker"], call["action"], call["outcome"]) == (1, "proxy", 200)
