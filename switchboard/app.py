@@ -27,6 +27,7 @@ from switchboard.clock import Clock, SystemClock
 from switchboard.directory.model import Person
 from switchboard.events import Event, PresenceTicked
 from switchboard.http.app import run_http
+from switchboard.http.oidc import PendingFlow, PendingFlows
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.live.follow import Follower
@@ -47,7 +48,15 @@ from switchboard.store.sqlite import SqliteStore
 from switchboard.voicemail.model import Recording
 from switchboard.voicemail.service import VoicemailServices, open_voicemail
 from switchboard.voicemail.wav import Audio
-from switchboard.workers.frames import CalendarReport, Hello, LineChanged, LineCounts, Ticked
+from switchboard.workers.frames import (
+    CalendarReport,
+    Hello,
+    LineChanged,
+    LineCounts,
+    SignInStarted,
+    SignInTaken,
+    Ticked,
+)
 from switchboard.workers.relay import Relay
 from switchboard.workers.spec import WorkerSpec
 
@@ -67,6 +76,8 @@ class Runtime:
     """Greetings and messages in ``DATA/voicemail``, and messages taken by reception."""
     calendar_health: HealthBoard = field(default_factory=HealthBoard)
     """The calendar worker's latest report per source, for the pages."""
+    sign_ins: PendingFlows = field(default_factory=lambda: PendingFlows(SystemClock()))
+    """Single sign-ins between the redirect and the callback (shared between workers)."""
 
 
 @asynccontextmanager
@@ -85,7 +96,9 @@ async def open_runtime(
             async with open_voicemail(
                 data_dir, store, engine.clock, settings.zone, settings.mail, view.is_secret_mobile
             ) as voicemail:
-                yield Runtime(engine, bus, LineStates(bus), accounts, voicemail)
+                lines = LineStates(bus)
+                sign_ins = PendingFlows(engine.clock)
+                yield Runtime(engine, bus, lines, accounts, voicemail, sign_ins=sign_ins)
         finally:
             unsubscribe()
     finally:
@@ -257,6 +270,7 @@ def _join_workers(relay: Relay, runtime: Runtime) -> list[Callable[[], None]]:
         relay.listen(LineCounts, counts),
         relay.listen(Ticked, tick),
         relay.listen(CalendarReport, report),
+        *_share_sign_ins(relay, runtime.sign_ins),
     ]
     if relay.spec.first:
 
@@ -270,6 +284,55 @@ def _join_workers(relay: Relay, runtime: Runtime) -> list[Callable[[], None]]:
         undo.append(bus.add_listener(forward))
         board.on_update = told
     return undo
+
+
+class _SignInShare:
+    """``http.oidc.FlowShare`` over the relay: the kernel may hand a sign-in's callback to
+    any worker, so each worker keeps every flow under way."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+
+    def started(self, flow: PendingFlow) -> None:
+        self.relay.note(
+            SignInStarted(
+                flow.state,
+                flow.nonce,
+                flow.verifier,
+                flow.browser_hash,
+                flow.redirect_uri,
+                flow.started,
+                flow.next_path,
+            )
+        )
+
+    def taken(self, state: str) -> None:
+        self.relay.note(SignInTaken(state))
+
+
+def _share_sign_ins(relay: Relay, flows: PendingFlows) -> list[Callable[[], None]]:
+    def started(note: SignInStarted, _sender: int) -> None:
+        flows.adopt(
+            PendingFlow(
+                note.state,
+                note.nonce,
+                note.verifier,
+                note.browser_hash,
+                note.redirect_uri,
+                note.started,
+                note.next_path,
+            )
+        )
+
+    def taken(note: SignInTaken, _sender: int) -> None:
+        flows.forget(note.state)
+
+    flows.share = _SignInShare(relay)
+
+    def unshare() -> None:
+        flows.share = None
+
+    return [relay.listen(SignInStarted, started), relay.listen(SignInTaken, taken), unshare]
 
 
 def _watch_parent(stop: asyncio.Event) -> Callable[[], None]:

@@ -40,7 +40,7 @@ from switchboard.http.context import (
     STOPPING,
     SearchCache,
 )
-from switchboard.http.oidc import setup_oidc
+from switchboard.http.oidc import PendingFlows, setup_oidc
 from switchboard.http.oidc_accounts import OidcAccountService
 from switchboard.http.principal import Access
 from switchboard.http.web_kit import STATIC_PATH, WEB, load_web_kit, static_file
@@ -92,6 +92,11 @@ class HttpRuntime(Protocol):
     @property
     def calendar_health(self) -> HealthBoard:
         """The calendar worker's latest report per source (the page shows the last sync)."""
+        ...
+
+    @property
+    def sign_ins(self) -> PendingFlows:
+        """Single sign-ins under way (shared with the other workers of ``serve --workers``)."""
         ...
 
 
@@ -148,7 +153,12 @@ def build_app(
     if settings.oidc is not None:  # before the pages: the sign-in page reads SIGN_IN_PROVIDER
         engine = runtime.engine
         setup_oidc(
-            app, settings.oidc, runtime.accounts, lambda key: engine.view.find(key), engine.clock
+            app,
+            settings.oidc,
+            runtime.accounts,
+            lambda key: engine.view.find(key),
+            engine.clock,
+            flows=runtime.sign_ins,
         )
     # The pages, the administration pages and /static: HTML and files, after the JSON API.
     app[WEB] = load_web_kit()

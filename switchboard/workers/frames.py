@@ -105,7 +105,38 @@ class CalendarReport:
     entries: tuple[Mapping[str, Any], ...]
 
 
-Note = LineChanged | Hello | LineCounts | AuthFailed | AuthCleared | Ticked | CalendarReport
+@dataclass(frozen=True, slots=True)
+class SignInStarted:
+    """A single sign-on began at the sender: its callback may reach any worker. Carries
+    the flow's secrets (nonce, PKCE verifier) over the pair; never logged."""
+
+    state: str
+    nonce: str
+    verifier: str
+    browser_hash: str
+    redirect_uri: str
+    started: datetime
+    next_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignInTaken:
+    """The callback of this sign-on reached the sender: the flow is used everywhere."""
+
+    state: str
+
+
+Note = (
+    LineChanged
+    | Hello
+    | LineCounts
+    | AuthFailed
+    | AuthCleared
+    | Ticked
+    | CalendarReport
+    | SignInStarted
+    | SignInTaken
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +207,19 @@ def _note_fields(note: Note) -> dict[str, Any]:
             return {"note": "ticked", "person_id": person_id, "at": at.isoformat()}
         case CalendarReport(entries=entries):
             return {"note": "calendar_report", "entries": [dict(e) for e in entries]}
+        case SignInStarted():
+            return {
+                "note": "sign_in_started",
+                "state": note.state,
+                "nonce": note.nonce,
+                "verifier": note.verifier,
+                "browser_hash": note.browser_hash,
+                "redirect_uri": note.redirect_uri,
+                "started": note.started.isoformat(),
+                "next_path": note.next_path,
+            }
+        case SignInTaken(state=state):
+            return {"note": "sign_in_taken", "state": state}
 
 
 def _note(f: dict[str, Any]) -> Note:
@@ -197,4 +241,19 @@ def _note(f: dict[str, Any]) -> Note:
         return Ticked(str(f["person_id"]), at)
     if kind == "calendar_report":
         return CalendarReport(tuple(dict(e) for e in f["entries"]))
+    if kind == "sign_in_started":
+        started = datetime.fromisoformat(str(f["started"]))
+        if started.tzinfo is None:
+            raise ValueError("a sign-in without its time zone")
+        return SignInStarted(
+            str(f["state"]),
+            str(f["nonce"]),
+            str(f["verifier"]),
+            str(f["browser_hash"]),
+            str(f["redirect_uri"]),
+            started,
+            str(f["next_path"]),
+        )
+    if kind == "sign_in_taken":
+        return SignInTaken(str(f["state"]))
     raise ValueError(f"unknown note {kind!r}")
