@@ -53,8 +53,10 @@ from switchboard.workers.frames import (
     Hello,
     LineChanged,
     LineCounts,
+    PinTried,
     SignInStarted,
     SignInTaken,
+    SignInTried,
     Ticked,
 )
 from switchboard.workers.relay import Relay
@@ -271,6 +273,7 @@ def _join_workers(relay: Relay, runtime: Runtime) -> list[Callable[[], None]]:
         relay.listen(Ticked, tick),
         relay.listen(CalendarReport, report),
         *_share_sign_ins(relay, runtime.sign_ins),
+        *_share_guesses(relay, runtime),
     ]
     if relay.spec.first:
 
@@ -333,6 +336,36 @@ def _share_sign_ins(relay: Relay, flows: PendingFlows) -> list[Callable[[], None
         flows.share = None
 
     return [relay.listen(SignInStarted, started), relay.listen(SignInTaken, taken), unshare]
+
+
+def _share_guesses(relay: Relay, runtime: Runtime) -> list[Callable[[], None]]:
+    """The web's sign-in throttle and the voicemail PIN lock count every worker's tries
+    (a guesser's connections and calls land on any worker: apart, each limit would be
+    N times as lenient)."""
+    accounts, pins, clock = runtime.accounts, runtime.voicemail.pins, runtime.engine.clock
+
+    def signed_in(username: str, source: str, failed: bool) -> None:
+        relay.note(SignInTried(username, source, failed))
+
+    def pin(person_id: str, right: bool) -> None:
+        relay.note(PinTried(person_id, right))
+
+    def sign_in_tried(note: SignInTried, _sender: int) -> None:
+        throttle, now = accounts.throttle, clock.now()
+        if note.failed:
+            throttle.failed(note.username, note.source, now)
+        else:
+            throttle.succeeded(note.username, note.source, now)
+
+    def pin_tried(note: PinTried, _sender: int) -> None:
+        pins.heard(note.person_id, note.right)
+
+    accounts.share, pins.share = signed_in, pin
+
+    def unshare() -> None:
+        accounts.share = pins.share = None
+
+    return [relay.listen(SignInTried, sign_in_tried), relay.listen(PinTried, pin_tried), unshare]
 
 
 def _watch_parent(stop: asyncio.Event) -> Callable[[], None]:

@@ -126,6 +126,25 @@ class SignInTaken:
     state: str
 
 
+@dataclass(frozen=True, slots=True)
+class SignInTried:
+    """A web sign-in was verified at the sender: its throttle counted it, so must ours.
+    The typed name travels over the pair only; it is never logged (people type their
+    password into it by mistake)."""
+
+    username: str
+    source: str
+    failed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PinTried:
+    """A voicemail PIN was tried at the sender (``right``: it was the right one)."""
+
+    person_id: str
+    right: bool
+
+
 Note = (
     LineChanged
     | Hello
@@ -136,6 +155,8 @@ Note = (
     | CalendarReport
     | SignInStarted
     | SignInTaken
+    | SignInTried
+    | PinTried
 )
 
 
@@ -220,6 +241,15 @@ def _note_fields(note: Note) -> dict[str, Any]:
             }
         case SignInTaken(state=state):
             return {"note": "sign_in_taken", "state": state}
+        case SignInTried(username=username, source=source, failed=failed):
+            return {
+                "note": "sign_in_tried",
+                "username": username,
+                "source": source,
+                "failed": failed,
+            }
+        case PinTried(person_id=person_id, right=right):
+            return {"note": "pin_tried", "person_id": person_id, "right": right}
 
 
 def _note(f: dict[str, Any]) -> Note:
@@ -256,4 +286,8 @@ def _note(f: dict[str, Any]) -> Note:
         )
     if kind == "sign_in_taken":
         return SignInTaken(str(f["state"]))
+    if kind == "sign_in_tried":
+        return SignInTried(str(f["username"]), str(f["source"]), bool(f["failed"]))
+    if kind == "pin_tried":
+        return PinTried(str(f["person_id"]), bool(f["right"]))
     raise ValueError(f"unknown note {kind!r}")
