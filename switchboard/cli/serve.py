@@ -110,7 +110,7 @@ def run_serve(
     worker = None
     if getattr(args, "worker", None):
         try:
-            worker = WorkerSpec.parse(args.worker, args.worker_links)
+            worker = WorkerSpec.parse(args.worker, args.worker_links).with_secret_from(0)
         except WorkerSpecError as exc:
             raise ConfigError("command line", "--worker", str(exc)) from None
     main = serve(

@@ -77,7 +77,7 @@ from switchboard.sip.transaction import (
 from switchboard.sip.transport import SipTransport, TransportLimits
 from switchboard.sip.trunk import TrunkAddresses
 from switchboard.sip.trunk_dns import Rfc3263, Target
-from switchboard.workers.frames import AuthCleared, AuthFailed, FlowFrame, Kind
+from switchboard.workers.frames import AuthCleared, AuthFailed, FlowFrame, Kind, NonceUsed
 from switchboard.workers.relay import Relay
 
 log = structlog.get_logger("switchboard.sip")
@@ -130,8 +130,11 @@ class SipServer:
             keeper.attach(self.registrar)
         self.steering = Steering(relay) if relay is not None else None
         """With workers: who handles what (None: this is the only process)."""
+        # With workers the nonce key is theirs together: a phone answers a challenge from
+        # one worker in a request (a new Call-ID) that another handles.
+        secret = relay.spec.secret if relay is not None and relay.spec.secret else os.urandom(32)
         self.auth = DigestAuthenticator(
-            settings.realm, os.urandom(32), algorithms=settings.digest_algorithms
+            settings.realm, secret, algorithms=settings.digest_algorithms
         )
         self.admission = Admission(settings, engine.short_numbers.emergency_forms())
         self.failures = self.admission.failures
@@ -202,6 +205,8 @@ class SipServer:
                 undo.append(lambda: relay.on_flow(None))
                 undo.append(relay.listen(AuthFailed, self._failed_elsewhere))
                 undo.append(relay.listen(AuthCleared, self._cleared_elsewhere))
+                undo.append(relay.listen(NonceUsed, self._nonce_used_elsewhere))
+                self.auth.on_use = lambda nonce, nc: relay.note(NonceUsed(nonce, nc))
             # Only now that everything a message needs exists: a request read earlier met
             # a half-built server and was lost (its transaction began, its answer never).
             await transport.serve()
@@ -301,6 +306,9 @@ class SipServer:
 
     def _cleared_elsewhere(self, note: AuthCleared, _sender: int) -> None:
         self.failures.forget(note.source)
+
+    def _nonce_used_elsewhere(self, note: NonceUsed, _sender: int) -> None:
+        self.auth.heard_use(note.nonce, note.nc, self.core.loop.time())
 
     def receive(self, data: bytes, flow: Flow, now: float) -> None:
         if data[:4] == b"ACK ":

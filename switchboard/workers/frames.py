@@ -91,6 +91,15 @@ class AuthCleared:
 
 
 @dataclass(frozen=True, slots=True)
+class NonceUsed:
+    """A digest answer with this nonce and count was accepted at the sender: a replay of
+    it must fail here too (the workers share the nonce secret)."""
+
+    nonce: str
+    nc: int
+
+
+@dataclass(frozen=True, slots=True)
 class Ticked:
     """Someone's availability reached a transition instant (the calendar worker's tick)."""
 
@@ -151,6 +160,7 @@ Note = (
     | LineCounts
     | AuthFailed
     | AuthCleared
+    | NonceUsed
     | Ticked
     | CalendarReport
     | SignInStarted
@@ -224,6 +234,8 @@ def _note_fields(note: Note) -> dict[str, Any]:
             return {"note": "auth_failed", "source": source}
         case AuthCleared(source=source):
             return {"note": "auth_cleared", "source": source}
+        case NonceUsed(nonce=nonce, nc=nc):
+            return {"note": "nonce_used", "nonce": nonce, "nc": nc}
         case Ticked(person_id=person_id, at=at):
             return {"note": "ticked", "person_id": person_id, "at": at.isoformat()}
         case CalendarReport(entries=entries):
@@ -264,6 +276,8 @@ def _note(f: dict[str, Any]) -> Note:
         return AuthFailed(str(f["source"]))
     if kind == "auth_cleared":
         return AuthCleared(str(f["source"]))
+    if kind == "nonce_used":
+        return NonceUsed(str(f["nonce"]), int(f["nc"]))
     if kind == "ticked":
         at = datetime.fromisoformat(str(f["at"]))
         if at.tzinfo is None:

@@ -4,11 +4,17 @@ sockets that reach the others.
 The parent (``supervisor``) makes one connected pair of Unix datagram sockets per pair of
 workers and hands each worker its ends as inherited file descriptors, named on the
 command line of the hidden ``serve --worker I/N --worker-links PEER:FD,...`` options.
+It also writes the workers' shared secret (``SECRET_BYTES`` random bytes: the SIP digest
+nonces one worker issues must verify on all) as the first bytes of each worker's stdin,
+a pipe nobody else holds, so it is never on a command line or in the environment.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+
+SECRET_BYTES = 32
 
 
 class WorkerSpecError(ValueError):
@@ -22,6 +28,8 @@ class WorkerSpec:
     count: int
     links: dict[int, int] = field(default_factory=dict)
     """Peer index -> the file descriptor of this worker's end of the pair to it."""
+    secret: bytes = field(default=b"", repr=False)
+    """Shared by every worker of one parent (the SIP digest nonces' key)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.index < self.count:
@@ -54,6 +62,16 @@ class WorkerSpec:
                 raise WorkerSpecError(f"--worker-links {links!r}: expected PEER:FD,...")
             found[int(peer)] = int(fd)
         return cls(int(index_text), int(count_text), found)
+
+    def with_secret_from(self, fd: int = 0) -> WorkerSpec:
+        """This spec with the secret the parent wrote on ``fd`` (stdin)."""
+        secret = b""
+        while len(secret) < SECRET_BYTES:
+            chunk = os.read(fd, SECRET_BYTES - len(secret))
+            if not chunk:
+                raise WorkerSpecError("the parent closed stdin before writing the secret")
+            secret += chunk
+        return WorkerSpec(self.index, self.count, self.links, secret)
 
     def format_links(self) -> str:
         return ",".join(f"{peer}:{fd}" for peer, fd in sorted(self.links.items()))

@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -42,7 +43,7 @@ from typing import Any
 
 import structlog
 
-from switchboard.workers.spec import WorkerSpec
+from switchboard.workers.spec import SECRET_BYTES, WorkerSpec
 
 log = structlog.get_logger("switchboard.workers")
 
@@ -95,6 +96,8 @@ class Supervisor:
         self._listen: list[str] = []
         """``--sip-listen``/``--http-listen`` with worker 0's real addresses."""
         self._exit_code = 0
+        self._secret = secrets.token_bytes(SECRET_BYTES)
+        """What the workers share (the SIP digest nonces' key); to each on its stdin."""
 
     # -- the run ----------------------------------------------------------------------
 
@@ -253,7 +256,7 @@ class Supervisor:
         env = dict(os.environ)
         if self.console_logs:
             env["SWITCHBOARD_LOG_FORMAT"] = "console"
-        return await asyncio.create_subprocess_exec(
+        process = await asyncio.create_subprocess_exec(
             *command,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -261,6 +264,12 @@ class Supervisor:
             pass_fds=tuple(spec.links.values()),
             env=env,
         )
+        if process.stdin is not None:
+            # The pipe stays open afterwards: its end-of-file tells the worker we are gone.
+            process.stdin.write(self._secret)
+            with contextlib.suppress(ConnectionError):  # it died at once: _keep sees why
+                await process.stdin.drain()
+        return process
 
 
 async def _until(

@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ from switchboard.sip.message import Response
 from switchboard.sip.parse import format_uri, parse_name_addr
 from switchboard.sip.steering import owner_of
 from tests.integration.sip.conftest import MONDAY_10, PASSWORDS, Switchboard
-from tests.integration.sip.rawsip import RawClient, register
+from tests.integration.sip.rawsip import RawClient, digest_answer, register
 from tests.peers.sipp import SippResult, SippRun, SippServer, run, scenario
 
 Factory = Callable[..., Switchboard]
@@ -381,3 +382,63 @@ def test_a_call_carried_by_one_worker_shows_on_screens_served_by_either(
         trunk.wait(timeout=10)
     [call] = server.wait_logs("call", 1)
     assert (call["worker"], call["action"], call["outcome"]) == (1, "proxy", 200)
+
+
+def test_a_challenge_from_one_worker_is_answered_to_the_other(
+    switchboard_factory: Factory,
+) -> None:
+    """Phones keep a nonce and answer it in their next requests, whose new Call-IDs
+    another worker may own: the workers share the nonce key, so the answer is accepted
+    there, and a replay of it to the first worker is refused."""
+    server = switchboard_factory(workers=2, **TRUNKLESS)
+    phone = RawClient.udp(server.host, server.port, source="127.0.0.4")
+    anna, password = "64123", PASSWORDS["64123"]
+    uri = f"sip:{JOHAN}@{server.host}:{server.port}"
+    try:
+        phone.send(phone.request("INVITE", JOHAN, call_id=next(_call_id_owned_by(0, "ch"))))
+        challenge = phone.final()
+        assert challenge is not None
+        assert challenge.status == 407
+        proof = digest_answer(
+            challenge.headers.get_all("Proxy-Authenticate"), "INVITE", uri, anna, password
+        )
+        for worker, expected in ((1, 302), (0, 407)):  # accepted on 1; a replay on 0
+            call_id = next(_call_id_owned_by(worker, f"answer{worker}"))
+            headers = (("Proxy-Authorization", proof),)
+            phone.send(
+                phone.request("INVITE", JOHAN, call_id=call_id, from_user=anna, headers=headers)
+            )
+            final = phone.final()
+            assert final is not None
+            assert final.status == expected, (worker, final)
+            phone.ack(final, JOHAN)
+    finally:
+        phone.close()
+    failed = server.wait_logs("sip_auth_failed", 1)
+    assert [(f["worker"], f["failure"]) for f in failed] == [(0, "replay")]
+
+
+def test_a_worker_that_cannot_start_stops_the_start_and_says_why(tmp_path: Path) -> None:
+    """The SIP port is held by another program (without SO_REUSEPORT): worker 0 cannot
+    bind it, so the parent starts no other worker and exits non-zero."""
+    from tests.integration.sip.conftest import seed
+
+    config, data_dir = seed(tmp_path)
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held,
+        (tmp_path / "serve.log").open("w") as log,
+    ):
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        command = [sys.executable, "-m", "switchboard", "--config", str(config)]
+        command += ["--data", str(data_dir), "--log-level", "INFO", "serve", "--workers", "2"]
+        command += ["--sip-listen", f"127.0.0.1:{port}", "--http-listen", "127.0.0.1:0"]
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=log, timeout=60, check=False)
+    assert done.returncode != 0
+    assert done.stdout == b""  # no ready line
+    lines = [
+        json.loads(x) for x in (tmp_path / "serve.log").read_text().splitlines() if x[:1] == "{"
+    ]
+    [failed] = [x for x in lines if x["event"] == "workers_not_started"]
+    assert failed["worker"] == 0
+    assert [x["worker"] for x in lines if x["event"] == "worker_started"] == [0]

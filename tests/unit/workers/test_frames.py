@@ -17,6 +17,7 @@ from switchboard.workers.frames import (
     Kind,
     LineChanged,
     LineCounts,
+    NonceUsed,
     Note,
     NoteFrame,
     PinTried,
@@ -72,6 +73,7 @@ def test_a_keep_frame_carries_seconds() -> None:
         LineCounts(()),
         AuthFailed("203.0.113.9"),
         AuthCleared("2001:db8::9"),
+        NonceUsed("MTIzNDU2Nzg5MA.abcdef", 3),
         Ticked("p-anna", datetime(2026, 11, 23, 9, 45, tzinfo=UTC)),
         CalendarReport(({"source": "hr", "ok": True, "events": 12},)),
         SignInStarted(
