@@ -29,6 +29,8 @@ from switchboard.workers.frames import (
     flow_frame,
     keep_frame,
     note_frame,
+    pack,
+    unpack,
 )
 
 INVITE = b"INVITE sip:51234@127.0.0.1 SIP/2.0\r\nCall-ID: a@b\r\n\r\n"
@@ -129,3 +131,18 @@ def test_bytes_that_are_no_frame_raise_frame_error(data: bytes) -> None:
 def test_a_flow_over_another_transport_is_refused_when_written() -> None:
     with pytest.raises(FrameError, match="sctp"):
         flow_frame(Kind.MESSAGE, 0, "sctp", "127.0.0.1", 5060, b"")
+
+
+def test_several_frames_share_a_datagram_in_order() -> None:
+    frames = [flow_frame(Kind.MESSAGE, 0, "udp", "127.0.0.1", n, INVITE) for n in range(5)]
+    frames.append(note_frame(0, Hello()))
+    assert unpack(pack(frames)) == frames
+    assert unpack(b"") == []
+
+
+@pytest.mark.parametrize(
+    "data", [b"\x00\x00", b"\x00\x00\x00\x09short"], ids=["cut-length", "cut-frame"]
+)
+def test_a_cut_datagram_raises_frame_error(data: bytes) -> None:
+    with pytest.raises(FrameError):
+        unpack(data)
