@@ -35,7 +35,7 @@ from switchboard.live.health import HealthBoard
 from switchboard.live.lines import LineStates
 from switchboard.live.view import LiveView
 from switchboard.media import prompts
-from switchboard.media.ports import PortPool
+from switchboard.media.ports import PortPool, share_of
 from switchboard.media.tts import Speaker, SpeechSettings
 from switchboard.settings.config import Settings
 from switchboard.sip.binding_keeper import FLUSH_SECONDS, SHARED_FLUSH_SECONDS, BindingKeeper
@@ -437,8 +437,10 @@ def open_media(
 
     mailbox = MailboxScript(spool, runtime.voicemail.pins, assemble)
     scripts = Scripts(engine, speaker, greeting_of, name_of, save_message, mailbox)
-    start_at = worker.index / worker.count if worker is not None else 0.0
-    pool = PortPool(address, media.rtp_first, media.rtp_last, start_at)
+    first, last = media.rtp_first, media.rtp_last
+    if worker is not None:
+        first, last = share_of(first, last, worker.index, worker.count)
+    pool = PortPool(address, first, last)
     return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout, media.confirm_mobile))
 
 

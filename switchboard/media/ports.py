@@ -40,12 +40,24 @@ class RtpPort:
     socket: socket.socket
 
 
+def share_of(first: int, last: int, index: int, count: int) -> tuple[int, int]:
+    """Worker ``index`` of ``count``'s part of the range ``first``-``last`` (``serve
+    --workers``): whole even/odd pairs, none shared, so no worker spends binds on ports
+    another holds (a full pool tries every port of its range)."""
+    pairs = (last - first + 1) // 2
+    if pairs < count:
+        raise MediaError(
+            f"RTP ports {first}-{last} hold {pairs} pairs: too few for {count} workers"
+        )
+    start = first + 2 * (pairs * index // count)
+    end = first + 2 * (pairs * (index + 1) // count) - 1
+    return start, end
+
+
 class PortPool:
     """Even ports of ``first``-``last`` on ``host`` (an IP address, as the SDP will say)."""
 
-    def __init__(self, host: str, first: int, last: int, start_at: float = 0.0) -> None:
-        """``start_at`` (0 to 1): where in the range the round starts. Workers sharing one
-        range (``serve --workers``) start apart, so they rarely try each other's ports."""
+    def __init__(self, host: str, first: int, last: int) -> None:
         try:
             family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
         except ValueError:
@@ -62,7 +74,7 @@ class PortPool:
             raise MediaError(
                 f"RTP ports {first}-{last} hold no even/odd pair; give a range of at least 2"
             )
-        self._next = min(len(self._ports) - 1, max(0, int(len(self._ports) * start_at)))
+        self._next = 0
         self._in_use: dict[int, RtpPort] = {}
 
     @property
