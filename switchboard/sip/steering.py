@@ -17,6 +17,12 @@ the same whoever sends them. A TCP connection belongs to the worker that accepte
 opened) it; the owner asks that worker to write on it (``send``) or to keep it open for
 a registration (``keep``).
 
+One exception: a REGISTER is handled where it is read. It makes no dialog and no
+transaction of ours depends on it later, its retransmissions arrive the way it did (one
+source, so one socket; one connection over TCP), and the bindings it makes reach every
+worker through the change feed anyway. Phones refresh registrations all day long; none
+of that needs to cross.
+
 The Call-ID is read from the raw bytes: the usual spelling with ``str.find``, any other
 (case, the compact ``i:``, spaces before the colon) with one regular expression. A
 message without one is handled where it was read (it gets its ``400`` there).
@@ -70,6 +76,8 @@ class Steering:
         """TCP flows another worker passed us messages from: it holds the connection."""
 
     def owner(self, data: bytes) -> int:
+        if data.startswith(b"REGISTER "):
+            return self.index
         call_id = call_id_of(data)
         return self.index if call_id is None else zlib.crc32(call_id) % self.count
 

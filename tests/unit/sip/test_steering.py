@@ -120,3 +120,19 @@ async def test_call_ids_we_make_are_owned_by_this_worker() -> None:
         assert len(set(made)) == 50
     single = SipCore(TransactionLayer(), None, ("::1", 5060), lambda: None)  # type: ignore[arg-type]
     assert single.new_call_id().endswith("@[::1]")
+
+
+async def test_a_register_is_handled_where_it_is_read() -> None:
+    """It makes no dialog; its bindings reach the other workers through the feed."""
+    left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    relays = [
+        Relay(WorkerSpec(0, 2, {1: left.detach()})),
+        Relay(WorkerSpec(1, 2, {0: right.detach()})),
+    ]
+    try:
+        for relay in relays:
+            register = _request("Call-ID: reg-1@phone").replace(b"INVITE", b"REGISTER", 1)
+            assert Steering(relay).owner(register) == relay.index
+    finally:
+        for relay in relays:
+            relay.close()
