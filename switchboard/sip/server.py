@@ -77,7 +77,6 @@ from switchboard.sip.transaction import (
 from switchboard.sip.transport import SipTransport, TransportLimits
 from switchboard.sip.trunk import TrunkAddresses
 from switchboard.sip.trunk_dns import Rfc3263, Target
-from switchboard.workers.frames import AuthCleared, AuthFailed, FlowFrame, Kind, NonceUsed
 from switchboard.workers.relay import Relay
 
 log = structlog.get_logger("switchboard.sip")
@@ -152,7 +151,7 @@ class SipServer:
         limits = TransportLimits(tcp_idle=float(self.settings.tcp_idle))
         steering = self.steering
         transport = SipTransport(
-            self.receive if steering is None else self._steer,
+            self.receive if steering is None else steering.steered(self.receive),
             limits,
             admit=self.admission.admit,
             elsewhere=steering,
@@ -200,13 +199,7 @@ class SipServer:
                 )
                 await self.trunk.refresh()  # before serving: the first call finds it
             if steering is not None:
-                relay = steering.relay
-                relay.on_flow(self._from_worker)
-                undo.append(lambda: relay.on_flow(None))
-                undo.append(relay.listen(AuthFailed, self._failed_elsewhere))
-                undo.append(relay.listen(AuthCleared, self._cleared_elsewhere))
-                undo.append(relay.listen(NonceUsed, self._nonce_used_elsewhere))
-                self.auth.on_use = lambda nonce, nc: relay.note(NonceUsed(nonce, nc))
+                undo += steering.join(self.receive, transport, self.auth, self.failures)
             # Only now that everything a message needs exists: a request read earlier met
             # a half-built server and was lost (its transaction began, its answer never).
             await transport.serve()
@@ -281,34 +274,6 @@ class SipServer:
         self._arm_at(self.layer.next_deadline())
 
     # -- input ----------------------------------------------------------------------
-
-    def _steer(self, data: bytes, flow: Flow, now: float) -> None:
-        """With workers: handle what this worker owns, pass the rest to its owner."""
-        if self.steering is None or not self.steering.pass_on(data, flow):
-            self.receive(data, flow, now)
-
-    def _from_worker(self, frame: FlowFrame) -> None:
-        """A frame from another worker: a message it read for us, or bytes and a keep for
-        a TCP connection we hold."""
-        steering = self.steering
-        if steering is None:
-            return
-        transport, now = self.core.transport, self.core.loop.time()
-        if frame.kind is Kind.MESSAGE:
-            self.receive(frame.payload, steering.arrived(frame), now)
-        elif frame.kind is Kind.SEND:
-            transport.send_here(frame.payload, Flow("tcp", frame.host, frame.port))
-        elif frame.kind is Kind.KEEP:
-            transport.keep_here(Flow("tcp", frame.host, frame.port), now + frame.seconds)
-
-    def _failed_elsewhere(self, note: AuthFailed, _sender: int) -> None:
-        self.failures.record_failure(note.source, self.core.loop.time())
-
-    def _cleared_elsewhere(self, note: AuthCleared, _sender: int) -> None:
-        self.failures.forget(note.source)
-
-    def _nonce_used_elsewhere(self, note: NonceUsed, _sender: int) -> None:
-        self.auth.heard_use(note.nonce, note.nc, self.core.loop.time())
 
     def receive(self, data: bytes, flow: Flow, now: float) -> None:
         if data[:4] == b"ACK ":
@@ -472,8 +437,8 @@ class SipServer:
             request.method, request.headers.get(header), now, self.engine.credential
         )
         if outcome.ok and outcome.user is not None:
-            if self.steering is not None and self.failures.knows(flow.host):
-                self.steering.relay.note(AuthCleared(flow.host))
+            if self.steering is not None:
+                self.steering.digest_passed(flow.host, self.failures)
             self.failures.forget(flow.host)
             return outcome.user
         if outcome.failure not in {Failure.MISSING, Failure.STALE}:
@@ -489,7 +454,7 @@ class SipServer:
                 count=count,
             )
             if self.steering is not None:
-                self.steering.relay.note(AuthFailed(flow.host))
+                self.steering.digest_failed(flow.host)
             if self.failures.record_failure(flow.host, now):
                 log.warning(
                     "sip_auth_source_blocked",

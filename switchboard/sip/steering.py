@@ -30,12 +30,17 @@ message without one is handled where it was read (it gets its ``400`` there).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
 
+from switchboard.sip.digest import DigestAuthenticator
 from switchboard.sip.flow import Flow
-from switchboard.workers.frames import FlowFrame
+from switchboard.sip.ratelimit import AuthFailureLimiter
+from switchboard.sip.transport import Receiver, SipTransport
+from switchboard.workers.frames import AuthCleared, AuthFailed, FlowFrame, Kind, NonceUsed
 from switchboard.workers.relay import Relay
 
 _CANONICAL = b"\nCall-ID:"
@@ -83,6 +88,70 @@ class Steering:
 
     def owns(self, call_id: str) -> bool:
         return zlib.crc32(call_id.encode()) % self.count == self.index
+
+    def steered(self, receive: Receiver) -> Receiver:
+        """What the transport calls instead of ``receive``: ours to ``receive``, the rest
+        to its owner."""
+        pass_on = self.pass_on
+
+        def read(data: bytes, flow: Flow, now: float) -> None:
+            if not pass_on(data, flow):
+                receive(data, flow, now)
+
+        return read
+
+    def join(
+        self,
+        receive: Receiver,
+        transport: SipTransport,
+        auth: DigestAuthenticator,
+        failures: AuthFailureLimiter,
+    ) -> list[Callable[[], None]]:
+        """Take what the other workers send this one: messages it owns (to ``receive``, as
+        if read here), writes and keeps for TCP connections it holds, and what they learn
+        of digests (failures, successes, nonces used). Returns the undo steps."""
+        loop = asyncio.get_running_loop()
+        relay = self.relay
+
+        def frame(frame: FlowFrame) -> None:
+            now = loop.time()
+            if frame.kind is Kind.MESSAGE:
+                receive(frame.payload, self.arrived(frame), now)
+            elif frame.kind is Kind.SEND:
+                transport.send_here(frame.payload, Flow("tcp", frame.host, frame.port))
+            elif frame.kind is Kind.KEEP:
+                transport.keep_here(Flow("tcp", frame.host, frame.port), now + frame.seconds)
+
+        def failed(note: AuthFailed, _sender: int) -> None:
+            failures.record_failure(note.source, loop.time())
+
+        def cleared(note: AuthCleared, _sender: int) -> None:
+            failures.forget(note.source)
+
+        def used(note: NonceUsed, _sender: int) -> None:
+            auth.heard_use(note.nonce, note.nc, loop.time())
+
+        def unhook() -> None:
+            relay.on_flow(None)
+            auth.on_use = None
+
+        relay.on_flow(frame)
+        auth.on_use = lambda nonce, nc: relay.note(NonceUsed(nonce, nc))
+        return [
+            unhook,
+            relay.listen(AuthFailed, failed),
+            relay.listen(AuthCleared, cleared),
+            relay.listen(NonceUsed, used),
+        ]
+
+    def digest_failed(self, source: str) -> None:
+        """A digest from ``source`` failed here: the other workers count it too."""
+        self.relay.note(AuthFailed(source))
+
+    def digest_passed(self, source: str, failures: AuthFailureLimiter) -> None:
+        """A digest from ``source`` passed here: its failures are forgotten everywhere."""
+        if failures.knows(source):
+            self.relay.note(AuthCleared(source))
 
     def pass_on(self, data: bytes, flow: Flow) -> bool:
         """Pass ``data`` to its owner if that is another worker (True); False: ours."""
