@@ -138,7 +138,8 @@ def _supervise(args: argparse.Namespace, workers: int) -> int:
     def ready(addresses: dict[str, str]) -> None:
         print(json.dumps({"ready": addresses}), flush=True)
 
-    supervisor = Supervisor(args.argv, workers, ready, console_logs=sys.stderr.isatty())
+    command = [sys.executable, "-m", "switchboard", *args.argv]
+    supervisor = Supervisor(command, workers, ready, console_logs=sys.stderr.isatty())
     return supervisor.run()
 
 

@@ -72,21 +72,21 @@ class RestartPolicy:
 class Supervisor:
     def __init__(
         self,
-        argv: Sequence[str],
+        command: Sequence[str],
         count: int,
         announce: Announce,
         *,
-        python: str = sys.executable,
         stop_seconds: float = 30.0,
         policy: RestartPolicy | None = None,
         console_logs: bool = False,
     ) -> None:
+        """``command``: the ``serve`` command line each worker runs (``python -m switchboard
+        ... serve ...``), to which the worker's own options are added."""
         if count < 2:
             raise ValueError("a supervisor runs two workers or more")
-        self.argv = list(argv)
+        self.command = list(command)
         self.count = count
         self.announce = announce
-        self.python = python
         self.stop_seconds = stop_seconds
         self.policy = policy or RestartPolicy()
         self.console_logs = console_logs
@@ -243,10 +243,7 @@ class Supervisor:
     async def _spawn(self, index: int) -> asyncio.subprocess.Process:
         spec = WorkerSpec(index, self.count, self._links[index])
         command = [
-            self.python,
-            "-m",
-            "switchboard",
-            *self.argv,
+            *self.command,
             *self._listen,
             "--worker",
             f"{index}/{self.count}",
