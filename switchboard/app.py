@@ -282,7 +282,10 @@ def _join_workers(relay: Relay, runtime: Runtime) -> list[Callable[[], None]]:
                 relay.note(Ticked(event.person_id, event.at))
 
         def told(entries: tuple[Mapping[str, Any], ...]) -> None:
-            relay.note(CalendarReport(entries))
+            try:
+                relay.note(CalendarReport(entries))
+            except (TypeError, ValueError) as exc:  # a value JSON cannot carry
+                log.error("calendar_report_not_shared", error=str(exc))
 
         undo.append(bus.add_listener(forward))
         board.on_update = told
