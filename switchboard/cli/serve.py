@@ -13,8 +13,10 @@ import importlib
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any, cast
 
 from switchboard.cli.time import parse_instant
@@ -59,6 +61,7 @@ def add_worker_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--worker-links", default="", help=argparse.SUPPRESS)
+    p.add_argument("--worker-epoch", type=float, help=argparse.SUPPRESS)
 
 
 def _worker_count(text: str) -> int:
@@ -106,7 +109,13 @@ def run_serve(
 
     clock: Clock = SystemClock()
     if args.now:
-        clock = ShiftedClock(parse_instant(args.now, clock.now(), settings.zone))
+        start = parse_instant(args.now, clock.now(), settings.zone)
+        epoch = getattr(args, "worker_epoch", None)
+        if epoch is not None and getattr(args, "worker", None):
+            # Every worker's clock says --now at the instant the parent started, not at
+            # its own start: their clocks agree to the millisecond, not to the second.
+            start += timedelta(seconds=time.time() - epoch)
+        clock = ShiftedClock(start)
     worker = None
     if getattr(args, "worker", None):
         try:

@@ -36,6 +36,7 @@ import secrets
 import signal
 import socket
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -97,6 +98,8 @@ class Supervisor:
         """``--sip-listen``/``--http-listen`` with worker 0's real addresses."""
         self._exit_code = 0
         self._secret = secrets.token_bytes(SECRET_BYTES)
+        self._epoch = time.time()
+        """When the parent started: ``--now`` is this instant in every worker's clock."""
         """What the workers share (the SIP digest nonces' key); to each on its stdin."""
 
     # -- the run ----------------------------------------------------------------------
@@ -249,6 +252,8 @@ class Supervisor:
             f"{index}/{self.count}",
             "--worker-links",
             spec.format_links(),
+            "--worker-epoch",
+            repr(self._epoch),
         ]
         env = dict(os.environ)
         if self.console_logs:
