@@ -278,11 +278,10 @@ async def _until(
     ready: asyncio.Future[dict[str, str]], stop: asyncio.Event
 ) -> dict[str, str] | None:
     """The addresses once ``ready``; None when told to stop first."""
-    stopped = asyncio.ensure_future(stop.wait())
-    waiting: set[asyncio.Future[Any]] = {ready, stopped}
-    try:
+    async with asyncio.TaskGroup() as group:
+        stopped = group.create_task(stop.wait())
+        waiting: set[asyncio.Future[Any]] = {ready, stopped}
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-    finally:
         stopped.cancel()
     if ready.done():
         return ready.result()
