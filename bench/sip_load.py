@@ -6,7 +6,9 @@ Usage (from the repository root, with the project's venv):
         --rates 500,1000,2000,4000 --duration 10 [--record] [--json out.json]
 
 Targets: ``kamailio-redirect``, ``kamailio-tm-redirect``, ``bare-redirect``,
-``switchboard-redirect``, ``kamailio-proxy``, ``switchboard-proxy``; several,
+``switchboard-redirect``, ``kamailio-proxy``, ``switchboard-proxy``, and
+``switchboard-wN-redirect`` / ``switchboard-wN-proxy`` for ``serve --workers N`` (issue
+14: calls per second per machine with 1 and 2 workers); several,
 comma-separated, run one after the other in this run and are shown side by side (CPU per
 call as a ratio to ``kamailio-MODE`` at the same rate). ``kamailio-redirect`` is the
 issue's reference: a stateless 302. ``kamailio-tm-redirect`` is Kamailio doing the work
@@ -32,6 +34,13 @@ Measured per step:
   Kamailio's processes count once), while it still holds the step's recent transactions;
 - CPU of SIPp itself (and of the trunk UAS), to show the load generator is not the limit.
 
+SIPp sends every call from one socket by default, as a trunk or a Kamailio in front does
+(the kernel then hands all of it to one worker, which passes what others own on);
+``--sipp-sockets N`` uses ``-t un -max_socket N`` instead, N source ports, as phones are.
+The summary after the table gives each target's highest offered rate with no failed call
+(and, with ``--p99-limit``, a p99 under that limit): calls per second for the machine,
+load generator included.
+
 ``--record`` appends a dated section (machine, command, table) to ``bench/RESULTS.md``;
 nothing there is ever removed. Exit code: 0 no failed call, 1 some failed, 3 the harness
 could not run (message says why).
@@ -44,6 +53,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -81,17 +91,28 @@ class BenchError(Exception):
     """The harness could not run a step; the message says what to fix."""
 
 
+WORKERS_TARGET = re.compile(r"switchboard-w(\d+)-(redirect|proxy)")
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
     server: str  # "kamailio", "bare" (bare_redirect.py) or "switchboard"
     mode: str  # "redirect" or "proxy"
     config: str  # Kamailio's bench/kamailio/CONFIG.cfg: "redirect", "tm-redirect", "proxy"
+    workers: int = 1
+    """``switchboard serve --workers N``."""
 
     @classmethod
     def parse(cls, name: str) -> Target:
+        several = WORKERS_TARGET.fullmatch(name)
+        if several is not None and int(several[1]) >= 1:
+            return cls(name, "switchboard", several[2], several[2], int(several[1]))
         if name not in TARGETS:
-            raise BenchError(f"unknown target {name!r}; choose from {', '.join(TARGETS)}")
+            raise BenchError(
+                f"unknown target {name!r}; choose from {', '.join(TARGETS)}, "
+                "switchboard-wN-redirect, switchboard-wN-proxy"
+            )
         server, _, config = name.partition("-")
         return cls(name, server, config.rpartition("-")[2], config)
 
@@ -209,6 +230,17 @@ def free_udp_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_sip_port() -> int:
+    """A port free for UDP and TCP both: our server binds both on the same port."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind((LOOPBACK, 0))
+            port = int(tcp.getsockname()[1])
+            if not udp_port_taken(port):
+                return port
+    raise BenchError("no port free for both UDP and TCP on loopback")
+
+
 def udp_port_taken(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         try:
@@ -280,6 +312,15 @@ def options_probe(port: int, proc: subprocess.Popen[bytes], log: Path, deadline_
     raise BenchError(f"no 200 to OPTIONS on udp {LOOPBACK}:{port} within {deadline_s} s; see {log}")
 
 
+def wait_ready_line(proc: subprocess.Popen[bytes], log: Path, deadline_s: float) -> None:
+    end = time.monotonic() + deadline_s
+    while b'{"ready"' not in log.read_bytes():
+        if proc.poll() is not None or time.monotonic() > end:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise BenchError(f"the workers did not all get ready within {deadline_s} s:\n{tail}")
+        time.sleep(0.05)
+
+
 def server_command(
     target: Target, args: argparse.Namespace, port: int, trunk: int, work: Path
 ) -> list[str]:
@@ -332,6 +373,7 @@ def server_command(
         f"{LOOPBACK}:{trunk}",
         "--trusted",
         f"{LOOPBACK}/32",
+        *(["--workers", str(target.workers)] if target.workers > 1 else []),
     ]
 
 
@@ -391,6 +433,7 @@ def run_step(
         LOOPBACK,
         "-p",
         str(free_udp_port()),
+        *(["-t", "un", "-max_socket", str(args.sipp_sockets)] if args.sipp_sockets else []),
         "-r",
         str(rate),
         "-m",
@@ -450,7 +493,7 @@ def run_step(
 
 def run_target(target: Target, args: argparse.Namespace, work: Path) -> list[Step]:
     """Start the server (and the trunk in proxy mode), run every rate, stop them."""
-    port, trunk = free_udp_port(), free_udp_port()
+    port, trunk = free_sip_port(), free_udp_port()
     target_dir = work / target.name
     target_dir.mkdir()
     with contextlib.ExitStack() as stack:
@@ -484,6 +527,10 @@ def run_target(target: Target, args: argparse.Namespace, work: Path) -> list[Ste
         log = target_dir / "server.log"
         server = stack.enter_context(spawned(cmd, log, target_dir))
         options_probe(port, server, log, args.ready_timeout)
+        if target.workers > 1:
+            # The first worker answers OPTIONS before the others listen: wait for the
+            # parent's ready line, printed once all of them do.
+            wait_ready_line(server, log, args.ready_timeout)
         print(f"# {target.name}: ready on udp {LOOPBACK}:{port} ({' '.join(cmd)})", file=sys.stderr)
         if args.warmup > 0:
             # Steady state, as for any server: the first calls meet start-up work (lazy
@@ -535,7 +582,27 @@ def _ratio(step: Step, ref: Step | None) -> str:
     return f"{step.us_per_call / ref.us_per_call:.2f}" if ref and ref.us_per_call > 0 else "-"
 
 
-def table(steps: list[Step]) -> str:
+def clean_rates(steps: list[Step], p99_limit: float | None) -> list[str]:
+    """Each target's highest offered rate with no failed call (and p99 within the limit)."""
+    limit = f" and p99 ≤ {p99_limit:g} ms" if p99_limit is not None else ""
+    lines = [f"Highest offered rate with no failed call{limit} (calls per second, this machine):"]
+    for name in dict.fromkeys(s.target for s in steps):
+        clean = [
+            s.rate
+            for s in steps
+            if s.target == name
+            and not s.failed
+            and not s.sipp_exit
+            and (p99_limit is None or (s.p99_ms is not None and s.p99_ms <= p99_limit))
+        ]
+        tried = max(s.rate for s in steps if s.target == name)
+        shown = f"{max(clean):,}" if clean else "none of the rates tried"
+        top = " (the highest tried: go higher)" if clean and max(clean) == tried else ""
+        lines.append(f"- {name}: {shown}{top}")
+    return lines
+
+
+def table(steps: list[Step], p99_limit: float | None = None) -> str:
     """Markdown, one row per mode, rate and target. The ratio's reference is Kamailio in
     the same mode at the same rate when it ran, else the first target of that mode."""
     order = {s.target: i for i, s in reversed(list(enumerate(steps)))}
@@ -565,6 +632,8 @@ def table(steps: list[Step]) -> str:
             f"{s.us_per_call:.1f} ({ticks_us:.0f}) | {s.calls_per_core_s:,.0f} | {ratio} | "
             f"{s.server_pss_mb:.0f} | {s.sipp_cpu_pct:.0f} |"
         )
+    lines.append("")
+    lines += clean_rates(steps, p99_limit)
     repeated = [s for s in steps if s.repeats_us]
     if repeated:
         lines.append("\nEach row is the median of its runs; CPU µs/call of every run:")
@@ -604,7 +673,7 @@ def record(steps: list[Step], args: argparse.Namespace, notes: str) -> None:
     section = (
         f"\n## SIP load: {', '.join(t.name for t in args.targets)} ({time.strftime('%Y-%m-%d')})\n"
         f"- Command: `{' '.join(['.venv/bin/python', 'bench/sip_load.py', *sys.argv[1:]])}`\n"
-        f"- Machine: {machine()}; {notes}\n\n{table(steps)}\n"
+        f"- Machine: {machine()}; {notes}\n\n{table(steps, args.p99_limit)}\n"
     )
     with (BENCH / "RESULTS.md").open("a") as results:
         results.write(section)
@@ -643,6 +712,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=2.0,
         help="s of calls at the lowest rate before measuring, per target (0: none)",
     )
+    parser.add_argument(
+        "--sipp-sockets",
+        type=int,
+        default=0,
+        help="SIPp sends from N source ports (-t un -max_socket N); default one socket",
+    )
+    parser.add_argument(
+        "--p99-limit", type=float, help="ms; a rate counts as clean only with p99 within it"
+    )
     parser.add_argument("--record", action="store_true", help="append to bench/RESULTS.md")
     parser.add_argument("--json", type=Path, help="also write the steps as JSON here")
     parser.add_argument(
@@ -676,7 +754,11 @@ def main(argv: list[str]) -> int:
             print(f"# work directory kept: {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    notes = "; ".join(
+    commit = subprocess.run(  # noqa: S603 - our own command line, no shell
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],  # noqa: S607
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    notes = f"code at {commit or 'unknown'}; " + "; ".join(
         version([found, "-v"])
         for found in (
             args.sipp or shutil.which("sipp"),
@@ -684,7 +766,7 @@ def main(argv: list[str]) -> int:
         )
         if found
     )
-    print(f"Machine: {machine()}; {notes}\n\n{table(steps)}")
+    print(f"Machine: {machine()}; {notes}\n\n{table(steps, args.p99_limit)}")
     if args.json:
         rows = [
             asdict(s)

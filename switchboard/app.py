@@ -13,11 +13,12 @@ import gc
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -25,7 +26,9 @@ from switchboard.accounts.sessions import SessionPolicy
 from switchboard.calls.recorder import CallRecorder
 from switchboard.clock import Clock, SystemClock
 from switchboard.directory.model import Person
+from switchboard.events import Event, PresenceTicked
 from switchboard.http.app import run_http
+from switchboard.http.oidc import PendingFlow, PendingFlows
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.live.follow import Follower
@@ -36,11 +39,11 @@ from switchboard.live.metrics import Metrics
 from switchboard.live.readiness import Readiness
 from switchboard.live.view import LiveView
 from switchboard.media import prompts
-from switchboard.media.ports import PortPool
+from switchboard.media.ports import PortPool, share_of
 from switchboard.media.tts import Speaker, SpeechSettings
 from switchboard.settings.config import Settings
 from switchboard.settings.store import Backend, StoreSettings
-from switchboard.sip.binding_keeper import BindingKeeper
+from switchboard.sip.binding_keeper import FLUSH_SECONDS, SHARED_FLUSH_SECONDS, BindingKeeper
 from switchboard.sip.call_scripts import Scripts
 from switchboard.sip.mailbox_script import MailboxScript
 from switchboard.sip.media_calls import MediaLimits, RtpMediaService
@@ -52,6 +55,19 @@ from switchboard.store.sqlite import SqliteStore
 from switchboard.voicemail.model import Recording
 from switchboard.voicemail.service import VoicemailServices, open_voicemail
 from switchboard.voicemail.wav import Audio
+from switchboard.workers.frames import (
+    CalendarReport,
+    Hello,
+    LineChanged,
+    LineCounts,
+    PinTried,
+    SignInStarted,
+    SignInTaken,
+    SignInTried,
+    Ticked,
+)
+from switchboard.workers.relay import Relay
+from switchboard.workers.spec import WorkerSpec
 
 DATABASE_NAME = "switchboard.db"
 
@@ -73,6 +89,8 @@ class Runtime:
     """What ``/metrics`` shows (issue 15)."""
     readiness: Readiness = field(default_factory=Readiness)
     """What ``/readyz`` checks; ``serve`` marks SIP and the calendar worker as they run."""
+    sign_ins: PendingFlows = field(default_factory=lambda: PendingFlows(SystemClock()))
+    """Single sign-ins between the redirect and the callback (shared between workers)."""
 
 
 async def open_store(settings: StoreSettings, data_dir: Path, bus: EventBus) -> Store:
@@ -115,7 +133,11 @@ async def open_runtime(
             async with open_voicemail(
                 data_dir, store, engine.clock, settings.zone, settings.mail, view.is_secret_mobile
             ) as voicemail:
-                yield Runtime(engine, bus, LineStates(bus), accounts, voicemail, metrics=metrics)
+                lines = LineStates(bus)
+                sign_ins = PendingFlows(engine.clock)
+                yield Runtime(
+                    engine, bus, lines, accounts, voicemail, sign_ins=sign_ins, metrics=metrics
+                )
         finally:
             unsubscribe()
     finally:
@@ -141,8 +163,14 @@ async def serve(
     *,
     ready: Ready | None = None,
     clock: Clock | None = None,
+    worker: WorkerSpec | None = None,
 ) -> None:
-    """Run the switchboard until SIGTERM/SIGINT (or cancellation), then stop in order."""
+    """Run the switchboard until SIGTERM/SIGINT (or cancellation), then stop in order.
+
+    ``worker``: this is one of ``serve --workers N`` (docs/workers.md): the ports are
+    shared, SIP messages go to the worker owning their Call-ID, registrations and line
+    state travel between the workers, and only worker 0 syncs calendars."""
+    relay = Relay(worker) if worker is not None else None
     async with (
         serving(data_dir),  # held to the end: ``restore`` refuses a directory being served
         open_runtime(settings, data_dir, clock) as runtime,
@@ -161,22 +189,31 @@ async def serve(
         # Registrations expire in real time whatever ``--now`` pretends (the registrar
         # counts on the loop's monotonic clock): saved against a shifted clock, they
         # outlived a restart without it, or were lost at one.
-        keeper = BindingKeeper(engine.store, SystemClock())
-        media = open_media(settings, runtime, data_dir, speech_executor)
+        keeper = BindingKeeper(
+            engine.store,
+            SystemClock(),
+            flush_seconds=SHARED_FLUSH_SECONDS if relay else FLUSH_SECONDS,
+            share=relay is not None,
+        )
+        media = open_media(settings, runtime, data_dir, speech_executor, worker)
         sip = SipServer(
             settings.sip,
             engine,
             media=media,
-            line_state=runtime.lines.changed,
+            line_state=runtime.lines.changed if relay is None else _told(runtime.lines, relay),
             recorder=recorder,
             keeper=keeper,
             on_overload=lambda: metrics.overload_refusals.labels("sip").inc(),
+            relay=relay,
         )
         _watch_sip(metrics, sip)
         metrics.calendar(runtime.calendar_health.all)
         listeners = [runtime.bus.add_listener(sip.voicemail_changed)]
         if media is not None:
             listeners.append(runtime.bus.add_listener(media.prepare))
+        if relay is not None:
+            listeners.append(runtime.bus.add_listener(sip.bindings_changed))
+            listeners += _join_workers(relay, runtime)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -196,10 +233,16 @@ async def serve(
                 media_task = group.create_task(media.run()) if media is not None else None
                 http_ready: asyncio.Future[str] = loop.create_future()
                 http_task = group.create_task(
-                    run_http(runtime, settings.http, http_ready, devices=sip.registered_contacts)
+                    run_http(
+                        runtime,
+                        settings.http,
+                        http_ready,
+                        devices=sip.registered_contacts,
+                        reuse_port=relay is not None,
+                    )
                 )
                 calendars = None
-                if settings.calendars:
+                if settings.calendars and (worker is None or worker.first):
                     from switchboard.calendar_sync.service import run_calendars
 
                     calendars = group.create_task(
@@ -215,6 +258,11 @@ async def serve(
                 runtime.readiness.sip_bound = True
                 shown = f"[{host}]" if ":" in host else host
                 addresses = {"sip": f"{shown}:{port}", "http": await http_ready}
+                if relay is not None:
+                    # Frames waited in the pairs' buffers until SIP could handle them.
+                    relay.start()
+                    relay.note(Hello())
+                    listeners.append(_watch_parent(stop))
                 log.info("switchboard_ready", **addresses, mode=settings.sip.mode.value)
                 if ready is not None:
                     ready(addresses)
@@ -239,6 +287,175 @@ async def serve(
                 remove()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+                if relay is not None:
+                    # A worker is often told twice (the parent passes SIGTERM on, and the
+                    # process group or systemd's cgroup got it too): the second must not
+                    # kill it half-way through saving; the parent's SIGKILL is the limit.
+                    signal.signal(sig, signal.SIG_IGN)
+            if relay is not None:
+                relay.close()
+
+
+def _told(lines: LineStates, relay: Relay) -> Callable[[str, bool], None]:
+    """Line state with workers: counted here and told to every other worker."""
+
+    def changed(person_id: str, in_call: bool) -> None:
+        lines.changed(person_id, in_call)
+        relay.note(LineChanged(person_id, in_call))
+
+    return changed
+
+
+def _join_workers(relay: Relay, runtime: Runtime) -> list[Callable[[], None]]:
+    """What workers tell each other beyond SIP (docs/workers.md): the calls each carries
+    (a receptionist screen served by one shows the calls of all), a restart (the others
+    forget its calls and tell it theirs), and, from worker 0, which alone syncs calendars,
+    its transition ticks and health reports. Returns the undo steps."""
+    lines, bus, board = runtime.lines, runtime.bus, runtime.calendar_health
+
+    def line(note: LineChanged, sender: int) -> None:
+        lines.changed(note.person_id, note.in_call, worker=sender)
+
+    def hello(_note: Hello, sender: int) -> None:
+        lines.replace(sender, {})
+        relay.note(LineCounts(tuple(lines.carried().items())), sender)
+
+    def counts(note: LineCounts, sender: int) -> None:
+        lines.replace(sender, dict(note.counts))
+
+    def tick(note: Ticked, _sender: int) -> None:
+        bus.publish(PresenceTicked(note.person_id, note.at))
+
+    def report(note: CalendarReport, _sender: int) -> None:
+        board.update(note.entries)
+
+    undo = [
+        relay.listen(LineChanged, line),
+        relay.listen(Hello, hello),
+        relay.listen(LineCounts, counts),
+        relay.listen(Ticked, tick),
+        relay.listen(CalendarReport, report),
+        *_share_sign_ins(relay, runtime.sign_ins),
+        *_share_guesses(relay, runtime),
+    ]
+    if relay.spec.first:
+
+        def forward(event: Event) -> None:
+            if isinstance(event, PresenceTicked):
+                relay.note(Ticked(event.person_id, event.at))
+
+        def told(entries: tuple[Mapping[str, Any], ...]) -> None:
+            try:
+                relay.note(CalendarReport(entries))
+            except (TypeError, ValueError) as exc:  # a value JSON cannot carry
+                log.error("calendar_report_not_shared", error=str(exc))
+
+        undo.append(bus.add_listener(forward))
+        board.on_update = told
+    return undo
+
+
+class _SignInShare:
+    """``http.oidc.FlowShare`` over the relay: the kernel may hand a sign-in's callback to
+    any worker, so each worker keeps every flow under way."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+
+    def started(self, flow: PendingFlow) -> None:
+        self.relay.note(
+            SignInStarted(
+                flow.state,
+                flow.nonce,
+                flow.verifier,
+                flow.browser_hash,
+                flow.redirect_uri,
+                flow.started,
+                flow.next_path,
+            )
+        )
+
+    def taken(self, state: str) -> None:
+        self.relay.note(SignInTaken(state))
+
+
+def _share_sign_ins(relay: Relay, flows: PendingFlows) -> list[Callable[[], None]]:
+    def started(note: SignInStarted, _sender: int) -> None:
+        flows.adopt(
+            PendingFlow(
+                note.state,
+                note.nonce,
+                note.verifier,
+                note.browser_hash,
+                note.redirect_uri,
+                note.started,
+                note.next_path,
+            )
+        )
+
+    def taken(note: SignInTaken, _sender: int) -> None:
+        flows.forget(note.state)
+
+    flows.share = _SignInShare(relay)
+
+    def unshare() -> None:
+        flows.share = None
+
+    return [relay.listen(SignInStarted, started), relay.listen(SignInTaken, taken), unshare]
+
+
+def _share_guesses(relay: Relay, runtime: Runtime) -> list[Callable[[], None]]:
+    """The web's sign-in throttle and the voicemail PIN lock count every worker's tries
+    (a guesser's connections and calls land on any worker: apart, each limit would be
+    N times as lenient)."""
+    accounts, pins, clock = runtime.accounts, runtime.voicemail.pins, runtime.engine.clock
+
+    def signed_in(username: str, source: str, failed: bool) -> None:
+        relay.note(SignInTried(username, source, failed))
+
+    def pin(person_id: str, right: bool) -> None:
+        relay.note(PinTried(person_id, right))
+
+    def sign_in_tried(note: SignInTried, _sender: int) -> None:
+        throttle, now = accounts.throttle, clock.now()
+        if note.failed:
+            throttle.failed(note.username, note.source, now)
+        else:
+            throttle.succeeded(note.username, note.source, now)
+
+    def pin_tried(note: PinTried, _sender: int) -> None:
+        pins.heard(note.person_id, note.right)
+
+    accounts.share, pins.share = signed_in, pin
+
+    def unshare() -> None:
+        accounts.share = pins.share = None
+
+    return [relay.listen(SignInTried, sign_in_tried), relay.listen(PinTried, pin_tried), unshare]
+
+
+def _watch_parent(stop: asyncio.Event) -> Callable[[], None]:
+    """A worker's stdin is a pipe from its parent that nobody writes to: end-of-file
+    means the parent is gone (even by SIGKILL), and the worker stops."""
+    loop = asyncio.get_running_loop()
+
+    def readable() -> None:
+        try:
+            data = os.read(0, 512)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            log.warning("worker_parent_gone")
+            loop.remove_reader(0)
+            stop.set()
+
+    def unwatch() -> None:
+        loop.remove_reader(0)
+
+    loop.add_reader(0, readable)
+    return unwatch
 
 
 async def warn_about_persistence(store: Store) -> None:
@@ -283,7 +500,11 @@ async def _executor(name: str) -> AsyncIterator[ThreadPoolExecutor]:
 
 
 def open_media(
-    settings: Settings, runtime: Runtime, data_dir: Path, executor: ThreadPoolExecutor
+    settings: Settings,
+    runtime: Runtime,
+    data_dir: Path,
+    executor: ThreadPoolExecutor,
+    worker: WorkerSpec | None = None,
 ) -> RtpMediaService | None:
     """The media service (speech, RTP, voicemail recording and listening), or None with
     media off."""
@@ -313,7 +534,10 @@ def open_media(
 
     mailbox = MailboxScript(spool, runtime.voicemail.pins, assemble)
     scripts = Scripts(engine, speaker, greeting_of, name_of, save_message, mailbox)
-    pool = PortPool(address, media.rtp_first, media.rtp_last)
+    first, last = media.rtp_first, media.rtp_last
+    if worker is not None:
+        first, last = share_of(first, last, worker.index, worker.count)
+    pool = PortPool(address, first, last)
     return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout, media.confirm_mobile))
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
+from switchboard.sip.saved_bindings import SavedBinding
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,26 @@ class VoicemailChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class BindingsChanged:
+    """A REGISTER changed an address of record's bindings in one worker (issue 14):
+    ``added`` are the bindings it made or refreshed, ``removed`` the contacts (as the 200
+    showed them) it took away. Every other worker applies the same change to its own
+    registrar, so an INVITE on any of them rings the phone.
+
+    A change, not the whole set: two phones of one extension registering through two
+    workers at once both stay, whichever change the feed orders first. Applying is
+    idempotent (a binding replaces the one with the same contact), so the writer applies
+    its own change again when the feed brings it back. Not versioned (``version`` 0):
+    registrations are not part of the routing view.
+    """
+
+    aor: str
+    added: tuple[SavedBinding, ...]
+    removed: tuple[str, ...]
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class StoreReloaded:
     """This process fell behind the store's change feed (the changes it missed are no
     longer kept) and reloaded everything at ``version``: whatever follows events
@@ -144,6 +165,7 @@ Event = (
     | ExceptionsChanged
     | SipCredentialChanged
     | VoicemailChanged
+    | BindingsChanged
     | LineStateChanged
     | PresenceTicked
     | StoreReloaded

@@ -20,7 +20,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii as _encode_str
@@ -127,6 +127,8 @@ class _JsonLines:
     stream: BufferedLines
     info: bool
     """Whether INFO lines are written at the configured level."""
+    fields: str = ""
+    """Fields every line of this process carries (``"worker": 1, ``), rendered once."""
 
 
 _json_lines: _JsonLines | None = None
@@ -157,7 +159,7 @@ class LineLogger:
         parts.append(
             f'"event": {_encode_str(event)}, "level": "info", "timestamp": "{_utc_stamp()}"'
         )
-        sink.stream.write("{" + ", ".join(parts) + "}\n")
+        sink.stream.write("{" + sink.fields + ", ".join(parts) + "}\n")
         sink.stream.flush()
 
 
@@ -203,17 +205,26 @@ def _utc_stamp() -> str:
     return f"{_stamp_prefix}.{rest // 1000:06d}Z"
 
 
-def configure_logging(*, level: str = "INFO", json: bool | None = None) -> None:
+def configure_logging(
+    *, level: str = "INFO", json: bool | None = None, fields: Mapping[str, Any] | None = None
+) -> None:
     """Call once, from the CLI, before anything logs.
 
     structlog's own loggers write straight to stderr through a level-filtering logger:
     the SIP edge logs one line per call, and going through stdlib ``logging`` would cost
     several times more per line. Stdlib records (aiohttp, redis, exchangelib) take the
     stdlib route through the same processors, so every line is masked the same way.
+    ``fields`` go first into every line of the process (``{"worker": 1}`` with workers).
     """
     as_json = (not sys.stderr.isatty()) if json is None else json
     stream = BufferedLines(sys.stderr, LOG_BATCH_SECONDS)
+    constant = dict(fields or {})
+
+    def add_fields(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
+        return {**constant, **event} if constant else event
+
     shared: list[Any] = [
+        add_fields,
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         mask_numbers,
@@ -249,4 +260,5 @@ def configure_logging(*, level: str = "INFO", json: bool | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(numeric)
     global _json_lines
-    _json_lines = _JsonLines(stream, numeric <= logging.INFO) if as_json else None
+    rendered = "".join(_field(key, value) + ", " for key, value in constant.items())
+    _json_lines = _JsonLines(stream, numeric <= logging.INFO, rendered) if as_json else None

@@ -188,3 +188,38 @@ def test_repeated_runs_show_the_median_unless_one_failed() -> None:
     failing = [_step(180.0), _step(300.0, failed=3), _step(200.0)]
     assert sip_load.representative(failing).failed == 3  # a failure is never hidden
     assert sip_load.representative([_step(190.0)]).repeats_us == ()
+
+
+def test_worker_targets_run_serve_with_workers() -> None:
+    two = sip_load.Target.parse("switchboard-w2-redirect")
+    assert (two.server, two.mode, two.workers) == ("switchboard", "redirect", 2)
+    assert sip_load.Target.parse("switchboard-w3-proxy").workers == 3
+    assert sip_load.Target.parse("switchboard-redirect").workers == 1
+    with pytest.raises(sip_load.BenchError, match="unknown target"):
+        sip_load.Target.parse("kamailio-w2-redirect")
+
+
+def test_the_summary_names_each_target_s_highest_clean_rate() -> None:
+    steps = [
+        sip_load.replace(_step(150.0), rate=2000),
+        sip_load.replace(_step(150.0), rate=4000),
+        sip_load.replace(_step(150.0, failed=9), rate=6000),
+        sip_load.replace(_step(100.0), target="switchboard-w2-redirect", rate=2000),
+        sip_load.replace(_step(100.0), target="switchboard-w2-redirect", rate=6000),
+    ]
+    lines = sip_load.clean_rates(steps, None)
+    assert lines[1:] == [
+        "- switchboard-redirect: 4,000",
+        "- switchboard-w2-redirect: 6,000 (the highest tried: go higher)",
+    ]
+    slow = sip_load.replace(steps[1], p99_ms=80.0)
+    assert sip_load.clean_rates([steps[0], slow], 50.0)[1] == "- switchboard-redirect: 2,000"
+
+
+def test_two_workers_smoke(tmp_path: Path) -> None:
+    """``serve --workers 2`` behind the runner: every call of one SIPp socket answered, the
+    CPU of the parent and both workers counted."""
+    require("sipp", "sip-tester")
+    _, step = run_one_step("switchboard-w2-redirect", tmp_path)
+    assert (step["successful"], step["failed"]) == (400, 0)
+    assert step["server_processes"] == 3

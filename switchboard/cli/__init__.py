@@ -470,7 +470,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command_key", None):
         parser.print_help()
         return 2
-    configure_logging(level=args.log_level)
+    worker = getattr(args, "worker", None)
+    console = os.environ.get("SWITCHBOARD_LOG_FORMAT") == "console"
+    configure_logging(
+        level=args.log_level,
+        json=False if console else None,
+        fields={"worker": int(worker.partition("/")[0])}
+        if worker and worker.partition("/")[0].isdigit()
+        else None,
+    )
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     data = args.data or os.environ.get("SWITCHBOARD_DATA")
     args.data_dir = Path(data) if data else default_data_dir()
     try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from switchboard.cli.calendar import add_arguments as calendar_arguments
 from switchboard.cli.serve import add_arguments as serve_arguments
+from switchboard.cli.serve import add_worker_arguments as worker_arguments
 
 
 def _by(p: argparse.ArgumentParser) -> None:
@@ -128,6 +129,7 @@ def build(
 
     p = leaf(top, "serve", "serve", "run the switchboard: SIP and the web until SIGTERM")
     serve_arguments(p)
+    worker_arguments(p)
 
     cal = group("calendar", "calendar feeds (R7)")
     p = leaf(cal, "explain", "calendar explain", "what a calendar feed gives now or --at, as JSON")

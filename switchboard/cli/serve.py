@@ -12,8 +12,11 @@ import asyncio
 import importlib
 import json
 import os
+import sys
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from switchboard.cli.time import parse_instant
@@ -25,6 +28,9 @@ from switchboard.settings.sip import (
     parse_network,
     parse_trunk,
 )
+from switchboard.workers.spec import WorkerSpec, WorkerSpecError
+
+MAX_WORKERS = 64
 
 if TYPE_CHECKING:
     from switchboard.cli.demo_accounts import DemoPhone
@@ -47,6 +53,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_worker_arguments(p: argparse.ArgumentParser) -> None:
+    """``serve --workers N``, and the hidden options its parent gives each worker."""
+    p.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=1,
+        metavar="N",
+        help="processes sharing the SIP and web ports (Linux; default 1: one process)",
+    )
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--worker-links", default="", help=argparse.SUPPRESS)
+    p.add_argument("--worker-epoch", type=float, help=argparse.SUPPRESS)
+
+
+def _worker_count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_WORKERS}, not {text!r}")
+    return int(text)
+
+
 def _flag(name: str, parse: Callable[[str], Any], value: str) -> Any:
     try:
         return parse(value)
@@ -63,6 +89,9 @@ def run_serve(
     settings: Settings,
     announce: Callable[[dict[str, str]], None] | None = None,
 ) -> int:
+    workers = getattr(args, "workers", 1)
+    if workers > 1 and not getattr(args, "worker", None):
+        return _supervise(args, workers)
     from switchboard.app import serve  # the servers load only when serving
 
     sip = settings.sip.with_overrides(
@@ -83,11 +112,47 @@ def run_serve(
 
     clock: Clock = SystemClock()
     if args.now:
-        clock = ShiftedClock(parse_instant(args.now, clock.now(), settings.zone))
-    main = serve(replace(settings, sip=sip, http=http), args.data_dir, ready=ready, clock=clock)
+        start = parse_instant(args.now, clock.now(), settings.zone)
+        epoch = getattr(args, "worker_epoch", None)
+        if epoch is not None and getattr(args, "worker", None):
+            # Every worker's clock says --now at the instant the parent started, not at
+            # its own start: their clocks agree to the millisecond, not to the second.
+            start += timedelta(seconds=time.time() - epoch)
+        clock = ShiftedClock(start)
+    worker = None
+    if getattr(args, "worker", None):
+        try:
+            worker = WorkerSpec.parse(args.worker, args.worker_links).with_secret_from(0)
+        except WorkerSpecError as exc:
+            raise ConfigError("command line", "--worker", str(exc)) from None
+    main = serve(
+        replace(settings, sip=sip, http=http),
+        args.data_dir,
+        ready=ready,
+        clock=clock,
+        worker=worker,
+    )
     runner = _event_loop_runner()
     runner(main)
     return 0
+
+
+def _supervise(args: argparse.Namespace, workers: int) -> int:
+    """``serve --workers N`` (N > 1): this process only starts and watches the workers."""
+    from switchboard.workers import ports
+    from switchboard.workers.supervisor import Supervisor
+
+    if not ports.supported():
+        raise ConfigError(
+            "command line", "--workers", "needs Linux, whose SO_REUSEPORT spreads work"
+        )
+
+    def ready(addresses: dict[str, str]) -> None:
+        print(json.dumps({"ready": addresses}), flush=True)
+
+    command = [sys.executable, "-m", "switchboard", *args.argv]
+    supervisor = Supervisor(command, workers, ready, console_logs=sys.stderr.isatty())
+    return supervisor.run()
 
 
 def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:

@@ -41,7 +41,7 @@ from switchboard.http.context import (
     SEARCH,
     STOPPING,
 )
-from switchboard.http.oidc import setup_oidc
+from switchboard.http.oidc import PendingFlows, setup_oidc
 from switchboard.http.oidc_accounts import OidcAccountService
 from switchboard.http.overload import InFlight, cap_in_flight
 from switchboard.http.principal import Access
@@ -56,6 +56,7 @@ from switchboard.settings.http import HttpSettings
 from switchboard.sip.front import Devices, no_devices
 from switchboard.store.bus import EventBus
 from switchboard.voicemail.service import VoicemailServices
+from switchboard.workers import ports
 
 log = structlog.get_logger("switchboard.http")
 
@@ -104,6 +105,11 @@ class HttpRuntime(Protocol):
 
     @property
     def readiness(self) -> Readiness: ...
+
+    @property
+    def sign_ins(self) -> PendingFlows:
+        """Single sign-ins under way (shared with the other workers of ``serve --workers``)."""
+        ...
 
 
 def hide_server_version() -> None:
@@ -166,7 +172,12 @@ def build_app(
     if settings.oidc is not None:  # before the pages: the sign-in page reads SIGN_IN_PROVIDER
         engine = runtime.engine
         setup_oidc(
-            app, settings.oidc, runtime.accounts, lambda key: engine.view.find(key), engine.clock
+            app,
+            settings.oidc,
+            runtime.accounts,
+            lambda key: engine.view.find(key),
+            engine.clock,
+            flows=runtime.sign_ins,
         )
     # The pages, the administration pages and /static: HTML and files, after the JSON API.
     app[WEB] = load_web_kit()
@@ -204,13 +215,18 @@ async def run_http(
     ready: asyncio.Future[str],
     *,
     devices: Devices = no_devices,
+    reuse_port: bool = False,
 ) -> None:
-    """Serve until cancelled; ``ready`` gets the bound ``host:port`` (port 0 allowed)."""
+    """Serve until cancelled; ``ready`` gets the bound ``host:port`` (port 0 allowed).
+    ``reuse_port``: the port is shared with the other workers (``serve --workers``)."""
     app = build_app(runtime, settings, devices=devices)
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.listen.host, settings.listen.port)
+        host, port = settings.listen.host, settings.listen.port
+        if reuse_port and not port:
+            port = ports.unused_port(host, udp=False)
+        site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
         await site.start()
         address = _address(runner.addresses[0])
         log.info("http_listening", address=address)

@@ -15,10 +15,13 @@ Why server-side and not a signed cookie: nothing secret (verifier, nonce) ever l
 server, a flow is single-use by construction (a replayed callback finds nothing), and no
 signing key has to be managed. The cost: the callback must reach the node that started the
 flow (sticky sessions for ``/signin/oidc*`` when several nodes serve the web), documented in
-``docs/accounts.md``. The flow is bound to the browser that started it by the ``sb_oidc``
-cookie (HttpOnly, SameSite=Lax, path ``/signin/oidc``): the store keeps only its hash, and a
-callback from another browser (login CSRF, RFC 9700 section 4.7) is refused. Flows expire
-after ``FLOW_TTL`` and at most ``MAX_FLOWS`` are kept (the oldest go first).
+``docs/accounts.md``. The workers of one ``serve --workers`` cannot be sticky (the kernel
+hands each connection to any of them), so there each flow is told to the others as it
+starts and as it is taken (``PendingFlows.share``; app.py wires it). The flow is bound to
+the browser that started it by the ``sb_oidc`` cookie (HttpOnly, SameSite=Lax, path
+``/signin/oidc``): the store keeps only its hash, and a callback from another browser
+(login CSRF, RFC 9700 section 4.7) is refused. Flows expire after ``FLOW_TTL`` and at most
+``MAX_FLOWS`` are kept (the oldest go first).
 
 Every failure answers with an error id and a sentence a person can act on; the reason, for
 an administrator, goes to the log under that id (``sso_sign_in_failed``).
@@ -39,6 +42,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import aiohttp
 import structlog
@@ -90,6 +94,16 @@ class PendingFlow:
     next_path: str = "/"
 
 
+class FlowShare(Protocol):
+    """The other workers of ``serve --workers``, told of each flow that starts or is taken
+    here, so a callback that reaches another worker finds its flow (and a used one is gone
+    everywhere)."""
+
+    def started(self, flow: PendingFlow) -> None: ...
+
+    def taken(self, state: str) -> None: ...
+
+
 class PendingFlows:
     """Sign-ins between the redirect to the provider and the callback, by ``state``."""
 
@@ -97,8 +111,15 @@ class PendingFlows:
         self._clock = clock
         self._limit = limit
         self._flows: OrderedDict[str, PendingFlow] = OrderedDict()
+        self.share: FlowShare | None = None
 
     def add(self, flow: PendingFlow) -> None:
+        self.adopt(flow)
+        if self.share is not None:
+            self.share.started(flow)
+
+    def adopt(self, flow: PendingFlow) -> None:
+        """Keep a flow (one started here, or by another worker)."""
         self._flows[flow.state] = flow
         while len(self._flows) > self._limit:
             self._flows.popitem(last=False)
@@ -106,9 +127,15 @@ class PendingFlows:
     def take(self, state: str) -> PendingFlow | None:
         """The flow for ``state``, removed (single use); None when unknown or expired."""
         flow = self._flows.pop(state, None)
+        if flow is not None and self.share is not None:
+            self.share.taken(state)
         if flow is None or self._clock.now() - flow.started > FLOW_TTL:
             return None
         return flow
+
+    def forget(self, state: str) -> None:
+        """Another worker took the flow: it is used."""
+        self._flows.pop(state, None)
 
     def __len__(self) -> int:
         return len(self._flows)
@@ -242,6 +269,7 @@ def setup_oidc(
     find_person: FindPerson,
     clock: Clock,
     environ: Callable[[str], str | None] = os.environ.get,
+    flows: PendingFlows | None = None,
 ) -> None:
     """Add single sign-on to ``app``: routes, state, and the provider's HTTP client
     (owned by a cleanup context, so it closes with the application).
@@ -258,7 +286,7 @@ def setup_oidc(
     app[OIDC] = OidcSignIn(
         settings,
         provider,
-        PendingFlows(clock),
+        flows or PendingFlows(clock),
         AccountLinker(settings, accounts, find_person),
         accounts,
         clock,

@@ -89,6 +89,9 @@ class AccountService:
         self._new_id = new_id
         self._random_bytes = random_bytes
         self._dummy: str | None = None
+        self.share: Callable[[str, str, bool], None] | None = None
+        """With workers: told (username, source, failed) of each verified attempt, so the
+        other workers' throttles count it too (``throttle.failed``/``succeeded`` there)."""
 
     # -- accounts --------------------------------------------------------------------------
     async def accounts(self) -> list[Account]:
@@ -191,6 +194,8 @@ class AccountService:
         ok = verify_password(stored or dummy, password, self.hasher)
         if not ok or account is None or stored is None or account.disabled:
             limited = self.throttle.failed(username, source, now)
+            if self.share is not None:
+                self.share(username, source, True)
             # The typed name is not logged: people type their password into it by mistake.
             log.info("sign_in_failed", source=source)
             if account is not None:
@@ -199,6 +204,8 @@ class AccountService:
                 await self._notice_limit(account, limited, now)
             return None
         self.throttle.succeeded(username, source, now)
+        if self.share is not None:
+            self.share(username, source, False)
         if needs_rehash(stored, self.hasher):
             await self.store.upgrade_password_hash(
                 account.account_id, stored, self.hasher.hash(password)

@@ -6,7 +6,7 @@ mappings, so this module knows nothing of the calendar edge (imports point down)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -14,9 +14,14 @@ from typing import Any
 class HealthBoard:
     def __init__(self) -> None:
         self._latest: dict[str, Mapping[str, Any]] = {}
+        self.on_update: Callable[[tuple[Mapping[str, Any], ...]], None] | None = None
+        """Told each report (with workers: worker 0 passes it to the others' boards)."""
 
     def update(self, entries: Iterable[Mapping[str, Any]]) -> None:
         """Replace what is known of each source named in ``entries`` (key ``source``)."""
+        entries = tuple(entries)
+        if self.on_update is not None:
+            self.on_update(entries)
         for entry in entries:
             name = entry.get("source")
             if isinstance(name, str):

@@ -16,6 +16,7 @@ from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Organisation, Person, PolicyException
 from switchboard.directory.numbers import NumberError, NumberPlan
 from switchboard.events import (
+    BindingsChanged,
     CalendarChanged,
     DirectoryImported,
     Event,
@@ -269,9 +270,12 @@ class LiveView:
 
     # -- applying events -------------------------------------------------------------------
     def apply(self, event: Event) -> None:
-        if isinstance(event, LineStateChanged | PresenceTicked | VoicemailChanged | StoreReloaded):
+        if isinstance(
+            event,
+            LineStateChanged | PresenceTicked | VoicemailChanged | BindingsChanged | StoreReloaded,
+        ):
             return  # not routing inputs: line state lives in LineStates, voicemail in the
-            # spool, and a tick changes nothing
+            # spool, registrations in the SIP registrar, and a tick changes nothing
         if event.version < self.version:
             return
         if event.version > self.version + 1:

@@ -40,6 +40,20 @@ class RtpPort:
     socket: socket.socket
 
 
+def share_of(first: int, last: int, index: int, count: int) -> tuple[int, int]:
+    """Worker ``index`` of ``count``'s part of the range ``first``-``last`` (``serve
+    --workers``): whole even/odd pairs, none shared, so no worker spends binds on ports
+    another holds (a full pool tries every port of its range)."""
+    pairs = (last - first + 1) // 2
+    if pairs < count:
+        raise MediaError(
+            f"RTP ports {first}-{last} hold {pairs} pairs: too few for {count} workers"
+        )
+    start = first + 2 * (pairs * index // count)
+    end = first + 2 * (pairs * (index + 1) // count) - 1
+    return start, end
+
+
 class PortPool:
     """Even ports of ``first``-``last`` on ``host`` (an IP address, as the SDP will say)."""
 

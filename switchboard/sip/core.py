@@ -57,12 +57,15 @@ class SipCore:
         transport: SipTransport,
         advertise: tuple[str, int],
         on_change: Callable[[], None],
+        owns: Callable[[str], bool] | None = None,
     ) -> None:
         self.layer = layer
         self.transport = transport
         self.host, self.port = advertise
         self.loop = asyncio.get_running_loop()
         self._on_change = on_change
+        self._owns = owns
+        """With workers: whether a Call-ID is this worker's (``steering.Steering.owns``)."""
         self._random = _RandomPool()
 
     def now(self) -> float:
@@ -72,6 +75,15 @@ class SipCore:
         """Hex of ``nbytes`` cryptographically random bytes (RFC 3261 §19.3: tags and
         branch ids must be globally unique, with at least 32 random bits)."""
         return self._random.take(nbytes).hex()
+
+    def new_call_id(self) -> str:
+        """A Call-ID for a dialog or request we start. With workers, one that this worker
+        owns, so the answers come back here (about ``count`` draws on average)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        while True:
+            call_id = f"{self.new_token(10)}@{host}"
+            if self._owns is None or self._owns(call_id):
+                return call_id
 
     # -- sending ------------------------------------------------------------------
 

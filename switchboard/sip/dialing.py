@@ -86,7 +86,7 @@ class Dialer:
         host = f"[{core.host}]" if ":" in core.host else core.host
         shown = caller if caller and caller.replace("+", "").isdigit() else "anonymous"
         for target in targets:
-            call_id = f"{core.new_token(10)}@{host}"
+            call_id = core.new_call_id()
             local_from = f"<sip:{shown}@{host}>;tag={core.new_token(4)}"
             to = f"<sip:{to_user}@{host}>"
             items = (

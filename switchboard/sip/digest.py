@@ -268,6 +268,9 @@ class DigestAuthenticator:
         self._hashes = dict(hashes)
         self._random_bytes = random_bytes
         self._seen: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        self.on_use: Callable[[str, int], None] | None = None
+        """With workers (which share ``secret``): told (nonce, nc) of each answer accepted
+        here, so the others' replay tables refuse it too (``heard_use``)."""
         # Stands in for an unknown user's HA1 so their path does the same work (no
         # enumeration). Derived from the secret: no one can know a password matching it.
         dummy = hashlib.sha256(b"switchboard-dummy-ha1:" + secret).hexdigest()
@@ -394,7 +397,15 @@ class DigestAuthenticator:
             return _fail(Failure.STALE, username)
         if not self._advance(nonce, int(nc, 16), issued, now):
             return _fail(Failure.REPLAY, username)
+        if self.on_use is not None:
+            self.on_use(nonce, int(nc, 16))
         return AuthOutcome(True, username, None, username)
+
+    def heard_use(self, nonce: str, nc: int, now: float) -> None:
+        """Another worker accepted ``nc`` for ``nonce``: a replay here must fail too."""
+        issued = self._nonce_time(nonce)
+        if issued is not None and issued <= now <= issued + self.nonce_ttl:
+            self._advance(nonce, nc, issued, now)
 
     @staticmethod
     def _algorithm(value: str | None) -> str | None:

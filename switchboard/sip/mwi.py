@@ -69,10 +69,16 @@ def summary(new: int, old: int, account: str) -> bytes:
 
 
 class MessageWaiting:
-    def __init__(self, core: SipCore, engine: Engine, registrar: Registrar) -> None:
+    def __init__(
+        self, core: SipCore, engine: Engine, registrar: Registrar, *, unsolicited: bool = True
+    ) -> None:
         self.core = core
         self.engine = engine
         self.registrar = registrar
+        self.unsolicited = unsolicited
+        """Whether this process sends the unsolicited NOTIFYs: with workers, every one
+        hears each voicemail change and knows every registration, so only worker 0 does
+        (each still notifies the subscriptions it holds)."""
         self.counts: dict[str, tuple[int, int]] = {}
         """(new, heard) per person; loaded at start, then kept by ``changed``."""
         self.subscriptions: dict[str, Subscription] = {}
@@ -179,7 +185,7 @@ class MessageWaiting:
                 continue
             left = max(1, round(subscription.expires_at - now))
             self._notify(subscription, f"active;expires={left}")
-        if any(s.expires_at > now for s in watching):
+        if not self.unsolicited or any(s.expires_at > now for s in watching):
             return
         person = self.engine.view.person(event.person_id)
         if person is not None and person.extension:
@@ -222,7 +228,7 @@ class MessageWaiting:
                 ("Max-Forwards", "70"),
                 ("From", f"<{account}>;tag={self.core.new_token(4)}"),
                 ("To", f"<{account}>"),
-                ("Call-ID", f"{self.core.new_token(8)}@{self.core.host}"),
+                ("Call-ID", self.core.new_call_id()),
                 ("CSeq", "1 NOTIFY"),
                 ("Contact", self._contact(binding.flow)),
                 ("Event", EVENT),

@@ -102,6 +102,10 @@ class AuthFailureLimiter:
         """Clear a source's record (after it authenticated successfully)."""
         self._sources.pop(source, None)
 
+    def knows(self, source: str) -> bool:
+        """Whether ``source`` has a record (failures, or a block) to forget."""
+        return source in self._sources
+
 
 @dataclass(slots=True)
 class _Bucket:

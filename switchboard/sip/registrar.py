@@ -64,6 +64,15 @@ class Binding:
 
 
 @dataclass(frozen=True, slots=True)
+class BindingDelta:
+    """What one REGISTER changed: bindings made or refreshed, and bindings it removed
+    (expiry 0, ``Contact: *``, or replaced by another contact's equal)."""
+
+    added: tuple[Binding, ...]
+    removed: tuple[Binding, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RegisterResult:
     status: int
     reason: str
@@ -138,6 +147,9 @@ class Registrar:
         self.on_change: Callable[[str, tuple[Binding, ...], float], None] | None = None
         """Told (user, the user's live bindings, now) after each REGISTER answered 200 (a
         refresh or a query too); never after a refused one, which changes nothing."""
+        self.on_delta: Callable[[str, BindingDelta, float], None] | None = None
+        """Told (user, what this REGISTER changed, now) when it changed something: what
+        other workers must apply (``merge``) to agree with this one (issue 14)."""
 
     # -- reads -----------------------------------------------------------------------------
     def bindings(self, user: str, now: float) -> tuple[Binding, ...]:
@@ -187,7 +199,29 @@ class Registrar:
         live = self.bindings(user, now)
         if self.on_change is not None:
             self.on_change(user, live, now)
+        if self.on_delta is not None:
+            delta = _delta(current, outcome)
+            if delta.added or delta.removed:
+                self.on_delta(user, delta, now)
         return RegisterResult(200, "OK", live)
+
+    def merge(
+        self, user: str, added: Iterable[Binding], removed: Iterable[NameAddr], now: float
+    ) -> None:
+        """Apply a change another worker made (``on_delta`` there): each binding in
+        ``added`` replaces the one with the same contact, each contact in ``removed`` goes.
+        Idempotent, so applying a change twice (the feed brings a worker's own changes back
+        to it) is harmless. ``max_bindings`` is the writer's to enforce; ``on_change`` and
+        ``on_delta`` are not told: nothing new happened here."""
+        held = {b.key: b for b in self._bindings.get(user, ()) if b.expires_at > now}
+        for contact in removed:
+            held.pop(contact_key(contact), None)
+        for binding in added:
+            if binding.expires_at > now:
+                held[binding.key] = binding
+            else:
+                held.pop(binding.key, None)
+        self._store(user, tuple(held.values()))
 
     def restore(self, user: str, bindings: Iterable[Binding], now: float) -> int:
         """Put back bindings kept from before a restart, keeping only the live ones and at
@@ -265,6 +299,12 @@ class Registrar:
             self._bindings[user] = bindings
         else:
             self._bindings.pop(user, None)
+
+
+def _delta(before: dict[URIKey, Binding], after: dict[URIKey, Binding]) -> BindingDelta:
+    added = tuple(b for key, b in after.items() if before.get(key) != b)
+    removed = tuple(b for key, b in before.items() if key not in after)
+    return BindingDelta(added, removed)
 
 
 def _out_of_order() -> RegisterResult:

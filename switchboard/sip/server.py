@@ -16,6 +16,11 @@ What happens to a message, in order:
    is looked at, so known and unknown extensions get the same answers (no enumeration).
 6. REGISTER -> registrar, OPTIONS -> 200, INVITE -> call handling, MESSAGE -> SMS,
    requests inside a dialog we record-routed -> the proxy.
+
+With ``serve --workers N`` a step 0 comes first: a message whose Call-ID another worker
+owns is passed to it, raw, and handled there as if read there (``steering``); failed
+digests are told to every worker, so a source guessing passwords is blocked wherever the
+kernel sends its packets.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import structlog
 
 from switchboard.calls.recorder import CallRecorder
 from switchboard.directory.model import Person
-from switchboard.events import Event
+from switchboard.events import BindingsChanged, Event
 from switchboard.live.engine import Engine
 from switchboard.routing.presentation import OutboundKind
 from switchboard.settings.sip import SipSettings, is_ip_address
@@ -62,6 +67,7 @@ from switchboard.sip.parse import (
 )
 from switchboard.sip.proxy import Leg, Proxy
 from switchboard.sip.registrar import Registrar
+from switchboard.sip.steering import Steering
 from switchboard.sip.transaction import (
     Arrival,
     ClientEvent,
@@ -73,6 +79,7 @@ from switchboard.sip.transaction import (
 from switchboard.sip.transport import SipTransport, TransportLimits
 from switchboard.sip.trunk import TrunkAddresses
 from switchboard.sip.trunk_dns import Rfc3263, Target
+from switchboard.workers.relay import Relay
 
 log = structlog.get_logger("switchboard.sip")
 RETRY_AFTER = 5
@@ -115,6 +122,7 @@ class SipServer:
         recorder: CallRecorder | None = None,
         keeper: BindingKeeper | None = None,
         on_overload: Callable[[], None] | None = None,
+        relay: Relay | None = None,
     ) -> None:
         """``on_overload`` hears of each request refused for the cap (the metrics)."""
         self.settings = settings
@@ -129,9 +137,14 @@ class SipServer:
         self.layer = TransactionLayer()
         self.registrar = Registrar()
         if keeper is not None:
-            self.registrar.on_change = keeper.changed
+            keeper.attach(self.registrar)
+        self.steering = Steering(relay) if relay is not None else None
+        """With workers: who handles what (None: this is the only process)."""
+        # With workers the nonce key is theirs together: a phone answers a challenge from
+        # one worker in a request (a new Call-ID) that another handles.
+        secret = relay.spec.secret if relay is not None and relay.spec.secret else os.urandom(32)
         self.auth = DigestAuthenticator(
-            settings.realm, os.urandom(32), algorithms=settings.digest_algorithms
+            settings.realm, secret, algorithms=settings.digest_algorithms
         )
         self.admission = Admission(settings, engine.short_numbers.emergency_forms())
         self.failures = self.admission.failures
@@ -147,17 +160,26 @@ class SipServer:
 
     async def run(self, ready: asyncio.Future[tuple[str, int]] | None = None) -> None:
         limits = TransportLimits(tcp_idle=float(self.settings.tcp_idle))
-        transport = SipTransport(self.receive, limits, admit=self.admission.admit)
+        steering = self.steering
+        transport = SipTransport(
+            self.receive if steering is None else steering.steered(self.receive),
+            limits,
+            admit=self.admission.admit,
+            elsewhere=steering,
+        )
         listen = self.settings.listen
         try:
-            self.address = await transport.bind(listen.host, listen.port)
+            self.address = await transport.bind(
+                listen.host, listen.port, reuse_port=steering is not None
+            )
         except OSError as exc:
             if ready is not None and not ready.done():
                 ready.set_exception(exc)
             raise
         advertise = self.settings.advertise
         ours = (advertise.host, advertise.port) if advertise else self.address
-        self.core = SipCore(self.layer, transport, ours, self._arm)
+        owns = steering.owns if steering is not None else None
+        self.core = SipCore(self.layer, transport, ours, self._arm, owns)
         self.proxy = Proxy(self.core, self._line_state)
         self.calls = CallHandler(
             self.core,
@@ -168,8 +190,10 @@ class SipServer:
             self.proxy,
             recorder=self.recorder,
         )
+        undo: list[Callable[[], None]] = []
         try:
-            self.mwi = MessageWaiting(self.core, self.engine, self.registrar)
+            first = steering is None or steering.index == 0
+            self.mwi = MessageWaiting(self.core, self.engine, self.registrar, unsolicited=first)
             await self.mwi.load()
             if self.keeper is not None:
                 # Before serving: the first call after a restart finds the phones.
@@ -185,6 +209,8 @@ class SipServer:
                     on_change=self._trunk_moved,
                 )
                 await self.trunk.refresh()  # before serving: the first call finds it
+            if steering is not None:
+                undo += steering.join(self.receive, transport, self.auth, self.failures)
             # Only now that everything a message needs exists: a request read earlier met
             # a half-built server and was lost (its transaction began, its answer never).
             await transport.serve()
@@ -196,6 +222,8 @@ class SipServer:
                     group.create_task(self.trunk.run())
                 await asyncio.Event().wait()  # until cancelled (SIGTERM unwinds it)
         finally:
+            for step in undo:
+                step()
             self.calls.answering.close_all()
             if self._timer is not None:
                 self._timer.cancel()
@@ -214,6 +242,11 @@ class SipServer:
         """A bus listener (``app.py``): voicemail news for the message-waiting light."""
         if self.mwi is not None:
             self.mwi.changed(event)
+
+    def bindings_changed(self, event: Event) -> None:
+        """A bus listener (``app.py``): another worker's registrations, from the feed."""
+        if isinstance(event, BindingsChanged) and self.keeper is not None:
+            self.keeper.apply(event, self.registrar, asyncio.get_running_loop().time())
 
     def _trunk_moved(self, targets: tuple[Target, ...]) -> None:
         """The trunk's name has new targets: requests from each address are trusted (and
@@ -447,6 +480,8 @@ class SipServer:
             request.method, request.headers.get(header), now, self.engine.credential
         )
         if outcome.ok and outcome.user is not None:
+            if self.steering is not None:
+                self.steering.digest_passed(flow.host, self.failures)
             self.failures.forget(flow.host)
             return outcome.user
         if outcome.failure not in {Failure.MISSING, Failure.STALE}:
@@ -461,6 +496,8 @@ class SipServer:
                 user=_shown_user(outcome.tried),
                 count=count,
             )
+            if self.steering is not None:
+                self.steering.digest_failed(flow.host)
             if self.failures.record_failure(flow.host, now):
                 log.warning(
                     "sip_auth_source_blocked",

@@ -8,6 +8,10 @@ kept alive by CRLF keep-alives (RFC 5626 §4.4.1, each ping answered with a pong
 Responses and requests to a TCP flow reuse its connection (phones behind NAT can only be
 reached that way).
 
+With ``serve --workers`` every worker binds the same address with ``SO_REUSEPORT``
+(``bind(reuse_port=True)``), and a TCP connection another worker holds is written to
+through it (``Elsewhere``, the steering of ``steering.py``).
+
 Protocol classes, not ``start_server`` handlers: asyncio creates no tasks here, so nothing
 runs unowned (every task of the process lives in the app's TaskGroup).
 """
@@ -18,12 +22,13 @@ import asyncio
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Protocol, cast
 
 import structlog
 
 from switchboard.sip.flow import Flow
 from switchboard.sip.parse import ParseError, StreamFramer
+from switchboard.workers import ports
 
 log = structlog.get_logger("switchboard.sip")
 
@@ -38,6 +43,14 @@ slow connections must not use up its own rate (and lock out its next real reques
 
 def _admit_all(host: str, now: float, data: bytes) -> bool:
     return True
+
+
+class Elsewhere(Protocol):
+    """Another worker holding a TCP connection this one does not (``serve --workers``)."""
+
+    def send(self, data: bytes, flow: Flow) -> None: ...
+
+    def keep(self, flow: Flow, seconds: float) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +102,14 @@ class _Udp:
         receive: Receiver,
         loop: asyncio.AbstractEventLoop,
         admit: Admit = _admit_all,
+        *,
+        reuse_port: bool = False,
     ) -> _Udp:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
+            if reuse_port:
+                ports.reuse_port(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, cls.RCVBUF)
             sock.setblocking(False)
             sock.bind((host, port))
@@ -225,9 +242,11 @@ class SipTransport:
         receive: Receiver,
         limits: TransportLimits | None = None,
         admit: Admit = _admit_all,
+        elsewhere: Elsewhere | None = None,
     ) -> None:
         self.receive = receive
         self.admit = admit
+        self.elsewhere = elsewhere
         self.limits = limits or TransportLimits()
         self.loop = asyncio.get_running_loop()
         self._udp: _Udp | None = None
@@ -241,16 +260,25 @@ class SipTransport:
         await self.serve()
         return address
 
-    async def bind(self, host: str, port: int) -> tuple[str, int]:
+    async def bind(self, host: str, port: int, *, reuse_port: bool = False) -> tuple[str, int]:
         """Bind UDP, then TCP on the same port (port 0 picks one free for both), without
         reading yet: whoever handles the messages may need the bound address first, and
-        a message read before it is ready would be lost half-handled."""
+        a message read before it is ready would be lost half-handled. ``reuse_port``:
+        shared with the other workers (``workers.ports``; port 0 is chosen first)."""
         for _ in range(20):
-            udp = _Udp.bind(host, port, self.receive, self.loop, self.admit)
+            chosen = ports.unused_port(host, udp=True) if reuse_port and not port else port
+            udp = _Udp.bind(
+                host, chosen, self.receive, self.loop, self.admit, reuse_port=reuse_port
+            )
             bound = udp.sock.getsockname()
             try:
                 server = await self.loop.create_server(
-                    lambda: _Tcp(self), host, int(bound[1]), reuse_address=True, start_serving=False
+                    lambda: _Tcp(self),
+                    host,
+                    int(bound[1]),
+                    reuse_address=True,
+                    reuse_port=reuse_port or None,
+                    start_serving=False,
                 )
             except OSError:
                 udp.close()
@@ -279,6 +307,16 @@ class SipTransport:
         """A registration over ``flow`` lasts until ``until`` (loop time): its connection
         stays open that long, however quiet (the phone reaches us and we it only along
         it). A later registration may only lengthen that."""
+        if flow.transport != "tcp":
+            return
+        conn = self._connections.get((flow.host, flow.port))
+        if conn is not None:
+            conn.kept_until = max(conn.kept_until, until)
+        elif self.elsewhere is not None:
+            self.elsewhere.keep(flow, until - self.loop.time())
+
+    def keep_here(self, flow: Flow, until: float) -> None:
+        """``keep`` for a connection another worker was asked about: ours or nobody's."""
         conn = self._connections.get((flow.host, flow.port))
         if conn is not None and flow.transport == "tcp":
             conn.kept_until = max(conn.kept_until, until)
@@ -290,16 +328,26 @@ class SipTransport:
                 del self._connections[key]
 
     def send(self, data: bytes, flow: Flow) -> bool:
-        """Send along a flow; False when a TCP flow has no open connection."""
+        """Send along a flow; False when a TCP flow has no open connection (here or, with
+        workers, passed to the others: one of them may hold it)."""
         if flow.transport == "udp":
             if self._udp is not None:
                 self._udp.sendto(data, (flow.host, flow.port))
             return True
         conn = self._connections.get((flow.host, flow.port))
         if conn is None:
-            return False
+            if self.elsewhere is None:
+                return False
+            self.elsewhere.send(data, flow)
+            return True
         conn.send(data)
         return True
+
+    def send_here(self, data: bytes, flow: Flow) -> None:
+        """Write on a TCP connection another worker asked us to: ours, or nobody's."""
+        conn = self._connections.get((flow.host, flow.port))
+        if conn is not None:
+            conn.send(data)
 
     async def connect(self, flow: Flow) -> None:
         """Open a TCP connection for an outgoing request (e.g. to a TCP trunk)."""

@@ -6,7 +6,9 @@ the feed decodes them here and publishes them on its own bus, so its live view, 
 phones follow a write made anywhere (issue 14). The values travel in the same column form
 the rows use (``codec``), so one set of rules says what a stored value means.
 
-Only events a store publishes travel: ``LineStateChanged`` and ``PresenceTicked`` belong to
+Registrations travel too (``BindingsChanged``, appended by the binding keeper's save on
+the store's side thread), so the workers of one machine share one registrar. Only events
+a store publishes travel: ``LineStateChanged`` and ``PresenceTicked`` belong to
 the process that made them, and ``StoreReloaded`` to the process that reloaded.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 
 from switchboard.directory.credentials import SipCredential
 from switchboard.events import (
+    BindingsChanged,
     CalendarChanged,
     DirectoryImported,
     ExceptionsChanged,
@@ -27,6 +30,7 @@ from switchboard.events import (
     TemplatesChanged,
     VoicemailChanged,
 )
+from switchboard.sip.saved_bindings import SavedBinding
 from switchboard.store import codec
 from switchboard.store.protocol import StoreError
 
@@ -40,6 +44,7 @@ FeedEvent = (
     | ExceptionsChanged
     | SipCredentialChanged
     | VoicemailChanged
+    | BindingsChanged
 )
 """The events a store publishes, and so the ones its feed carries."""
 
@@ -99,6 +104,37 @@ def _fields(event: FeedEvent) -> dict[str, Any]:
             return {"type": "sip_credential", "v": v, "user": user, "hashes": hashes}
         case VoicemailChanged(person_id=person_id, new=new, old=old):
             return {"type": "voicemail", "v": v, "person_id": person_id, "counts": [new, old]}
+        case BindingsChanged(aor=aor, added=added, removed=removed):
+            rows = [_binding_fields(b) for b in added]
+            return {"type": "bindings", "v": v, "aor": aor, "added": rows, "removed": list(removed)}
+
+
+def _binding_fields(b: SavedBinding) -> dict[str, Any]:
+    return {
+        "contact": b.contact,
+        "expires_at": codec.iso(b.expires_at),
+        "call_id": b.call_id,
+        "cseq": b.cseq,
+        "transport": b.transport,
+        "host": b.host,
+        "port": b.port,
+        "q": b.q,
+    }
+
+
+def _binding(aor: str, f: dict[str, Any]) -> SavedBinding:
+    q = f["q"]
+    return SavedBinding(
+        aor=aor,
+        contact=str(f["contact"]),
+        expires_at=codec.instant(str(f["expires_at"])),
+        call_id=str(f["call_id"]),
+        cseq=int(f["cseq"]),
+        transport=str(f["transport"]),
+        host=str(f["host"]),
+        port=int(f["port"]),
+        q=None if q is None else float(q),
+    )
 
 
 def decode_event(text: str) -> FeedEvent:
@@ -142,4 +178,8 @@ def _event(f: dict[str, Any]) -> FeedEvent:
     if kind == "voicemail":
         new, old = (int(n) for n in f["counts"])
         return VoicemailChanged(str(f["person_id"]), new, old, v)
+    if kind == "bindings":
+        aor = str(f["aor"])
+        added = tuple(_binding(aor, row) for row in f["added"])
+        return BindingsChanged(aor, added, tuple(str(c) for c in f["removed"]), v)
     raise ValueError(f"unknown change type {kind!r}")

@@ -21,6 +21,12 @@ BATCH = 2_000
 event loop for long; the next poll goes on from there."""
 
 
+PRUNE_NEWEST = (
+    "DELETE FROM changes WHERE seq <= (SELECT seq FROM sqlite_sequence WHERE name = 'changes') - ?"
+)
+"""``prune`` as one statement (a side-thread step has no Python between statements)."""
+
+
 def last(conn: sqlite3.Connection) -> int:
     """The number of the newest change ever appended (0: none yet)."""
     row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()

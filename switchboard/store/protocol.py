@@ -26,6 +26,7 @@ from switchboard.accounts.sessions import ApiToken, Session
 from switchboard.calls.model import CallListRequest, CallRecord
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException, PolicyRule
+from switchboard.events import BindingsChanged
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
 from switchboard.sip.saved_bindings import SavedBinding
 from switchboard.store.audit import AuditEntry as AuditEntry
@@ -313,19 +314,26 @@ class VoicemailStore(Protocol):
 class BindingStore(Protocol):
     """The SIP registrar's bindings, saved so that a restart does not leave every phone
     unreachable until it next registers (issue 3). Like call records: neither versioned
-    nor published, and not audited (a phone registers every few minutes; the SIP log
-    line records each REGISTER). Each ``save_bindings`` is one transaction."""
+    nor audited (a phone registers every few minutes; the SIP log line records each
+    REGISTER). Each ``save_bindings`` is one transaction. With several workers
+    (``serve --workers``) the changes also travel on the change feed as
+    ``BindingsChanged`` (issue 14), appended in that same transaction."""
 
     async def saved_bindings(self) -> list[SavedBinding]:
         """Every saved binding: by address of record, then in the order saved."""
         ...
 
     async def save_bindings(
-        self, changes: Mapping[str, Sequence[SavedBinding]], expired_before: datetime
+        self,
+        changes: Mapping[str, Sequence[SavedBinding]],
+        expired_before: datetime,
+        announce: Sequence[BindingsChanged] = (),
     ) -> None:
         """Replace the bindings of each address of record in ``changes`` with its
-        sequence (empty: it has none now), and drop every binding that expired before
-        ``expired_before``; all in one transaction."""
+        sequence (empty: it has none now), drop every binding that expired before
+        ``expired_before``, and append ``announce`` to the change feed; all in one
+        transaction. The announcements are not published on this store's bus at once:
+        ``catch_up`` brings them, here as in every other process, in feed order."""
         ...
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from switchboard.events import BindingsChanged
 from switchboard.sip.saved_bindings import SavedBinding
 from switchboard.store import codec
 from switchboard.store.protocol import StoreError
@@ -65,7 +66,10 @@ class RedisBindings(RedisBase):
         ]
 
     async def save_bindings(
-        self, changes: Mapping[str, Sequence[SavedBinding]], expired_before: datetime
+        self,
+        changes: Mapping[str, Sequence[SavedBinding]],
+        expired_before: datetime,
+        announce: Sequence[BindingsChanged] = (),
     ) -> None:
         count = sum(len(b) for b in changes.values())
         what = f"save {count} SIP registration(s)"
@@ -105,4 +109,15 @@ class RedisBindings(RedisBase):
                     tx.write("HDEL", k.bindings, aor)
                     tx.write("ZREM", k.binding_expiry, aor)
 
-        await self._write(what, body, watch=[k.bindings, k.binding_expiry], audited=False)
+        async def announcing(tx: Tx) -> None:
+            await body(tx)
+            # On the feed in the same transaction, for the other workers' registrars (issue
+            # 14); this store's own bus gets them back too, which a registrar applies
+            # without a change (idempotent, and never saved again).
+            tx.emit(*announce)
+
+        watch = [k.bindings, k.binding_expiry]
+        if announce:
+            await self._write(what, announcing, watch=watch)
+        else:
+            await self._write(what, body, watch=watch, audited=False)

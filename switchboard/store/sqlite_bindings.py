@@ -13,8 +13,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 
+from switchboard.events import BindingsChanged
 from switchboard.sip.saved_bindings import SavedBinding
-from switchboard.store import codec
+from switchboard.store import codec, feed
+from switchboard.store.changes import encode_event
 from switchboard.store.codec import Row, SideStep
 from switchboard.store.protocol import StoreError
 
@@ -75,7 +77,10 @@ class SqliteBindings:
             return [binding_from_row(r) for r in rows]
 
     async def save_bindings(
-        self, changes: Mapping[str, Sequence[SavedBinding]], expired_before: datetime
+        self,
+        changes: Mapping[str, Sequence[SavedBinding]],
+        expired_before: datetime,
+        announce: Sequence[BindingsChanged] = (),
     ) -> None:
         # Rows are made before the transaction: a binding that cannot be stored (a naive
         # instant, one filed under another address of record) fails here, changing nothing.
@@ -85,5 +90,10 @@ class SqliteBindings:
             (DELETE_AOR, [(aor,) for aor in changes]),
             (INSERT_BINDING, rows),
         ]
+        if announce:
+            # On the side thread's connection, so this store's ``_seen_seq`` stays where
+            # it was and its own follower publishes them back, in feed order (issue 14).
+            steps.append((feed.INSERT, [(encode_event(e),) for e in announce]))
+            steps.append((feed.PRUNE_NEWEST, [(feed.KEEP,)]))
         count = sum(len(b) for b in changes.values())
         await self._on_side_thread(f"save {count} SIP registration(s)", steps)

@@ -14,7 +14,9 @@ employee's mobile asks for the PIN first; a person without one cannot listen fro
   wrong PIN in a row shuts the mailbox from outside for 15 minutes, doubling each time up
   to a day, until the right PIN is given. Someone forging the owner's caller ID can keep it
   shut, but only from outside: the desk phone and the web inbox stay open. Kept in memory
-  per process (the clock is the injected one), bounded by the number of people.
+  per process (the clock is the injected one), bounded by the number of people; with
+  ``serve --workers`` each try and each right PIN is told to the other workers
+  (``share``, ``heard``), so the count is the machine's, not one worker's.
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ class VoicemailPins:
         self._executor = executor
         self._hasher = hasher
         self._failures: dict[str, _Failures] = {}
+        self.share: Callable[[str, bool], None] | None = None
+        """With workers: told (person_id, right) of each try counted here and of each right
+        PIN, for the other workers' ``heard``."""
 
     async def _blocking(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
@@ -137,22 +142,38 @@ class VoicemailPins:
         now = self._clock.now()
         if stored is None or self._shut(person_id, now):
             return PinCheck.SHUT
+        count, lock = self._count(person_id, now)
+        if self.share is not None:
+            self.share(person_id, False)
+        if await self._blocking(lambda: verify_password(stored, pin, self._hasher)):
+            self._failures.pop(person_id, None)
+            if self.share is not None:
+                self.share(person_id, True)
+            return PinCheck.RIGHT
+        if lock is not None:
+            seconds = int(lock.total_seconds())
+            log.warning("voicemail_pin_locked", person=person_id, failures=count, seconds=seconds)
+        return PinCheck.WRONG
+
+    def heard(self, person_id: str, right: bool) -> None:
+        """Another worker counted a try (``right`` False) or heard the right PIN."""
+        if right:
+            self._failures.pop(person_id, None)
+        else:
+            self._count(person_id, self._clock.now())
+
+    def _count(self, person_id: str, now: datetime) -> tuple[int, timedelta | None]:
+        """One more try: the count, and the lock it starts (if any)."""
         failures = self._failures.get(person_id)
         if failures is None:
             if len(self._failures) >= MAX_TRACKED:
                 self._failures.clear()
             failures = self._failures[person_id] = _Failures()
         failures.count += 1
-        count, lock = failures.count, lock_after(failures.count)
+        lock = lock_after(failures.count)
         if lock is not None:
             failures.shut_until = now + lock
-        if await self._blocking(lambda: verify_password(stored, pin, self._hasher)):
-            self._failures.pop(person_id, None)
-            return PinCheck.RIGHT
-        if lock is not None:
-            seconds = int(lock.total_seconds())
-            log.warning("voicemail_pin_locked", person=person_id, failures=count, seconds=seconds)
-        return PinCheck.WRONG
+        return failures.count, lock
 
     def _shut(self, person_id: str, now: datetime) -> bool:
         failures = self._failures.get(person_id)

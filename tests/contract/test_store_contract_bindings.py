@@ -12,7 +12,9 @@ from datetime import timedelta
 
 import pytest
 
+from switchboard.events import BindingsChanged, Event
 from switchboard.sip.saved_bindings import SavedBinding
+from switchboard.store.bus import EventBus
 from switchboard.store.protocol import StoreError
 from tests.contract.conftest import Backend
 from tests.contract.values import T0
@@ -65,3 +67,26 @@ async def test_a_save_that_cannot_be_stored_whole_stores_nothing(backend: Backen
     with pytest.raises(StoreError, match="nothing was changed"):
         await backend.store.save_bindings({"64001": [], "64002": [no_port]}, T0)
     assert await backend.store.saved_bindings() == [DESK]
+
+
+async def test_announced_changes_reach_every_process_including_the_writer(
+    backend: Backend,
+) -> None:
+    """``serve --workers`` (issue 14): a save's announcements go on the change feed in its
+    transaction; every other process publishes them when it catches up, and the writer
+    publishes them exactly once too (SQLite when it catches up, in feed order; Redis as the
+    write commits). A registrar applies them idempotently either way."""
+    assert backend.open_peer is not None
+    peer_seen: list[Event] = []
+    peer_bus = EventBus()
+    peer_bus.add_listener(peer_seen.append)
+    peer = await backend.open_peer(peer_bus)
+    tcp = replace(APP, transport="tcp", port=51000)
+    change = BindingsChanged("64001", (DESK, tcp), ("<sip:64001@10.9.9.9>",))
+    await backend.store.save_bindings({"64001": [DESK]}, T0, [change])
+    assert await backend.store.saved_bindings() == [DESK]  # the table: what changes says
+    for store in (peer, backend.store):
+        while await store.catch_up():
+            pass
+    assert peer_seen == [change]
+    assert backend.take_events() == [change]  # once, however it came

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from switchboard.app import Runtime
 from switchboard.http.app import build_app
+from switchboard.http.oidc import PendingFlows
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
@@ -289,6 +290,10 @@ class MailRuntime:
     @property
     def readiness(self) -> Readiness:
         return self.runtime.readiness
+
+    @property
+    def sign_ins(self) -> PendingFlows:
+        return self.runtime.sign_ins
 
 
 @contextlib.asynccontextmanager

@@ -324,3 +324,22 @@ async def test_the_sign_in_limit_notices_administrators_once_and_spares_the_owne
     assert "waits 60 s" in notice.detail
     assert "at most 100 failures an hour" in notice.detail
     assert await w.service.authenticate("anna", PASSWORD, HOME) is not None
+
+
+async def test_with_workers_a_failure_on_one_slows_the_same_source_on_the_other(w: World) -> None:
+    """``serve --workers`` (issue 14): a guesser's connections reach any worker; each
+    worker's throttle counts what the others verified, so the wait holds everywhere."""
+    await _anna(w)
+    other = AccountService(w.store, w.clock, w.hasher, find_person=_find)
+
+    def tell_other(username: str, source: str, failed: bool) -> None:
+        throttle = other.throttle
+        if failed:
+            throttle.failed(username, source, w.clock.now())
+        else:
+            throttle.succeeded(username, source, w.clock.now())
+
+    w.service.share = tell_other
+    assert await w.service.authenticate("anna", "wrong-password", "203.0.113.9") is None
+    with pytest.raises(LoginThrottledError):
+        await other.authenticate("anna", PASSWORD, "203.0.113.9")

@@ -25,7 +25,7 @@ SCENARIOS = Path(__file__).parent / "scenarios"
 EXIT_OK = 0
 EXIT_CALLS_FAILED = 1
 EXIT_TIMEOUT = 255
-Transport = Literal["u1", "t1"]
+Transport = Literal["u1", "un", "t1"]
 
 
 def scenario(name: str) -> Path:

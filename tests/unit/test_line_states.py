@@ -120,3 +120,33 @@ def test_the_live_view_ignores_line_state_without_touching_its_version(
     view.apply(event)
     assert (view.version, view.stale) == (1, False)
     assert view.person("p1") == ANNA
+
+
+# -- several workers (issue 14) -------------------------------------------------------------
+
+
+def test_other_workers_calls_count_apart_and_together(
+    recorder: Recorder, lines: LineStates
+) -> None:
+    lines.changed("p1", True, worker=1)
+    lines.changed("p1", True)  # one here too
+    lines.changed("p1", False, worker=2)  # an end worker 2 never started: nothing
+    assert (lines.calls("p1"), lines.carried(), lines.carried(1)) == (2, {"p1": 1}, {"p1": 1})
+    lines.changed("p1", False, worker=1)
+    lines.changed("p1", False)
+    assert recorder.take() == [LineStateChanged("p1", True, 1), LineStateChanged("p1", False, 0)]
+
+
+def test_a_restarted_worker_carries_no_calls_and_a_snapshot_replaces_its_count(
+    recorder: Recorder, lines: LineStates
+) -> None:
+    lines.changed("p1", True, worker=1)
+    lines.changed("p2", True, worker=1)
+    lines.changed("p2", True)
+    recorder.take()
+    lines.replace(1, {})  # worker 1 started again: its calls are gone
+    assert recorder.take() == [LineStateChanged("p1", False, 0)]
+    assert (lines.calls("p1"), lines.calls("p2")) == (0, 1)
+    lines.replace(1, {"p1": 2, "p2": 1})  # its answer to our hello
+    assert recorder.take() == [LineStateChanged("p1", True, 2)]
+    assert (lines.calls("p1"), lines.calls("p2"), lines.carried()) == (2, 2, {"p2": 1})

@@ -60,7 +60,7 @@ class Switchboard:
     config: Path
     stopped: bool = field(default=False)
     http: str = ""
-    """The web server's ``host:port``."""
+    """The web's ``host:port`` from the ready line."""
 
     @property
     def address(self) -> str:
@@ -149,10 +149,12 @@ def start_switchboard(
     sip_listen: str = f"{LOOPBACK}:0",
     media_lines: str = MEDIA_OFF,
     now: str | None = MONDAY_10,
+    workers: int = 1,
 ) -> Switchboard:
     """``sip_lines``: extra keys for the config's ``[sip]`` table. ``config`` and
     ``data_dir`` (both or neither): a server's seeded ones again, as for a restart.
-    ``now``: the ``--now`` instant, None for none (the real time)."""
+    ``now``: the ``--now`` instant, None for none (the real time). ``workers``: run
+    ``serve --workers N`` (the ready line then comes once all N listen)."""
     if config is None or data_dir is None:
         config, data_dir = seed(directory, sip_lines, media_lines)
     log_path = directory / f"switchboard-{mode}.log"
@@ -177,6 +179,8 @@ def start_switchboard(
     ]
     if trunk is not None:
         command += ["--trunk", trunk]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     for cidr in trusted:
         command += ["--trusted", cidr]
     log_file = log_path.open("w", encoding="utf-8")
@@ -196,7 +200,9 @@ def start_switchboard(
         raise RuntimeError(f"switchboard did not start:\n{log_path.read_text()}")
     ready = json.loads(line)["ready"]
     host, _, port = ready["sip"].rpartition(":")
-    return Switchboard(process, host, int(port), log_path, data_dir, config, http=ready["http"])
+    return Switchboard(
+        process, host, int(port), log_path, data_dir, config, http=str(ready.get("http", ""))
+    )
 
 
 class Sent:

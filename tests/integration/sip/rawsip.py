@@ -168,11 +168,21 @@ def trunk_call(host: str, port: int, extension: str) -> tuple[int, str]:
 
 
 def register(
-    client: RawClient, user: str, password: str, algorithm: str = "MD5"
+    client: RawClient,
+    user: str,
+    password: str,
+    algorithm: str = "MD5",
+    *,
+    call_id: str | None = None,
+    expires: int | None = None,
+    cseq: int = 1,
 ) -> Response | None:
-    """REGISTER, answer the 401 with a digest computed here; the final answer."""
-    call_id = new_id()
-    client.send(client.request("REGISTER", user, call_id=call_id))
+    """REGISTER, answer the 401 with a digest computed here; the final answer.
+    ``call_id`` and ``cseq``: the phone's (a refresh reuses the Call-ID with a higher
+    CSeq); ``expires``: an ``Expires`` header (0 unregisters)."""
+    call_id = call_id or new_id()
+    extra = (("Expires", str(expires)),) if expires is not None else ()
+    client.send(client.request("REGISTER", user, call_id=call_id, cseq=cseq, headers=extra))
     challenge = client.final()
     assert challenge is not None
     assert challenge.status == 401
@@ -187,7 +197,11 @@ def register(
     )
     client.send(
         client.request(
-            "REGISTER", user, call_id=call_id, cseq=2, headers=(("Authorization", answer),)
+            "REGISTER",
+            user,
+            call_id=call_id,
+            cseq=cseq + 1,
+            headers=(*extra, ("Authorization", answer)),
         )
     )
     return client.final()

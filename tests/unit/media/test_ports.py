@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from switchboard.media.errors import MediaError
-from switchboard.media.ports import PortPool, PortsExhaustedError
+from switchboard.media.ports import PortPool, PortsExhaustedError, share_of
 from tests.unit.media.udp import HOST, free_range
 
 
@@ -136,3 +136,14 @@ def test_ipv6_loopback() -> None:
     assert rtp.socket.family == socket.AF_INET6
     assert rtp.socket.getsockname()[:2] == ("::1", rtp.port)
     pool.release(rtp)
+
+
+def test_workers_share_a_range_in_whole_pairs_none_twice() -> None:
+    """``serve --workers`` (issue 14): each worker binds only its own part of the range."""
+    parts = [share_of(20000, 20999, i, 3) for i in range(3)]
+    assert parts == [(20000, 20331), (20332, 20665), (20666, 20999)]
+    ports = [p for first, last in parts for p in range(first, last + 1)]
+    assert ports == list(range(20000, 21000))  # every port once
+    assert all(first % 2 == 0 and last % 2 == 1 for first, last in parts)
+    with pytest.raises(MediaError, match="too few for 4 workers"):
+        share_of(20000, 20005, 0, 4)

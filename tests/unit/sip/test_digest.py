@@ -452,3 +452,18 @@ def test_a_failure_names_the_account_tried(auth: DigestAuthenticator) -> None:
     assert (realm.failure, realm.tried) == (Failure.WRONG_REALM, "64123")
     garbled = auth.verify("REGISTER", 'Digest username="64123', T, lookup)
     assert (garbled.failure, garbled.tried) == (Failure.MALFORMED, None)
+
+
+def test_workers_sharing_the_secret_accept_each_other_s_nonces_and_refuse_replays() -> None:
+    """``serve --workers`` (issue 14): a phone answers worker A's challenge in a request
+    worker B handles (a new Call-ID); B accepts it, and once A is told, a replay to A fails.
+    A worker with another secret would call the nonce bad, and the phone a guesser."""
+    a = DigestAuthenticator(REALM, SECRET)
+    b = DigestAuthenticator(REALM, SECRET)
+    b.on_use = lambda nonce, nc: a.heard_use(nonce, nc, T + 1)
+    reply = answer(a.challenges(T)[0], method="INVITE")
+    assert b.verify("INVITE", reply, T + 1, lookup).ok
+    replayed = a.verify("INVITE", reply, T + 2, lookup)
+    assert replayed.failure is Failure.REPLAY
+    stranger = DigestAuthenticator(REALM, b"another-secret-of-16-bytes")
+    assert stranger.verify("INVITE", reply, T + 1, lookup).failure is Failure.BAD_NONCE

@@ -284,3 +284,55 @@ def test_the_granted_expiry_at_an_instant_that_rounded_up() -> None:
     now = 8021.305641924296  # (now + 300) - now == 300.00000000000006
     result = registrar().update(USER, [(DESK, None)], 300, "c1", 1, FLOW, now)
     assert expiries(result.bindings, now) == [300]
+
+
+# -- sharing with other workers (issue 14) -----------------------------------------------
+
+
+def _deltas(reg: Registrar) -> list[tuple[str, list[NameAddr], list[NameAddr]]]:
+    seen: list[tuple[str, list[NameAddr], list[NameAddr]]] = []
+    reg.on_delta = lambda user, d, _now: seen.append(
+        (user, [b.contact for b in d.added], [b.contact for b in d.removed])
+    )
+    return seen
+
+
+def test_a_register_reports_what_it_changed_and_a_query_reports_nothing() -> None:
+    reg = registrar()
+    seen = _deltas(reg)
+    reg.update(USER, [(DESK, 600), (MOBILE_APP, 600)], None, "c1", 1, FLOW, T)
+    reg.update(USER, [(DESK, 600)], None, "c1", 2, FLOW, T + 10)  # a refresh: expiry moves
+    reg.update(USER, [], None, "c1", 3, FLOW, T + 20)  # a query
+    reg.update(USER, [(MOBILE_APP, 0)], None, "c1", 4, FLOW, T + 30)
+    reg.update(USER, "*", 0, "c1", 5, FLOW, T + 40)
+    reg.update(USER, [(DESK, 30)], None, "c1", 6, FLOW, T + 50)  # refused (423): nothing
+    assert seen == [
+        (USER, [DESK, MOBILE_APP], []),
+        (USER, [DESK], []),
+        (USER, [], [MOBILE_APP]),
+        (USER, [], [DESK]),
+    ]
+
+
+def test_merging_another_workers_change_is_idempotent_and_keeps_other_phones() -> None:
+    here, there = registrar(), registrar()
+    changes: list[tuple[tuple[Binding, ...], tuple[Binding, ...]]] = []
+    there.on_delta = lambda _user, d, _now: changes.append((d.added, d.removed))
+    here.update(USER, [(DESK, 600)], None, "c1", 1, FLOW, T)  # registered here
+    there.update(USER, [(MOBILE_APP, 300)], None, "c2", 1, FLOW, T)  # and there, at once
+    added, removed = changes[-1]
+    for _ in range(2):  # the feed may bring it twice: once more is harmless
+        here.merge(USER, added, [b.contact for b in removed], T + 1)
+    assert {b.contact for b in here.bindings(USER, T + 1)} == {DESK, MOBILE_APP}
+    there.update(USER, [(MOBILE_APP, 0)], None, "c2", 2, FLOW, T + 5)
+    added, removed = changes[-1]
+    here.merge(USER, added, [b.contact for b in removed], T + 5)
+    assert [b.contact for b in here.bindings(USER, T + 5)] == [DESK]
+
+
+def test_a_merged_binding_that_already_expired_removes_its_contact() -> None:
+    reg = registrar()
+    reg.update(USER, [(DESK, 600)], None, "c1", 1, FLOW, T)
+    stale = Binding(DESK, T - 1, "c1", 2, FLOW)
+    reg.merge(USER, [stale], [], T)
+    assert reg.bindings(USER, T) == ()

@@ -182,3 +182,22 @@ async def test_the_right_pin_as_the_fifth_try_opens_and_starts_the_count_afresh(
         assert await world.pins.check("anna", "0912") is PinCheck.WRONG
     assert await world.pins.check("anna", "2580") is PinCheck.RIGHT
     assert await world.pins.open_to_try("anna")
+
+
+async def test_tries_on_other_workers_count_here_and_the_right_pin_there_resets(
+    world: World,
+) -> None:
+    """``serve --workers`` (issue 14): a guesser's calls land on any worker; each worker
+    tells the others of every try, so five wrong PINs across two workers shut the box."""
+    here = world.pins
+    there = VoicemailPins(world.store, world.clock, hasher=CHEAP)
+    here.share = lambda person_id, right: there.heard(person_id, right)
+    there.share = lambda person_id, right: here.heard(person_id, right)
+    await here.set("anna", "2580", "test")
+    for pins in (here, there, here, there):
+        assert await pins.check("anna", "0912") is PinCheck.WRONG
+    assert await there.check("anna", "2580") is PinCheck.RIGHT  # the fifth: right, resets
+    for pins in (there, here, there, here, there):
+        assert await pins.check("anna", "0912") is PinCheck.WRONG
+    assert not await here.open_to_try("anna")
+    assert not await there.open_to_try("anna")
