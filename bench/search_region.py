@@ -37,6 +37,7 @@ from switchboard.app import settle_garbage_collector  # noqa: E402
 from switchboard.directory.model import Person  # noqa: E402
 from switchboard.directory.search import SearchIndex, fold  # noqa: E402
 from switchboard.http.search_cache import OVERLAY_MAX  # noqa: E402
+from switchboard.live.loop_watch import worst_lag  # noqa: E402
 from tests.fixtures.region import REGION_PLAN, region_people  # noqa: E402
 
 QUERIES = {
@@ -58,24 +59,9 @@ def rss_mb() -> float:
 
 async def build_while_ticking(people: list[Person]) -> tuple[SearchIndex, float, float]:
     """The index built in a thread; its seconds, and the worst lateness of a 10 ms timer."""
-    loop = asyncio.get_running_loop()
-    worst = 0.0
-    done = False
-
-    async def tick() -> None:
-        nonlocal worst
-        while not done:
-            due = loop.time() + 0.010
-            await asyncio.sleep(0.010)
-            worst = max(worst, loop.time() - due)
-
-    async with asyncio.TaskGroup() as group:
-        group.create_task(tick())
-        start = time.perf_counter()
-        index = await asyncio.to_thread(SearchIndex, people, REGION_PLAN)
-        seconds = time.perf_counter() - start
-        done = True
-    return index, seconds, worst
+    start = time.perf_counter()
+    index, worst = await worst_lag(asyncio.to_thread(SearchIndex, people, REGION_PLAN))
+    return index, time.perf_counter() - start, worst
 
 
 def timings(index: SearchIndex, rounds: int) -> dict[str, list[float]]:

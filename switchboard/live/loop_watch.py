@@ -11,6 +11,8 @@ at the time it happened.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import structlog
 
@@ -22,6 +24,8 @@ TICK = 0.010
 WINDOW = 10.0
 STALL = 0.100
 """A lag worth a log line."""
+
+T = TypeVar("T")
 
 
 class LoopWatch:
@@ -49,3 +53,28 @@ class LoopWatch:
                 self._metrics.loop_lag_max.set(worst)
                 self.last_window, worst = worst, 0.0
                 window_end = now + self._window
+
+
+async def worst_lag(work: Awaitable[T], *, tick: float = TICK) -> tuple[T, float]:
+    """``work``'s result, and how late a ``tick`` timer fired at worst while it ran: what a
+    SIP request arriving meanwhile would have waited (benchmarks and tests of work that must
+    not hold the loop)."""
+    loop = asyncio.get_running_loop()
+    worst = 0.0
+    done = False
+
+    async def ticking() -> None:
+        nonlocal worst
+        while not done:
+            due = loop.time() + tick
+            await asyncio.sleep(tick)
+            worst = max(worst, loop.time() - due)
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(ticking())
+        await asyncio.sleep(0)
+        try:
+            result = await work
+        finally:
+            done = True
+    return result, worst
