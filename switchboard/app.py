@@ -93,9 +93,15 @@ class Runtime:
     """Single sign-ins between the redirect and the callback (shared between workers)."""
 
 
-async def open_store(settings: StoreSettings, data_dir: Path, bus: EventBus) -> Store:
+async def open_store(
+    settings: StoreSettings,
+    data_dir: Path,
+    bus: EventBus,
+    on_write: Callable[[float], None] | None = None,
+) -> Store:
     """The store ``[store]`` names: SQLite in ``data_dir`` (the default), or a shared Redis
-    (issue 14). StoreUnavailableError when Redis does not answer."""
+    (issue 14). StoreUnavailableError when Redis does not answer. ``on_write`` is told each
+    committed write's seconds (the metrics' store-write latency)."""
     if settings.backend is Backend.REDIS:
         # Imported here: only a deployment on Redis loads the client.
         from switchboard.store.redis_store import RedisStore
@@ -110,8 +116,12 @@ async def open_store(settings: StoreSettings, data_dir: Path, bus: EventBus) -> 
                     f"[store] password_env: the environment variable {settings.password_env} "
                     "is not set; it must hold the Redis password"
                 )
-        return await RedisStore.open(settings.url, settings.namespace, bus, password)
-    return await SqliteStore.open(data_dir / DATABASE_NAME, bus)
+        redis = await RedisStore.open(settings.url, settings.namespace, bus, password)
+        redis.on_write = on_write
+        return redis
+    sqlite = await SqliteStore.open(data_dir / DATABASE_NAME, bus)
+    sqlite.on_write = on_write
+    return sqlite
 
 
 @asynccontextmanager
@@ -120,9 +130,7 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     bus = EventBus()
     metrics = Metrics()
-    store = await open_store(settings.store, data_dir, bus)
-    if isinstance(store, SqliteStore):
-        store.on_write = metrics.store_write_seconds.observe
+    store = await open_store(settings.store, data_dir, bus, metrics.store_write_seconds.observe)
     try:
         view = LiveView(settings, await store.load())
         unsubscribe = bus.add_listener(view.apply)

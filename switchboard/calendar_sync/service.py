@@ -1,7 +1,7 @@
 """Build the calendar worker from the ``[[calendars]]`` settings and run it (called by app.py).
 
 Owns what the sources share and must close: one aiohttp session, one bounded thread pool
-for exchangelib (the only threads in the process), the Graph notification receivers. All of
+for exchangelib, one thread that parses feeds, the Graph notification receivers. All of
 it lives inside :func:`run_calendars`, under one TaskGroup, and unwinds in reverse.
 """
 
@@ -43,6 +43,7 @@ def build_readers(
     engine: Engine,
     session: aiohttp.ClientSession,
     executor: ThreadPoolExecutor,
+    parser: ThreadPoolExecutor | None = None,
 ) -> list[tuple[CalendarSource, Reader]]:
     """One reader per source; secrets are read from the environment here, once."""
     zone, clock = engine.settings.zone, engine.clock
@@ -50,7 +51,7 @@ def build_readers(
     for source in sources:
         reader: Reader
         if source.type is CalendarType.ICS:
-            reader = IcsReader(source, session, zone)
+            reader = IcsReader(source, session, zone, parser)
         elif source.type is CalendarType.EWS:
             user = source.secret("username_env") if source.username_env else None
             password = source.secret("password_env") if source.password_env else None
@@ -82,8 +83,12 @@ async def run_calendars(
         executor = ThreadPoolExecutor(EWS_THREADS, thread_name_prefix="ews")
         stack.callback(executor.shutdown, wait=False, cancel_futures=True)
         stack.callback(exchangelib.protocol.close_connections)
+        # Feeds are parsed and big calendars mapped here, one at a time: off the event loop,
+        # and never more than one thread contending with it for the interpreter.
+        parser = ThreadPoolExecutor(1, thread_name_prefix="calendar-parse")
+        stack.callback(parser.shutdown, wait=False, cancel_futures=True)
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        readers = build_readers(sources, engine, session, executor)
+        readers = build_readers(sources, engine, session, executor, parser)
 
         def report(health: Sequence[SourceHealth]) -> None:
             if board is not None:
@@ -96,6 +101,7 @@ async def run_calendars(
             clock=engine.clock,
             health_file=data_dir / HEALTH_FILE,
             on_health=report,
+            offload=parser,
         )
         for source, reader in readers:
             if isinstance(reader, GraphReader) and source.notification_listen:

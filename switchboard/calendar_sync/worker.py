@@ -31,8 +31,10 @@ import json
 import os
 import random
 from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +67,14 @@ BACKOFF_BASE = 5.0
 BACKOFF_CAP = 900.0
 MAX_PROBLEMS = 20
 IDLE_RECHECK = 3600.0
+"""Longest wait between transition checks when nothing is scheduled."""
 INDEX_SLICE = 2_000
 """People indexed between two yields to the event loop (a few milliseconds)."""
-"""Longest wait between transition checks when nothing is scheduled."""
+HEALTH_EVERY = 1.0
+"""Seconds between two writes of the health file (see ``_write_health``)."""
+MAP_ON_LOOP = 40
+"""Items mapped on the event loop (well under a millisecond); more are mapped on the
+worker's thread, so a calendar of thousands of items never holds the loop."""
 
 
 def backoff_delay(failures: int, rand: Callable[[], float], *, base: float, cap: float) -> float:
@@ -140,8 +147,17 @@ class CalendarWorker:
         backoff_cap: float = BACKOFF_CAP,
         health_file: Path | None = None,
         on_health: Callable[[Sequence[SourceHealth]], None] | None = None,
+        offload: Executor | None = None,
+        health_every: float = HEALTH_EVERY,
     ) -> None:
+        """``offload``: the thread big calendars are mapped on (None: asyncio's default)."""
         self._engine, self._bus, self._clock = engine, bus, clock
+        self._offload = offload
+        self._health_every = health_every
+        self._file_due: asyncio.TimerHandle | None = None
+        self._file_written = float("-inf")
+        """The loop's time of the last health file write."""
+        self._file_writes: set[asyncio.Future[None]] = set()
         self._sleep, self._rand = sleep, rand
         self._base, self._cap = backoff_base, backoff_cap
         self._health_file = health_file
@@ -153,8 +169,10 @@ class CalendarWorker:
         """The index must be filled from the view (at start, and after a reload)."""
 
     # -- reads -------------------------------------------------------------------------------
-    def health(self) -> tuple[SourceHealth, ...]:
+    def health(self, name: str | None = None) -> tuple[SourceHealth, ...]:
+        """Every source's health, or source ``name``'s alone."""
         now = self._clock.now()
+        states = self._states.values() if name is None else (self._states[name],)
         return tuple(
             SourceHealth(
                 s.source.name,
@@ -170,7 +188,7 @@ class CalendarWorker:
                 (now - s.last_success).total_seconds() if s.last_success else None,
                 s.next_run,
             )
-            for s in self._states.values()
+            for s in states
         )
 
     def targets(self, source: CalendarSource) -> list[Person]:
@@ -217,7 +235,12 @@ class CalendarWorker:
                 continue
             items += len(feed.items)
             problems.extend(f"{person.person_id}: {p.uid or '?'}: {p.what}" for p in feed.problems)
-            segments = self._segments(source, person, feed.items, start, end)
+            map_them = partial(self._segments, source, person, feed.items, start, end)
+            if len(feed.items) <= MAP_ON_LOOP:
+                segments = map_them()
+            else:
+                loop = asyncio.get_running_loop()
+                segments = await loop.run_in_executor(self._offload, map_them)
             await self._engine.set_calendar(person, source.name, segments, f"calendar:{name}")
         done = self._clock.now()
         if people and len(errors) == len(people):
@@ -225,7 +248,7 @@ class CalendarWorker:
             state.last_error, state.last_error_at = errors[0], done
             state.problems = tuple(errors[:MAX_PROBLEMS])
             log.warning("calendar_sync_failed", source=name, failures=state.failures)
-            self._write_health()
+            self._write_health(name)
             return False
         state.failures = 0
         state.last_success = done
@@ -236,7 +259,7 @@ class CalendarWorker:
         state.people, state.items = len(people), items
         state.problems = tuple((errors + problems)[:MAX_PROBLEMS])
         log.info("calendar_synced", source=name, people=len(people), items=items)
-        self._write_health()
+        self._write_health(name)
         return True
 
     def _segments(
@@ -282,6 +305,11 @@ class CalendarWorker:
                 group.create_task(self.run_transitions(), name="calendar-transitions")
         finally:
             unsubscribe()
+            if self._file_due is not None:  # the last rounds' health, once, on the way out
+                self._file_due.cancel()
+                self._file_due = None
+                if self._health_file is not None:
+                    write_health(self._health_file, self.health())
 
     async def run_source(self, name: str, *, rounds: int | None = None) -> None:
         """Round, wait, round...: ``rounds`` bounds it for tests; None runs until cancelled."""
@@ -411,12 +439,47 @@ class CalendarWorker:
             after = at
 
     # -- health file -------------------------------------------------------------------------
-    def _write_health(self) -> None:
-        health = self.health()
-        if self._health_file is not None:
-            write_health(self._health_file, health)
+    def _write_health(self, name: str) -> None:
+        """Report source ``name`` to the pages at once; write the file soon.
+
+        The file holds every source. Written after each source's round, a thousand sources
+        rounding together wrote a thousand files of a thousand entries: seconds of the
+        event loop (bench/calendar_region.py). It is written at most every
+        ``health_every`` seconds, in a thread, and always once after the last round.
+        """
         if self._on_health is not None:
-            self._on_health(health)
+            self._on_health(self.health(name))
+        if self._health_file is None or self._file_due is not None:
+            return
+        loop = asyncio.get_running_loop()
+        wait = max(0.0, self._file_written + self._health_every - loop.time())
+        self._file_due = loop.call_later(wait, self._write_file)
+
+    def _write_file(self) -> None:
+        self._file_due = None
+        if self._health_file is None:  # pragma: no cover - scheduled only with a file
+            return
+        loop = asyncio.get_running_loop()
+        self._file_written = loop.time()
+        writing = loop.run_in_executor(None, write_health, self._health_file, self.health())
+        self._file_writes.add(writing)
+        writing.add_done_callback(self._file_written_or_not)
+
+    def _file_written_or_not(self, writing: asyncio.Future[None]) -> None:
+        self._file_writes.discard(writing)
+        if not writing.cancelled() and (exc := writing.exception()) is not None:
+            log.warning("calendar_health_not_written", file=str(self._health_file), error=str(exc))
+
+    async def flush_health(self) -> None:
+        """Write the health file now and wait until it is written (at the end of ``run``;
+        and for ``calendar health`` readers in tests)."""
+        if self._file_due is not None:
+            self._file_due.cancel()
+            self._file_due = None
+        if self._file_writes:
+            await asyncio.gather(*self._file_writes, return_exceptions=True)
+        if self._health_file is not None:
+            await asyncio.to_thread(write_health, self._health_file, self.health())
 
 
 def write_health(path: Path, health: Sequence[SourceHealth]) -> None:

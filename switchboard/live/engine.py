@@ -130,8 +130,8 @@ class Engine:
     # -- secret numbers in free text (R18, issue 17) ---------------------------------------
     def secret_numbers(self) -> SecretNumbers:
         """Every secret mobile of the directory, as free-text checks read them; made again
-        only when the view has moved on."""
-        version = self.view.version
+        only when the people have changed (not at every presence or calendar write)."""
+        version = self.view.directory_version
         if self._secrets is None or self._secrets[0] != version:
             self._secrets = (version, SecretNumbers.of(self.view.everyone(), self.settings.plan))
         return self._secrets[1]

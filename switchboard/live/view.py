@@ -100,10 +100,10 @@ class LiveView:
         self.version = tables.version
         self.stale = False
         self._people: dict[str, Person] = tables.people
-        self._secret_mobiles: frozenset[str] | None = None
-        """Every secret mobile, built on first use after each store event."""
-        self._by_mobile: dict[str, Person] | None = None
-        """Mobile (E.164) -> person, built on first use after each store event."""
+        self.directory_version = 0
+        """Counts changes to the people themselves (not to their presence): what is built
+        from the directory alone is kept until it moves."""
+        self._directory_changed()
         self._by_extension: dict[str, Person] = tables.by_extension
         self._manual: dict[str, ManualStatus] = tables.manual
         self._calendar: dict[str, dict[str, tuple[CalendarSegment, ...]]] = tables.calendar
@@ -112,6 +112,18 @@ class LiveView:
         self._credentials: dict[str, SipCredential] = tables.credentials
         self._availability: dict[str, tuple[datetime, datetime, Person, Availability]] = {}
         self._decisions: dict[str, tuple[Person, Availability, Decision]] = {}
+
+    def _directory_changed(self) -> None:
+        """People were saved, removed or imported: what is built from them is built again on
+        first use. A presence or calendar change keeps it (a calendar round writes for
+        thousands of people; rebuilding these per write cost a scan of everyone each)."""
+        self.directory_version += 1
+        self._secret_mobiles: frozenset[str] | None = None
+        """Every secret mobile."""
+        self._by_mobile: dict[str, Person] | None = None
+        """Mobile (E.164) -> person."""
+        self._by_email: dict[str, Person] | None = None
+        """Lower-cased e-mail address -> person."""
 
     # -- Snapshot protocol -------------------------------------------------------------
     @property
@@ -221,6 +233,16 @@ class LiveView:
             self._by_mobile = by_mobile
         return by_mobile.get(e164)
 
+    def _email_index(self) -> dict[str, Person]:
+        by_email = self._by_email
+        if by_email is None:
+            by_email = {}
+            for p in self._people.values():
+                if p.email:
+                    by_email.setdefault(p.email.lower(), p)
+            self._by_email = by_email
+        return by_email
+
     def count(self) -> int:
         return len(self._people)
 
@@ -228,10 +250,7 @@ class LiveView:
         """A person by e-mail, or by any dialled form of their extension or mobile."""
         key = key.strip()
         if "@" in key:
-            wanted = key.lower()
-            return next(
-                (p for p in self._people.values() if (p.email or "").lower() == wanted), None
-            )
+            return self._email_index().get(key.lower())
         extension = self.plan.extension_of(key)
         if extension is not None:
             return self._by_extension.get(extension)
@@ -239,7 +258,7 @@ class LiveView:
             e164 = self.plan.to_e164(key)
         except NumberError:
             return None
-        return next((p for p in self._people.values() if p.mobile == e164), None)
+        return self.person_by_mobile(e164)
 
     def presence_ids(self) -> Iterator[str]:
         """Everyone with a manual status or calendar items: the only people anything but
@@ -282,9 +301,9 @@ class LiveView:
             self.stale = True
         self.version = event.version
         self._availability.clear()  # kept answers were for the old inputs
-        self._secret_mobiles = None
-        self._by_mobile = None
         self._decisions.clear()
+        if isinstance(event, PersonSaved | PersonRemoved | DirectoryImported):
+            self._directory_changed()
         match event:
             case PersonSaved(person=person):
                 old = self._people.get(person.person_id)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -83,6 +84,8 @@ class RedisBase:
         self._handed: list[tuple[int, FeedEvent]] = []
         """Changes the last ``XREAD`` handed over (``wait_for_changes``), which the next
         ``catch_up`` publishes without asking Redis again."""
+        self.on_write: Callable[[float], None] | None = None
+        """Told each committed write's seconds, its turn and retries included (metrics)."""
         self._audited = asyncio.Lock()
         """Audited writes of this process take turns: they all meet on the version and
         the audit counter, so letting them race would only make them retry each other."""
@@ -143,10 +146,15 @@ class RedisBase:
         process's other audited writes. Writes that do none of these (a session's last use,
         call records) skip that and meet no other writer.
         """
+        started = time.perf_counter()
         if not audited:
-            return await self._attempts(what, body, watch, audited)
-        async with self._audited:
-            return await self._attempts(what, body, watch, audited)
+            result = await self._attempts(what, body, watch, audited)
+        else:
+            async with self._audited:
+                result = await self._attempts(what, body, watch, audited)
+        if self.on_write is not None:
+            self.on_write(time.perf_counter() - started)
+        return result
 
     async def _attempts(
         self, what: str, body: Callable[[Tx], Awaitable[T]], watch: Sequence[str], audited: bool

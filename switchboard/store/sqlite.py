@@ -91,6 +91,8 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
         """What the open write transaction publishes once it commits."""
         self._outbox_seq = self._seen_seq
         self.on_write: Callable[[float], None] | None = None
+        self._write_turn = asyncio.Lock()
+        """One write per turn of the event loop (see ``_writing``)."""
         """Told how long each committed write took, commit included (the metrics)."""
 
     @classmethod
@@ -446,10 +448,17 @@ class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, 
         The write lock is waited for without holding the event loop (another process, a
         CLI import say, may hold it for seconds); once it is held, the body and the commit
         run without yielding, so no other coroutine sees the connection mid-transaction.
+        Writers take turns, one per turn of the loop.
         """
-        await self._lock_for_writing(what)
-        with self._transaction(what, write=True, begun=True) as conn:
-            yield conn
+        async with self._write_turn:
+            await self._lock_for_writing(what)
+            with self._transaction(what, write=True, begun=True) as conn:
+                yield conn
+            # A write costs milliseconds on the loop (the commit's fsync). Writers that
+            # became ready together (a calendar round's feeds, a burst of requests) would
+            # otherwise all write in one turn of the loop, before any timer or SIP answer:
+            # hand the loop back before the next writer goes.
+            await asyncio.sleep(0)
 
     async def _lock_for_writing(self, what: str) -> None:
         """``BEGIN IMMEDIATE``, retried off the loop while another connection writes.

@@ -169,3 +169,18 @@ async def test_a_write_about_something_unknown_raises_not_found_and_changes_noth
 
     assert await state_and_audit(backend.store) == before
     assert backend.events == []
+
+
+async def test_each_committed_write_reports_its_seconds_and_a_refused_one_none(
+    backend: Backend,
+) -> None:
+    """``on_write`` feeds the metrics' store-write latency (issue 15), on both backends."""
+    store = backend.store
+    seen: list[float] = []
+    store.on_write = seen.append  # type: ignore[attr-defined]
+    await store.import_people([person(1)], ADMIN, T0)
+    await store.set_manual("p1", lunch_referral(), "p1", T0)
+    with pytest.raises(NotFoundError):
+        await store.set_manual("nobody", lunch_referral(), "p1", T0)
+    assert len(seen) == 2
+    assert all(0 < s < 5 for s in seen)

@@ -7,7 +7,8 @@ nothing waits for wall-clock time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,8 +17,9 @@ import pytest
 
 from switchboard.app import open_runtime
 from switchboard.calendar_sync import CalendarError
+from switchboard.calendar_sync import worker as worker_module
 from switchboard.calendar_sync.ics import FeedProblem, FeedResult
-from switchboard.calendar_sync.worker import CalendarWorker, backoff_delay
+from switchboard.calendar_sync.worker import CalendarWorker, SourceHealth, backoff_delay
 from switchboard.directory.model import Person
 from switchboard.events import Event, PresenceTicked
 from switchboard.live.health import HealthBoard
@@ -132,6 +134,7 @@ async def test_failures_back_off_and_health_says_why_then_recovers(
     assert any("broken-1" in p and "DTSTART" in p for p in health.problems)
     assert health.last_success is not None
     assert health.next_run == health.last_success + timedelta(seconds=SOURCE.poll)
+    await worker.flush_health()
     written = (worker._health_file or Path()).read_text()
     assert '"failures": 0' in written
 
@@ -218,3 +221,31 @@ async def test_each_round_reports_health_to_the_board_the_pages_read(
     assert entry is not None
     assert entry["failures"] == 0
     assert entry["last_success"] is not None
+
+
+async def test_the_health_file_is_written_at_most_once_a_second_and_after_the_last_round(
+    rig: tuple[CalendarWorker, FakeReader, MovingClock, list[float], list[Event]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A thousand sources rounding together wrote a thousand files of a thousand entries on
+    the event loop (bench/calendar_region.py): writes are coalesced, and the last lands."""
+    worker, reader, _, _, _ = rig
+    writes: list[int] = []
+    real = worker_module.write_health
+
+    def counting(path: Path, health: Sequence[SourceHealth]) -> None:
+        writes.append(health[0].failures)
+        real(path, health)
+
+    monkeypatch.setattr(worker_module, "write_health", counting)
+    worker._health_every = 0.2
+    reader.failing = True
+    for _ in range(20):
+        await worker.sync(SOURCE.name)
+    await asyncio.sleep(0.05)
+    assert writes == [20]  # the first write, one turn of the loop after the first round
+    for _ in range(5):
+        await worker.sync(SOURCE.name)
+    await asyncio.sleep(0.3)
+    assert writes == [20, 25]  # coalesced into one, written once the interval had passed
+    assert '"failures": 25' in (worker._health_file or Path()).read_text()
