@@ -247,10 +247,69 @@ PATHS: JSON = {
     },
     "/api/v1/admin/people": {
         "get": _op(
-            "Everyone with their accounts and roles (MANAGE_ACCOUNTS)",
+            "People with their accounts and roles, a page at a time (MANAGE_ACCOUNTS)",
             "adminPeople",
-            {"200": _ok({"type": "object", "required": ["people", "accounts_without_person"]})}
+            {
+                "200": _ok(
+                    {
+                        "type": "object",
+                        "required": [
+                            "people",
+                            "accounts_without_person",
+                            "total",
+                            "limit",
+                            "next",
+                        ],
+                        "properties": {
+                            "people": {"type": "array", "items": {"type": "object"}},
+                            "accounts_without_person": {
+                                "type": "array",
+                                "items": {"type": "object"},
+                            },
+                            "total": {"type": "integer", "minimum": 0},
+                            "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+                            "next": _nullable("string"),
+                        },
+                    }
+                )
+            }
             | ERRORS,
+            parameters=[
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "description": "People per page (default 50).",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+                },
+                {
+                    "name": "after",
+                    "in": "query",
+                    "description": "The `next` of the previous page.",
+                    "schema": {"type": "string", "maxLength": 2000},
+                },
+                {
+                    "name": "q",
+                    "in": "query",
+                    "description": "Words of a name, unit, title, extension, e-mail or username.",
+                    "schema": {"type": "string", "maxLength": 200},
+                },
+                {
+                    "name": "role",
+                    "in": "query",
+                    "description": "Only people (and accounts) with an account of this role.",
+                    "schema": {
+                        "type": "string",
+                        "enum": ["employee", "receptionist", "manager", "admin", "router"],
+                    },
+                },
+            ],
+            description=(
+                "People in name order with their accounts, and the accounts that are nobody "
+                "in the directory (those are not paged). Pass the answer's `next` as `after` "
+                "for the following page; `next` is null on the last page. The cursor holds "
+                "the last row's place in the name order, so pages stay right while people "
+                "are added or removed. `total` counts everyone in the directory."
+            ),
         )
     },
     "/api/v1/admin/accounts/{username}/roles": {
