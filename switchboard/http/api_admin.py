@@ -61,7 +61,7 @@ def install(app: web.Application, engine: Engine) -> None:
     app[CALL_LISTS] = CallListService(
         engine.store, engine.clock, engine.view.person, secret_numbers=engine.secret_numbers
     )
-    app[PEOPLE_ORDER] = PeopleOrder(engine.view.everyone)
+    app[PEOPLE_ORDER] = PeopleOrder(engine.view.everyone, engine.view.person)
     app[PASSWORD_LINKS] = PasswordLinks(app[ADMIN_ACCOUNTS])
     app.router.add_routes(api_accounts.routes)
     app.cleanup_ctx.append(_order_listener)
