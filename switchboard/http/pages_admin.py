@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -328,6 +328,7 @@ async def audit_page(request: web.Request) -> web.Response:
         first_page=before is None,
         limit=limit,
         next_before=entries[-1].seq if len(entries) == limit else None,
+        utc_zone=UTC,
     )
 
 
