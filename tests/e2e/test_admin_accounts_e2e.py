@@ -16,7 +16,7 @@ from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
     pytest.importorskip("playwright", reason="playwright is not installed (the test extra)")
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 ADMIN_PAGES = (
     "/admin",
@@ -28,10 +28,11 @@ ADMIN_PAGES = (
 )
 NEW_USER = "eva.strand"
 NEW_PASSWORD = "kopparkannan sjunger 83"  # noqa: S105 - a test account
-WIDE = {"width": 1280, "height": 900}
+WIDE: ViewportSize = {"width": 1280, "height": 900}
 PHONE_WIDTH = 390
 ZOOMED_WIDTH = 320
 """1280 CSS pixels at 400 % zoom."""
+ZOOMED: ViewportSize = {"width": ZOOMED_WIDTH, "height": 700}
 
 
 def _width(page: Page) -> int:
@@ -127,7 +128,7 @@ def test_every_admin_page_fits_a_phone_and_400_percent_zoom(
         admin.screenshot(path=artifacts / "admin-people-390.png", full_page=True)
         admin.goto("/admin/audit")
         admin.screenshot(path=artifacts / "admin-audit-390.png", full_page=True)
-        admin.set_viewport_size({"width": ZOOMED_WIDTH, "height": 700})
+        admin.set_viewport_size(ZOOMED)
         for path in (*ADMIN_PAGES, "/no/such/page"):
             admin.goto(path)
             assert _width(admin) <= ZOOMED_WIDTH, (path, _width(admin))
