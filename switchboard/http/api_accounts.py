@@ -29,20 +29,20 @@ MAX_DISPLAY_NAME = 100
 routes = web.RouteTableDef()
 
 
-def link_json(request: web.Request, link: ResetLink) -> dict[str, Any]:
+def link_json(link: ResetLink) -> dict[str, Any]:
     """The link to hand over, shown once: nothing kept can show it again."""
     return {"link": link.path, "expires": link.expires}
 
 
 def _text(body: dict[str, Any], name: str, code: str, *, required: bool) -> str | None:
+    """A text field, trimmed; an optional one may be absent or blank (None)."""
     value = body.get(name)
-    if value is None or (isinstance(value, str) and not value.strip() and not required):
-        if required:
-            raise FieldRefused(name, f"{name} is required", code)
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise FieldRefused(name, f"{name} must be a non-empty string", code)
-    return value.strip()
+    if value is not None and not isinstance(value, str):
+        raise FieldRefused(name, f"{name} must be a string", code)
+    text = (value or "").strip()
+    if not text and required:
+        raise FieldRefused(name, f"{name} is required", code)
+    return text or None
 
 
 def _roles(body: dict[str, Any]) -> list[Role]:
@@ -106,9 +106,7 @@ async def create_account(request: web.Request) -> web.Response:
         raise FieldRefused("username", "that username is taken", "username_taken") from None
     _, link = await links.issue(account.username, actor.username)
     log.info("account_created_over_http", username=actor.username, target=account.username)
-    return web.json_response(
-        _account(account) | {"password_link": link_json(request, link)}, status=201
-    )
+    return web.json_response(_account(account) | {"password_link": link_json(link)}, status=201)
 
 
 def _account(account: Account) -> dict[str, Any]:
@@ -159,4 +157,4 @@ async def password_link(request: web.Request) -> web.Response:
         raise FieldRefused("username", "enable the account first", "account_disabled")
     _, link = await request.app[PASSWORD_LINKS].issue(target.username, actor.username)
     log.info("password_link_over_http", username=actor.username, target=target.username)
-    return web.json_response(link_json(request, link), status=201)
+    return web.json_response(link_json(link), status=201)
