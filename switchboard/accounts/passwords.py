@@ -52,7 +52,12 @@ OWASP_MINIMUM = HashParameters()
 
 
 class PasswordPolicyError(AccountError):
-    """A new password was refused; the message names the problem."""
+    """A new password was refused; the message names the problem, ``code`` names it for a
+    page that says it in the reader's language (``password.error.<code>``)."""
+
+    def __init__(self, message: str, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def make_hasher(params: HashParameters = OWASP_MINIMUM) -> argon2.PasswordHasher:
@@ -96,20 +101,28 @@ def check_policy(password: str, username: str) -> None:
     if len(password) < MIN_LENGTH:
         raise PasswordPolicyError(
             f"the password is too short: use at least {MIN_LENGTH} characters "
-            "(a few words with spaces between them are easy to remember)"
+            "(a few words with spaces between them are easy to remember)",
+            "too_short",
         )
     if len(password) > MAX_LENGTH:
-        raise PasswordPolicyError(f"the password is too long: at most {MAX_LENGTH} characters")
+        raise PasswordPolicyError(
+            f"the password is too long: at most {MAX_LENGTH} characters", "too_long"
+        )
     folded = normalise_username(password)
     name = normalise_username(username)
     if folded == name or (len(name) >= 4 and name in folded):
-        raise PasswordPolicyError("the password must not be or contain the username")
+        raise PasswordPolicyError(
+            "the password must not be or contain the username", "has_username"
+        )
     if len(set(folded)) <= 2:
-        raise PasswordPolicyError("the password repeats one or two characters; choose another")
+        raise PasswordPolicyError(
+            "the password repeats one or two characters; choose another", "repetitive"
+        )
     if folded in COMMON_PASSWORDS:
         raise PasswordPolicyError(
             "the password is among the most common passwords, which guessers try first; "
-            "choose another"
+            "choose another",
+            "common",
         )
 
 

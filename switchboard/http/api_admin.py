@@ -8,6 +8,7 @@ the CSRF middleware first. ``install`` is the one line ``build_app`` calls.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,22 +20,37 @@ from switchboard.accounts.model import USERNAME, Account, AccountError, Role, no
 from switchboard.calls.requests import CallListService
 from switchboard.directory.csv_import import DirectoryImportError
 from switchboard.directory.model import PolicyException, PolicyRule
-from switchboard.http import api_call_lists
+from switchboard.directory.search import fold
+from switchboard.http import api_accounts, api_call_lists
 from switchboard.http.api import require, unprocessable
+from switchboard.http.api_accounts import PASSWORD_LINKS
 from switchboard.http.api_call_lists import CALL_LISTS, text_field
-from switchboard.http.context import ENGINE, json_object, signed_in
+from switchboard.http.context import BUS, ENGINE, json_object, signed_in
+from switchboard.http.people_list import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    CursorError,
+    Ordered,
+    PeopleOrder,
+    Wanted,
+    decode_cursor,
+    encode_cursor,
+)
 from switchboard.http.principal import Permission
 from switchboard.http.render import instant
 from switchboard.http.security import error_response
 from switchboard.http.shapes import person_json
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine, EngineError
+from switchboard.live.password_links import PasswordLinks
 from switchboard.store.protocol import AuditEntry, NotFoundError
 
 log = structlog.get_logger("switchboard.http")
 
 ADMIN_ACCOUNTS = web.AppKey("admin_accounts", AccountService)
 """The full account service (roles, listing); the edge's ``Access`` has only sign-in."""
+PEOPLE_ORDER = web.AppKey("people_order", PeopleOrder)
+"""The directory in name order, for the people list a page at a time (issue 15)."""
 MAX_AUDIT = 500
 table = web.RouteTableDef()
 
@@ -45,8 +61,21 @@ def install(app: web.Application, engine: Engine) -> None:
     app[CALL_LISTS] = CallListService(
         engine.store, engine.clock, engine.view.person, secret_numbers=engine.secret_numbers
     )
+    app[PEOPLE_ORDER] = PeopleOrder(engine.view.everyone, engine.view.person)
+    app[PASSWORD_LINKS] = PasswordLinks(app[ADMIN_ACCOUNTS])
+    app.router.add_routes(api_accounts.routes)
+    app.cleanup_ctx.append(_order_listener)
     app.router.add_routes(table)
     app.router.add_routes(api_call_lists.routes)
+
+
+async def _order_listener(app: web.Application) -> AsyncIterator[None]:
+    """The people list's order is rebuilt after the directory changes."""
+    remove = app[BUS].add_listener(app[PEOPLE_ORDER].changed)
+    try:
+        yield
+    finally:
+        remove()
 
 
 def _actor(request: web.Request) -> Account:
@@ -121,23 +150,94 @@ def account_json(account: Account) -> dict[str, Any]:
     }
 
 
+def people_wanted(request: web.Request, accounts: list[Account]) -> Wanted:
+    """The page asked for by ``limit``, ``after`` (a cursor), ``q`` (words of a name, unit,
+    title, extension, e-mail or username) and ``role``; a bad value is a 400 naming it."""
+    limit = _int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT) or DEFAULT_LIMIT
+    after = None
+    cursor = request.query.get("after", "")
+    if cursor:
+        try:
+            after = decode_cursor(cursor)
+        except CursorError:
+            raise web.HTTPBadRequest(
+                text="after must be the 'next' value of an earlier page"
+            ) from None
+    text = fold(request.query.get("q", "").strip()[:200])
+    role = request.query.get("role", "")
+    if role and role not in {r.value for r in Role}:
+        raise web.HTTPBadRequest(text=f"role must be one of {', '.join(r.value for r in Role)}")
+    also = frozenset(
+        a.person_id
+        for a in accounts
+        if text and a.person_id is not None and text in fold(f"{a.username} {a.display_name}")
+    )
+    only = None
+    if role:
+        only = frozenset(
+            a.person_id for a in accounts if a.person_id is not None and Role(role) in a.roles
+        )
+    return Wanted(after, limit, text, also, only)
+
+
+def account_matches(account: Account, wanted: Wanted, role: str) -> bool:
+    """Whether an account that is nobody in the directory belongs in a filtered list."""
+    if role and Role(role) not in account.roles:
+        return False
+    return not wanted.text or wanted.text in fold(f"{account.username} {account.display_name}")
+
+
+def unit_names(request: web.Request, ordered: Ordered, account: Account) -> list[str]:
+    """The units a manager manages, as people read them ("Socialtjänsten, Sotenäs"), not
+    as keys ("sotenas/socialtjänsten"); a key no one in the directory has stays a key."""
+    organisations = {
+        o.org_id.casefold(): o.name for o in request.app[ENGINE].settings.organisations
+    }
+    names = []
+    for key in sorted(account.manages):
+        org, _, _unit = key.partition("/")
+        unit = ordered.units.get(key)
+        names.append(f"{unit}, {organisations.get(org, org)}" if unit is not None else key)
+    return names
+
+
 @table.get("/api/v1/admin/people")
 async def people(request: web.Request) -> web.Response:
-    """Everyone in the directory with their accounts, and accounts that are nobody."""
+    """People in name order, a page at a time, with their accounts; and the accounts that
+    are nobody in the directory (issue 15: never the whole region in one answer)."""
     require(request, Permission.MANAGE_ACCOUNTS, None)
     engine = request.app[ENGINE]
     accounts = await request.app[ADMIN_ACCOUNTS].accounts()
+    wanted = people_wanted(request, accounts)
+    role = request.query.get("role", "")
+    ordered, ids, next_key = await request.app[PEOPLE_ORDER].page(wanted)
     by_person: dict[str, list[dict[str, Any]]] = {}
     for account in accounts:
         if account.person_id is not None:
-            by_person.setdefault(account.person_id, []).append(account_json(account))
+            entry = account_json(account) | {"manages_names": unit_names(request, ordered, account)}
+            by_person.setdefault(account.person_id, []).append(entry)
     listed = []
-    for person in sorted(engine.view.people(), key=lambda p: (p.name, p.person_id)):
+    for person_id in ids:
+        person = engine.view.person(person_id)
+        if person is None:  # removed since the order was built
+            continue
         entry = person_json(person, engine)
         entry["accounts"] = by_person.get(person.person_id, [])
         listed.append(entry)
-    others = [account_json(a) for a in accounts if a.person_id is None]
-    return web.json_response({"people": listed, "accounts_without_person": others})
+    others = [
+        account_json(a) | {"manages_names": unit_names(request, ordered, a)}
+        for a in accounts
+        if a.person_id is None and account_matches(a, wanted, role)
+    ]
+    return web.json_response(
+        {
+            "people": listed,
+            "accounts_without_person": others,
+            "total": engine.view.count(),
+            "limit": wanted.limit,
+            "next": None if next_key is None else encode_cursor(next_key),
+        }
+    )
 
 
 @table.put("/api/v1/admin/accounts/{username}/roles")

@@ -27,6 +27,7 @@ from switchboard.http import (
     openapi,
     pages,
     pages_admin,
+    pages_password,
     security,
     stream,
 )
@@ -65,7 +66,7 @@ SHUTDOWN_SECONDS = 3.0
 """How long open requests get to finish at shutdown (event streams end at once)."""
 
 
-PAGE_TABLES = (pages.routes, pages_admin.routes)
+PAGE_TABLES = (pages.routes, pages_admin.routes, pages_password.routes)
 
 
 def page_routes() -> frozenset[tuple[str, str]]:

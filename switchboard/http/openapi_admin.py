@@ -50,6 +50,7 @@ REQUEST_ID: JSON = {
     "schema": {"type": "integer", "minimum": 0, "maximum": 999_999_999},
 }
 INSTANT = _nullable("string", format="date-time")
+USERNAME: JSON = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
 COMMENT = _body(
     {
         "type": "object",
@@ -177,6 +178,14 @@ SCHEMAS: JSON = {
             "disabled": {"type": "boolean"},
         },
     },
+    "PasswordLink": {
+        "type": "object",
+        "required": ["link", "expires"],
+        "properties": {
+            "link": {"type": "string", "description": "A path on this site: /password?..."},
+            "expires": {"type": "integer", "description": "Unix seconds"},
+        },
+    },
     "PolicyException": {
         "type": "object",
         "required": ["subject", "rule", "reason", "granted_by", "granted_at"],
@@ -247,10 +256,149 @@ PATHS: JSON = {
     },
     "/api/v1/admin/people": {
         "get": _op(
-            "Everyone with their accounts and roles (MANAGE_ACCOUNTS)",
+            "People with their accounts and roles, a page at a time (MANAGE_ACCOUNTS)",
             "adminPeople",
-            {"200": _ok({"type": "object", "required": ["people", "accounts_without_person"]})}
+            {
+                "200": _ok(
+                    {
+                        "type": "object",
+                        "required": [
+                            "people",
+                            "accounts_without_person",
+                            "total",
+                            "limit",
+                            "next",
+                        ],
+                        "properties": {
+                            "people": {"type": "array", "items": {"type": "object"}},
+                            "accounts_without_person": {
+                                "type": "array",
+                                "items": {"type": "object"},
+                            },
+                            "total": {"type": "integer", "minimum": 0},
+                            "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+                            "next": _nullable("string"),
+                        },
+                    }
+                )
+            }
             | ERRORS,
+            parameters=[
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "description": "People per page (default 50).",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+                },
+                {
+                    "name": "after",
+                    "in": "query",
+                    "description": "The `next` of the previous page.",
+                    "schema": {"type": "string", "maxLength": 2000},
+                },
+                {
+                    "name": "q",
+                    "in": "query",
+                    "description": "Words of a name, unit, title, extension, e-mail or username.",
+                    "schema": {"type": "string", "maxLength": 200},
+                },
+                {
+                    "name": "role",
+                    "in": "query",
+                    "description": "Only people (and accounts) with an account of this role.",
+                    "schema": {
+                        "type": "string",
+                        "enum": ["employee", "receptionist", "manager", "admin", "router"],
+                    },
+                },
+            ],
+            description=(
+                "People in name order with their accounts, and the accounts that are nobody "
+                "in the directory (those are not paged). Pass the answer's `next` as `after` "
+                "for the following page; `next` is null on the last page. The cursor holds "
+                "the last row's place in the name order, so pages stay right while people "
+                "are added or removed. `total` counts everyone in the directory."
+            ),
+        )
+    },
+    "/api/v1/admin/accounts": {
+        "post": _op(
+            "Create an account without a password, and a one-time link to set it (MANAGE_ACCOUNTS)",
+            "createAccount",
+            {
+                "201": _ok(
+                    {
+                        "allOf": [
+                            _ref("Account"),
+                            {
+                                "type": "object",
+                                "required": ["password_link"],
+                                "properties": {"password_link": _ref("PasswordLink")},
+                            },
+                        ]
+                    },
+                    "Created; the link is in this answer only",
+                )
+            }
+            | WRITE,
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["username", "roles"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "username": {"type": "string", "maxLength": 64},
+                        "display_name": {"type": "string", "maxLength": 100},
+                        "person": {
+                            "type": "string",
+                            "description": "The directory person: extension, number or e-mail.",
+                        },
+                        "roles": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "string",
+                                "enum": ["employee", "receptionist", "manager", "admin", "router"],
+                            },
+                        },
+                        "manages": {"type": "array", "items": {"type": "string"}},
+                    },
+                }
+            ),
+            description=(
+                "A 422 names the refused field and a code (bad_username, username_taken, "
+                "unknown_person, no_role, bad_roles, bad_display_name, bad_manages)."
+            ),
+        )
+    },
+    "/api/v1/admin/accounts/{username}/disable": {
+        "post": _op(
+            "Disable an account: its sign-in, sessions and tokens stop at once; not your own "
+            "(MANAGE_ACCOUNTS)",
+            "disableAccount",
+            {"200": _ok(_ref("Account"))} | WRITE,
+            parameters=[USERNAME],
+        )
+    },
+    "/api/v1/admin/accounts/{username}/enable": {
+        "post": _op(
+            "Let a disabled account sign in again (MANAGE_ACCOUNTS)",
+            "enableAccount",
+            {"200": _ok(_ref("Account"))} | WRITE,
+            parameters=[USERNAME],
+        )
+    },
+    "/api/v1/admin/accounts/{username}/password-link": {
+        "post": _op(
+            "Reset a password: the old one and every session end now, and a one-time link "
+            "sets a new one (MANAGE_ACCOUNTS)",
+            "passwordLink",
+            {"201": _ok(_ref("PasswordLink"), "The link, in this answer only")} | WRITE,
+            parameters=[USERNAME],
+            description=(
+                "The link works once and for 72 hours; a newer link makes older ones fail "
+                "(docs/accounts.md)."
+            ),
         )
     },
     "/api/v1/admin/accounts/{username}/roles": {

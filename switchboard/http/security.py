@@ -27,6 +27,7 @@ from switchboard.http.context import (
     Refusal,
     note_refusal,
 )
+from switchboard.http.error_pages import error_page
 from switchboard.store.audit import AuditDecision
 from switchboard.store.protocol import StoreError, StoreUnavailableError
 
@@ -101,13 +102,17 @@ class FieldRefused(web.HTTPUnprocessableEntity):
 def error_response(
     request: web.Request, status: int, message: str, **extra: object
 ) -> web.Response:
-    """The one error shape: JSON, except plain text for a browser asking for a page."""
+    """The one error shape: JSON, except a framed page (``error_pages``) for a browser
+    asking for a page."""
     # Browsers navigating to a page ask for HTML; everyone else (API clients, sign-in by
     # script or fetch) gets JSON.
     wants_html = "text/html" in request.headers.get("Accept", "")
     if is_api(request) or not wants_html:
         body: dict[str, object] = {"status": status, "message": message, **extra}
         return web.json_response({"error": body}, status=status)
+    page = error_page(request, status, message, extra)
+    if page is not None:
+        return page
     text = message + "".join(f"\n{k}: {v}" for k, v in extra.items())
     return web.Response(status=status, text=text)
 

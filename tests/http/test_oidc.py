@@ -241,7 +241,7 @@ async def assert_refused(response: ClientResponse, status: int = 400) -> str:
     """A refusal: the status, an error id, no session cookie; returns the body."""
     body = await response.text()
     assert response.status == status, body
-    assert "error_id: " in body
+    assert '<code id="error-id">' in body  # the framed error page (issue 16)
     assert session_cookie(response) is None
     return body
 
@@ -525,7 +525,7 @@ async def test_provider_down_gives_a_clear_error_with_an_id(
             body = await page.text()
             assert page.status == 502
             assert "cannot be reached right now" in body
-            assert "error_id: " in body
+            assert '<code id="error-id">' in body  # the framed error page (issue 16)
             assert "127.0.0.1" not in body
             assert "Connect" not in body
             api = await client.get("/signin/oidc", headers={"Accept": "application/json"})

@@ -44,15 +44,7 @@ for (const form of document.querySelectorAll("form[data-busy]")) {
 }
 
 // ---- People and roles ---------------------------------------------------------------------
-const filter = document.getElementById("people-filter");
-if (filter) {
-  filter.addEventListener("input", () => {
-    const wanted = filter.value.trim().toLowerCase();
-    for (const row of document.querySelectorAll("tr[data-filter]")) {
-      row.hidden = Boolean(wanted) && !row.dataset.filter.includes(wanted);
-    }
-  });
-}
+// The search and the pages are plain links and a GET form (the server pages the list).
 
 for (const form of document.querySelectorAll(".roles-form")) {
   form.addEventListener("submit", (event) => {
@@ -63,6 +55,114 @@ for (const form of document.querySelectorAll(".roles-form")) {
       await api("PUT", `/api/v1/admin/accounts/${encodeURIComponent(username)}/roles`, { roles });
       say(t("people.saved", { name: username }));
     });
+  });
+}
+
+// ---- Accounts: create, disable, enable, one-time password link (issue 16) ---------------
+const linkBox = document.getElementById("password-link");
+
+/** Show a one-time link once: it is in no page and no answer after this one. */
+function showLink(name, answer) {
+  const url = new URL(answer.link, window.location.origin).href;
+  const expires = new Intl.DateTimeFormat(page.locale, {
+    dateStyle: "medium", timeStyle: "short", timeZone: page.zone,
+  }).format(new Date(answer.expires * 1000));
+  document.getElementById("password-link-intro").textContent =
+    t("people.link_intro", { name, expires });
+  document.getElementById("password-link-url").value = url;
+  linkBox.hidden = false;
+  linkBox.focus();
+}
+
+document.getElementById("password-link-copy")?.addEventListener("click", async () => {
+  const field = document.getElementById("password-link-url");
+  field.select();
+  try {
+    await navigator.clipboard.writeText(field.value);
+    say(t("people.link_copied"));
+  } catch {
+    // No clipboard (an insecure origin): the link stays selected for copying by hand.
+  }
+});
+
+const ACTIONS = {
+  disable: (name) => t("people.disabled_done", { name }),
+  enable: (name) => t("people.enabled_done", { name }),
+};
+
+for (const button of document.querySelectorAll("button[data-account-action]")) {
+  // Two steps instead of a browser dialog: the first click asks, the second acts.
+  button.addEventListener("click", () => {
+    const form = button.closest(".roles-form");
+    const action = button.dataset.accountAction;
+    if (action !== "enable" && button.dataset.armed !== "true") {
+      button.dataset.armed = "true";
+      button.dataset.label = button.textContent;
+      button.textContent = t("people.confirm");
+      button.classList.add("btn-danger");
+      return;
+    }
+    const username = form.dataset.username;
+    busy(form, null, async () => {
+      const url = `/api/v1/admin/accounts/${encodeURIComponent(username)}/${action}`;
+      const answer = await api("POST", url, {});
+      if (action === "password-link") {
+        button.dataset.armed = "false";
+        button.textContent = button.dataset.label;
+        button.classList.remove("btn-danger");
+        showLink(form.dataset.name || username, answer);
+      } else {
+        say(ACTIONS[action](username));
+        window.setTimeout(() => window.location.reload(), 600);
+      }
+    });
+  });
+}
+
+const create = document.getElementById("new-account");
+if (create) {
+  const general = document.getElementById("new-account-error");
+  const fieldErrors = ["username", "person", "display_name", "roles"].map(
+    (name) => document.getElementById(`new-${name}-error`),
+  );
+  create.addEventListener("submit", (event) => {
+    event.preventDefault();
+    for (const box of fieldErrors) box.hidden = true;
+    for (const input of create.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    const body = {
+      username: create.elements.username.value.trim(),
+      roles: [...create.querySelectorAll("input[name=role]:checked")].map((i) => i.value),
+    };
+    const person = create.elements.person.value.trim();
+    const displayName = create.elements.display_name.value.trim();
+    if (person) body.person = person;
+    if (displayName) body.display_name = displayName;
+    const buttons = [...create.querySelectorAll("button")];
+    for (const b of buttons) b.disabled = true;
+    general.hidden = true;
+    api("POST", "/api/v1/admin/accounts", body)
+      .then((answer) => {
+        say(t("people.created", { name: answer.username }));
+        create.reset();
+        showLink(answer.display_name, answer.password_link);
+      })
+      .catch((err) => {
+        const box = err.field && document.getElementById(`new-${err.field}-error`);
+        if (box) {
+          box.textContent = err.message;
+          box.hidden = false;
+          const input = create.elements[err.field];
+          if (input && input.setAttribute) {
+            input.setAttribute("aria-invalid", "true");
+            input.focus();
+          }
+        } else {
+          showError(general, err);
+        }
+      })
+      .finally(() => {
+        for (const b of buttons) b.disabled = false;
+      });
   });
 }
 
