@@ -77,7 +77,13 @@ async def import_directory(request: web.Request) -> web.Response:
         )
     except DirectoryImportError as exc:
         errors = [
-            {"line": e.line, "column": e.column, "message": e.message, "code": e.code}
+            {
+                "line": e.line,
+                "column": e.column,
+                "message": e.message,
+                "code": e.code,
+                "params": e.values,
+            }
             for e in exc.errors
         ]
         return error_response(

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -53,6 +54,8 @@ class RowProblem:
     message: str
     code: str | None = None
     """Set: the page says it in the reader's language (``import.error.<code>``)."""
+    params: Mapping[str, str] = field(default_factory=dict)
+    """The values the translated sentence names (issue 16)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +188,7 @@ async def import_post(request: web.Request) -> web.Response:
             data, filename, account.username, dry_run=not commit
         )
     except DirectoryImportError as exc:
-        problems = [RowProblem(e.line, e.column, e.message, e.code) for e in exc.errors]
+        problems = [RowProblem(e.line, e.column, e.message, e.code, e.values) for e in exc.errors]
         return _page(
             request,
             "admin_import.html",
