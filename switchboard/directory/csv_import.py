@@ -85,6 +85,40 @@ _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 MAX_FIELD = 200
 
 
+ROW_CODES = frozenset(
+    {
+        "too_long",
+        "not_yes_no",
+        "not_text",
+        "empty",
+        "unreadable_row",
+        "column_twice",
+        "no_name_column",
+        "no_number_column",
+        "field_count",
+        "no_people",
+        "required",
+        "bad_number",
+        "not_our_series",
+        "bad_email",
+        "unknown_organisation",
+        "organisation_mismatch",
+        "bad_choice",
+        "bad_hours",
+        "duplicate",
+        "belongs_to_other",
+        "email_conflict",
+        "policy_hide_mobile",
+        "policy_hide_extension",
+        "policy_ring_after_hours",
+        "policy_number",
+        NO_ORGANISATION,
+    }
+)
+"""Every ``RowError.code``, listed once: the pages say each as ``import.error.<code>`` in
+sv, nb and en (issue 16; ``tests/http/test_refusals.py`` holds the catalogs to it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     line: int
@@ -95,6 +129,10 @@ class RowError:
     ``params``); None: only ``message`` (English) exists."""
     params: tuple[tuple[str, str], ...] = ()
     """The values the translated sentence names (the value read, another line, ...)."""
+
+    def __post_init__(self) -> None:
+        if self.code is not None and self.code not in ROW_CODES:
+            raise ValueError(f"RowError code {self.code!r} is not in ROW_CODES")
 
     @property
     def values(self) -> dict[str, str]:

@@ -110,12 +110,12 @@ def _greeting(context: BrowserContext, page: Page) -> bytes:
 
 def test_anna_uploads_a_wav_greeting_and_the_player_appears(anna: Page) -> None:
     status = anna.locator("#vm-greeting-status")
-    # A stereo file: the server's own reason, word for word.
+    # A stereo file: the server's reason, in the reader's language (issue 16).
     anna.set_input_files(
         "#vm-greeting-upload",
         files=_payload("stereo.wav", make_wav(2, channels=2)),
     )
-    expect(status).to_contain_text("stereo; record in mono")
+    expect(status).to_contain_text("WAV-filen är inte mono. Spela in i mono.")
     expect(status).to_have_class(re.compile("form-error"))
 
     anna.set_input_files(

@@ -71,6 +71,7 @@ async function change(method, body, message) {
 
 const picker = bindPicker(document.getElementById("me-picker"), {
   templates: page.templates,
+  goneUntil: page.gone_until,
   async onSubmit(body) {
     await change("PUT", body, t("picker.saved"));
     pickerCard.hidden = true;

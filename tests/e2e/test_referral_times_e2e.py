@@ -1,0 +1,104 @@
+"""Quick choices fill sensible times, and a refusal is said in Swedish on its field (issue 16,
+"The employee"), in headless Chromium against a real ``switchboard serve`` at a Monday 10:00.
+
+"På möte till…" used to leave the time empty, so saving sent midnight and the server's
+English "the return time must be after the referral starts" appeared in a Swedish page.
+Now it fills an hour from now rounded up to the quarter and saves at once; "Gått för dagen"
+fills the next working day's start; a return time in the past typed by hand is refused by
+the server and the page says so in Swedish under the return time, the inputs marked
+invalid and described by the message (WCAG 3.3.1), the cursor back in the time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Served, new_context, sign_in
+from tests.peers.tools import in_ci
+
+if not in_ci():  # in CI a missing Playwright is an error, not a skip
+    pytest.importorskip("playwright", reason="playwright is not installed (the test extra)")
+from playwright.sync_api import Browser, Page, expect
+
+TODAY = "2026-11-23"  # the served clock's Monday
+ENGLISH = "the return time must be after the referral starts"
+
+
+@pytest.fixture
+def anna(browser: Browser, served: Served) -> Iterator[Page]:
+    """Anna on her page, available, with the referral picker open."""
+    context = new_context(browser, served)
+    try:
+        page = sign_in(context, "anna", "/me")
+        card = page.locator("#status-card")
+        expect(card).not_to_have_attribute("data-state", "loading")
+        if card.get_attribute("data-state") != "available":  # the demo sends her to lunch
+            page.click("#toggle")
+            expect(card).to_have_attribute("data-state", "available")
+        page.click("#toggle")
+        expect(page.locator("#picker-card")).to_be_visible()
+        yield page
+    finally:
+        context.close()
+
+
+def test_in_a_meeting_until_fills_the_time_and_saves_at_once(anna: Page) -> None:
+    anna.get_by_role("button", name="På möte till…").click()
+    expect(anna.locator("#me-picker-reason")).to_have_value("meeting")
+    expect(anna.locator("#me-picker-until-date")).to_have_value(TODAY)
+    # 10:00 and some seconds (the served clock runs on) + 1 h, rounded up to the quarter.
+    expect(anna.locator("#me-picker-until-time")).to_have_value(re.compile(r"^11:(00|15)$"))
+    until = anna.locator("#me-picker-until-time").input_value()
+    expect(anna.locator("#me-picker-until-time")).to_be_focused()  # to adjust, if need be
+    anna.get_by_role("button", name="Sätt borta").click()
+    expect(anna.locator("#picker-card")).to_be_hidden()
+    expect(anna.locator("#status-card")).to_have_attribute("data-state", "away")
+    expect(anna.locator("#status-detail")).to_contain_text(f"Möte, tillbaka {until}")
+    expect(anna.locator("body")).not_to_contain_text(ENGLISH)
+
+
+def test_gone_for_the_day_fills_the_next_working_days_start(anna: Page) -> None:
+    anna.get_by_role("button", name="Gått för dagen").click()
+    expect(anna.locator("#me-picker-reason")).to_have_value("gone_for_the_day")
+    expect(anna.locator("#me-picker-until-date")).to_have_value("2026-11-24")
+    expect(anna.locator("#me-picker-until-time")).not_to_have_value("")
+    anna.get_by_role("button", name="Sätt borta").click()
+    expect(anna.locator("#status-card")).to_have_attribute("data-state", "away")
+    expect(anna.locator("#status-detail")).to_contain_text("tillbaka i morgon")
+
+
+def test_a_return_time_in_the_past_is_refused_in_swedish_on_the_field(
+    anna: Page, artifacts: Path
+) -> None:
+    anna.select_option("#me-picker-reason", "meeting")
+    anna.fill("#me-picker-until-date", TODAY)
+    anna.fill("#me-picker-until-time", "09:00")  # an hour ago
+    anna.get_by_role("button", name="Sätt borta").click()
+
+    error = anna.locator("#me-picker-until-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text(
+        "Tiden för tillbaka måste vara senare än när hänvisningen börjar "
+        "(nu, om du inte planerar i förväg)."
+    )
+    for field in ("#me-picker-until-date", "#me-picker-until-time"):
+        expect(anna.locator(field)).to_have_attribute("aria-invalid", "true")
+        expect(anna.locator(field)).to_have_attribute(
+            "aria-describedby", re.compile(r"\bme-picker-until-error\b")
+        )
+    expect(anna.locator("#me-picker-until-time")).to_be_focused()
+    expect(anna.locator("#me-picker .form-error:not(.field-error)")).to_be_hidden()
+    expect(anna.locator("body")).not_to_contain_text(ENGLISH)
+    expect(anna.locator("#status-card")).to_have_attribute("data-state", "available")
+    anna.locator("#picker-card").screenshot(path=artifacts / "me-refused-on-field.png")
+
+    anna.fill("#me-picker-until-time", "15:00")  # corrected: the message goes
+    expect(error).to_be_hidden()
+    expect(anna.locator("#me-picker-until-time")).not_to_have_attribute("aria-invalid", "true")
+    anna.get_by_role("button", name="Sätt borta").click()
+    expect(anna.locator("#status-card")).to_have_attribute("data-state", "away")
+    expect(anna.locator("#status-detail")).to_contain_text("tillbaka 15:00")
