@@ -236,10 +236,15 @@ def test_the_receptionist_takes_a_message_for_anna(
 
         reception.keyboard.press("Enter")
         expect(dialog).to_be_visible()
-        reception.click("#message-submit")  # empty: asks for the caller's name
-        expect(reception.locator("#message-error")).to_have_text("Skriv vem som ringde.")
+        reception.click("#message-submit")  # empty: asks for the caller's name, on its field
+        name_error = reception.locator("#message-caller-name-error")
+        expect(name_error).to_have_text("Skriv vem som ringde.")
+        expect(reception.locator("#message-caller-name")).to_have_attribute("aria-invalid", "true")
+        expect(reception.locator("#message-caller-name")).to_have_attribute(
+            "aria-describedby", "message-caller-name-error"
+        )
         reception.keyboard.type("Örjan Lind")
-        expect(reception.locator("#message-error")).to_be_hidden()  # typing clears it
+        expect(name_error).to_be_hidden()  # typing clears it
         reception.fill("#message-caller-number", "0701-23 45 67")
         reception.click("#message-text")  # typed: a "/" here must not jump to the search
         reception.keyboard.type("Undrar över offerten 2026/11, ring före 15")
