@@ -153,6 +153,15 @@ def import_changes(
     return created, updated, len(parsed) - len(created) - len(updated)
 
 
+class _UploadRefusedError(Exception):
+    """No file to check, or a carried file that arrived damaged: the import page says so
+    on its file field, in the reader's language (``key``; issue 16, WCAG 3.3.1)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 async def _uploaded(request: web.Request) -> tuple[bytes, str, bool]:
     """The CSV bytes (a new file, or the checked file carried to the import step), its
     name, and whether to import (True) or only check (False)."""
@@ -165,10 +174,10 @@ async def _uploaded(request: web.Request) -> tuple[bytes, str, bool]:
         try:
             data = base64.b64decode(carried, validate=True)
         except (binascii.Error, ValueError):
-            raise web.HTTPBadRequest(text="the checked file was damaged; upload it again") from None
+            raise _UploadRefusedError("import.damaged") from None
         name = form.get("filename")
         return data, name if isinstance(name, str) and name else "upload.csv", True
-    raise web.HTTPBadRequest(text="choose a CSV file to check")
+    raise _UploadRefusedError("import.need_file")
 
 
 @routes.get("/admin/import")
@@ -181,7 +190,12 @@ async def import_page(request: web.Request) -> web.Response:
 async def import_post(request: web.Request) -> web.Response:
     """A new file is checked (dry run); a checked file is imported. Errors: 422, by line."""
     account = _require(request, admin_nav.IMPORT)
-    data, filename, commit = await _uploaded(request)
+    try:
+        data, filename, commit = await _uploaded(request)
+    except _UploadRefusedError as exc:
+        return _page(
+            request, "admin_import.html", "admin-import", 400, stage="choose", file_error=exc.key
+        )
     engine = request.app[ENGINE]
     try:
         outcome = await engine.import_directory(

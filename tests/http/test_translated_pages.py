@@ -133,3 +133,26 @@ async def test_a_refused_sign_in_is_said_in_the_readers_language(env: Env, langu
     )
     assert response.status == 401
     assert_translated(await response.text(), language, "/signin (refused)")
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("sv", "Välj en CSV-fil att kontrollera."), ("nb", "Velg en CSV-fil som skal kontrolleres.")],
+)
+async def test_an_import_without_a_file_says_so_on_the_file_field(
+    env: Env, language: str, said: str
+) -> None:
+    """Was a plain-text English "choose a CSV file to check"; now the page, with the
+    message under the file field it concerns (WCAG 3.3.1)."""
+    form = aiohttp.FormData()
+    form.add_field("csrf_token", env.headers["admin"]["X-CSRF-Token"])
+    headers = {k: v for k, v in env.headers["admin"].items() if k != "X-CSRF-Token"} | HTML
+    response = await env.client.post(f"/admin/import?lang={language}", data=form, headers=headers)
+    assert response.status == 400
+    html = await response.text()
+    assert f'<p class="form-error field-error" id="import-file-error">{said}</p>' in html
+    field = re.search(r'<input id="import-file"[^>]*>', html)
+    assert field is not None
+    assert 'aria-invalid="true"' in field.group(0)
+    assert 'aria-describedby="import-file-error"' in field.group(0)
+    assert_translated(html, language, "/admin/import (no file)")
