@@ -6,7 +6,8 @@ English "the return time must be after the referral starts" appeared in a Swedis
 Now it fills an hour from now rounded up to the quarter and saves at once; "Gått för dagen"
 fills the next working day's start; a return time in the past typed by hand is refused by
 the server and the page says so in Swedish under the return time, the inputs marked
-invalid and described by the message (WCAG 3.3.1), the cursor back in the time.
+invalid and described by the message (WCAG 3.3.1), the cursor back in the time. The
+administrator's exception form does the same in Norwegian.
 """
 
 from __future__ import annotations
@@ -102,3 +103,33 @@ def test_a_return_time_in_the_past_is_refused_in_swedish_on_the_field(
     anna.get_by_role("button", name="Sätt borta").click()
     expect(anna.locator("#status-card")).to_have_attribute("data-state", "away")
     expect(anna.locator("#status-detail")).to_contain_text("tillbaka 15:00")
+
+
+def test_a_policy_refusal_is_said_in_norwegian_under_its_field(
+    browser: Browser, served: Served
+) -> None:
+    """The administrator's exception form (R16) in Norwegian: a reason holding a secret
+    mobile (R18) is refused by the server and said under the reason, not above the button."""
+    context = new_context(browser, served, locale="nb-NO")
+    try:
+        admin = sign_in(context, "admin", "/reception")
+        admin.goto("/admin/policy?lang=nb")
+        expect(admin.locator("html")).to_have_attribute("lang", "nb")
+        admin.click("#grant-form button[type=submit]")  # nobody chosen: said on the person
+        expect(admin.locator("#grant-subject-error")).to_be_visible()
+        expect(admin.locator("#grant-subject")).to_have_attribute("aria-invalid", "true")
+        admin.select_option("#grant-subject", index=1)
+        expect(admin.locator("#grant-subject-error")).to_be_hidden()
+        admin.fill("#grant-reason", "Avtalt med leder, ring 070-174 06 23")
+        admin.click("#grant-form button[type=submit]")
+        error = admin.locator("#grant-reason-error")
+        expect(error).to_have_text(
+            "Begrunnelsen inneholder et nummer som er hemmelig (R18). Skriv uten nummeret."
+        )
+        reason = admin.locator("#grant-reason")
+        expect(reason).to_be_focused()
+        expect(reason).to_have_attribute("aria-invalid", "true")
+        expect(reason).to_have_attribute("aria-describedby", "grant-reason-hint grant-reason-error")
+        expect(admin.locator("#grant-error")).to_be_hidden()
+    finally:
+        context.close()
