@@ -23,7 +23,7 @@ from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
     pytest.importorskip("playwright", reason="playwright is not installed (the test extra)")
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 TODAY = "2026-11-23"  # the served clock's Monday
 ENGLISH = "the return time must be after the referral starts"
@@ -75,7 +75,12 @@ def test_gone_for_the_day_fills_the_next_working_days_start(anna: Page) -> None:
 def test_a_return_time_in_the_past_is_refused_in_swedish_on_the_field(
     anna: Page, artifacts: Path
 ) -> None:
+    anna.get_by_role("button", name="Sätt borta").click()  # no reason: said on the reason
+    expect(anna.locator("#me-picker-reason-error")).to_have_text("Välj en orsak.")
+    expect(anna.locator("#me-picker-reason")).to_have_attribute("aria-invalid", "true")
+    expect(anna.locator("#me-picker-reason")).to_be_focused()
     anna.select_option("#me-picker-reason", "meeting")
+    expect(anna.locator("#me-picker-reason-error")).to_be_hidden()
     anna.fill("#me-picker-until-date", TODAY)
     anna.fill("#me-picker-until-time", "09:00")  # an hour ago
     anna.get_by_role("button", name="Sätt borta").click()
@@ -103,6 +108,47 @@ def test_a_return_time_in_the_past_is_refused_in_swedish_on_the_field(
     anna.get_by_role("button", name="Sätt borta").click()
     expect(anna.locator("#status-card")).to_have_attribute("data-state", "away")
     expect(anna.locator("#status-detail")).to_contain_text("tillbaka 15:00")
+
+
+def test_a_refusal_without_a_field_is_said_above_the_buttons_never_in_english(
+    anna: Page,
+) -> None:
+    """A refusal naming no field goes above the buttons, worded from its code; one with a
+    code the page does not know reads as the generic sentence, not the server's English.
+    The answers are made in the browser (``route``): the server has no such refusal here."""
+    answers = [
+        (
+            '{"error": {"status": 503, "message": "The switchboard is busy", '
+            '"code": "unavailable"}}',
+            503,
+        ),
+        (
+            '{"error": {"status": 409, "message": "Some new English refusal", '
+            '"code": "no_such_code_yet"}}',
+            409,
+        ),
+    ]
+
+    def refuse(route: Route) -> None:
+        body, status = answers.pop(0)
+        route.fulfill(status=status, content_type="application/json", body=body)
+
+    anna.route(
+        "**/availability",
+        lambda route: refuse(route) if route.request.method == "PUT" else route.continue_(),
+    )
+    general = anna.locator("#me-picker .form-error:not(.field-error)")
+    anna.get_by_role("button", name="Gått för dagen").click()
+    anna.get_by_role("button", name="Sätt borta").click()
+    expect(general).to_have_text(
+        "Kunde inte spara: Växeln är upptagen eller når inte sin lagring just nu. "
+        "Försök igen om en stund."
+    )
+    expect(anna.locator("#me-picker-reason-error")).to_be_hidden()
+    anna.get_by_role("button", name="Sätt borta").click()
+    expect(general).to_contain_text("Något gick fel (409)")
+    expect(anna.locator("body")).not_to_contain_text("English refusal")
+    expect(anna.locator("body")).not_to_contain_text("The switchboard is busy")
 
 
 def test_a_policy_refusal_is_said_in_norwegian_under_its_field(

@@ -31,7 +31,7 @@ const FIELD_INPUTS = {
 /** `goneUntil`: when "gone for the day" ends (the person's next working day), if known. */
 export function bindPicker(form, { templates = [], goneUntil = null, onSubmit, onCancel }) {
   const f = form.elements;
-  const error = form.querySelector(".form-error");
+  const error = form.querySelector(".form-error:not(.field-error)"); // not a field's own
   const submit = form.querySelector('button[type="submit"]');
   const title = form.querySelector(".picker-title");
 
