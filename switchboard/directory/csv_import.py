@@ -85,14 +85,58 @@ _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 MAX_FIELD = 200
 
 
+ROW_CODES = frozenset(
+    {
+        "too_long",
+        "not_yes_no",
+        "not_text",
+        "empty",
+        "unreadable_row",
+        "column_twice",
+        "no_name_column",
+        "no_number_column",
+        "field_count",
+        "no_people",
+        "required",
+        "bad_number",
+        "not_our_series",
+        "bad_email",
+        "unknown_organisation",
+        "organisation_mismatch",
+        "bad_choice",
+        "bad_hours",
+        "duplicate",
+        "belongs_to_other",
+        "email_conflict",
+        "policy_hide_mobile",
+        "policy_hide_extension",
+        "policy_ring_after_hours",
+        "policy_number",
+        NO_ORGANISATION,
+    }
+)
+"""Every ``RowError.code``, listed once: the pages say each as ``import.error.<code>`` in
+sv, nb and en (issue 16; ``tests/http/test_refusals.py`` holds the catalogs to it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     line: int
     column: str | None
     message: str
     code: str | None = None
-    """For the pages to say it in the reader's language (``import.error.<code>``); None:
-    only ``message`` (English) exists."""
+    """For the pages to say it in the reader's language (``import.error.<code>``, with
+    ``params``); None: only ``message`` (English) exists."""
+    params: tuple[tuple[str, str], ...] = ()
+    """The values the translated sentence names (the value read, another line, ...)."""
+
+    def __post_init__(self) -> None:
+        if self.code is not None and self.code not in ROW_CODES:
+            raise ValueError(f"RowError code {self.code!r} is not in ROW_CODES")
+
+    @property
+    def values(self) -> dict[str, str]:
+        return dict(self.params)
 
     def format(self, source: str) -> str:
         col = f" {self.column}:" if self.column else ""
@@ -142,19 +186,22 @@ class _Row:
     def text(self, column: str) -> str:
         value = self.fields.get(column, "").strip()
         if len(value) > MAX_FIELD:
-            self.error(column, f"longer than {MAX_FIELD} characters")
+            self.error(column, f"longer than {MAX_FIELD} characters", "too_long", max=MAX_FIELD)
             return value[:MAX_FIELD]
         return value
 
-    def error(self, column: str | None, message: str, code: str | None = None) -> None:
-        self.errors.append(RowError(self.line, column, message, code))
+    def error(
+        self, column: str | None, message: str, code: str | None = None, **params: object
+    ) -> None:
+        values = tuple((k, str(v)) for k, v in params.items())
+        self.errors.append(RowError(self.line, column, message, code, values))
 
     def flag(self, column: str) -> bool:
         value = self.text(column).lower()
         if value in _YES:
             return True
         if value not in _NO:
-            self.error(column, f"write yes or no, got {value!r}")
+            self.error(column, f"write yes or no, got {value!r}", "not_yes_no", value=value)
         return False
 
 
@@ -175,28 +222,39 @@ def parse_directory(
         text, encoding = decode(data)
     except UnicodeDecodeError:
         raise DirectoryImportError(
-            source, [RowError(1, None, "the file is neither UTF-8 nor Windows-1252 text")]
+            source,
+            [RowError(1, None, "the file is neither UTF-8 nor Windows-1252 text", "not_text")],
         ) from None
     if not text.strip():
-        raise DirectoryImportError(source, [RowError(1, None, "the file is empty")])
+        raise DirectoryImportError(source, [RowError(1, None, "the file is empty", "empty")])
     delimiter = _delimiter(text.splitlines()[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     errors: list[RowError] = []
     try:
         header = [h.strip().lower() for h in next(reader)]
     except csv.Error as exc:
-        raise DirectoryImportError(source, [RowError(1, None, f"header: {exc}")]) from None
+        raise DirectoryImportError(
+            source, [RowError(1, None, f"header: {exc}", "unreadable_row")]
+        ) from None
     seen: set[str] = set()
     for h in header:
         if h in seen and h in KNOWN_COLUMNS:
-            errors.append(RowError(1, h, "column appears twice"))
+            errors.append(RowError(1, h, "column appears twice", "column_twice"))
         seen.add(h)
     if "name" not in header:
         errors.append(
-            RowError(1, None, f"no 'name' column; known columns: {', '.join(KNOWN_COLUMNS)}")
+            RowError(
+                1,
+                None,
+                f"no 'name' column; known columns: {', '.join(KNOWN_COLUMNS)}",
+                "no_name_column",
+                (("columns", ", ".join(KNOWN_COLUMNS)),),
+            )
         )
     if "number" not in header and "mobile" not in header:
-        errors.append(RowError(1, None, "needs a 'number' or a 'mobile' column (R4)"))
+        errors.append(
+            RowError(1, None, "needs a 'number' or a 'mobile' column (R4)", "no_number_column")
+        )
     if errors:
         raise DirectoryImportError(source, errors)
 
@@ -214,14 +272,22 @@ def parse_directory(
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append(RowError(reader.line_num, None, f"cannot read the row: {exc}"))
+            errors.append(
+                RowError(reader.line_num, None, f"cannot read the row: {exc}", "unreadable_row")
+            )
             raise DirectoryImportError(source, errors) from None
         line = start
         if not any(field.strip() for field in record):
             continue
         if len(record) > len(header):
             errors.append(
-                RowError(line, None, f"{len(record)} fields but the header has {len(header)}")
+                RowError(
+                    line,
+                    None,
+                    f"{len(record)} fields but the header has {len(header)}",
+                    "field_count",
+                    (("count", str(len(record))), ("header", str(len(header)))),
+                )
             )
             continue
         fields = dict(zip(header, record, strict=False))
@@ -236,20 +302,26 @@ def parse_directory(
                 "email",
                 f"the extension belongs to {match_ext.name} but the e-mail to "
                 f"{match_email.name}; fix one of them",
+                "email_conflict",
+                extension_owner=match_ext.name,
+                email_owner=match_email.name,
             )
             continue
         match = match_ext or match_email
         if match is not None:
             person = replace(person, person_id=match.person_id)
         for v in policy_violations(person, tuple(exceptions)):
-            row.error(v.field, v.message)
+            # One code per rule the row breaks: import.error.policy_hide_mobile, ...
+            row.error(v.field, v.message, f"policy_{v.field}")
         people.append((line, person))
 
     _check_unique(people, old, errors)
     if errors:
         raise DirectoryImportError(source, sorted(errors, key=lambda e: e.line))
     if not people:
-        raise DirectoryImportError(source, [RowError(line, None, "no people in the file")])
+        raise DirectoryImportError(
+            source, [RowError(line, None, "no people in the file", "no_people")]
+        )
     return ParsedDirectory(tuple(p for _, p in people), encoding, delimiter, tuple(inferred))
 
 
@@ -264,17 +336,22 @@ def _person(
     before = len(row.errors)
     name = row.text("name")
     if not name:
-        row.error("name", "a name is required")
+        row.error("name", "a name is required", "required")
     extension = organisation = None
     number = row.text("number")
     if number:
         try:
             dialled = plan.classify(number)
         except NumberError as exc:
-            row.error("number", exc.problem)
+            row.error("number", exc.problem, "bad_number", value=number)
         else:
             if dialled.extension is None or dialled.series is None:
-                row.error("number", f"{number!r} is not in any of our number series (R1)")
+                row.error(
+                    "number",
+                    f"{number!r} is not in any of our number series (R1)",
+                    "not_our_series",
+                    value=number,
+                )
             else:
                 extension, organisation = dialled.extension, dialled.series.organisation
     mobile = None
@@ -282,17 +359,28 @@ def _person(
         try:
             mobile = plan.to_e164(raw_mobile)
         except NumberError as exc:
-            row.error("mobile", exc.problem)
+            row.error("mobile", exc.problem, "bad_number", value=raw_mobile)
     email = row.text("email").lower() or None
     if email and not _EMAIL.match(email):
-        row.error("email", f"{email!r} is not an e-mail address")
+        row.error("email", f"{email!r} is not an e-mail address", "bad_email", value=email)
     org_text = row.text("organisation")
     if org_text:
         org = orgs.by_key.get(org_text.lower()) or orgs.by_key.get(org_text)
         if org is None:
-            row.error("organisation", f"unknown organisation {org_text!r}")
+            row.error(
+                "organisation",
+                f"unknown organisation {org_text!r}",
+                "unknown_organisation",
+                value=org_text,
+            )
         elif organisation is not None and org.org_id != organisation:
-            row.error("organisation", f"the number belongs to {organisation}, not {org.org_id}")
+            row.error(
+                "organisation",
+                f"the number belongs to {organisation}, not {org.org_id}",
+                "organisation_mismatch",
+                owner=organisation,
+                value=org.org_id,
+            )
         else:
             organisation = org.org_id
     if organisation is None and extension is None and not number and not org_text:
@@ -304,16 +392,28 @@ def _person(
             row.error("organisation", orgs.unplaced(), NO_ORGANISATION)
     language = row.text("language").lower() or default_language
     if language not in LANGUAGES:
-        row.error("language", f"must be one of {', '.join(LANGUAGES)}, got {language!r}")
+        row.error(
+            "language",
+            f"must be one of {', '.join(LANGUAGES)}, got {language!r}",
+            "bad_choice",
+            value=language,
+            choices=", ".join(LANGUAGES),
+        )
     arrangement = _ARRANGEMENTS.get(row.text("arrangement").lower())
     if arrangement is None:
-        row.error("arrangement", "write private or work_only (R8)")
+        row.error(
+            "arrangement",
+            "write private or work_only (R8)",
+            "bad_choice",
+            value=row.text("arrangement"),
+            choices="private, work_only",
+        )
     hours = None
     if hours_text := row.text("hours"):
         try:
             hours = WorkingHours.parse(hours_text)
         except HoursError as exc:
-            row.error("hours", exc.problem)
+            row.error("hours", exc.problem, "bad_hours", value=hours_text)
     flags = {
         f: row.flag(f)
         for f in (
@@ -360,7 +460,15 @@ def _check_unique(
             if value is None:
                 continue
             if value in owners:
-                errors.append(RowError(line, column, f"same {column} as line {owners[value]}"))
+                errors.append(
+                    RowError(
+                        line,
+                        column,
+                        f"same {column} as line {owners[value]}",
+                        "duplicate",
+                        (("other", str(owners[value])),),
+                    )
+                )
             else:
                 owners[value] = line
         for p in keep:
@@ -371,5 +479,7 @@ def _check_unique(
                         owners[value],
                         column,
                         f"the {column} already belongs to {p.name}, who is not in this file",
+                        "belongs_to_other",
+                        (("name", p.name),),
                     )
                 )

@@ -28,10 +28,19 @@ from switchboard.http.context import (
     note_refusal,
 )
 from switchboard.http.principal import Permission
+from switchboard.http.refusals import (
+    BadRequest,
+    Code,
+    bad_choice,
+    from_engine,
+    not_text,
+    not_whole_number,
+    out_of_range,
+    unknown_fields,
+)
 from switchboard.http.render import decision_dict, instant
-from switchboard.http.security import FieldRefused
 from switchboard.http.shapes import availability_json, person_json, presence_json
-from switchboard.live.engine import EngineError, SecretInTextError
+from switchboard.live.engine import EngineError
 from switchboard.presence.model import PresenceError, Reason, Referral, ReferralKind
 from switchboard.routing.model import Call
 
@@ -61,11 +70,9 @@ def require(request: web.Request, permission: Permission, target: Person | None)
 
 
 def unprocessable(exc: EngineError) -> web.HTTPException:
-    """The 422 for an engine's refusal; one about a secret number in a text names the field
-    and carries the code the pages translate (R18, issue 17)."""
-    if isinstance(exc, SecretInTextError):
-        return FieldRefused(exc.field, str(exc))
-    return web.HTTPUnprocessableEntity(text=str(exc))
+    """The 422 for an engine's refusal, with its code and field for the pages to word and
+    place (a secret number in a text, R18, issue 17; a return time before the start)."""
+    return from_engine(exc)
 
 
 def _person(request: web.Request) -> Person:
@@ -93,13 +100,18 @@ async def search_people(request: web.Request) -> web.Response:
     require(request, Permission.READ_DIRECTORY, None)
     query = request.query.get("q", "")
     if len(query) > MAX_QUERY:
-        raise web.HTTPBadRequest(text=f"the query may be at most {MAX_QUERY} characters")
+        raise BadRequest(
+            Code.TOO_LONG,
+            f"the query may be at most {MAX_QUERY} characters",
+            field="q",
+            params={"max": MAX_QUERY},
+        )
     try:
         limit = int(request.query.get("limit", DEFAULT_LIMIT))
     except ValueError:
-        raise web.HTTPBadRequest(text="limit must be a whole number") from None
+        raise not_whole_number("limit") from None
     if not 1 <= limit <= MAX_LIMIT:
-        raise web.HTTPBadRequest(text=f"limit must be between 1 and {MAX_LIMIT}")
+        raise out_of_range("limit", 1, MAX_LIMIT)
     engine, lines = request.app[ENGINE], request.app[LINES]
     now = _now(request)
     account = request[PRINCIPAL].account
@@ -137,20 +149,24 @@ def _instant(body: dict[str, Any], key: str) -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise web.HTTPBadRequest(text=f"{key} must be an ISO 8601 instant with a time zone")
+        raise BadRequest(
+            Code.BAD_INSTANT, f"{key} must be an ISO 8601 instant with a time zone", field=key
+        )
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise web.HTTPBadRequest(text=f"{key}: not an ISO 8601 instant: {value!r}") from None
+        raise BadRequest(
+            Code.BAD_INSTANT, f"{key}: not an ISO 8601 instant: {value!r}", field=key
+        ) from None
     if parsed.tzinfo is None:
-        raise web.HTTPBadRequest(text=f"{key} needs a time zone (e.g. +01:00 or Z)")
+        raise BadRequest(Code.NEEDS_ZONE, f"{key} needs a time zone (e.g. +01:00 or Z)", field=key)
     return parsed
 
 
 def _optional_text(body: dict[str, Any], key: str) -> str | None:
     value = body.get(key)
     if value is not None and not isinstance(value, str):
-        raise web.HTTPBadRequest(text=f"{key} must be a string")
+        raise not_text(key)
     return value
 
 
@@ -158,10 +174,10 @@ def _referral(body: dict[str, Any]) -> Referral:
     reason_text = body.get("reason")
     manual = [r.value for r in Reason if r is not Reason.OUTSIDE_HOURS]
     if reason_text not in manual:
-        raise web.HTTPBadRequest(text=f"reason must be one of {', '.join(manual)}")
+        raise bad_choice("reason", manual, f"reason must be one of {', '.join(manual)}")
     kind_text = body.get("kind", "closed")
     if kind_text not in ("open", "closed"):
-        raise web.HTTPBadRequest(text="kind must be 'open' or 'closed'")
+        raise bad_choice("kind", ["open", "closed"], "kind must be 'open' or 'closed'")
     try:
         return Referral(
             Reason(reason_text),
@@ -171,7 +187,7 @@ def _referral(body: dict[str, Any]) -> Referral:
             divert_to=_optional_text(body, "divert_to"),
         )
     except PresenceError as exc:
-        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+        raise from_engine(exc) from None
 
 
 @routes.put("/api/v1/people/{person_id}/availability")
@@ -185,7 +201,7 @@ async def put_availability(request: web.Request) -> web.Response:
     unknown = sorted(set(body) - allowed_keys)
     if unknown:
         # A "person_id" in the body is refused here too: the URL alone names the target.
-        raise web.HTTPBadRequest(text=f"unknown fields: {', '.join(unknown)}")
+        raise unknown_fields(unknown)
     engine = request.app[ENGINE]
     account = request[PRINCIPAL].account
     if account is None:  # require() let nobody through; this keeps mypy and readers sure
@@ -203,7 +219,9 @@ async def put_availability(request: web.Request) -> web.Response:
                 by_self=account.person_id == person.person_id,
             )
         else:
-            raise web.HTTPBadRequest(text="state must be 'available' or 'referral'")
+            raise bad_choice(
+                "state", ["available", "referral"], "state must be 'available' or 'referral'"
+            )
     except EngineError as exc:
         raise unprocessable(exc) from None
     log.info("presence_set_over_http", username=account.username, person=person.person_id)

@@ -37,6 +37,7 @@ from switchboard.http.people_list import (
     encode_cursor,
 )
 from switchboard.http.principal import Permission
+from switchboard.http.refusals import bad_choice, not_boolean, not_text
 from switchboard.http.render import instant
 from switchboard.http.security import error_response
 from switchboard.http.shapes import person_json
@@ -85,7 +86,7 @@ def _actor(request: web.Request) -> Account:
 def _flag(request: web.Request, name: str) -> bool:
     value = request.query.get(name, "false").lower()
     if value not in ("true", "false", "1", "0"):
-        raise web.HTTPBadRequest(text=f"{name} must be true or false")
+        raise not_boolean(name)
     return value in ("true", "1")
 
 
@@ -106,7 +107,13 @@ async def import_directory(request: web.Request) -> web.Response:
         )
     except DirectoryImportError as exc:
         errors = [
-            {"line": e.line, "column": e.column, "message": e.message, "code": e.code}
+            {
+                "line": e.line,
+                "column": e.column,
+                "message": e.message,
+                "code": e.code,
+                "params": e.values,
+            }
             for e in exc.errors
         ]
         return error_response(
@@ -287,9 +294,8 @@ def exception_json(request: web.Request, e: PolicyException) -> dict[str, Any]:
 def _rule(body: dict[str, Any]) -> PolicyRule:
     value = body.get("rule")
     if value not in {r.value for r in PolicyRule}:
-        raise web.HTTPBadRequest(
-            text=f"rule must be one of {', '.join(r.value for r in PolicyRule)}"
-        )
+        rules = [r.value for r in PolicyRule]
+        raise bad_choice("rule", rules, f"rule must be one of {', '.join(rules)}")
     return PolicyRule(value)
 
 
@@ -324,7 +330,7 @@ async def revoke_exception(request: web.Request) -> web.Response:
     subject, rule = text_field(body, "subject"), _rule(body)
     reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):
-        raise web.HTTPBadRequest(text="reason must be a string")
+        raise not_text("reason")
     try:
         await request.app[ENGINE].revoke_exception(subject, rule, account.username, reason)
     except NotFoundError:

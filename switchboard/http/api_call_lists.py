@@ -24,6 +24,7 @@ from switchboard.calls.requests import (
 )
 from switchboard.http.api import PERSON_ID
 from switchboard.http.context import ENGINE, json_object, note_refusal, signed_in
+from switchboard.http.refusals import BadRequest, Code, bad_choice
 from switchboard.http.render import instant
 from switchboard.http.security import FieldRefused
 
@@ -37,7 +38,11 @@ routes = web.RouteTableDef()
 def text_field(body: dict[str, Any], key: str) -> str:
     value = body.get(key)
     if not isinstance(value, str):
-        raise web.HTTPBadRequest(text=f"{key} is required and must be a string")
+        raise BadRequest(
+            Code.REQUIRED if value is None else Code.NOT_TEXT,
+            f"{key} is required and must be a string",
+            field=key,
+        )
     return value
 
 
@@ -46,9 +51,11 @@ def instant_field(body: dict[str, Any], key: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise web.HTTPBadRequest(text=f"{key}: not an ISO 8601 instant: {value!r}") from None
+        raise BadRequest(
+            Code.BAD_INSTANT, f"{key}: not an ISO 8601 instant: {value!r}", field=key
+        ) from None
     if parsed.tzinfo is None:
-        raise web.HTTPBadRequest(text=f"{key} needs a time zone (e.g. +01:00 or Z)")
+        raise BadRequest(Code.NEEDS_ZONE, f"{key} needs a time zone (e.g. +01:00 or Z)", field=key)
     return parsed
 
 
@@ -162,7 +169,7 @@ async def download(request: web.Request) -> web.Response:
     account = signed_in(request)
     kind = request.query.get("format", "json")
     if kind not in ("json", "csv"):
-        raise web.HTTPBadRequest(text="format must be json or csv")
+        raise bad_choice("format", ["json", "csv"], "format must be json or csv")
     try:
         released, records = await request.app[CALL_LISTS].download(account, _id(request))
     except CallsError as exc:

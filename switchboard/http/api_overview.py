@@ -19,6 +19,7 @@ from switchboard.http.api import require
 from switchboard.http.context import ACCESS, BUS, ENGINE, LINES, OVERVIEW, PRINCIPAL
 from switchboard.http.overview_cache import OverviewCache
 from switchboard.http.principal import Permission
+from switchboard.http.refusals import BadRequest, Code, not_whole_number, out_of_range
 from switchboard.http.render import instant
 from switchboard.http.shapes import person_json, presence_json
 from switchboard.live.overview import OverviewEntry, Section, select
@@ -48,10 +49,15 @@ async def _listen(app: web.Application) -> AsyncIterator[None]:
 def _filter(request: web.Request, name: str) -> str | None:
     values = request.query.getall(name, [])
     if len(values) > 1:
-        raise web.HTTPBadRequest(text=f"{name}: give it once")
+        raise BadRequest(Code.GIVEN_TWICE, f"{name}: give it once", field=name)
     value = values[0].strip() if values else ""
     if len(value) > MAX_FILTER:
-        raise web.HTTPBadRequest(text=f"{name} may be at most {MAX_FILTER} characters")
+        raise BadRequest(
+            Code.TOO_LONG,
+            f"{name} may be at most {MAX_FILTER} characters",
+            field=name,
+            params={"max": MAX_FILTER},
+        )
     return value or None
 
 
@@ -59,9 +65,9 @@ def _limit(request: web.Request) -> int:
     try:
         limit = int(request.query.get("limit", DEFAULT_LIMIT))
     except ValueError:
-        raise web.HTTPBadRequest(text="limit must be a whole number") from None
+        raise not_whole_number("limit") from None
     if not 1 <= limit <= MAX_LIMIT:
-        raise web.HTTPBadRequest(text=f"limit must be between 1 and {MAX_LIMIT}")
+        raise out_of_range("limit", 1, MAX_LIMIT)
     return limit
 
 

@@ -20,6 +20,7 @@ from switchboard.directory.model import Person
 from switchboard.http.api import PERSON_ID, require
 from switchboard.http.context import ACCESS, ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
+from switchboard.http.refusals import from_engine, not_boolean
 from switchboard.live.engine import Engine, EngineError
 from switchboard.routing.presentation import OutboundKind
 
@@ -82,11 +83,11 @@ async def put_presentation(request: web.Request) -> web.Response:
     body = await json_object(request, {"hide_mobile"})
     hide = body.get("hide_mobile")
     if not isinstance(hide, bool):
-        raise web.HTTPBadRequest(text="hide_mobile is required and must be true or false")
+        raise not_boolean("hide_mobile", "hide_mobile is required and must be true or false")
     engine = request.app[ENGINE]
     try:
         saved = await engine.set_hide_mobile(person, hide, account.username)
     except EngineError as exc:
-        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+        raise from_engine(exc) from None
     log.info("presentation_set_over_http", username=account.username, person=person.person_id)
     return web.json_response(presentation_json(saved, engine))

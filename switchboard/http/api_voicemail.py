@@ -29,6 +29,7 @@ from switchboard.directory.secret_text import SecretNumberError
 from switchboard.http.api import PERSON_ID, require
 from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
+from switchboard.http.refusals import BadRequest, Code, Unprocessable, not_boolean
 from switchboard.http.render import instant
 from switchboard.http.security import BAD_NUMBER, ROUTE_BODY_LIMITS, FieldRefused
 from switchboard.store.protocol import NotFoundError
@@ -44,7 +45,7 @@ from switchboard.voicemail.notify import MessageDesk, caller_number
 from switchboard.voicemail.recordings import StoredRecording
 from switchboard.voicemail.service import VoicemailServices
 from switchboard.voicemail.spool import Voicemail
-from switchboard.voicemail.wav import MAX_UPLOAD_BYTES
+from switchboard.voicemail.wav import MAX_UPLOAD_BYTES, WavError
 
 log = structlog.get_logger("switchboard.http")
 
@@ -199,8 +200,12 @@ async def put_recording(request: web.Request) -> web.Response:
         stored = await request.app[VOICEMAIL].set_recording(
             person.person_id, recording, data, account.username
         )
+    except WavError as exc:
+        # The sentence names the audio's fault in English; the code and params let the
+        # pages say it in the reader's language (issue 16).
+        raise Unprocessable(exc.code, str(exc), field="file", params=exc.params) from None
     except VoicemailError as exc:
-        raise web.HTTPUnprocessableEntity(text=str(exc)) from None
+        raise Unprocessable(Code.BAD_AUDIO, str(exc), field="file") from None
     return web.json_response({recording.value: recording_json(stored, request)})
 
 
@@ -277,7 +282,9 @@ def _string(body: dict[str, Any], key: str, *, required: bool) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str):
-        raise web.HTTPBadRequest(text=f"{key} must be a string")
+        raise BadRequest(
+            Code.REQUIRED if value is None else Code.NOT_TEXT, f"{key} must be a string", field=key
+        )
     return value
 
 
@@ -289,7 +296,7 @@ async def take_message(request: web.Request) -> web.Response:
     body = await json_object(request, MESSAGE_KEYS)
     call_back = body.get("call_back", False)
     if not isinstance(call_back, bool):
-        raise web.HTTPBadRequest(text="call_back must be true or false")
+        raise not_boolean("call_back")
     name = _string(body, "caller_name", required=True) or ""
     text = _string(body, "text", required=True) or ""
     raw_number = _string(body, "caller_number", required=False)

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from switchboard.http.overview_cache import OverviewCache
 from switchboard.http.principal import Access, Account
+from switchboard.http.refusals import BadRequest, Code, unknown_fields
 from switchboard.http.search_cache import SearchCache
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
@@ -115,10 +116,10 @@ async def json_object(request: web.Request, keys: set[str] | None) -> dict[str, 
     try:
         body = await request.json()
     except ValueError:
-        raise web.HTTPBadRequest(text="the body is not valid JSON") from None
+        raise BadRequest(Code.BAD_JSON, "the body is not valid JSON") from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="the body must be a JSON object")
+        raise BadRequest(Code.BAD_JSON, "the body must be a JSON object")
     unknown = sorted(set(body) - keys) if keys is not None else []
     if unknown:
-        raise web.HTTPBadRequest(text=f"unknown fields: {', '.join(unknown)}")
+        raise unknown_fields(unknown)
     return body

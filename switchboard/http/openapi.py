@@ -20,6 +20,7 @@ from switchboard.http import (
     openapi_voicemail,
 )
 from switchboard.http.context import SIGN_IN_PROVIDER
+from switchboard.http.refusals import Code
 
 JSON = dict[str, Any]
 
@@ -67,20 +68,33 @@ SCHEMAS: JSON = {
         "properties": {
             "error": {
                 "type": "object",
-                "required": ["status", "message"],
+                "required": ["status", "message", "code"],
                 "properties": {
                     "status": {"type": "integer"},
-                    "message": {"type": "string"},
-                    "error_id": {"type": "string"},
-                    "field": {
+                    "message": {
                         "type": "string",
-                        "description": "With a 422: the body field that was refused",
+                        "description": "Why, in English, for people reading API answers",
                     },
+                    "error_id": {"type": "string"},
                     "code": {
                         "type": "string",
-                        "description": "With a 422: why, for pages to word it; "
-                        "'secret_number' = the text holds someone's secret mobile (R18); "
-                        "'bad_number' = the field holds no telephone number",
+                        "enum": [code.value for code in Code],
+                        "description": "Why, as a stable word (issue 16): pages say it in the "
+                        "reader's language from it, never from 'message'. The status's code "
+                        "(bad_request, forbidden, not_found, ...) when nothing more specific "
+                        "applies; e.g. 'return_before_start', 'secret_number' (a text holds "
+                        "someone's secret mobile, R18), 'bad_number' (no telephone number). "
+                        "The list: docs/api.md",
+                    },
+                    "field": {
+                        "type": "string",
+                        "description": "The public name of the body field or query parameter "
+                        "the refusal concerns, when it concerns one",
+                    },
+                    "params": {
+                        "type": "object",
+                        "additionalProperties": {"type": ["string", "number"]},
+                        "description": "Values the sentence names (a limit, field names)",
                     },
                 },
             }

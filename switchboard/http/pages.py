@@ -29,6 +29,7 @@ from switchboard.http.context import (
 from switchboard.http.page_render import page_person, page_translator, render_page, signin_redirect
 from switchboard.http.page_views import me_view
 from switchboard.http.principal import Permission
+from switchboard.http.render import instant
 from switchboard.http.security import safe_next
 
 routes = web.RouteTableDef()
@@ -117,8 +118,20 @@ async def me_page(request: web.Request) -> web.Response:
         "templates": list(view.templates),
         "preview": allowed(account, Permission.PREVIEW_ROUTE, target=person),
         "voicemail": allowed(account, Permission.READ_OWN_VOICEMAIL, target=person),
+        # "Gått för dagen" fills this return time (issue 16); the server sets the same
+        # when none is sent, so a page left open past it may send none.
+        "gone_until": _gone_until(request, person),
     }
     return render_page(request, "me.html", person, data, me=view)
+
+
+def _gone_until(request: web.Request, person: Person) -> str | None:
+    """When the person's next working day starts (their hours, else the organisation's)."""
+    engine = request.app[ENGINE]
+    settings = engine.settings
+    hours = person.hours or settings.organisation(person.organisation).hours
+    start = hours.next_start(engine.clock.now(), settings.zone)
+    return None if start is None else instant(start, settings.zone)
 
 
 @routes.get("/reception")

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -61,6 +62,8 @@ class RowProblem:
     message: str
     code: str | None = None
     """Set: the page says it in the reader's language (``import.error.<code>``)."""
+    params: Mapping[str, str] = field(default_factory=dict)
+    """The values the translated sentence names (issue 16)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,15 @@ def import_changes(
     return created, updated, len(parsed) - len(created) - len(updated)
 
 
+class _UploadRefusedError(Exception):
+    """No file to check, or a carried file that arrived damaged: the import page says so
+    on its file field, in the reader's language (``key``; issue 16, WCAG 3.3.1)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 async def _uploaded(request: web.Request) -> tuple[bytes, str, bool]:
     """The CSV bytes (a new file, or the checked file carried to the import step), its
     name, and whether to import (True) or only check (False)."""
@@ -170,10 +182,10 @@ async def _uploaded(request: web.Request) -> tuple[bytes, str, bool]:
         try:
             data = base64.b64decode(carried, validate=True)
         except (binascii.Error, ValueError):
-            raise web.HTTPBadRequest(text="the checked file was damaged; upload it again") from None
+            raise _UploadRefusedError("import.damaged") from None
         name = form.get("filename")
         return data, name if isinstance(name, str) and name else "upload.csv", True
-    raise web.HTTPBadRequest(text="choose a CSV file to check")
+    raise _UploadRefusedError("import.need_file")
 
 
 @routes.get("/admin/import")
@@ -186,14 +198,19 @@ async def import_page(request: web.Request) -> web.Response:
 async def import_post(request: web.Request) -> web.Response:
     """A new file is checked (dry run); a checked file is imported. Errors: 422, by line."""
     account = _require(request, admin_nav.IMPORT)
-    data, filename, commit = await _uploaded(request)
+    try:
+        data, filename, commit = await _uploaded(request)
+    except _UploadRefusedError as exc:
+        return _page(
+            request, "admin_import.html", "admin-import", 400, stage="choose", file_error=exc.key
+        )
     engine = request.app[ENGINE]
     try:
         outcome = await engine.import_directory(
             data, filename, account.username, dry_run=not commit
         )
     except DirectoryImportError as exc:
-        problems = [RowProblem(e.line, e.column, e.message, e.code) for e in exc.errors]
+        problems = [RowProblem(e.line, e.column, e.message, e.code, e.values) for e in exc.errors]
         return _page(
             request,
             "admin_import.html",

@@ -28,6 +28,14 @@ from switchboard.http.context import (
     note_refusal,
 )
 from switchboard.http.error_pages import error_page
+from switchboard.http.refusals import (
+    BadRequest,
+    Code,
+    Forbidden,
+    Unprocessable,
+    detail_of,
+    status_code,
+)
 from switchboard.store.audit import AuditDecision
 from switchboard.store.protocol import StoreError, StoreUnavailableError
 
@@ -84,19 +92,18 @@ def safe_next(value: str | None) -> str:
     return "/"
 
 
-SECRET_NUMBER = "secret_number"  # noqa: S105 - an error code, no secret
-BAD_NUMBER = "bad_number"
-"""A body field that should hold a telephone number holds none (issue 16)."""
+SECRET_NUMBER = Code.SECRET_NUMBER
 """The ``code`` of a 422 for a free text holding someone's secret mobile (R18, issue 17)."""
+BAD_NUMBER = Code.BAD_NUMBER
+"""A body field that should hold a telephone number holds none (issue 16)."""
 
 
-class FieldRefused(web.HTTPUnprocessableEntity):
+class FieldRefused(Unprocessable):
     """422 that names the refused body field and a code the pages translate; ``errors``
     puts both into the error body (``{"error": {..., "field", "code"}}``)."""
 
     def __init__(self, field: str, message: str, code: str = SECRET_NUMBER) -> None:
-        super().__init__(text=message)
-        self.extra = {"field": field, "code": code}
+        super().__init__(code, message, field=field)
 
 
 def error_response(
@@ -108,12 +115,19 @@ def error_response(
     # script or fetch) gets JSON.
     wants_html = "text/html" in request.headers.get("Accept", "")
     if is_api(request) or not wants_html:
-        body: dict[str, object] = {"status": status, "message": message, **extra}
+        # Every refusal has a code the pages translate (issue 16); the status's by default.
+        body: dict[str, object] = {
+            "status": status,
+            "message": message,
+            "code": status_code(status),
+            **extra,
+        }
         return web.json_response({"error": body}, status=status)
     page = error_page(request, status, message, extra)
     if page is not None:
         return page
-    text = message + "".join(f"\n{k}: {v}" for k, v in extra.items())
+    shown = {k: v for k, v in extra.items() if k not in ("code", "params")}
+    text = message + "".join(f"\n{k}: {v}" for k, v in shown.items())
     return web.Response(status=status, text=text)
 
 
@@ -175,7 +189,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
-        extra = exc.extra if isinstance(exc, FieldRefused) else {}
+        extra = detail_of(exc).body()
         response = error_response(request, exc.status, message or exc.reason, **extra)
         for name in ("Allow", "Retry-After", "WWW-Authenticate"):
             if name in exc.headers:
@@ -207,11 +221,15 @@ async def refuse_override(request: web.Request, handler: Handler) -> web.StreamR
     """Refuse method-override headers and ``_method`` parameters instead of honouring them:
     a proxy or a form that turns POST into DELETE would bypass method-based rules."""
     if any(name in request.headers for name in OVERRIDE_HEADERS) or "_method" in request.query:
-        raise web.HTTPBadRequest(text="method override is not supported; use the real method")
+        raise BadRequest(
+            Code.METHOD_OVERRIDE, "method override is not supported; use the real method"
+        )
     if request.method in STATE_CHANGING and request.content_type == FORM_TYPES[0]:
         form = await request.post()
         if "_method" in form:
-            raise web.HTTPBadRequest(text="method override is not supported; use the real method")
+            raise BadRequest(
+                Code.METHOD_OVERRIDE, "method override is not supported; use the real method"
+            )
     return await handler(request)
 
 
@@ -276,14 +294,14 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
             given = field if isinstance(field, str) else None
         if not (given and expected and hmac.compare_digest(given, expected)):
             note_refusal(request, "csrf_token")
-            raise web.HTTPForbidden(text="missing or wrong CSRF token; reload the page")
+            raise Forbidden(Code.CSRF, "missing or wrong CSRF token; reload the page")
         if not same_origin(request):
             note_refusal(request, "csrf_origin")
-            raise web.HTTPForbidden(text="cross-origin request refused")
+            raise Forbidden(Code.CROSS_ORIGIN, "cross-origin request refused")
     elif principal.via == "anonymous" and cross_site(request):
         # Sign-in from another site (login CSRF) and similar: refused.
         note_refusal(request, "csrf_origin")
-        raise web.HTTPForbidden(text="cross-origin request refused")
+        raise Forbidden(Code.CROSS_ORIGIN, "cross-origin request refused")
     return await handler(request)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -50,16 +50,39 @@ MIN_SIP_PASSWORD = 10
 
 
 class EngineError(Exception):
-    """A request the engine refuses; the message says what to do instead."""
+    """A request the engine refuses; the message says what to do instead.
+
+    ``code`` (a stable word), ``field`` (the value it concerns) and ``params`` let an edge
+    say it in the reader's language on the right field (issue 16); the message is the
+    English sentence for logs, the CLI and API clients."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "refused",
+        field: str | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+        self.params: Mapping[str, str | int] = dict(params or {})
+
+    @classmethod
+    def of(cls, exc: PresenceError) -> EngineError:
+        """The engine's refusal for a presence value that cannot be made, code and all."""
+        return cls(str(exc), code=exc.code, field=exc.field, params=exc.params)
 
 
 class SecretInTextError(EngineError):
     """A free text holds someone's secret mobile (R18, issue 17); ``field`` names it, so the
     web can say where in its own words and the API can name the field."""
 
+    field: str
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, code="secret_number", field=field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +211,11 @@ class Engine:
         account's person); None derives it from ``actor`` (the CLI's ``--by``)."""
         now = self.clock.now()
         if referral.reason is Reason.OUTSIDE_HOURS:
-            raise EngineError("'outside_hours' is set by the working-hours schedule, not by hand")
+            raise EngineError(
+                "'outside_hours' is set by the working-hours schedule, not by hand",
+                code="outside_hours_by_hand",
+                field="reason",
+            )
         # A divert target is shown wherever the referral is (the route preview, the
         # receptionist's screen, Kamailio's route answer): never someone's secret mobile.
         self.refuse_secret_numbers(text=referral.text, divert_to=referral.divert_to)
@@ -199,7 +226,11 @@ class Engine:
             hours = person.hours or org.hours
             until = hours.next_start(starts or now, self.settings.zone)
         if until is not None and until <= (starts or now):
-            raise EngineError("the return time must be after the referral starts")
+            raise EngineError(
+                "the return time must be after the referral starts",
+                code="return_before_start",
+                field="until",
+            )
         if starts is not None and starts <= now:
             starts = None
         divert_to = referral.divert_to
@@ -217,7 +248,7 @@ class Engine:
                 divert_to,
             )
         except PresenceError as exc:
-            raise EngineError(str(exc)) from None
+            raise EngineError.of(exc) from None
         status = ManualStatus(final, actor, now, starts)
         await self.store.set_manual(person.person_id, status, actor, now)
         return status
@@ -227,12 +258,18 @@ class Engine:
         extension = self.settings.plan.extension_of(target)
         if extension is not None:
             if extension == person.extension:
-                raise EngineError("a referral cannot divert calls to the same extension")
+                raise EngineError(
+                    "a referral cannot divert calls to the same extension",
+                    code="divert_to_self",
+                    field="divert_to",
+                )
             return extension
         try:
             return self.settings.plan.to_e164(target)
         except ValueError as exc:
-            raise EngineError(f"cannot divert to {target!r}: {exc}") from None
+            raise EngineError(
+                f"cannot divert to {target!r}: {exc}", code="bad_number", field="divert_to"
+            ) from None
 
     async def set_available(
         self, person: Person, actor: str, until: datetime | None = None
@@ -240,7 +277,7 @@ class Engine:
         """Activate the extension, overriding the calendar until ``until`` (or cleared)."""
         now = self.clock.now()
         if until is not None and until <= now:
-            raise EngineError("'until' must be in the future")
+            raise EngineError("'until' must be in the future", code="in_the_past", field="until")
         status = ManualStatus(None, actor, now, None, until)
         await self.store.set_manual(person.person_id, status, actor, now)
         return status
@@ -261,7 +298,11 @@ class Engine:
             if t.name.casefold() == name.casefold():
                 return t
         known = ", ".join(t.name for t in self.view.templates(person.person_id)) or "none"
-        raise EngineError(f"{person.name} has no template {name!r} (templates: {known})")
+        raise EngineError(
+            f"{person.name} has no template {name!r} (templates: {known})",
+            code="no_such_template",
+            field="name",
+        )
 
     # -- policy exceptions (R16) -----------------------------------------------------------
     def _exception_subject(self, subject: str) -> tuple[str, Person | None]:
@@ -276,7 +317,11 @@ class Engine:
         self, subject: str, rule: PolicyRule, reason: str, actor: str
     ) -> PolicyException:
         if len(reason.strip()) < 5:
-            raise EngineError("an exception needs a reason that will be kept (R16)")
+            raise EngineError(
+                "an exception needs a reason that will be kept (R16)",
+                code="exception_needs_reason",
+                field="reason",
+            )
         self.refuse_secret_numbers(reason=reason)
         key, _ = self._exception_subject(subject)
         exception = PolicyException(key, rule, reason.strip(), actor, self.clock.now())
@@ -298,7 +343,9 @@ class Engine:
             )
             if policy_violations(person, remaining):
                 raise EngineError(
-                    f"{person.name}'s settings rely on this exception; change them first"
+                    f"{person.name}'s settings rely on this exception; change them first",
+                    code="exception_in_use",
+                    params={"name": person.name},
                 )
         await self.store.revoke_exception(key, rule, actor, self.clock.now(), reason)
 
@@ -328,13 +375,19 @@ class Engine:
         import sets ``hide_mobile`` from the file again.
         """
         if person.secret_mobile and not hide:
-            raise EngineError("a secret mobile is always hidden (R18); it cannot be shown")
+            raise EngineError(
+                "a secret mobile is always hidden (R18); it cannot be shown",
+                code="secret_always_hidden",
+                field="hide_mobile",
+            )
         changed = replace(person, hide_mobile=hide)
         if changed == person:
             return person
         for violation in policy_violations(changed, self.view.exceptions):
             if violation.field == "hide_mobile":
-                raise EngineError(violation.message)
+                raise EngineError(
+                    violation.message, code="hide_needs_extension", field="hide_mobile"
+                )
         await self.store.save_person(changed, actor, self.clock.now())
         return changed
 

@@ -9,6 +9,7 @@ Pure values: every instant is timezone-aware; nothing here reads a clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -40,8 +41,29 @@ class Source(StrEnum):
     SCHEDULE = "schedule"
 
 
+MAX_TEXT = 200
+"""The longest referral text (a note for callers), in characters."""
+
+
 class PresenceError(ValueError):
-    """A referral or template that cannot be accepted; the message says what to change."""
+    """A referral or template that cannot be accepted; the message says what to change.
+
+    ``code`` is a stable word for the refusal and ``field`` the value it concerns, so an
+    edge can say it in the reader's language and on the right field (issue 16); the
+    message stays the English sentence for logs and API clients."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid_referral",
+        field: str | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+        self.params: Mapping[str, str | int] = dict(params or {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +80,9 @@ class Referral:
 
     def __post_init__(self) -> None:
         if self.until is not None and self.until.tzinfo is None:
-            raise PresenceError("a return time must carry a time zone")
+            raise PresenceError(
+                "a return time must carry a time zone", code="needs_zone", field="until"
+            )
         # R6: a person who picks "other" writes the text. A calendar item mapped to "other"
         # may have none to show (a private item); it reads "... is not available".
         written_by_hand = self.source in (Source.MANUAL, Source.ON_BEHALF)
@@ -67,9 +91,18 @@ class Referral:
             and self.reason is Reason.OTHER
             and not (self.text and self.text.strip())
         ):
-            raise PresenceError("a referral for reason 'other' needs a text (R6)")
-        if self.text is not None and len(self.text) > 200:
-            raise PresenceError("a referral text may be at most 200 characters")
+            raise PresenceError(
+                "a referral for reason 'other' needs a text (R6)",
+                code="other_needs_text",
+                field="text",
+            )
+        if self.text is not None and len(self.text) > MAX_TEXT:
+            raise PresenceError(
+                f"a referral text may be at most {MAX_TEXT} characters",
+                code="too_long",
+                field="text",
+                params={"max": MAX_TEXT},
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +179,19 @@ class Template:
 
     def __post_init__(self) -> None:
         if not self.name.strip():
-            raise PresenceError("a template needs a name")
+            raise PresenceError("a template needs a name", code="required", field="name")
         if self.reason is Reason.OTHER and not (self.text and self.text.strip()):
-            raise PresenceError("a template for reason 'other' needs a text (R6)")
+            raise PresenceError(
+                "a template for reason 'other' needs a text (R6)",
+                code="other_needs_text",
+                field="text",
+            )
         if self.duration is not None and self.duration <= timedelta(0):
-            raise PresenceError("a template's duration must be positive")
+            raise PresenceError(
+                "a template's duration must be positive",
+                code="not_positive",
+                field="duration_minutes",
+            )
 
     def referral_at(self, now: datetime, source: Source = Source.MANUAL) -> Referral:
         until = now + self.duration if self.duration is not None else None

@@ -54,16 +54,20 @@ def prepare_name_clip(data: bytes) -> Audio:
     audio = trim(normalise(resample(read_upload(data))))
     seconds = audio.duration
     if not audio.frames:
-        raise WavError("the recording is silent; say your first and last name")
+        raise WavError("the recording is silent; say your first and last name", "audio_silent")
     if seconds < MIN_NAME_SECONDS:
         raise WavError(
             f"the name is {seconds:.1f} s long without the silence around it; "
-            f"say your first and last name, at least {MIN_NAME_SECONDS:g} s"
+            f"say your first and last name, at least {MIN_NAME_SECONDS:g} s",
+            "audio_too_short",
+            {"seconds": round(seconds, 1), "min": MIN_NAME_SECONDS},
         )
     if seconds > MAX_NAME_SECONDS:
         raise WavError(
             f"the name is {seconds:.1f} s long without the silence around it; "
-            f"keep it under {MAX_NAME_SECONDS:g} s: only your first and last name"
+            f"keep it under {MAX_NAME_SECONDS:g} s: only your first and last name",
+            "audio_too_long",
+            {"seconds": round(seconds, 1), "max": MAX_NAME_SECONDS},
         )
     return audio
 

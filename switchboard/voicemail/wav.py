@@ -23,6 +23,7 @@ import struct
 import sys
 import wave
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from switchboard.voicemail.model import VoicemailError
@@ -46,7 +47,20 @@ _FORMATS = {
 
 
 class WavError(VoicemailError):
-    """The audio is not a WAV we accept; the message says what to change."""
+    """The audio is not a WAV we accept; the message says what to change.
+
+    ``code`` (``audio_...``) and ``params`` let the pages say the same in the reader's
+    language (issue 16); the message is the English sentence for API clients."""
+
+    def __init__(
+        self,
+        message: str,
+        code: str = "bad_audio",
+        params: Mapping[str, str | int | float] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params: Mapping[str, str | int | float] = dict(params or {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +97,21 @@ def _format_tag(data: bytes) -> int | None:
 def read_wav(data: bytes) -> Audio:
     """Parse and check ``data``; the audio as it is (any rate we know how to handle)."""
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise WavError("this is not a WAV file (no RIFF/WAVE header); save the audio as WAV")
+        raise WavError(
+            "this is not a WAV file (no RIFF/WAVE header); save the audio as WAV", "audio_not_wav"
+        )
     tag = _format_tag(data)
     if tag is None:
-        raise WavError("the WAV has no format chunk: the file is truncated or damaged")
+        raise WavError(
+            "the WAV has no format chunk: the file is truncated or damaged", "audio_damaged"
+        )
     if tag != 0x0001:
         kind = _FORMATS.get(tag, f"format {tag:#06x}")
-        raise WavError(f"the WAV is {kind}; save it as 16-bit PCM (signed integer) instead")
+        raise WavError(
+            f"the WAV is {kind}; save it as 16-bit PCM (signed integer) instead",
+            "audio_not_pcm",
+            {"kind": kind},
+        )
     try:
         with wave.open(io.BytesIO(data), "rb") as reader:
             channels = reader.getnchannels()
@@ -99,19 +121,28 @@ def read_wav(data: bytes) -> Audio:
             frames = reader.readframes(promised)
     except (wave.Error, EOFError, struct.error) as exc:
         raise WavError(
-            f"the WAV cannot be read ({exc}); the file is truncated or damaged"
+            f"the WAV cannot be read ({exc}); the file is truncated or damaged", "audio_damaged"
         ) from None
     if channels != 1:
         name = "stereo" if channels == 2 else f"{channels} channels"
-        raise WavError(f"the WAV is {name}; record in mono")
+        raise WavError(f"the WAV is {name}; record in mono", "audio_not_mono")
     if width != 2:
-        raise WavError(f"the WAV has {8 * width}-bit samples; save it as 16-bit PCM")
+        raise WavError(
+            f"the WAV has {8 * width}-bit samples; save it as 16-bit PCM",
+            "audio_not_16bit",
+            {"bits": 8 * width},
+        )
     if rate != TARGET_RATE and rate not in RESAMPLED_RATES:
-        raise WavError(f"{rate / 1000:g} kHz: use 8 or 16 kHz (or 22.05, 44.1 or 48 kHz)")
+        raise WavError(
+            f"{rate / 1000:g} kHz: use 8 or 16 kHz (or 22.05, 44.1 or 48 kHz)",
+            "audio_bad_rate",
+            {"khz": rate / 1000},
+        )
     if len(frames) < promised * 2:
         raise WavError(
             f"the WAV is truncated: its header promises {promised / rate:.1f} s "
-            f"but only {len(frames) / 2 / rate:.1f} s of audio arrived"
+            f"but only {len(frames) / 2 / rate:.1f} s of audio arrived",
+            "audio_damaged",
         )
     return Audio(rate, frames)
 
@@ -190,11 +221,15 @@ def check_greeting(audio: Audio) -> None:
     if seconds < MIN_GREETING_SECONDS:
         raise WavError(
             f"the greeting is {seconds:.1f} s long; record at least "
-            f"{MIN_GREETING_SECONDS:g} s saying who you are and where the caller has reached"
+            f"{MIN_GREETING_SECONDS:g} s saying who you are and where the caller has reached",
+            "audio_too_short",
+            {"seconds": round(seconds, 1), "min": MIN_GREETING_SECONDS},
         )
     if seconds > MAX_GREETING_SECONDS:
         raise WavError(
-            f"the greeting is {seconds:.1f} s long; keep it under {MAX_GREETING_SECONDS:g} s"
+            f"the greeting is {seconds:.1f} s long; keep it under {MAX_GREETING_SECONDS:g} s",
+            "audio_too_long",
+            {"seconds": round(seconds, 1), "max": MAX_GREETING_SECONDS},
         )
 
 
@@ -202,7 +237,11 @@ def read_upload(data: bytes) -> Audio:
     """An uploaded greeting or name clip, checked (``read_wav``), at its own rate: check
     its length before resampling, which costs more the longer it is."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise WavError(f"the WAV is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        raise WavError(
+            f"the WAV is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB",
+            "audio_too_big",
+            {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)},
+        )
     return read_wav(data)
 
 

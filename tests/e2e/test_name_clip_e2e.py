@@ -4,8 +4,8 @@
 Anna records her name with Chromium's fake microphone (a beeping tone), listens to the
 preview and saves it: the API hands back an 8 kHz WAV of 0.5-5 s, brought to speech level
 and cut to its sound by the server; the greeting next to it is untouched. The recorder
-stops by itself at 5 s and what it made is accepted. A file over 5 s is refused with the
-server's own sentence; delete asks first. On a 390 px phone the section fits the screen,
+stops by itself at 5 s and what it made is accepted. A file over 5 s is refused in the
+reader's language (issue 16); delete asks first. On a 390 px phone the section fits the screen,
 and every control of the name box says which box it belongs to.
 """
 
@@ -106,7 +106,7 @@ def test_a_long_file_is_refused_and_delete_asks_first(anna: Page) -> None:
         "#vm-name-upload",
         files={"name": "lang.wav", "mimeType": "audio/wav", "buffer": make_wav(8.0)},
     )
-    expect(status).to_contain_text("keep it under 5 s")
+    expect(status).to_contain_text("håll det under 5 s")  # in Swedish, issue 16
     expect(status).to_have_class(re.compile("form-error"))
     anna.set_input_files(
         "#vm-name-upload",

@@ -110,12 +110,12 @@ def _greeting(context: BrowserContext, page: Page) -> bytes:
 
 def test_anna_uploads_a_wav_greeting_and_the_player_appears(anna: Page) -> None:
     status = anna.locator("#vm-greeting-status")
-    # A stereo file: the server's own reason, word for word.
+    # A stereo file: the server's reason, in the reader's language (issue 16).
     anna.set_input_files(
         "#vm-greeting-upload",
         files=_payload("stereo.wav", make_wav(2, channels=2)),
     )
-    expect(status).to_contain_text("stereo; record in mono")
+    expect(status).to_contain_text("WAV-filen är inte mono. Spela in i mono.")
     expect(status).to_have_class(re.compile("form-error"))
 
     anna.set_input_files(
@@ -236,10 +236,15 @@ def test_the_receptionist_takes_a_message_for_anna(
 
         reception.keyboard.press("Enter")
         expect(dialog).to_be_visible()
-        reception.click("#message-submit")  # empty: asks for the caller's name
-        expect(reception.locator("#message-error")).to_have_text("Skriv vem som ringde.")
+        reception.click("#message-submit")  # empty: asks for the caller's name, on its field
+        name_error = reception.locator("#message-caller-name-error")
+        expect(name_error).to_have_text("Skriv vem som ringde.")
+        expect(reception.locator("#message-caller-name")).to_have_attribute("aria-invalid", "true")
+        expect(reception.locator("#message-caller-name")).to_have_attribute(
+            "aria-describedby", "message-caller-name-error"
+        )
         reception.keyboard.type("Örjan Lind")
-        expect(reception.locator("#message-error")).to_be_hidden()  # typing clears it
+        expect(name_error).to_be_hidden()  # typing clears it
         reception.fill("#message-caller-number", "0701-23 45 67")
         reception.click("#message-text")  # typed: a "/" here must not jump to the search
         reception.keyboard.type("Undrar över offerten 2026/11, ring före 15")

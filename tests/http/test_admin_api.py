@@ -159,7 +159,8 @@ async def test_a_bad_csv_gets_its_errors_per_line_and_imports_nothing(env: Env) 
     lines = {(e["line"], e["column"]) for e in error["errors"]}
     assert 3 in {line for line, _ in lines}
     assert (4, "hide_mobile") in lines
-    assert all(set(e) == {"line", "column", "message", "code"} for e in error["errors"])
+    assert all(set(e) == {"line", "column", "message", "code", "params"} for e in error["errors"])
+    assert all(e["code"] for e in error["errors"]), "every row error has a code to translate"
     assert await _state(env) == before
 
 

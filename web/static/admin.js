@@ -2,7 +2,9 @@
 // for and deciding on R19 call lists. Every change goes through the JSON API with the
 // session's CSRF token (common.js); the server re-renders the page afterwards.
 
-import { api, localDate, page, serverNow, t, zonedInstant } from "./common.js";
+import {
+  ApiError, api, clearField, localDate, markField, page, serverNow, t, zonedInstant,
+} from "./common.js";
 
 const toast = document.getElementById("admin-toast");
 let toastTimer = 0;
@@ -170,23 +172,44 @@ if (create) {
 const grant = document.getElementById("grant-form");
 if (grant) {
   const error = document.getElementById("grant-error");
+  const fieldError = (name) => grant.querySelector(`[data-error-for="${name}"]`);
+  // A refusal is said under the field it concerns (issue 16, WCAG 3.3.1).
+  const refuse = (name, message) => {
+    markField([grant.elements[name]], fieldError(name), message);
+    grant.elements[name].focus();
+  };
+  const clearFields = () => {
+    for (const name of ["subject", "rule", "reason"]) {
+      clearField([grant.elements[name]], fieldError(name));
+    }
+  };
+  grant.addEventListener("input", (event) => {
+    if (fieldError(event.target.name)) clearField([event.target], fieldError(event.target.name));
+  });
   grant.addEventListener("submit", (event) => {
     event.preventDefault();
+    clearFields();
     const body = {
       subject: grant.elements.subject.value,
       rule: grant.elements.rule.value,
       reason: grant.elements.reason.value.trim(),
     };
     if (!body.subject) {
-      showError(error, new Error(t("policy.choose_person")));
+      refuse("subject", t("policy.choose_person"));
       return;
     }
     if (body.reason.length < 5) {
-      showError(error, new Error(t("policy.reason_hint")));
+      refuse("reason", t("policy.reason_hint"));
       return;
     }
     busy(grant, error, async () => {
-      await api("POST", "/api/v1/admin/exceptions", body);
+      try {
+        await api("POST", "/api/v1/admin/exceptions", body);
+      } catch (err) {
+        if (!(err instanceof ApiError && fieldError(err.field))) throw err; // above the button
+        refuse(err.field, err.message);
+        return;
+      }
       window.location.reload();
     });
   });

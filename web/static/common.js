@@ -118,12 +118,46 @@ export function describe(presence) {
 }
 
 export class ApiError extends Error {
-  constructor(status, message, field = null, code = null) {
+  constructor(status, message, field = null, code = null, params = null) {
     super(message);
     this.status = status;
-    this.field = field; // a 422 names the refused body field
+    this.field = field; // the public name of the refused body field or parameter
     this.code = code;
+    this.params = params || {};
   }
+}
+
+/** A refusal in the reader's words (issue 16): the server's `code` looked up as
+ * `error.<code>` with its `params`, never the server's English `message`; a refusal
+ * without a code we know reads as a translated generic sentence. */
+export function refusalText(error, status) {
+  const code = error?.code;
+  if (code === "secret_number" && page.strings[`r18.field.${error.field}`]) {
+    // R18 (issue 17): the server names the field; the page says which in the reader's words.
+    return t("r18.secret_in_text", { field: t(`r18.field.${error.field}`) });
+  }
+  if (code && page.strings[`error.${code}`]) return t(`error.${code}`, localParams(error.params));
+  return t("error.generic", { status: status ?? "—" });
+}
+
+const numberFormat = new Intl.NumberFormat(page.locale, { maximumFractionDigits: 2 });
+
+/** A refusal's parameters as the reader writes them: "7,9 s" in Swedish, "7.9 s" in English. */
+function localParams(params) {
+  const out = {};
+  for (const [name, value] of Object.entries(params || {})) {
+    out[name] = typeof value === "number" ? numberFormat.format(value) : value;
+  }
+  return out;
+}
+
+/** The ApiError of a failed answer, its message already in the reader's language. */
+export function refusalOf(response, json) {
+  const error = json?.error || {};
+  return new ApiError(
+    response.status, refusalText(error, response.status), error.field ?? null,
+    error.code ?? null, error.params ?? null,
+  );
 }
 
 /** The JSON API, as this browser's session (the CSRF token rides on every change). */
@@ -146,17 +180,35 @@ export async function api(method, url, body) {
     if (response.status === 401) {
       window.location.assign(`/signin?next=${encodeURIComponent(window.location.pathname)}`);
     }
-    const error = json?.error || {};
-    let message = error.message || response.statusText || String(response.status);
-    if (error.code === "secret_number") {
-      // R18 (issue 17): the server names the field; the page says it in the reader's words.
-      message = t("r18.secret_in_text", { field: t(`r18.field.${error.field}`) });
-    } else if (error.code && page.strings[`error.${error.code}`]) {
-      message = t(`error.${error.code}`); // e.g. bad_number: the reader's words, not the server's
-    }
-    throw new ApiError(response.status, message, error.field ?? null, error.code ?? null);
+    throw refusalOf(response, json);
   }
   return json;
+}
+
+/** Say `message` on a field (WCAG 3.3.1): in its error element, which every input of the
+ * field names in `aria-describedby`, and mark the inputs `aria-invalid`. */
+export function markField(inputs, errorElement, message) {
+  errorElement.textContent = message;
+  errorElement.hidden = false;
+  for (const input of inputs) {
+    input.setAttribute("aria-invalid", "true");
+    const ids = (input.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+    if (!ids.includes(errorElement.id)) ids.push(errorElement.id);
+    input.setAttribute("aria-describedby", ids.join(" "));
+  }
+}
+
+/** Undo `markField`: the error element empty and hidden, the inputs valid again. */
+export function clearField(inputs, errorElement) {
+  errorElement.textContent = "";
+  errorElement.hidden = true;
+  for (const input of inputs) {
+    input.removeAttribute("aria-invalid");
+    const ids = (input.getAttribute("aria-describedby") || "").split(/\s+/)
+      .filter((id) => id && id !== errorElement.id);
+    if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+    else input.removeAttribute("aria-describedby");
+  }
 }
 
 export function initials(name) {

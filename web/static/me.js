@@ -71,6 +71,7 @@ async function change(method, body, message) {
 
 const picker = bindPicker(document.getElementById("me-picker"), {
   templates: page.templates,
+  goneUntil: page.gone_until,
   async onSubmit(body) {
     await change("PUT", body, t("picker.saved"));
     pickerCard.hidden = true;
@@ -134,9 +135,11 @@ async function refreshPreview() {
   try {
     const preview = await api("GET", `${base}/route-preview`);
     const decision = preview.decision;
+    // The routing core explains in English (for the curious and for support); the element
+    // says so (lang="en", WCAG 3.1.2). What the page itself says is translated.
     previewWhy.textContent = preview.explanation;
     if (!decision) {
-      previewAction.textContent = preview.explanation;
+      previewAction.textContent = t("preview.no_extension");
       previewHears.hidden = true;
       previewTargets.hidden = true;
       return;

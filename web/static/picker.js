@@ -1,8 +1,10 @@
 // The referral picker (R6): quick choices and templates fill the form; the form becomes the
 // body of PUT /api/v1/people/{id}/availability. Times are the organisation's wall clock.
+// Quick choices fill a sensible return time, so the form can be saved at once (issue 16);
+// a refusal is said in the reader's words on the field it concerns (WCAG 3.3.1).
 
 import {
-  ApiError, addMinutes, localDate, localTime, serverNow, t, zonedInstant,
+  ApiError, addMinutes, clearField, localDate, localTime, markField, serverNow, t, zonedInstant,
 } from "./common.js";
 
 function roundUp(date, minutes) {
@@ -10,9 +12,26 @@ function roundUp(date, minutes) {
   return new Date(Math.ceil(date.getTime() / step) * step);
 }
 
-export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
+/** `minutes` from now, rounded up to `step` minutes; the seconds past this minute do not
+ * count, so at 10:00:20 a meeting of an hour ends at 11:00, not 11:15. */
+function fromNow(minutes, step) {
+  const now = serverNow();
+  now.setSeconds(0, 0);
+  return roundUp(addMinutes(now, minutes), step);
+}
+
+/** The body fields the server may refuse, and the form inputs that make each of them. */
+const FIELD_INPUTS = {
+  reason: ["reason"],
+  until: ["until_date", "until_time"],
+  text: ["text"],
+  starts: ["starts_date", "starts_time"],
+};
+
+/** `goneUntil`: when "gone for the day" ends (the person's next working day), if known. */
+export function bindPicker(form, { templates = [], goneUntil = null, onSubmit, onCancel }) {
   const f = form.elements;
-  const error = form.querySelector(".form-error");
+  const error = form.querySelector(".form-error:not(.field-error)"); // not a field's own
   const submit = form.querySelector('button[type="submit"]');
   const title = form.querySelector(".picker-title");
 
@@ -32,20 +51,49 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
     error.hidden = !message;
   }
 
+  function fieldParts(name) {
+    const element = form.querySelector(`[data-error-for="${name}"]`);
+    if (!FIELD_INPUTS[name] || !element) return null;
+    return { inputs: FIELD_INPUTS[name].map((n) => f[n]), element };
+  }
+
+  function clearErrors() {
+    showError("");
+    for (const name of Object.keys(FIELD_INPUTS)) {
+      const parts = fieldParts(name);
+      if (parts) clearField(parts.inputs, parts.element);
+    }
+  }
+
+  /** Say `message` on `field` (a body field's public name), or above the buttons. */
+  function refuse(field, message) {
+    const parts = field ? fieldParts(field) : null;
+    if (!parts) {
+      showError(t("picker.error", { message }));
+      return;
+    }
+    if (field === "starts") form.querySelector("details.plan").open = true;
+    markField(parts.inputs, parts.element, message);
+    parts.inputs[parts.inputs.length - 1].focus(); // the time, or the only input
+  }
+
   const quick = {
     lunch() {
       f.reason.value = "lunch";
-      setUntil(roundUp(addMinutes(serverNow(), 60), 5));
+      setUntil(fromNow(60, 5));
     },
     meeting() {
+      // An hour, rounded up to the quarter: saved at once, or the time adjusted first.
       f.reason.value = "meeting";
-      f.until_date.value = localDate(serverNow());
-      f.until_time.value = "";
+      setUntil(fromNow(60, 15));
       f.until_time.focus();
     },
     gone() {
+      // The next working day's start, as the server would set it; a page left open past
+      // it sends none, and the server works it out again.
       f.reason.value = "gone_for_the_day";
-      setUntil(null);
+      const until = goneUntil ? new Date(goneUntil) : null;
+      setUntil(until && until > serverNow() ? until : null);
     },
     holiday() {
       f.reason.value = "holiday";
@@ -58,7 +106,7 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
     chip.setAttribute("aria-pressed", "false");
     chip.addEventListener("click", () => {
       press(chip);
-      showError("");
+      clearErrors();
       if (chip.dataset.quick) {
         f.kind.value = "closed";
         quick[chip.dataset.quick]();
@@ -69,7 +117,7 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
       f.kind.value = template.kind;
       f.text.value = template.text || "";
       setUntil(template.duration_minutes
-        ? roundUp(addMinutes(serverNow(), template.duration_minutes), 5) : null);
+        ? fromNow(template.duration_minutes, 5) : null);
     });
   }
 
@@ -84,12 +132,18 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
     return at.toISOString();
   }
 
+  form.addEventListener("input", (event) => {
+    for (const name of Object.keys(FIELD_INPUTS)) {
+      const parts = fieldParts(name);
+      if (parts && parts.inputs.includes(event.target)) clearField(parts.inputs, parts.element);
+    }
+  });
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    showError("");
+    clearErrors();
     if (!f.reason.value) {
-      showError(t("picker.need_reason"));
-      f.reason.focus();
+      refuse("reason", t("picker.need_reason"));
       return;
     }
     const body = { state: "referral", reason: f.reason.value, kind: f.kind.value || "closed" };
@@ -103,8 +157,10 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
     try {
       await onSubmit(body);
     } catch (err) {
-      showError(t("picker.error", { message: err instanceof ApiError ? err.message : String(err) }));
-      if (err instanceof ApiError && err.field === "text") f.text.focus(); // R18: the note
+      // common.js has worded it from the server's code (never its English); R18's refusal
+      // of a secret number in the note lands on the note.
+      if (err instanceof ApiError) refuse(err.field, err.message);
+      else showError(t("picker.error", { message: t("error.generic", { status: "—" }) }));
     } finally {
       submit.disabled = false;
     }
@@ -116,7 +172,7 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
     reset(heading) {
       form.reset();
       press(null);
-      showError("");
+      clearErrors();
       if (heading) title.textContent = heading;
     },
     focusFirst() {

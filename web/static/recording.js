@@ -5,7 +5,7 @@
 // save or discard). The server checks every WAV and its refusal is shown word for word.
 // _voicemail.html has one box of each; voicemail.js binds them with their own texts.
 
-import { ApiError, api, page, t } from "./common.js";
+import { ApiError, api, page, refusalOf, t } from "./common.js";
 import { TARGET_RATE, recordingToWav } from "./wav.js";
 
 export function clock(ms) {
@@ -37,7 +37,7 @@ async function putWav(url, blob) {
     json = null;
   }
   if (!response.ok) {
-    throw new ApiError(response.status, json?.error?.message || response.statusText);
+    throw refusalOf(response, json); // in the reader's words, not the server's (issue 16)
   }
   return json;
 }
@@ -131,7 +131,7 @@ export function bindRecording(box, { url, key, maxBytes, texts }) {
       say(texts.saved);
       return true;
     } catch (err) {
-      // 413/415/422: the server's sentence says what to do ("the WAV is stereo; ...").
+      // 413/415/422: said in the reader's language from the server's code (issue 16).
       say(t("vm.refused", { message: err.message }), true);
       return false;
     }

@@ -6,7 +6,7 @@
 // The rows belong to reception.js; this file only adds its button to each row as the row
 // appears (a MutationObserver), so the two scripts stay independent.
 
-import { api, page, t } from "./common.js";
+import { api, clearField, markField, page, t } from "./common.js";
 
 const dialog = document.getElementById("message-dialog");
 const list = document.getElementById("results");
@@ -19,8 +19,12 @@ function bindTakeMessage() {
   const result = document.getElementById("message-result");
   const resultTitle = document.getElementById("message-result-title");
   const email = document.getElementById("message-email");
-  const numberError = document.getElementById("message-number-error");
-  const numberField = form.elements.caller_number;
+  // Each body field the server may refuse, with the element that says why under it.
+  const fields = {
+    caller_name: document.getElementById("message-caller-name-error"),
+    caller_number: document.getElementById("message-number-error"),
+    text: document.getElementById("message-text-error"),
+  };
   let target = null; // { id, name }
   let opener = null;
 
@@ -31,7 +35,7 @@ function bindTakeMessage() {
     form.hidden = false;
     result.hidden = true;
     error.hidden = true;
-    clearNumberError();
+    clearFields();
     submit.disabled = false;
     title.textContent = t("tm.title_for", { name });
     dialog.showModal();
@@ -55,18 +59,15 @@ function bindTakeMessage() {
     else actions.prepend(button);
   }
 
-  function clearNumberError() {
-    numberError.hidden = true;
-    numberError.textContent = "";
-    numberField.removeAttribute("aria-invalid");
+  function clearFields() {
+    for (const [name, element] of Object.entries(fields)) clearField([form.elements[name]], element);
   }
 
-  /** A refused number is said under its field, in the reader's words (issue 16). */
-  function showNumberError(message) {
-    numberError.textContent = message;
-    numberError.hidden = false;
-    numberField.setAttribute("aria-invalid", "true");
-    numberField.focus();
+  /** A refusal is said under the field it concerns, in the reader's words (issue 16,
+   * WCAG 3.3.1): a missing name, an impossible number, a secret number in the text (R18). */
+  function showFieldError(name, message) {
+    markField([form.elements[name]], fields[name], message);
+    form.elements[name].focus();
   }
 
   function showError(message) {
@@ -83,13 +84,14 @@ function bindTakeMessage() {
 
   form.addEventListener("input", (event) => {
     error.hidden = true;
-    if (event.target === numberField) clearNumberError();
+    const name = event.target.name;
+    if (fields[name]) clearField([event.target], fields[name]);
   });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
-    clearNumberError();
+    clearFields();
     const f = form.elements;
     const body = {
       caller_name: f.caller_name.value.trim(),
@@ -99,13 +101,11 @@ function bindTakeMessage() {
     const number = f.caller_number.value.trim();
     if (number) body.caller_number = number;
     if (!body.caller_name) {
-      showError(t("tm.need_name"));
-      f.caller_name.focus();
+      showFieldError("caller_name", t("tm.need_name"));
       return;
     }
     if (!body.text) {
-      showError(t("tm.need_text"));
-      f.text.focus();
+      showFieldError("text", t("tm.need_text"));
       return;
     }
     submit.disabled = true;
@@ -120,13 +120,10 @@ function bindTakeMessage() {
       email.className = `notice ${said.ok ? "notice-ok" : "notice-secret"}`;
       resultTitle.focus();
     } catch (err) {
-      // common.js words refusals with a code (bad_number, secret_number) in the reader's
-      // language; one that names the number field is shown under that field.
-      if (err.field === "caller_number") showNumberError(err.message);
-      else {
-        showError(err.message);
-        if (err.field && f[err.field]) f[err.field].focus(); // e.g. a secret number (R18)
-      }
+      // common.js words a refusal from its code (bad_number, secret_number, ...) in the
+      // reader's language; one naming a field of the form is shown under that field.
+      if (fields[err.field]) showFieldError(err.field, err.message);
+      else showError(err.message);
       submit.disabled = false;
     }
   });
