@@ -18,6 +18,7 @@ from aiohttp import web
 
 from switchboard.accounts.model import Account, Role
 from switchboard.directory.model import Person
+from switchboard.http.api_own_calendar import status_json
 from switchboard.http.context import (
     ACCESS,
     CALENDAR_HEALTH,
@@ -118,7 +119,13 @@ async def me_page(request: web.Request) -> web.Response:
         "preview": allowed(account, Permission.PREVIEW_ROUTE, target=person),
         "voicemail": allowed(account, Permission.READ_OWN_VOICEMAIL, target=person),
     }
-    return render_page(request, "me.html", person, data, me=view)
+    # The calendar the employee connects themselves (issue 16); me_calendar.js starts here.
+    engine = request.app[ENGINE]
+    own = await engine.store.own_calendar(person.person_id)
+    own_status = status_json(person, own, engine, request.app.get(CALENDAR_HEALTH))
+    return render_page(
+        request, "me.html", person, data | {"own_calendar": own_status}, me=view, own=own_status
+    )
 
 
 @routes.get("/reception")

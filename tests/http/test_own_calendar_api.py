@@ -274,3 +274,31 @@ async def test_a_malformed_body_names_the_field(
 async def test_unknown_fields_are_refused(env: Env) -> None:
     status, _ = await call(env, "PUT", "employee", {"kind": "ics", "url": FEED, "person_id": "x"})
     assert status == 400
+
+
+HTML = {"Accept": "text/html"}
+
+
+async def test_the_card_offers_only_what_the_administrator_allows(env: Env) -> None:
+    allow(env)
+    page = await (await env.client.get("/me", headers=env.headers["employee"] | HTML)).text()
+    assert 'id="own-calendar"' not in page
+    assert "Inte ansluten" in page
+
+    allow(env, ics=True)
+    page = await (await env.client.get("/me", headers=env.headers["employee"] | HTML)).text()
+    assert 'id="own-calendar-url"' in page
+    assert 'id="own-calendar-mailbox"' not in page
+    assert 'name="kind" value="ics"' in page
+
+    allow(env, ics=True, graph="m365")
+    page = await (await env.client.get("/me", headers=env.headers["employee"] | HTML)).text()
+    assert 'value="graph"' in page
+    assert 'value="anna.berg@sotenas.example"' in page  # the mailbox starts as her own
+
+
+async def test_the_page_shows_a_connection_masked(env: Env) -> None:
+    await call(env, "PUT", "employee", {"kind": "ics", "url": FEED})
+    page = await (await env.client.get("/me", headers=env.headers["employee"] | HTML)).text()
+    assert f"Ansluten: {MASKED}" in page
+    assert TOKEN not in page
