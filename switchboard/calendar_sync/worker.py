@@ -380,6 +380,7 @@ class CalendarWorker:
             else:
                 delay = backoff_delay(state.failures, self._rand, base=self._base, cap=self._cap)
             state.next_run = self._clock.now() + timedelta(seconds=delay)
+            self._write_health(name)  # the report says when the next round comes (the card)
             if rounds is not None and done >= rounds:
                 break
             await self._pause(delay, state.wake)
