@@ -66,9 +66,11 @@ def mask_address(kind: OwnCalendarKind, address: str) -> str:
         return address
     try:
         parts = urlsplit(address)
-        host = parts.hostname or "?"
+        host = parts.hostname
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
+        return "***"
+    if not parts.scheme or not host:
         return "***"
     return f"{parts.scheme}://{host}{port}/***"
 
