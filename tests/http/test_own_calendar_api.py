@@ -302,3 +302,15 @@ async def test_the_page_shows_a_connection_masked(env: Env) -> None:
     page = await (await env.client.get("/me", headers=env.headers["employee"] | HTML)).text()
     assert f"Ansluten: {MASKED}" in page
     assert TOKEN not in page
+
+
+async def test_the_admin_policy_page_says_what_employees_may_connect(env: Env) -> None:
+    await call(env, "PUT", "employee", {"kind": "ics", "url": FEED})
+    response = await env.client.get("/admin/policy", headers=env.headers["admin"] | HTML)
+    page = await response.text()
+    assert response.status == 200
+    assert "Egna kalendrar" in page
+    assert "office365.com, calendar.google.com" in page
+    assert "tillåts (m365)" in page
+    assert "Anslutna kalendrar just nu: 1." in page
+    assert TOKEN not in page
