@@ -27,7 +27,7 @@ from switchboard.calendar_sync.ics import FeedResult
 from switchboard.calendar_sync.readers import IcsReader, Reader
 from switchboard.calendar_sync.worker import CalendarWorker
 from switchboard.directory.model import Person
-from switchboard.events import Event, OwnCalendarChanged, StoreReloaded
+from switchboard.events import Event, OwnCalendarChanged, PersonRemoved, StoreReloaded
 from switchboard.live.engine import Engine
 from switchboard.presence.own_calendar import OwnCalendar, OwnCalendarKind
 from switchboard.settings.calendar import CalendarSource, CalendarType
@@ -80,7 +80,9 @@ class OwnCalendars:
         self._wake = asyncio.Event()
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, OwnCalendarChanged | StoreReloaded):
+        # Removing a person removes their connection in the same transaction, without an
+        # OwnCalendarChanged of its own: read the connections again then too.
+        if isinstance(event, OwnCalendarChanged | PersonRemoved | StoreReloaded):
             self._wake.set()
 
     async def run(self) -> None:

@@ -100,4 +100,13 @@ async def test_a_connected_mailbox_is_read_through_the_graph_application(tmp_pat
             await engine.store.set_own_calendar(anna.person_id, None, "admin", NOW)
             await _until_segments(engine, anna.person_id, present=False)
             assert board.get(source_name(anna.person_id)) is None  # forgotten, not stale
+
+            # Removing the person removes the connection; the worker stops reading it.
+            await engine.store.set_own_calendar(anna.person_id, mailbox, "admin", NOW)
+            await _until_segments(engine, anna.person_id, present=True)
+            await engine.store.remove_person(anna.person_id, "admin", NOW)
+            deadline = time.monotonic() + DEADLINE
+            while board.get(source_name(anna.person_id)) is not None:
+                assert time.monotonic() < deadline, "the removed person's calendar is still read"
+                await asyncio.sleep(0.05)
             running.cancel()
