@@ -250,7 +250,8 @@ async def serve(
                     )
                 )
                 calendars = None
-                if settings.calendars and (worker is None or worker.first):
+                syncs = settings.calendars or settings.own_calendars.allowed
+                if syncs and (worker is None or worker.first):
                     from switchboard.calendar_sync.service import run_calendars
 
                     calendars = group.create_task(

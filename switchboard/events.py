@@ -146,6 +146,19 @@ class BindingsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnCalendarChanged:
+    """An employee connected, changed or disconnected their own calendar (issue 16).
+
+    Carries only the person: the feed address is a secret, so the calendar worker reads
+    the connection from the store when it hears this. Not versioned (``version`` 0): a
+    connection is not a routing input; the segments it brings are (``CalendarChanged``).
+    """
+
+    person_id: str
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class StoreReloaded:
     """This process fell behind the store's change feed (the changes it missed are no
     longer kept) and reloaded everything at ``version``: whatever follows events
@@ -166,6 +179,7 @@ Event = (
     | SipCredentialChanged
     | VoicemailChanged
     | BindingsChanged
+    | OwnCalendarChanged
     | LineStateChanged
     | PresenceTicked
     | StoreReloaded

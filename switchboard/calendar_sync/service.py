@@ -24,6 +24,7 @@ from switchboard.calendar_sync.graph_notify import (
     new_client_state,
     notification_app,
 )
+from switchboard.calendar_sync.own import OwnCalendars
 from switchboard.calendar_sync.readers import EwsReader, GraphReader, IcsReader, Reader
 from switchboard.calendar_sync.worker import CalendarWorker, SourceHealth
 from switchboard.live.engine import Engine
@@ -116,5 +117,17 @@ async def run_calendars(
                 stack.push_async_callback(runner.cleanup)
                 await web.TCPSite(runner, address.host, address.port).start()
                 log.info("graph_notifications_listening", source=name, address=str(address))
-        log.info("calendar_worker_started", sources=len(readers))
+        policy = engine.settings.own_calendars
+        if policy.allowed:
+            graph = next(
+                (
+                    r.client
+                    for s, r in readers
+                    if isinstance(r, GraphReader) and s.name == policy.graph
+                ),
+                None,
+            )
+            own = OwnCalendars(worker, engine, bus, session, graph)
+            worker.also_run(own.run)
+        log.info("calendar_worker_started", sources=len(readers), own=policy.allowed)
         await worker.run()  # its TaskGroup owns the source, push and transition loops

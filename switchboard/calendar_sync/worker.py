@@ -167,6 +167,9 @@ class CalendarWorker:
         self._transitions = Transitions()
         self._reindex = True
         """The index must be filled from the view (at start, and after a reload)."""
+        self._group: asyncio.TaskGroup | None = None
+        self._tasks: dict[str, list[asyncio.Task[None]]] = {}
+        self._jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     # -- reads -------------------------------------------------------------------------------
     def health(self, name: str | None = None) -> tuple[SourceHealth, ...]:
@@ -194,6 +197,9 @@ class CalendarWorker:
     def targets(self, source: CalendarSource) -> list[Person]:
         """The people a source covers now (the directory can change between rounds)."""
         view = self._engine.view
+        if source.person_id is not None:
+            found = view.person(source.person_id)
+            return [found] if found is not None else []
         if source.person is not None:
             person = view.find(source.person)
             return [person] if person is not None else []
@@ -223,7 +229,8 @@ class CalendarWorker:
         problems: list[str] = []
         if not people and only is None:
             problems.append(
-                f"nobody in the directory matches {source.person or source.organisation}"
+                "nobody in the directory matches "
+                f"{source.person or source.organisation or source.person_id}"
             )
         errors: list[str] = []
         items = 0
@@ -294,22 +301,60 @@ class CalendarWorker:
 
     # -- loops -------------------------------------------------------------------------------
     async def run(self) -> None:
-        """Every source's loop and the transition loop, owned by one TaskGroup."""
+        """Every source's loop, the transition loop and the ``also_run`` jobs, owned by
+        one TaskGroup."""
         unsubscribe = self._bus.add_listener(self._on_event)
         try:
             async with asyncio.TaskGroup() as group:
-                for name, state in self._states.items():
-                    group.create_task(self.run_source(name), name=f"calendar-{name}")
-                    if isinstance(state.reader, GraphReader):
-                        group.create_task(self.run_push(name), name=f"calendar-push-{name}")
+                self._group = group
+                for name in self._states:
+                    self._start(name)
                 group.create_task(self.run_transitions(), name="calendar-transitions")
+                for job in self._jobs:
+                    group.create_task(job())
         finally:
+            self._group = None
             unsubscribe()
             if self._file_due is not None:  # the last rounds' health, once, on the way out
                 self._file_due.cancel()
                 self._file_due = None
                 if self._health_file is not None:
                     write_health(self._health_file, self.health())
+
+    def also_run(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``job()`` under the worker's TaskGroup (before ``run``)."""
+        self._jobs.append(job)
+
+    def _start(self, name: str) -> None:
+        assert self._group is not None  # noqa: S101 - only called while run() runs
+        tasks = [self._group.create_task(self.run_source(name), name=f"calendar-{name}")]
+        if isinstance(self._states[name].reader, GraphReader):
+            push = self._group.create_task(self.run_push(name), name=f"calendar-push-{name}")
+            tasks.append(push)
+        self._tasks[name] = tasks
+
+    async def add_source(self, source: CalendarSource, reader: Reader) -> None:
+        """Start reading a source while running (a calendar an employee connected,
+        issue 16); one of the same name is replaced."""
+        await self.remove_source(source.name)
+        self._states[source.name] = _State(source, reader)
+        if self._group is not None:
+            self._start(source.name)
+
+    async def remove_source(self, name: str) -> bool:
+        """Stop reading source ``name`` and forget its health; False if there was none.
+        Its stored segments stay: the caller decides what becomes of them."""
+        tasks = self._tasks.pop(name, [])
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        if self._states.pop(name, None) is None:
+            return False
+        if self._on_health is not None:
+            self._on_health((removed_health(name, self._clock.now()),))
+        self._schedule_file()
+        return True
 
     async def run_source(self, name: str, *, rounds: int | None = None) -> None:
         """Round, wait, round...: ``rounds`` bounds it for tests; None runs until cancelled."""
@@ -335,6 +380,7 @@ class CalendarWorker:
             else:
                 delay = backoff_delay(state.failures, self._rand, base=self._base, cap=self._cap)
             state.next_run = self._clock.now() + timedelta(seconds=delay)
+            self._write_health(name)  # the report says when the next round comes (the card)
             if rounds is not None and done >= rounds:
                 break
             await self._pause(delay, state.wake)
@@ -449,6 +495,9 @@ class CalendarWorker:
         """
         if self._on_health is not None:
             self._on_health(self.health(name))
+        self._schedule_file()
+
+    def _schedule_file(self) -> None:
         if self._health_file is None or self._file_due is not None:
             return
         loop = asyncio.get_running_loop()
@@ -480,6 +529,15 @@ class CalendarWorker:
             await asyncio.gather(*self._file_writes, return_exceptions=True)
         if self._health_file is not None:
             await asyncio.to_thread(write_health, self._health_file, self.health())
+
+
+def removed_health(name: str, at: datetime) -> SourceHealth:
+    """The report of a source that was removed: ``type`` ``removed`` makes the pages'
+    board forget it (``HealthBoard.update``)."""
+    return SourceHealth(name, REMOVED, at, None, None, None, 0, 0, 0, (), None, None)
+
+
+REMOVED = "removed"
 
 
 def write_health(path: Path, health: Sequence[SourceHealth]) -> None:

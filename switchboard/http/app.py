@@ -19,6 +19,7 @@ from switchboard.http import (
     api,
     api_admin,
     api_overview,
+    api_own_calendar,
     api_presentation,
     api_route,
     api_voicemail,
@@ -167,6 +168,7 @@ def build_app(
     api_admin.install(app, runtime.engine)
     api_voicemail.install(app, runtime.voicemail)
     api_presentation.install(app)
+    api_own_calendar.install(app)
     health.install(app, runtime.metrics, runtime.readiness)
     api_route.install(app, devices)
     api_overview.install(app)

@@ -15,6 +15,7 @@ from switchboard.http import (
     openapi_admin,
     openapi_health,
     openapi_overview,
+    openapi_own_calendar,
     openapi_presentation,
     openapi_route,
     openapi_voicemail,
@@ -478,6 +479,7 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
         | openapi_admin.PATHS
         | openapi_voicemail.PATHS
         | openapi_presentation.PATHS
+        | openapi_own_calendar.PATHS
         | openapi_route.PATHS
         | openapi_health.PATHS
         | openapi_overview.PATHS
@@ -487,6 +489,7 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
             | openapi_admin.SCHEMAS
             | openapi_voicemail.SCHEMAS
             | openapi_presentation.SCHEMAS
+            | openapi_own_calendar.SCHEMAS
             | openapi_route.SCHEMAS
             | openapi_overview.SCHEMAS,
             "securitySchemes": {

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from switchboard.accounts.model import Account, Role
 from switchboard.directory.model import Person
+from switchboard.http.api_own_calendar import status_json
 from switchboard.http.context import (
     ACCESS,
     CALENDAR_HEALTH,
@@ -122,7 +123,13 @@ async def me_page(request: web.Request) -> web.Response:
         # when none is sent, so a page left open past it may send none.
         "gone_until": _gone_until(request, person),
     }
-    return render_page(request, "me.html", person, data, me=view)
+    # The calendar the employee connects themselves (issue 16); me_calendar.js starts here.
+    engine = request.app[ENGINE]
+    own = await engine.store.own_calendar(person.person_id)
+    own_status = status_json(person, own, engine, request.app.get(CALENDAR_HEALTH))
+    return render_page(
+        request, "me.html", person, data | {"own_calendar": own_status}, me=view, own=own_status
+    )
 
 
 def _gone_until(request: web.Request, person: Person) -> str | None:

@@ -305,6 +305,8 @@ async def policy_page(request: web.Request) -> web.Response:
         exceptions=listed,
         people=people,
         rules=[r.value for r in PolicyRule],
+        own_policy=engine.settings.own_calendars,
+        own_connected=len(await engine.store.own_calendars()),
     )
 
 

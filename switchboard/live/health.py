@@ -24,7 +24,12 @@ class HealthBoard:
             self.on_update(entries)
         for entry in entries:
             name = entry.get("source")
-            if isinstance(name, str):
+            if not isinstance(name, str):
+                continue
+            if entry.get("type") == "removed":
+                # A source the worker stopped (a disconnected own calendar, issue 16).
+                self._latest.pop(name, None)
+            else:
                 self._latest[name] = MappingProxyType(dict(entry))
 
     def get(self, source: str) -> Mapping[str, Any] | None:

@@ -23,6 +23,7 @@ from switchboard.events import (
     ExceptionsChanged,
     LineStateChanged,
     ManualStatusChanged,
+    OwnCalendarChanged,
     PersonRemoved,
     PersonSaved,
     PresenceTicked,
@@ -291,10 +292,16 @@ class LiveView:
     def apply(self, event: Event) -> None:
         if isinstance(
             event,
-            LineStateChanged | PresenceTicked | VoicemailChanged | BindingsChanged | StoreReloaded,
+            LineStateChanged
+            | PresenceTicked
+            | VoicemailChanged
+            | BindingsChanged
+            | OwnCalendarChanged
+            | StoreReloaded,
         ):
             return  # not routing inputs: line state lives in LineStates, voicemail in the
-            # spool, registrations in the SIP registrar, and a tick changes nothing
+            # spool, registrations in the SIP registrar, own calendar connections in the
+            # calendar worker, and a tick changes nothing
         if event.version < self.version:
             return
         if event.version > self.version + 1:

@@ -86,6 +86,9 @@ class CalendarSource:
     """``host:port`` the notification receiver binds (behind the proxy that serves the URL)."""
     reconcile: int = 3600
     """Seconds between full reads for Graph: delta rounds are known to miss changes."""
+    person_id: str | None = None
+    """Set for a calendar an employee connected from their page (issue 16): whose it is,
+    by id. Never read from the file."""
 
     def secret(self, key: str) -> str:
         """The value of the environment variable named by ``key`` (e.g. ``password_env``).

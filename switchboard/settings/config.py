@@ -28,6 +28,11 @@ from switchboard.settings.calendar import CalendarSource, parse_calendars
 from switchboard.settings.http import HTTP_KEYS, HttpSettings, parse_http
 from switchboard.settings.mail import MailSettings, parse_mail
 from switchboard.settings.media import MEDIA_KEYS, MediaSettings, parse_media
+from switchboard.settings.own_calendars import (
+    OWN_CALENDAR_KEYS,
+    OwnCalendarPolicy,
+    parse_own_calendars,
+)
 from switchboard.settings.sip import SIP_KEYS, SipSettings, parse_sip
 from switchboard.settings.store import StoreSettings, parse_store
 
@@ -65,6 +70,8 @@ class Settings:
     (unless there is one organisation)."""
     store: StoreSettings = field(default_factory=StoreSettings)
     """``[store]``: SQLite in the data folder (the default) or a shared Redis."""
+    own_calendars: OwnCalendarPolicy = field(default_factory=OwnCalendarPolicy)
+    """``[own_calendars]``: which calendars employees may connect from their page."""
 
     def organisation(self, org_id: str) -> Organisation:
         for org in self.organisations:
@@ -82,6 +89,7 @@ _TOP_KEYS = {
     "mail",
     "media",
     "store",
+    "own_calendars",
 }
 _SWITCHBOARD_KEYS = {
     "country_code",
@@ -276,6 +284,11 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         {o.org_id for o in organisations},
         lambda key, problem: ConfigError(path, key, problem),
     )
+    own_table = data.get("own_calendars", {})
+    if not isinstance(own_table, dict):
+        raise top.fail("own_calendars", "must be a table ([own_calendars])")
+    own_reader = _Reader(path, "own_calendars", own_table, OWN_CALENDAR_KEYS)
+    own_calendars = parse_own_calendars(own_table, calendars, own_reader.fail)
     return Settings(
         path,
         plan,
@@ -292,6 +305,7 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         media,
         default_organisation,
         store,
+        own_calendars,
     )
 
 

@@ -24,6 +24,7 @@ from switchboard.events import (
     DirectoryImported,
     ExceptionsChanged,
     ManualStatusChanged,
+    OwnCalendarChanged,
     PersonRemoved,
     PersonSaved,
     SipCredentialChanged,
@@ -45,6 +46,7 @@ FeedEvent = (
     | SipCredentialChanged
     | VoicemailChanged
     | BindingsChanged
+    | OwnCalendarChanged
 )
 """The events a store publishes, and so the ones its feed carries."""
 
@@ -107,6 +109,8 @@ def _fields(event: FeedEvent) -> dict[str, Any]:
         case BindingsChanged(aor=aor, added=added, removed=removed):
             rows = [_binding_fields(b) for b in added]
             return {"type": "bindings", "v": v, "aor": aor, "added": rows, "removed": list(removed)}
+        case OwnCalendarChanged(person_id=person_id):
+            return {"type": "own_calendar", "v": v, "person_id": person_id}
 
 
 def _binding_fields(b: SavedBinding) -> dict[str, Any]:
@@ -182,4 +186,6 @@ def _event(f: dict[str, Any]) -> FeedEvent:
         aor = str(f["aor"])
         added = tuple(_binding(aor, row) for row in f["added"])
         return BindingsChanged(aor, added, tuple(str(c) for c in f["removed"]), v)
+    if kind == "own_calendar":
+        return OwnCalendarChanged(str(f["person_id"]), v)
     raise ValueError(f"unknown change type {kind!r}")

@@ -28,6 +28,7 @@ from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException, PolicyRule
 from switchboard.events import BindingsChanged
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
+from switchboard.presence.own_calendar import OwnCalendar
 from switchboard.sip.saved_bindings import SavedBinding
 from switchboard.store.audit import AuditEntry as AuditEntry
 from switchboard.store.audit import AuditStore
@@ -337,7 +338,40 @@ class BindingStore(Protocol):
         ...
 
 
-class Store(AccountStore, CallStore, VoicemailStore, BindingStore, AuditStore, Protocol):
+class OwnCalendarStore(Protocol):
+    """Calendars employees connected from their page (issue 16).
+
+    Like voicemail PINs: audited (subject: the person; the feed address masked, never
+    whole), not versioned (not a routing input), and each change emits an
+    ``OwnCalendarChanged`` on the change feed, which the calendar worker of whichever
+    process syncs calendars follows. Removing the person removes their connection.
+    """
+
+    async def own_calendars(self) -> list[OwnCalendar]:
+        """Every connection, by person id."""
+        ...
+
+    async def own_calendar(self, person_id: str) -> OwnCalendar | None: ...
+
+    async def set_own_calendar(
+        self, person_id: str, calendar: OwnCalendar | None, actor: str, at: datetime
+    ) -> None:
+        """Connect (or replace) the person's calendar, or with None disconnect it.
+        NotFoundError for an unknown person, or for disconnecting when nothing is
+        connected; StoreError when ``calendar`` is someone else's. Audited as
+        ``calendar_connected`` / ``calendar_disconnected`` by ``actor``."""
+        ...
+
+
+class Store(
+    AccountStore,
+    CallStore,
+    VoicemailStore,
+    BindingStore,
+    OwnCalendarStore,
+    AuditStore,
+    Protocol,
+):
     async def load(self) -> StoreState: ...
 
     async def version(self) -> int: ...

@@ -114,7 +114,7 @@ class RedisDirectory(RedisBase):
                 tx.write("HDEL", k.by_extension, old.extension)
             if old.email:
                 tx.write("HDEL", k.by_email, codec.email_key(old.email))
-            for key in (k.manual, k.calendar, k.templates, k.pins):
+            for key in (k.manual, k.calendar, k.templates, k.pins, k.own):
                 tx.write("HDEL", key, person_id)
             if dropped:
                 tx.write("HDEL", k.credentials, *(user for _, user in dropped))
@@ -130,7 +130,8 @@ class RedisDirectory(RedisBase):
             tx.emit(*(SipCredentialChanged(version, user, None) for _, user in dropped))
             return version
 
-        watch = [*self._directory_keys(), k.manual, k.calendar, k.templates, k.pins, k.accounts]
+        watch = [*self._directory_keys(), k.manual, k.calendar, k.templates, k.pins, k.own]
+        watch.append(k.accounts)
         watch += [k.voice, k.taken, k.person_voice(person_id), k.person_taken(person_id)]
         return await self._write(f"remove person {person_id}", body, watch=watch)
 

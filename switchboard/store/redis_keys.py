@@ -107,6 +107,7 @@ class Keys:
         self.voice = p + "voicemail"
         self.taken = p + "messages"
         self.pins = p + "voicemail_pins"
+        self.own = p + "own_calendars"
         self.bindings = p + "sip_bindings"
         self.binding_expiry = p + "sip_bindings:expiry"
 

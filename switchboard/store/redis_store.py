@@ -34,6 +34,7 @@ from switchboard.store.redis_bindings import RedisBindings
 from switchboard.store.redis_calls import RedisCalls
 from switchboard.store.redis_directory import RedisDirectory, person_from_json
 from switchboard.store.redis_keys import Keys, load
+from switchboard.store.redis_own_calendars import RedisOwnCalendars
 from switchboard.store.redis_presence import RedisPresence
 from switchboard.store.redis_tx import (
     LOST,
@@ -60,6 +61,7 @@ class RedisStore(
     RedisCalls,
     RedisVoicemail,
     RedisBindings,
+    RedisOwnCalendars,
     RedisAudit,
 ):
     """The ``Store`` protocol on Redis. Create it with ``await RedisStore.open(...)``."""

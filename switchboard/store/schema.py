@@ -369,6 +369,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        11,
+        "calendars employees connect from their page (issue 16)",
+        (
+            # One per person; address is the feed URL (a secret, shown masked everywhere)
+            # or the Microsoft 365 mailbox. Removing the person removes it.
+            """
+            CREATE TABLE own_calendars (
+                person_id TEXT PRIMARY KEY REFERENCES people (person_id) ON DELETE CASCADE,
+                kind TEXT NOT NULL CHECK (kind IN ('ics', 'graph')),
+                address TEXT NOT NULL,
+                connected_by TEXT NOT NULL,
+                connected_at TEXT NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -59,6 +59,7 @@ from switchboard.store.sqlite_accounts import SqliteAccounts
 from switchboard.store.sqlite_audit import SqliteAudit
 from switchboard.store.sqlite_bindings import SqliteBindings
 from switchboard.store.sqlite_calls import SqliteCalls
+from switchboard.store.sqlite_own_calendars import SqliteOwnCalendars
 from switchboard.store.sqlite_voicemail import SqliteVoicemail
 
 BUSY_TIMEOUT_MS = 5000
@@ -68,7 +69,14 @@ off the loop); a CLI import of a region's 100,000 people holds it a few seconds.
 _BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
-class SqliteStore(SqliteAccounts, SqliteCalls, SqliteVoicemail, SqliteBindings, SqliteAudit):
+class SqliteStore(
+    SqliteAccounts,
+    SqliteCalls,
+    SqliteVoicemail,
+    SqliteBindings,
+    SqliteOwnCalendars,
+    SqliteAudit,
+):
     """The ``Store`` protocol on one SQLite file. Create it with ``await SqliteStore.open()``.
 
     The account half (issue 5) comes from ``SqliteAccounts``, in its own module; call
