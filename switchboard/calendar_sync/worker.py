@@ -49,6 +49,7 @@ from switchboard.events import (
     Event,
     ManualStatusChanged,
     PersonRemoved,
+    PlansChanged,
     PresenceTicked,
     StoreReloaded,
 )
@@ -356,7 +357,7 @@ class CalendarWorker:
 
     def _on_event(self, event: Event) -> None:
         view = self._engine.view
-        if isinstance(event, CalendarChanged | ManualStatusChanged):
+        if isinstance(event, CalendarChanged | ManualStatusChanged | PlansChanged):
             person_id = event.person_id
             self._transitions.set(person_id, instants(view.presence_inputs(person_id)))
         elif isinstance(event, PersonRemoved):
