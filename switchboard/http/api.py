@@ -31,7 +31,7 @@ from switchboard.http.principal import Permission
 from switchboard.http.render import decision_dict, instant
 from switchboard.http.security import FieldRefused
 from switchboard.http.shapes import availability_json, person_json, presence_json
-from switchboard.live.engine import EngineError, SecretInTextError
+from switchboard.live.engine import EngineError, PlanError, SecretInTextError
 from switchboard.presence.model import PresenceError, Reason, Referral, ReferralKind
 from switchboard.routing.model import Call
 
@@ -65,6 +65,8 @@ def unprocessable(exc: EngineError) -> web.HTTPException:
     and carries the code the pages translate (R18, issue 17)."""
     if isinstance(exc, SecretInTextError):
         return FieldRefused(exc.field, str(exc))
+    if isinstance(exc, PlanError):  # names its field (issue 16: a plan's dates)
+        return FieldRefused(exc.field, str(exc), exc.code)
     return web.HTTPUnprocessableEntity(text=str(exc))
 
 
