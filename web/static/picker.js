@@ -15,6 +15,8 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
   const error = form.querySelector(".form-error");
   const submit = form.querySelector('button[type="submit"]');
   const title = form.querySelector(".picker-title");
+  const planBox = form.querySelector("details.plan");
+  let planning = false; // "Plan an absence" (issue 16): the start is asked for, not optional
 
   function setUntil(date) {
     f.until_date.value = date ? localDate(date) : "";
@@ -97,6 +99,11 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
     if (until) body.until = until;
     const starts = instantOf(f.starts_date, f.starts_time);
     if (starts) body.starts = starts;
+    if (planning && !starts) {
+      showError(t("plans.need_start"));
+      f.starts_date.focus();
+      return;
+    }
     const text = f.text.value.trim();
     if (text) body.text = text;
     submit.disabled = true;
@@ -104,7 +111,12 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
       await onSubmit(body);
     } catch (err) {
       showError(t("picker.error", { message: err instanceof ApiError ? err.message : String(err) }));
-      if (err instanceof ApiError && err.field === "text") f.text.focus(); // R18: the note
+      // The refused field (R18: the note; issue 16: a plan's start or return) gets the focus.
+      const refused = { text: f.text, starts: f.starts_date, until: f.until_date };
+      if (err instanceof ApiError && refused[err.field]) {
+        if (err.field === "starts") planBox.open = true;
+        refused[err.field].focus();
+      }
     } finally {
       submit.disabled = false;
     }
@@ -118,6 +130,15 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
       press(null);
       showError("");
       if (heading) title.textContent = heading;
+      planning = false;
+      planBox.open = false;
+    },
+    /** Ask for the start first: a plan beside the current status (issue 16). */
+    plan(heading) {
+      this.reset(heading);
+      planning = true;
+      planBox.open = true;
+      f.starts_date.focus();
     },
     focusFirst() {
       form.querySelector(".chip").focus();
