@@ -24,9 +24,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -63,6 +63,10 @@ from switchboard.store.sqlite_plans import SqlitePlans, all_plans
 from switchboard.store.sqlite_voicemail import SqliteVoicemail
 
 BUSY_TIMEOUT_MS = 5000
+WRITE_LOCK_PATIENCE = 15.0
+"""Seconds a write from the event loop waits for another process's write lock (waiting
+off the loop); a CLI import of a region's 100,000 people holds it a few seconds."""
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 class SqliteStore(
@@ -159,7 +163,7 @@ class SqliteStore(
             if person.person_id in seen:
                 raise StoreError(f"the import lists person {person.person_id} more than once")
             seen.add(person.person_id)
-        with self._writing("import the directory") as conn:
+        async with self._writing("import the directory") as conn:
             existing = {
                 r["person_id"]: codec.person_from_row(r)
                 for r in conn.execute("SELECT * FROM people")
@@ -188,7 +192,7 @@ class SqliteStore(
         return ImportResult(created, updated, unchanged, version)
 
     async def save_person(self, person: Person, actor: str, at: datetime) -> int:
-        with self._writing(f"save person {person.person_id}") as conn:
+        async with self._writing(f"save person {person.person_id}") as conn:
             old = tables.get_person(conn, person.person_id)
             dropped = tables.write_people(conn, [(old, person)])
             detail = audit_words.person_change(old, person)
@@ -205,7 +209,7 @@ class SqliteStore(
         return version
 
     async def remove_person(self, person_id: str, actor: str, at: datetime) -> int:
-        with self._writing(f"remove person {person_id}") as conn:
+        async with self._writing(f"remove person {person_id}") as conn:
             old = tables.get_person(conn, person_id)
             dropped = tables.person_credentials(conn, person_id)
             # The foreign key's cascade deletes their SIP credential with them.
@@ -225,7 +229,7 @@ class SqliteStore(
     async def set_manual(
         self, person_id: str, status: ManualStatus | None, actor: str, at: datetime
     ) -> int:
-        with self._writing(f"set the manual status of {person_id}") as conn:
+        async with self._writing(f"set the manual status of {person_id}") as conn:
             tables.require_person(conn, person_id)
             before = tables.manual_status(conn, person_id)
             if status is None:
@@ -247,7 +251,7 @@ class SqliteStore(
         actor: str,
         at: datetime,
     ) -> int:
-        with self._writing(f"set the calendar of {person_id}") as conn:
+        async with self._writing(f"set the calendar of {person_id}") as conn:
             tables.require_person(conn, person_id)
             before = tables.calendar_segments(conn, person_id, source)
             conn.execute(
@@ -267,7 +271,7 @@ class SqliteStore(
     async def save_template(
         self, person_id: str, template: Template, actor: str, at: datetime
     ) -> int:
-        with self._writing(f"save a template of {person_id}") as conn:
+        async with self._writing(f"save a template of {person_id}") as conn:
             tables.require_person(conn, person_id)
             before = tables.template(conn, person_id, template.name)
             conn.execute(tables.UPSERT_TEMPLATE, codec.template_row(person_id, template))
@@ -279,7 +283,7 @@ class SqliteStore(
         return version
 
     async def delete_template(self, person_id: str, name: str, actor: str, at: datetime) -> int:
-        with self._writing(f"delete a template of {person_id}") as conn:
+        async with self._writing(f"delete a template of {person_id}") as conn:
             tables.require_person(conn, person_id)
             before = tables.template(conn, person_id, name)
             deleted = conn.execute(
@@ -298,7 +302,7 @@ class SqliteStore(
 
     async def grant_exception(self, exception: PolicyException) -> int:
         """Grant, or re-grant with a new reason, the exception for its subject and rule."""
-        with self._writing(f"grant an exception for {exception.subject}") as conn:
+        async with self._writing(f"grant an exception for {exception.subject}") as conn:
             before = tables.exception_reason(conn, exception.subject, exception.rule.value)
             conn.execute(tables.UPSERT_EXCEPTION, codec.exception_row(exception))
             change = Change(
@@ -322,7 +326,7 @@ class SqliteStore(
     async def revoke_exception(
         self, subject: str, rule: PolicyRule, actor: str, at: datetime, reason: str | None = None
     ) -> int:
-        with self._writing(f"revoke an exception for {subject}") as conn:
+        async with self._writing(f"revoke an exception for {subject}") as conn:
             before = tables.exception_reason(conn, subject, rule.value)
             deleted = conn.execute(
                 "DELETE FROM policy_exceptions WHERE subject_key = ? AND rule = ?",
@@ -349,7 +353,7 @@ class SqliteStore(
 
     async def set_sip_credential(self, credential: SipCredential, actor: str, at: datetime) -> int:
         user = credential.user
-        with self._writing(f"set the SIP password of extension {user}") as conn:
+        async with self._writing(f"set the SIP password of extension {user}") as conn:
             row = conn.execute("SELECT person_id FROM people WHERE extension = ?", (user,))
             holder = row.fetchone()
             if holder is None:
@@ -368,7 +372,7 @@ class SqliteStore(
         return version
 
     async def remove_sip_credential(self, user: str, actor: str, at: datetime) -> int:
-        with self._writing(f"remove the SIP password of extension {user}") as conn:
+        async with self._writing(f"remove the SIP password of extension {user}") as conn:
             row = conn.execute("SELECT person_id FROM sip_credentials WHERE user = ?", (user,))
             holder = row.fetchone()
             if holder is None:
@@ -438,11 +442,47 @@ class SqliteStore(
             raise StoreError(f"{self._path}: the store is closed")
         return self._conn
 
-    @contextmanager
-    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
-        """One ``BEGIN IMMEDIATE`` transaction: committed whole, or rolled back and StoreError."""
-        with self._transaction(what, write=True) as conn:
+    @asynccontextmanager
+    async def _writing(self, what: str) -> AsyncIterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed whole, or rolled back and StoreError.
+
+        The write lock is waited for without holding the event loop (another process, a
+        CLI import say, may hold it for seconds); once it is held, the body and the commit
+        run without yielding, so no other coroutine sees the connection mid-transaction.
+        """
+        await self._lock_for_writing(what)
+        with self._transaction(what, write=True, begun=True) as conn:
             yield conn
+
+    async def _lock_for_writing(self, what: str) -> None:
+        """``BEGIN IMMEDIATE``, retried off the loop while another connection writes.
+
+        SQLite's own busy timeout would sleep inside the call, on the event loop. The lock
+        is tried without it, and on "database is locked" the coroutine sleeps (1 ms,
+        doubling to 50 ms) and tries again, up to ``WRITE_LOCK_PATIENCE`` seconds.
+        """
+        conn = self._connection()
+        deadline = time.monotonic() + WRITE_LOCK_PATIENCE
+        pause = 0.001
+        while True:
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode not in _BUSY or time.monotonic() >= deadline:
+                    held = " another process has held the write lock too long;" * (
+                        exc.sqlite_errorcode in _BUSY
+                    )
+                    raise StoreError(
+                        f"{self._path}: cannot {what}; nothing was changed:{held} {exc}"
+                    ) from exc
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self._path}: cannot {what}: {exc}") from exc
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[sqlite3.Connection]:
@@ -451,15 +491,19 @@ class SqliteStore(
             yield conn
 
     @contextmanager
-    def _transaction(self, what: str, *, write: bool) -> Iterator[sqlite3.Connection]:
+    def _transaction(
+        self, what: str, *, write: bool, begun: bool = False
+    ) -> Iterator[sqlite3.Connection]:
+        """``begun``: the caller has opened the transaction (a write, under its lock)."""
         conn = self._connection()
         started = time.perf_counter()
-        try:
-            # IMMEDIATE takes the write lock up front, so a busy database fails (after the
-            # busy timeout) before any work is done, never half-way through.
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self._path}: cannot {what}: {exc}") from exc
+        if not begun:
+            try:
+                # IMMEDIATE takes the write lock up front, so a busy database fails (after
+                # the busy timeout) before any work is done, never half-way through.
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self._path}: cannot {what}: {exc}") from exc
         self._outbox.clear()
         try:
             yield conn

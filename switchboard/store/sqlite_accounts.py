@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
 from switchboard.accounts.model import Account, AccountError, Role
@@ -132,7 +132,7 @@ def account_changes(old: Account, new: Account) -> list[tuple[str, str, tuple[Ch
 class SqliteAccounts:
     """Mixed into ``SqliteStore``, which provides the two transaction helpers."""
 
-    def _writing(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+    def _writing(self, what: str) -> AbstractAsyncContextManager[sqlite3.Connection]:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
@@ -159,7 +159,7 @@ class SqliteAccounts:
     async def create_account(
         self, account: Account, password_hash: str | None, actor: str, at: datetime
     ) -> None:
-        with self._writing(f"create the account {account.username}") as conn:
+        async with self._writing(f"create the account {account.username}") as conn:
             taken = conn.execute(
                 "SELECT 1 FROM accounts WHERE username = ? OR account_id = ?",
                 (account.username, account.account_id),
@@ -193,7 +193,7 @@ class SqliteAccounts:
             self._audit(conn, at, actor, "account_created", account.username, detail, changes)
 
     async def update_account(self, account: Account, actor: str, at: datetime) -> None:
-        with self._writing(f"change the account {account.username}") as conn:
+        async with self._writing(f"change the account {account.username}") as conn:
             old = self._require(conn, account.account_id)
             if old.username != account.username:
                 raise StoreError(
@@ -222,7 +222,7 @@ class SqliteAccounts:
     async def set_password_hash(
         self, account_id: str, password_hash: str | None, actor: str, at: datetime
     ) -> None:
-        with self._writing("set a password") as conn:
+        async with self._writing("set a password") as conn:
             old = self._require(conn, account_id)
             had = conn.execute(
                 "SELECT password_hash FROM accounts WHERE account_id = ?", (account_id,)
@@ -243,7 +243,7 @@ class SqliteAccounts:
             self._audit(conn, at, actor, "account_password_set", old.username, detail, (change,))
 
     async def upgrade_password_hash(self, account_id: str, old: str, new: str) -> bool:
-        with self._writing("upgrade a password hash") as conn:
+        async with self._writing("upgrade a password hash") as conn:
             changed = conn.execute(
                 "UPDATE accounts SET password_hash = ? WHERE account_id = ? AND password_hash = ?",
                 (new, account_id, old),
@@ -252,7 +252,7 @@ class SqliteAccounts:
 
     # -- sessions --------------------------------------------------------------------------
     async def create_session(self, session: Session, replaces: str | None) -> None:
-        with self._writing("start a session") as conn:
+        async with self._writing("start a session") as conn:
             account = self._require(conn, session.account_id)
             if replaces is not None:
                 conn.execute("DELETE FROM sessions WHERE session_id_hash = ?", (replaces,))
@@ -277,19 +277,19 @@ class SqliteAccounts:
             return None if row is None else session_from_row(row)
 
     async def touch_session(self, session_id_hash: str, at: datetime) -> None:
-        with self._writing("note a session's use") as conn:
+        async with self._writing("note a session's use") as conn:
             conn.execute(
                 "UPDATE sessions SET last_seen = ? WHERE session_id_hash = ? AND last_seen < ?",
                 (codec.iso(at), session_id_hash, codec.iso(at)),
             )
 
     async def delete_session(self, session_id_hash: str) -> None:
-        with self._writing("end a session") as conn:
+        async with self._writing("end a session") as conn:
             conn.execute("DELETE FROM sessions WHERE session_id_hash = ?", (session_id_hash,))
 
     # -- API tokens ------------------------------------------------------------------------
     async def create_token(self, token: ApiToken, actor: str, at: datetime) -> None:
-        with self._writing(f"create the token {token.name!r}") as conn:
+        async with self._writing(f"create the token {token.name!r}") as conn:
             account = self._require(conn, token.account_id)
             taken = conn.execute(
                 "SELECT 1 FROM api_tokens WHERE account_id = ? AND name = ?",
@@ -331,14 +331,14 @@ class SqliteAccounts:
             return None if row is None else token_from_row(row)
 
     async def touch_token(self, token_hash: str, at: datetime) -> None:
-        with self._writing("note a token's use") as conn:
+        async with self._writing("note a token's use") as conn:
             conn.execute(
                 "UPDATE api_tokens SET last_used = ? WHERE token_hash = ?",
                 (codec.iso(at), token_hash),
             )
 
     async def revoke_token(self, account_id: str, name: str, actor: str, at: datetime) -> None:
-        with self._writing(f"revoke the token {name!r}") as conn:
+        async with self._writing(f"revoke the token {name!r}") as conn:
             account = self._require(conn, account_id)
             deleted = conn.execute(
                 "DELETE FROM api_tokens WHERE account_id = ? AND name = ?", (account_id, name)
@@ -371,7 +371,7 @@ class SqliteAccounts:
     async def bind_identity(
         self, account_id: str, issuer: str, subject: str, actor: str, at: datetime
     ) -> None:
-        with self._writing("bind a single sign-on identity") as conn:
+        async with self._writing("bind a single sign-on identity") as conn:
             account = self._require(conn, account_id)
             found = conn.execute(
                 "SELECT account_id, subject FROM sso_identities "
@@ -396,7 +396,7 @@ class SqliteAccounts:
             self._audit(conn, at, actor, "sso_identity_bound", account.username, detail, (change,))
 
     async def unbind_identities(self, account_id: str, actor: str, at: datetime) -> int:
-        with self._writing("unbind single sign-on identities") as conn:
+        async with self._writing("unbind single sign-on identities") as conn:
             account = self._require(conn, account_id)
             removed = conn.execute(
                 "DELETE FROM sso_identities WHERE account_id = ?", (account_id,)

@@ -8,7 +8,7 @@ Every other write appends its own entries through ``tables.entry``, in its trans
 from __future__ import annotations
 
 import sqlite3
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
 from switchboard.store import audit_words, tables
@@ -21,7 +21,7 @@ MAX_AUDIT_PAGE = 1000
 class SqliteAudit:
     """Mixed into ``SqliteStore``, which provides the two transaction helpers."""
 
-    def _writing(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+    def _writing(self, what: str) -> AbstractAsyncContextManager[sqlite3.Connection]:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
@@ -36,7 +36,7 @@ class SqliteAudit:
         detail: str,
         decision: AuditDecision,
     ) -> None:
-        with self._writing(f"audit {action}") as conn:
+        async with self._writing(f"audit {action}") as conn:
             row = tables.entry(at, actor, action, subject, detail, decision=decision)
             conn.execute(tables.INSERT_AUDIT, row)
 

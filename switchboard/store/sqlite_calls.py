@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
 from switchboard.calls.model import (
@@ -101,7 +101,7 @@ def period_words(request: CallListRequest) -> str:
 class SqliteCalls:
     """Mixed into ``SqliteStore``, which provides the two transaction helpers."""
 
-    def _writing(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+    def _writing(self, what: str) -> AbstractAsyncContextManager[sqlite3.Connection]:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
@@ -121,7 +121,7 @@ class SqliteCalls:
         await self._on_side_thread(f"write {len(records)} call record(s)", [(INSERT_RECORD, rows)])
 
     async def delete_call_records(self, before: datetime) -> int:
-        with self._writing("delete old call records") as conn:
+        async with self._writing("delete old call records") as conn:
             cursor = conn.execute(
                 "DELETE FROM call_records WHERE started_at < ?", (codec.iso(before),)
             )
@@ -129,7 +129,7 @@ class SqliteCalls:
 
     # -- call-list requests ----------------------------------------------------------------
     async def create_call_list_request(self, request: CallListRequest) -> CallListRequest:
-        with self._writing("store a call-list request") as conn:
+        async with self._writing("store a call-list request") as conn:
             cursor = conn.execute(
                 INSERT_REQUEST,
                 (
@@ -193,7 +193,7 @@ class SqliteCalls:
         downloads: int,
     ) -> CallListRequest:
         verb = "approve" if approve else "reject"
-        with self._writing(f"{verb} call-list request #{request_id}") as conn:
+        async with self._writing(f"{verb} call-list request #{request_id}") as conn:
             old = self._require_request(conn, request_id)
             if old.status is not RequestStatus.PENDING:
                 raise CallListStateError(
@@ -226,7 +226,7 @@ class SqliteCalls:
     async def release_call_list(
         self, request_id: int, requester_id: str, actor: str, at: datetime
     ) -> tuple[CallListRequest, list[CallRecord]]:
-        with self._writing(f"release call list #{request_id}") as conn:
+        async with self._writing(f"release call list #{request_id}") as conn:
             request = self._require_request(conn, request_id)
             if request.requester_id != requester_id:
                 raise CallListStateError(

@@ -13,7 +13,7 @@ audit details never hold a number or a message's text.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
 from switchboard.events import VoicemailChanged
@@ -61,7 +61,7 @@ def taken_from_row(r: codec.Fields) -> TakenMessage:
 class SqliteVoicemail:
     """Mixed into ``SqliteStore``, which provides the two transaction helpers."""
 
-    def _writing(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+    def _writing(self, what: str) -> AbstractAsyncContextManager[sqlite3.Connection]:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
@@ -72,7 +72,7 @@ class SqliteVoicemail:
 
     # -- recorded messages -----------------------------------------------------------------
     async def add_voice_message(self, message: VoiceMessage, actor: str) -> None:
-        with self._writing(f"store a voicemail for {message.person_id}") as conn:
+        async with self._writing(f"store a voicemail for {message.person_id}") as conn:
             tables.require_person(conn, message.person_id)
             try:
                 conn.execute(
@@ -121,7 +121,7 @@ class SqliteVoicemail:
     async def mark_voice_message(
         self, person_id: str, message_id: str, heard: bool, actor: str, at: datetime
     ) -> VoiceMessage:
-        with self._writing(f"mark a voicemail of {person_id}") as conn:
+        async with self._writing(f"mark a voicemail of {person_id}") as conn:
             old = _voice(conn, person_id, message_id)
             if old is None:
                 raise NotFoundError(f"voicemail {message_id} of {person_id}")
@@ -143,7 +143,7 @@ class SqliteVoicemail:
     async def delete_voice_message(
         self, person_id: str, message_id: str, actor: str, at: datetime
     ) -> None:
-        with self._writing(f"delete a voicemail of {person_id}") as conn:
+        async with self._writing(f"delete a voicemail of {person_id}") as conn:
             old = _voice(conn, person_id, message_id)
             if old is None:
                 raise NotFoundError(f"voicemail {message_id} of {person_id}")
@@ -164,7 +164,7 @@ class SqliteVoicemail:
         # The recording is a file the spool replaced or removed: the trail says which way.
         set_ = action == recording.set_action
         changes = (Change(recording.value, "" if set_ else "set", "set" if set_ else ""),)
-        with self._writing(f"audit the {recording.spoken} of {person_id}") as conn:
+        async with self._writing(f"audit the {recording.spoken} of {person_id}") as conn:
             row = tables.entry(at, actor, action, person_id, detail, changes)
             conn.execute(tables.INSERT_AUDIT, row)
 
@@ -179,7 +179,7 @@ class SqliteVoicemail:
     async def set_voicemail_pin(
         self, person_id: str, pin_hash: str | None, actor: str, at: datetime
     ) -> None:
-        with self._writing(f"set the voicemail PIN of {person_id}") as conn:
+        async with self._writing(f"set the voicemail PIN of {person_id}") as conn:
             if pin_hash is None:
                 gone = conn.execute("DELETE FROM voicemail_pins WHERE person_id = ?", (person_id,))
                 if gone.rowcount == 0:
@@ -198,7 +198,7 @@ class SqliteVoicemail:
 
     # -- taken messages --------------------------------------------------------------------
     async def add_taken_message(self, message: TakenMessage) -> None:
-        with self._writing(f"store a message for {message.person_id}") as conn:
+        async with self._writing(f"store a message for {message.person_id}") as conn:
             tables.require_person(conn, message.person_id)
             try:
                 conn.execute(
@@ -241,7 +241,7 @@ class SqliteVoicemail:
     async def set_taken_message_email(
         self, message_id: str, status: EmailStatus, actor: str, at: datetime
     ) -> None:
-        with self._writing(f"record the e-mail of message {message_id}") as conn:
+        async with self._writing(f"record the e-mail of message {message_id}") as conn:
             row = conn.execute(
                 "SELECT person_id, email FROM taken_messages WHERE message_id = ?", (message_id,)
             ).fetchone()
