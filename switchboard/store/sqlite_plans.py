@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from switchboard.events import PlansChanged
@@ -42,7 +42,7 @@ def _by_start(plans: Iterable[PlannedReferral]) -> tuple[PlannedReferral, ...]:
 class SqlitePlans:
     """Mixed into ``SqliteStore``, which provides the transaction helpers."""
 
-    def _writing(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+    def _writing(self, what: str) -> AbstractAsyncContextManager[sqlite3.Connection]:
         raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     def _emit(self, conn: sqlite3.Connection, *events: FeedEvent) -> None:
@@ -51,7 +51,7 @@ class SqlitePlans:
     async def add_plan(
         self, person_id: str, plan: PlannedReferral, actor: str, at: datetime
     ) -> int:
-        with self._writing(f"plan a referral for {person_id}") as conn:
+        async with self._writing(f"plan a referral for {person_id}") as conn:
             tables.require_person(conn, person_id)
             ended = _drop_ended(conn, person_id, at)
             try:
@@ -65,7 +65,7 @@ class SqlitePlans:
         return version
 
     async def cancel_plan(self, person_id: str, plan_id: str, actor: str, at: datetime) -> int:
-        with self._writing(f"cancel a plan of {person_id}") as conn:
+        async with self._writing(f"cancel a plan of {person_id}") as conn:
             tables.require_person(conn, person_id)
             ended = _drop_ended(conn, person_id, at)
             old = next((p for p in person_plans(conn, person_id) if p.plan_id == plan_id), None)
