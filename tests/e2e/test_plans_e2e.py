@@ -35,7 +35,7 @@ def _plan(anna: Page, starts: str, until: str) -> None:
     anna.fill("#me-picker-starts-time", "08:00")
     anna.fill("#me-picker-until-date", until)
     anna.fill("#me-picker-until-time", "08:00")
-    anna.get_by_role("button", name="Sätt borta").click()
+    anna.get_by_role("button", name="Planera", exact=True).click()
 
 
 def test_employee_plans_next_months_holiday_while_at_lunch(

@@ -16,6 +16,7 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
   const submit = form.querySelector('button[type="submit"]');
   const title = form.querySelector(".picker-title");
   const planBox = form.querySelector("details.plan");
+  const submitText = submit.textContent;
   let planning = false; // "Plan an absence" (issue 16): the start is asked for, not optional
 
   function setUntil(date) {
@@ -132,12 +133,14 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
       if (heading) title.textContent = heading;
       planning = false;
       planBox.open = false;
+      submit.textContent = submitText;
     },
     /** Ask for the start first: a plan beside the current status (issue 16). */
     plan(heading) {
       this.reset(heading);
       planning = true;
       planBox.open = true;
+      submit.textContent = t("plans.submit");
       f.starts_date.focus();
     },
     focusFirst() {
