@@ -90,7 +90,8 @@ async function cancelPlan(plan) {
 
 /** Plan a referral; an overlap is said with the other plan's dates, in the reader's words. */
 async function addPlan(body) {
-  const { state, ...fields } = body;
+  const fields = { ...body };
+  delete fields.state; // the plans resource takes the referral alone
   try {
     const answer = await api("POST", `${base}/plans`, fields);
     await load();
