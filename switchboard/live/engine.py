@@ -257,6 +257,14 @@ class Engine:
         await self.store.cancel_plan(person.person_id, plan_id, actor, now)
         return plan
 
+    async def prune_plans(self, person_id: str, actor: str) -> int | None:
+        """Drop the person's plans that have ended (housekeeping, at their end); None when
+        the view knows of none, so the common case writes nothing."""
+        now = self.clock.now()
+        if not any(p.ended_at(now) for p in self.view.plans(person_id)):
+            return None
+        return await self.store.prune_plans(person_id, actor, now)
+
     def plans(self, person: Person) -> tuple[PlannedReferral, ...]:
         """The person's plans that have not ended, by start (issue 16)."""
         return pending(self.view.plans(person.person_id), self.clock.now())

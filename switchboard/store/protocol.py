@@ -72,8 +72,8 @@ class StoreState:
     sip_credentials: dict[str, SipCredential] = field(default_factory=dict)
     """extension -> its SIP digest credential."""
     plans: dict[str, tuple[PlannedReferral, ...]] = field(default_factory=dict)
-    """person_id -> their planned referrals by start (issue 16); ended ones may linger
-    until the person's next plan write, and every reader ignores them."""
+    """person_id -> their planned referrals by start (issue 16); an ended one may linger
+    until ``prune_plans`` at its end (or the next plan write), and every reader ignores it."""
 
 
 class AccountStore(Protocol):
@@ -389,6 +389,11 @@ class Store(AccountStore, CallStore, VoicemailStore, BindingStore, AuditStore, P
     async def cancel_plan(self, person_id: str, plan_id: str, actor: str, at: datetime) -> int:
         """Remove one planned referral (and any that ended by ``at``); NotFoundError when
         the person has no plan ``plan_id`` that has not ended."""
+        ...
+
+    async def prune_plans(self, person_id: str, actor: str, at: datetime) -> int | None:
+        """Drop the person's plans that ended by ``at`` (housekeeping at their end, issue
+        16); None, with nothing written, when none had (another process pruned first)."""
         ...
 
     async def set_calendar(

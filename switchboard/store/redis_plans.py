@@ -62,6 +62,17 @@ class RedisPlans(RedisBase):
         what = f"cancel a plan of {person_id}"
         return await self._write(what, body, watch=[self._keys.plans])
 
+    async def prune_plans(self, person_id: str, actor: str, at: datetime) -> int | None:
+        async def body(tx: Tx) -> int | None:
+            kept, ended = await self._kept_plans(tx, person_id, at)
+            if not ended:
+                return None
+            detail = f"plans ended: {', '.join(ended)}"
+            return self._save(tx, person_id, kept, "plans_ended", detail, actor, at, None, None)
+
+        what = f"drop the ended plans of {person_id}"
+        return await self._write(what, body, watch=[self._keys.plans])
+
     async def _kept_plans(
         self, tx: Tx, person_id: str, at: datetime
     ) -> tuple[tuple[PlannedReferral, ...], list[str]]:
@@ -86,7 +97,7 @@ class RedisPlans(RedisBase):
             tx.write("HSET", self._keys.plans, person_id, dump(_rows(person_id, plans)))
         else:
             tx.write("HDEL", self._keys.plans, person_id)
-        changes = audit_words.plan_changes(old, new)
+        changes = audit_words.plan_changes(old, new) if old or new else ()
         tx.audit(tables.entry(at, actor, action, person_id, detail, changes))
         version = tx.bump()
         tx.emit(PlansChanged(version, person_id, plans))

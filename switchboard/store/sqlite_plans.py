@@ -78,6 +78,16 @@ class SqlitePlans:
             self._emit(conn, PlansChanged(version, person_id, person_plans(conn, person_id)))
         return version
 
+    async def prune_plans(self, person_id: str, actor: str, at: datetime) -> int | None:
+        async with self._writing(f"drop the ended plans of {person_id}") as conn:
+            ended = _drop_ended(conn, person_id, at)
+            if not ended:
+                return None
+            detail = f"plans ended: {', '.join(ended)}"
+            version = tables.record(conn, at, actor, "plans_ended", person_id, detail)
+            self._emit(conn, PlansChanged(version, person_id, person_plans(conn, person_id)))
+        return version
+
 
 def _drop_ended(conn: sqlite3.Connection, person_id: str, at: datetime) -> list[str]:
     """Delete the person's plans that ended by ``at``; their ids."""

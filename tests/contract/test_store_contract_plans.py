@@ -165,3 +165,27 @@ async def test_a_plan_reaches_another_process_through_the_feed(backend: Backend)
     assert seen == made_here
     assert [type(e) for e in seen][-4:] == [PlansChanged, PlansChanged, PlansChanged, PersonRemoved]
     assert (await peer.load()).plans == {}
+
+
+async def test_pruning_drops_ended_plans_and_writes_nothing_when_none_ended(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    await store.save_person(person(1), ADMIN, T0)
+    later = holiday("h2", DECEMBER + timedelta(days=30), 2)
+    await store.add_plan("p1", holiday(), "p1", T0)
+    await store.add_plan("p1", later, "p1", T0)
+    backend.take_events()
+    before = await store.version()
+
+    assert await store.prune_plans("p1", "switchboard", DECEMBER + timedelta(days=1)) is None
+    assert await store.version() == before
+    assert backend.take_events() == []
+
+    version = await store.prune_plans("p1", "switchboard", DECEMBER + timedelta(days=8))
+    assert version == before + 1
+    assert (await store.load()).plans == {"p1": (later,)}
+    assert backend.take_events() == [PlansChanged(before + 1, "p1", (later,))]
+    [entry] = [e for e in await store.audit(subject="p1") if e.action == "plans_ended"]
+    assert entry.actor == "switchboard"
+    assert "h1" in entry.detail
