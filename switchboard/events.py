@@ -12,7 +12,7 @@ from datetime import datetime
 
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException
-from switchboard.presence.model import CalendarSegment, ManualStatus, Template
+from switchboard.presence.model import CalendarSegment, ManualStatus, PlannedReferral, Template
 from switchboard.sip.saved_bindings import SavedBinding
 
 
@@ -44,6 +44,16 @@ class ManualStatusChanged:
     person_id: str
     status: ManualStatus | None
     """None: cleared."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlansChanged:
+    """A person's planned referrals changed (one added or cancelled, issue 16): the whole
+    list that is left, by start, so applying it twice is harmless."""
+
+    version: int
+    person_id: str
+    plans: tuple[PlannedReferral, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +183,7 @@ Event = (
     | PersonRemoved
     | DirectoryImported
     | ManualStatusChanged
+    | PlansChanged
     | CalendarChanged
     | TemplatesChanged
     | ExceptionsChanged

@@ -32,6 +32,10 @@ def instants(inputs: PresenceInputs) -> frozenset[datetime]:
         found.add(manual.start)
         if manual.end is not None:
             found.add(manual.end)
+    for plan in inputs.plans:  # planned referrals (issue 16): their start and return
+        found.add(plan.starts)
+        if plan.end is not None:
+            found.add(plan.end)
     return frozenset(found)
 
 

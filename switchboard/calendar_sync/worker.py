@@ -18,7 +18,8 @@ a calendar or manual status changes, so a new meeting starting in two minutes is
 time without polling every minute.
 
 A manual referral wins over the calendar until it expires or is cleared (R5-R6); the worker
-never touches manual statuses, and resolve() lets the calendar decide again afterwards.
+never touches manual statuses, and resolve() lets the calendar decide again afterwards. It
+only drops planned referrals once they have ended (issue 16), at their return time.
 
 Health per source (:meth:`CalendarWorker.health`) is a tuple of frozen values for the pages
 and is also written as JSON next to the database for ``switchboard calendar health``.
@@ -51,6 +52,7 @@ from switchboard.events import (
     Event,
     ManualStatusChanged,
     PersonRemoved,
+    PlansChanged,
     PresenceTicked,
     StoreReloaded,
 )
@@ -59,8 +61,11 @@ from switchboard.presence.calendar import ReferralCodes, map_items
 from switchboard.presence.model import BusyClass, CalendarSegment
 from switchboard.settings.calendar import CalendarSource
 from switchboard.store.bus import EventBus
+from switchboard.store.protocol import StoreError
 
 log = structlog.get_logger()
+PRUNED_BY = "switchboard:plans"
+"""The actor the audit names for plans dropped at their end."""
 
 Sleep = Callable[[float], Coroutine[Any, Any, None]]
 BACKOFF_BASE = 5.0
@@ -430,7 +435,7 @@ class CalendarWorker:
 
     def _on_event(self, event: Event) -> None:
         view = self._engine.view
-        if isinstance(event, CalendarChanged | ManualStatusChanged):
+        if isinstance(event, CalendarChanged | ManualStatusChanged | PlansChanged):
             person_id = event.person_id
             self._transitions.set(person_id, instants(view.presence_inputs(person_id)))
         elif isinstance(event, PersonRemoved):
@@ -481,8 +486,19 @@ class CalendarWorker:
             for person_id in people:
                 self._bus.publish(PresenceTicked(person_id, at))
             log.info("presence_ticked", people=len(people), at=at.isoformat())
+            await self._prune_plans(people)
             published += 1
             after = at
+
+    async def _prune_plans(self, people: tuple[str, ...]) -> None:
+        """Housekeeping at a plan's return time (issue 16): drop the plans that ended, so
+        the store keeps only those still to come. Nothing is written for people with none;
+        a failed write is logged and tried again at the person's next transition."""
+        for person_id in people:
+            try:
+                await self._engine.prune_plans(person_id, PRUNED_BY)
+            except StoreError as exc:
+                log.warning("plans_prune_failed", person=person_id, error=str(exc))
 
     # -- health file -------------------------------------------------------------------------
     def _write_health(self, name: str) -> None:

@@ -27,6 +27,7 @@ from switchboard.accounts.model import AccountError
 from switchboard.app import open_engine
 from switchboard.calendar_sync import CalendarError
 from switchboard.cli.calendar import cmd_calendar_explain, cmd_calendar_health
+from switchboard.cli.plans import cmd_presence_plans, plans_of
 from switchboard.cli.time import TimeError, parse_duration, parse_instant
 from switchboard.clock import Clock, FixedClock, SystemClock
 from switchboard.directory.csv_import import DirectoryImportError
@@ -130,6 +131,7 @@ def _presence(engine: Engine, key: str, at: Any = None) -> dict[str, Any]:
         if av.referral
         else None,
         "manual": manual_dict(engine.view.manual(person.person_id), zone),
+        "plans": plans_of(engine, key),
     }
     return out
 
@@ -168,6 +170,17 @@ async def cmd_presence_set(args: argparse.Namespace, engine: Engine) -> int:
     await engine.set_referral(person, referral, _actor(args), starts)
     _print(_presence(engine, args.person))
     return 0
+
+
+async def cmd_presence_plan(args: argparse.Namespace, engine: Engine) -> int:
+    """``presence set`` with ``--from`` required: a plan beside the current status."""
+    return await cmd_presence_set(args, engine)
+
+
+async def cmd_presence_cancel(args: argparse.Namespace, engine: Engine) -> int:
+    from switchboard.cli.plans import cmd_presence_cancel as run
+
+    return await run(args, engine, _actor(args))
 
 
 async def cmd_presence_available(args: argparse.Namespace, engine: Engine) -> int:
@@ -396,6 +409,9 @@ COMMANDS: dict[str, Handler] = {
     "presence available": cmd_presence_available,
     "presence clear": cmd_presence_clear,
     "presence show": cmd_presence_show,
+    "presence plan": cmd_presence_plan,
+    "presence plans": cmd_presence_plans,
+    "presence cancel": cmd_presence_cancel,
     "templates add": cmd_templates_add,
     "templates list": cmd_templates_list,
     "templates remove": cmd_templates_remove,

@@ -55,17 +55,33 @@ def build(
     p = leaf(d, "show", "directory show", "one person's directory entry")
     _person(p)
 
-    pr = group("presence", "availability: set, clear or show a referral")
-    p = leaf(pr, "set", "presence set", "deactivate the extension with a referral (R6)")
+    pr = group("presence", "availability: set, plan, clear or show a referral")
+    for name, help_text in (
+        ("set", "deactivate the extension with a referral (R6); --from plans it ahead"),
+        ("plan", "plan a referral beside the current status (issue 16)"),
+    ):
+        p = leaf(pr, name, f"presence {name}", help_text)
+        _person(p)
+        p.add_argument("--reason", choices=reasons)
+        p.add_argument("--template", metavar="NAME", help="use one of the person's templates")
+        p.add_argument("--until", metavar="TIME", help="return time: HH:MM, YYYY-MM-DD or ISO 8601")
+        p.add_argument("--for", dest="duration", metavar="DURATION", help="e.g. 45m, 1h30m, 2d")
+        p.add_argument(
+            "--from",
+            dest="start",
+            metavar="TIME",
+            required=name == "plan",
+            help="start later: a plan beside the current status",
+        )
+        p.add_argument("--open", action="store_true", help="open referral: ring first, then refer")
+        p.add_argument("--text", help="free text (required for reason 'other')")
+        p.add_argument("--divert-to", metavar="NUMBER", help="send callers to this number instead")
+        _by(p)
+    p = leaf(pr, "plans", "presence plans", "the person's planned referrals (issue 16)")
     _person(p)
-    p.add_argument("--reason", choices=reasons)
-    p.add_argument("--template", metavar="NAME", help="use one of the person's templates")
-    p.add_argument("--until", metavar="TIME", help="return time: HH:MM, YYYY-MM-DD or ISO 8601")
-    p.add_argument("--for", dest="duration", metavar="DURATION", help="e.g. 45m, 1h30m, 2d")
-    p.add_argument("--from", dest="start", metavar="TIME", help="plan it to start later")
-    p.add_argument("--open", action="store_true", help="open referral: ring first, then refer")
-    p.add_argument("--text", help="free text (required for reason 'other')")
-    p.add_argument("--divert-to", metavar="NUMBER", help="send callers to this number instead")
+    p = leaf(pr, "cancel", "presence cancel", "cancel one planned referral by its id")
+    _person(p)
+    p.add_argument("plan_id", metavar="PLAN_ID", help="as `presence plans` shows it")
     _by(p)
     p = leaf(
         pr, "available", "presence available", "activate the extension, overriding the calendar"

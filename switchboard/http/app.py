@@ -20,6 +20,7 @@ from switchboard.http import (
     api_admin,
     api_overview,
     api_own_calendar,
+    api_plans,
     api_presentation,
     api_route,
     api_voicemail,
@@ -172,6 +173,7 @@ def build_app(
     health.install(app, runtime.metrics, runtime.readiness)
     api_route.install(app, devices)
     api_overview.install(app)
+    api_plans.install(app)
     if settings.oidc is not None:  # before the pages: the sign-in page reads SIGN_IN_PROVIDER
         engine = runtime.engine
         setup_oidc(

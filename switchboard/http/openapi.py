@@ -16,6 +16,7 @@ from switchboard.http import (
     openapi_health,
     openapi_overview,
     openapi_own_calendar,
+    openapi_plans,
     openapi_presentation,
     openapi_route,
     openapi_voicemail,
@@ -174,6 +175,7 @@ SCHEMAS: JSON = {
                     "type": "object",
                     "required": ["reason", "kind", "starts", "until", "text"],
                     "properties": {
+                        "id": {"type": ["string", "null"], "description": "The plan's id"},
                         "reason": {"type": "string"},
                         "kind": {"type": "string", "enum": ["open", "closed"]},
                         "starts": {"type": "string", "format": "date-time"},
@@ -194,6 +196,7 @@ SCHEMAS: JSON = {
                     "person_id": {"type": "string"},
                     "at": {"type": "string", "format": "date-time"},
                     "manual": {"type": ["object", "null"]},
+                    "plans": {"type": "array", "items": _ref("Plan")},
                 },
             },
         ]
@@ -483,6 +486,7 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
         | openapi_route.PATHS
         | openapi_health.PATHS
         | openapi_overview.PATHS
+        | openapi_plans.PATHS
         | (SSO_PATHS if sso else {}),
         "components": {
             "schemas": SCHEMAS
@@ -491,7 +495,8 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
             | openapi_presentation.SCHEMAS
             | openapi_own_calendar.SCHEMAS
             | openapi_route.SCHEMAS
-            | openapi_overview.SCHEMAS,
+            | openapi_overview.SCHEMAS
+            | openapi_plans.SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "sbt_..."},
                 "cookie": {

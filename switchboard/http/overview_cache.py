@@ -28,6 +28,7 @@ from switchboard.events import (
     ManualStatusChanged,
     PersonRemoved,
     PersonSaved,
+    PlansChanged,
     StoreReloaded,
 )
 from switchboard.live.overview import OverviewEntry, end_of_day, entry
@@ -59,7 +60,7 @@ class OverviewCache:
 
     def changed(self, event: Event) -> None:
         """A bus listener: whose inputs changed since the last scan."""
-        if isinstance(event, ManualStatusChanged | CalendarChanged | PersonRemoved):
+        if isinstance(event, ManualStatusChanged | PlansChanged | CalendarChanged | PersonRemoved):
             self._dirty.add(event.person_id)
         elif isinstance(event, PersonSaved):
             self._dirty.add(event.person.person_id)

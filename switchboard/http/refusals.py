@@ -72,6 +72,10 @@ class Code(StrEnum):
     EXCEPTION_IN_USE = "exception_in_use"
     SECRET_ALWAYS_HIDDEN = "secret_always_hidden"  # noqa: S105 - an error code
     HIDE_NEEDS_EXTENSION = "hide_needs_extension"
+    # Planned referrals (``PlanError``, issue 16).
+    PLAN_STARTS_PAST = "plan_starts_past"
+    PLAN_OVERLAP = "plan_overlap"
+    PLAN_UNKNOWN = "plan_unknown"
     # Numbers and free text (issue 16, R18).
     BAD_NUMBER = "bad_number"
     SECRET_NUMBER = "secret_number"  # noqa: S105 - an error code, no secret
@@ -161,6 +165,14 @@ class Unprocessable(web.HTTPUnprocessableEntity, _Refusal):
     ) -> None:
         super().__init__(text=message)
         self._set(code, field, params)
+
+
+class NotFound(web.HTTPNotFound, _Refusal):
+    """404 for one thing a request named that is not there (a plan's id)."""
+
+    def __init__(self, code: Code, message: str, *, field: str | None = None) -> None:
+        super().__init__(text=message)
+        self._set(code, field, None)
 
 
 class Forbidden(web.HTTPForbidden, _Refusal):

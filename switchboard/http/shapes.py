@@ -16,7 +16,8 @@ from switchboard.http.render import availability_dict, instant, manual_dict
 from switchboard.live.engine import Engine
 from switchboard.live.lines import LineStates
 from switchboard.presence.labels import label, sentence
-from switchboard.presence.model import BusyClass, CalendarSegment, ManualStatus
+from switchboard.presence.model import BusyClass, CalendarSegment, PlannedReferral, PresenceInputs
+from switchboard.presence.plans import pending
 
 JSON = dict[str, Any]
 HINT_HORIZON = timedelta(hours=1)
@@ -107,26 +108,51 @@ def presence_json(person: Person, engine: Engine, lines: LineStates, now: dateti
     out["line"] = line_json(person, lines)
     inputs = engine.view.presence_inputs(person.person_id)
     out["calendar"] = calendar_hint(inputs.calendar, now, engine, language)
-    out["planned"] = planned_json(inputs.manual, now, engine)
+    out["planned"] = planned_json(inputs, now, engine)
     return out
 
 
-def planned_json(manual: ManualStatus | None, now: datetime, engine: Engine) -> list[JSON]:
-    """Referrals set in advance that have not started yet (issue 16: the reception sees a
-    planned holiday on the person's row). A list: one today, more when planning keeps them."""
-    if manual is None or manual.referral is None or manual.start <= now:
-        return []
+def plan_json(plan: PlannedReferral, engine: Engine, now: datetime) -> JSON:
+    """One plan as the API, the employee's page and the reception's rows show it (issue 16).
+    A divert target was checked never to be a secret mobile when the plan was made (R18)."""
     zone = engine.settings.zone
-    referral = manual.referral
-    return [
-        {
-            "reason": referral.reason.value,
-            "kind": referral.kind.value,
-            "starts": instant(manual.start, zone),
-            "until": instant(referral.until, zone),
-            "text": referral.text,
-        }
-    ]
+    r = plan.referral
+    return {
+        "id": plan.plan_id,
+        "reason": r.reason.value,
+        "kind": r.kind.value,
+        "starts": instant(plan.starts, zone),
+        "until": instant(r.until, zone),
+        "text": r.text,
+        "divert_to": r.divert_to,
+        "source": r.source.value,
+        "set_by": plan.set_by,
+        "set_at": instant(plan.set_at, zone),
+        "in_force": plan.active_at(now),
+    }
+
+
+def planned_json(inputs: PresenceInputs, now: datetime, engine: Engine) -> list[JSON]:
+    """Referrals planned in advance that have not started yet, by start (issue 16: the
+    reception sees a planned holiday on the person's row, however many there are). A
+    manual status with a future start, from before plans were kept apart, counts too."""
+    out = [plan_json(p, engine, now) for p in pending(inputs.plans, now) if p.starts > now]
+    manual = inputs.manual
+    if manual is not None and manual.referral is not None and manual.start > now:
+        zone = engine.settings.zone
+        referral = manual.referral
+        out.append(
+            {
+                "id": None,
+                "reason": referral.reason.value,
+                "kind": referral.kind.value,
+                "starts": instant(manual.start, zone),
+                "until": instant(referral.until, zone),
+                "text": referral.text,
+            }
+        )
+        out.sort(key=lambda p: str(p["starts"]))
+    return out
 
 
 def availability_json(person: Person, engine: Engine, lines: LineStates, now: datetime) -> JSON:
@@ -134,4 +160,6 @@ def availability_json(person: Person, engine: Engine, lines: LineStates, now: da
     out: JSON = {"person_id": person.person_id, "at": instant(now, engine.settings.zone)}
     out |= presence_json(person, engine, lines, now)
     out["manual"] = manual_dict(engine.view.manual(person.person_id), engine.settings.zone)
+    # Every plan that has not ended, the one in force now included (issue 16).
+    out["plans"] = [plan_json(p, engine, now) for p in engine.plans(person)]
     return out

@@ -28,6 +28,7 @@ from switchboard.events import (
     ManualStatusChanged,
     PersonRemoved,
     PersonSaved,
+    PlansChanged,
     PresenceTicked,
     StoreReloaded,
     VoicemailChanged,
@@ -72,7 +73,8 @@ def _payload(request: web.Request, event: Event) -> tuple[str, dict[str, Any]] |
     if isinstance(event, PersonSaved):
         person_id = event.person.person_id
     elif isinstance(
-        event, ManualStatusChanged | CalendarChanged | LineStateChanged | PresenceTicked
+        event,
+        ManualStatusChanged | PlansChanged | CalendarChanged | LineStateChanged | PresenceTicked,
     ):
         person_id = event.person_id
     else:

@@ -30,12 +30,14 @@ from switchboard.presence.model import (
     Availability,
     CalendarSegment,
     ManualStatus,
+    PlannedReferral,
     PresenceError,
     Reason,
     Referral,
     Source,
     Template,
 )
+from switchboard.presence.plans import overlapping, pending
 from switchboard.routing.model import Call, Decision
 from switchboard.routing.presentation import (
     OutboundKind,
@@ -73,6 +75,19 @@ class EngineError(Exception):
     def of(cls, exc: PresenceError) -> EngineError:
         """The engine's refusal for a presence value that cannot be made, code and all."""
         return cls(str(exc), code=exc.code, field=exc.field, params=exc.params)
+
+
+class PlanError(EngineError):
+    """A referral or plan refused for one field's value (issue 16): ``field`` names the body
+    field, ``code`` is what the pages translate."""
+
+    field: str
+
+    def __init__(
+        self, field: str, code: str, message: str, params: Mapping[str, str | int] | None = None
+    ) -> None:
+        # The field leads the message, for the CLI and API clients that read only the text.
+        super().__init__(f"{field}: {message}", code=code, field=field, params=params)
 
 
 class SecretInTextError(EngineError):
@@ -204,12 +219,100 @@ class Engine:
         starts: datetime | None = None,
         *,
         by_self: bool | None = None,
-    ) -> ManualStatus:
+    ) -> ManualStatus | PlannedReferral:
         """Deactivate the extension with a referral (R6), now or planned from ``starts``.
 
+        A future ``starts`` adds a plan beside the current status (issue 16: planning a
+        holiday while at lunch keeps lunch), exactly as ``plan_referral``; otherwise the
+        referral becomes the current status, and the plans stay as they are.
         ``by_self``: whether the person set it themselves (the web knows the signed-in
         account's person); None derives it from ``actor`` (the CLI's ``--by``)."""
         now = self.clock.now()
+        if starts is not None and starts > now:
+            return await self.plan_referral(person, referral, actor, starts, by_self=by_self)
+        final = self._checked(person, referral, actor, now, by_self)
+        status = ManualStatus(final, actor, now)
+        await self.store.set_manual(person.person_id, status, actor, now)
+        return status
+
+    async def plan_referral(
+        self,
+        person: Person,
+        referral: Referral,
+        actor: str,
+        starts: datetime,
+        *,
+        by_self: bool | None = None,
+    ) -> PlannedReferral:
+        """Plan a referral from ``starts`` (issue 16), beside the current status.
+
+        Refused (``PlanError``, naming the field) when ``starts`` is not in the future, the
+        return time is not after it, or it meets another plan of the person's: plans never
+        overlap, so which plan applies is never a question (``presence.plans``)."""
+        now = self.clock.now()
+        if starts <= now:
+            raise PlanError("starts", "plan_starts_past", "a plan must start in the future")
+        final = self._checked(person, referral, actor, starts, by_self)
+        other = overlapping(pending(self.view.plans(person.person_id), now), starts, final.until)
+        if other is not None:
+            raise PlanError(
+                "starts",
+                "plan_overlap",
+                f"this plan overlaps {person.name}'s plan {other.plan_id} "
+                f"({other.referral.reason.value} {self._stretch(other)}); "
+                "cancel that one first or choose other dates",
+            )
+        plan = PlannedReferral(self._new_id(), final, actor, now, starts)
+        await self.store.add_plan(person.person_id, plan, actor, now)
+        return plan
+
+    async def cancel_plan(self, person: Person, plan_id: str, actor: str) -> PlannedReferral:
+        """Cancel one plan that has not ended; PlanError (field ``plan_id``) otherwise."""
+        now = self.clock.now()
+        plan = next(
+            (p for p in pending(self.view.plans(person.person_id), now) if p.plan_id == plan_id),
+            None,
+        )
+        if plan is None:
+            raise PlanError(
+                "plan_id",
+                "plan_unknown",
+                f"{person.name} has no plan {plan_id!r} that has not ended "
+                "(cancelled already, ended, or never made)",
+            )
+        await self.store.cancel_plan(person.person_id, plan_id, actor, now)
+        return plan
+
+    async def prune_plans(self, person_id: str, actor: str) -> int | None:
+        """Drop the person's plans that have ended (housekeeping, at their end); None when
+        the view knows of none, so the common case writes nothing."""
+        now = self.clock.now()
+        if not any(p.ended_at(now) for p in self.view.plans(person_id)):
+            return None
+        return await self.store.prune_plans(person_id, actor, now)
+
+    def plans(self, person: Person) -> tuple[PlannedReferral, ...]:
+        """The person's plans that have not ended, by start (issue 16)."""
+        return pending(self.view.plans(person.person_id), self.clock.now())
+
+    def _stretch(self, plan: PlannedReferral) -> str:
+        zone = self.settings.zone
+        start = f"{plan.starts.astimezone(zone):%Y-%m-%d %H:%M}"
+        end = plan.end
+        return f"from {start}" + (
+            "" if end is None else f" to {end.astimezone(zone):%Y-%m-%d %H:%M}"
+        )
+
+    def _checked(
+        self,
+        person: Person,
+        referral: Referral,
+        actor: str,
+        starts: datetime,
+        by_self: bool | None,
+    ) -> Referral:
+        """The referral as it is stored from ``starts``: checked against policy (R6, R18),
+        with its return time ("gone for the day": the next working start) and its source."""
         if referral.reason is Reason.OUTSIDE_HOURS:
             raise EngineError(
                 "'outside_hours' is set by the working-hours schedule, not by hand",
@@ -224,20 +327,18 @@ class Engine:
             # "Gone for the day" ends when the next working day starts.
             org = self.settings.organisation(person.organisation)
             hours = person.hours or org.hours
-            until = hours.next_start(starts or now, self.settings.zone)
-        if until is not None and until <= (starts or now):
+            until = hours.next_start(starts, self.settings.zone)
+        if until is not None and until <= starts:
             raise EngineError(
                 "the return time must be after the referral starts",
                 code="return_before_start",
                 field="until",
             )
-        if starts is not None and starts <= now:
-            starts = None
         divert_to = referral.divert_to
         if divert_to is not None:
             divert_to = self._divert_target(person, divert_to)
         try:
-            final = Referral(
+            return Referral(
                 referral.reason,
                 referral.kind,
                 until,
@@ -249,9 +350,6 @@ class Engine:
             )
         except PresenceError as exc:
             raise EngineError.of(exc) from None
-        status = ManualStatus(final, actor, now, starts)
-        await self.store.set_manual(person.person_id, status, actor, now)
-        return status
 
     def _divert_target(self, person: Person, target: str) -> str:
         """Our extension for a number of ours, else the number in E.164."""

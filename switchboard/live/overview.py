@@ -92,6 +92,7 @@ def _windows(inputs: PresenceInputs) -> list[tuple[datetime, datetime | None]]:
     manual = inputs.manual
     if manual is not None and manual.referral is not None:
         out.append((manual.start, manual.end))
+    out.extend((plan.starts, plan.end) for plan in inputs.plans)
     out.extend((s.start, s.end) for s in inputs.calendar if s.busy in _AWAY_BUSY)
     return out
 

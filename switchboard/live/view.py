@@ -26,6 +26,7 @@ from switchboard.events import (
     OwnCalendarChanged,
     PersonRemoved,
     PersonSaved,
+    PlansChanged,
     PresenceTicked,
     SipCredentialChanged,
     StoreReloaded,
@@ -36,6 +37,7 @@ from switchboard.presence.model import (
     Availability,
     CalendarSegment,
     ManualStatus,
+    PlannedReferral,
     PresenceInputs,
     Template,
 )
@@ -70,6 +72,7 @@ class Tables:
     templates: dict[str, tuple[Template, ...]]
     exceptions: tuple[PolicyException, ...]
     credentials: dict[str, SipCredential]
+    plans: dict[str, tuple[PlannedReferral, ...]]
 
 
 def prepare(state: StoreState) -> Tables:
@@ -83,6 +86,7 @@ def prepare(state: StoreState) -> Tables:
         templates=dict(state.templates),
         exceptions=state.exceptions,
         credentials=dict(state.sip_credentials),
+        plans={k: v for k, v in state.plans.items() if v},
     )
 
 
@@ -111,6 +115,7 @@ class LiveView:
         self._templates: dict[str, tuple[Template, ...]] = tables.templates
         self._exceptions: tuple[PolicyException, ...] = tables.exceptions
         self._credentials: dict[str, SipCredential] = tables.credentials
+        self._plans: dict[str, tuple[PlannedReferral, ...]] = tables.plans
         self._availability: dict[str, tuple[datetime, datetime, Person, Availability]] = {}
         self._decisions: dict[str, tuple[Person, Availability, Decision]] = {}
 
@@ -148,7 +153,7 @@ class LiveView:
     def presence_inputs(self, person_id: str) -> PresenceInputs:
         sources = self._calendar.get(person_id, {})
         segments = tuple(s for key in sorted(sources) for s in sources[key])
-        return PresenceInputs(self._manual.get(person_id), segments)
+        return PresenceInputs(self._manual.get(person_id), segments, self.plans(person_id))
 
     def availability(self, person: Person, now: datetime) -> Availability:
         """The person's availability at ``now``, resolved once per stretch of time.
@@ -262,17 +267,25 @@ class LiveView:
         return self.person_by_mobile(e164)
 
     def presence_ids(self) -> Iterator[str]:
-        """Everyone with a manual status or calendar items: the only people anything but
-        working hours can take away (the reception's overview scans these, not everyone).
-        Copies of the keys (under a millisecond at region scale), yielded one by one, so a
-        caller that gives the loop back between them holds it for no union of the two."""
+        """Everyone with a manual status, plans or calendar items: the only people anything
+        but working hours can take away (the reception's overview scans these, not
+        everyone). Copies of the keys (under a millisecond at region scale), yielded one by
+        one, so a caller that gives the loop back between them holds it for no union."""
         manual = list(self._manual)
         yield from manual
         seen = set(manual)
+        planned = [k for k in list(self._plans) if k not in seen]
+        yield from planned
+        seen.update(planned)
         yield from (k for k in list(self._calendar) if k not in seen)
 
     def manual(self, person_id: str) -> ManualStatus | None:
         return self._manual.get(person_id)
+
+    def plans(self, person_id: str) -> tuple[PlannedReferral, ...]:
+        """The person's planned referrals by start, ended ones included until the store
+        drops them (``presence.plans.pending`` leaves those out)."""
+        return self._plans.get(person_id, ())
 
     def calendar(self, person_id: str, source: str) -> tuple[CalendarSegment, ...]:
         return self._calendar.get(person_id, {}).get(source, ())
@@ -330,6 +343,7 @@ class LiveView:
                     if holder is not None and holder.person_id == person_id:
                         del self._by_extension[gone.extension]
                 self._manual.pop(person_id, None)
+                self._plans.pop(person_id, None)
                 self._calendar.pop(person_id, None)
                 self._templates.pop(person_id, None)
             case ManualStatusChanged(person_id=person_id, status=status):
@@ -337,6 +351,11 @@ class LiveView:
                     self._manual.pop(person_id, None)
                 else:
                     self._manual[person_id] = status
+            case PlansChanged(person_id=person_id, plans=plans):
+                if plans:
+                    self._plans[person_id] = plans
+                else:
+                    self._plans.pop(person_id, None)
             case CalendarChanged(person_id=person_id, source=source, segments=segments):
                 self._calendar.setdefault(person_id, {})[source] = segments
             case TemplatesChanged(person_id=person_id, templates=templates):

@@ -138,6 +138,46 @@ class ManualStatus:
         return end is not None and now >= end
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedReferral:
+    """A referral planned in advance, kept beside the current manual status (issue 16).
+
+    Planning a holiday for December while at lunch today must leave lunch in force: a
+    person has one current status and any number of plans, each with a stable ``plan_id``
+    so it can be listed and cancelled on its own. A plan applies from ``starts`` until its
+    referral's return time (``referral.until``; None: until cancelled), and wins over the
+    current status while it applies if it started later (``presence.plans.in_force``).
+    """
+
+    plan_id: str
+    referral: Referral
+    set_by: str
+    set_at: datetime
+    starts: datetime
+
+    def __post_init__(self) -> None:
+        if self.starts.tzinfo is None:
+            raise PresenceError("a plan's start must carry a time zone")
+        if self.end is not None and self.end <= self.starts:
+            raise PresenceError("a plan's return time must be after its start")
+
+    @property
+    def end(self) -> datetime | None:
+        return self.referral.until
+
+    def active_at(self, now: datetime) -> bool:
+        end = self.end
+        return self.starts <= now and (end is None or now < end)
+
+    def ended_at(self, now: datetime) -> bool:
+        end = self.end
+        return end is not None and now >= end
+
+    def status(self) -> ManualStatus:
+        """The plan as the manual status it amounts to while it applies."""
+        return ManualStatus(self.referral, self.set_by, self.set_at, self.starts)
+
+
 class BusyClass(StrEnum):
     """Free/busy of a calendar item, ranked as Exchange ranks them."""
 
@@ -204,6 +244,8 @@ class PresenceInputs:
 
     manual: ManualStatus | None = None
     calendar: tuple[CalendarSegment, ...] = ()
+    plans: tuple[PlannedReferral, ...] = ()
+    """Referrals planned in advance, by start (issue 16)."""
 
 
 @dataclass(frozen=True, slots=True)

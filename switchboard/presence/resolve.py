@@ -5,6 +5,9 @@ Precedence, highest first:
 1. A manual status (set by the person, or on their behalf) while it applies: a referral,
    or "available" that overrides a calendar item. It applies from its start until its end;
    once expired it is ignored, and the sources below take over again by themselves.
+   Planned referrals (issue 16) are manual statuses too: while one applies, the latest-
+   starting of the current status and the active plans is the one in force
+   (``presence.plans.in_force``).
 2. The calendar (R7): busy and out-of-office items divert; tentative ones only for people
    who chose so, otherwise they become a hint for the receptionist. The return time is the
    end of the merged run of diverting items, moved to the next start of working hours when
@@ -38,6 +41,7 @@ from switchboard.presence.model import (
     ReferralKind,
     Source,
 )
+from switchboard.presence.plans import in_force
 
 _RANK = {
     BusyClass.OOF: 4,
@@ -98,6 +102,10 @@ def _next_change(
         candidates.append(manual.start)
         if manual.end is not None:
             candidates.append(manual.end)
+    for plan in inputs.plans:
+        candidates.append(plan.starts)
+        if plan.end is not None:
+            candidates.append(plan.end)
     for s in inputs.calendar:
         candidates.extend((s.start, s.end))
     if any(hours.days):
@@ -129,7 +137,7 @@ def resolve(
     )
     no_ring = " It does not ring: calls must not ring under the work_only arrangement (R8)."
 
-    manual = inputs.manual
+    manual = in_force(inputs.manual, inputs.plans, now)
     available_off_duty = (
         manual is not None and manual.active_at(now) and manual.referral is None and off_duty
     )
@@ -141,6 +149,8 @@ def resolve(
         )
         end = manual.end
         until = f" until {_fmt(end, zone)}" if end is not None else " until cleared"
+        if manual.starts is not None:
+            until = f" from {_fmt(manual.starts, zone)} (planned)" + until
         if manual.referral is None:
             return Availability(
                 True,

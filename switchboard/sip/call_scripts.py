@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from switchboard.directory.model import Organisation, Person
-from switchboard.events import CalendarChanged, ManualStatusChanged
+from switchboard.events import CalendarChanged, ManualStatusChanged, PlansChanged
 from switchboard.live.engine import Engine
 from switchboard.media import phrases, prompts
 from switchboard.media.clips import speech_level_dbfs
@@ -72,7 +72,7 @@ SaveMessage = Callable[[Person, Audio, str | None], Awaitable[None]]
 GreetingOf = Callable[[Person], Awaitable[Audio | None]]
 NameOf = Callable[[Person], Awaitable[Audio | None]]
 """The person's recorded name clip (8 kHz, at speech level), or None."""
-PREPARED_ON = (ManualStatusChanged, CalendarChanged)
+PREPARED_ON = (ManualStatusChanged, PlansChanged, CalendarChanged)
 """Events after which a caller may hear a new referral: rendered ahead (``prepare``)."""
 
 

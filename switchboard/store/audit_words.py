@@ -19,7 +19,7 @@ from switchboard.accounts.model import Account
 from switchboard.directory.hours import WorkingHours
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import mask_number
-from switchboard.presence.model import CalendarSegment, ManualStatus, Template
+from switchboard.presence.model import CalendarSegment, ManualStatus, PlannedReferral, Template
 from switchboard.store.audit import AuditDecision, AuditEntry, Change
 from switchboard.store.codec import Fields, instant, iso
 from switchboard.store.protocol import StoreError
@@ -158,6 +158,23 @@ def manual_changes(old: ManualStatus | None, new: ManualStatus | None) -> tuple[
     for name, words in (("note", _note), ("divert_to", _divert)):
         if words(old) != words(new):
             found.append(Change(name, words(old), words(new)))
+    return tuple(found)
+
+
+def plan_change(plan: PlannedReferral) -> str:
+    """A planned referral in the audit's words: its id, what and from when (issue 16)."""
+    return f"plan {plan.plan_id}: {manual_change(plan.status())}"
+
+
+def plan_changes(old: PlannedReferral | None, new: PlannedReferral | None) -> tuple[Change, ...]:
+    before = "" if old is None else plan_change(old)
+    after = "" if new is None else plan_change(new)
+    found = [Change("plan", before, after)]
+    o = None if old is None else old.status()
+    n = None if new is None else new.status()
+    for name, words in (("note", _note), ("divert_to", _divert)):
+        if words(o) != words(n):
+            found.append(Change(name, words(o), words(n)))
     return tuple(found)
 
 

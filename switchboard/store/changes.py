@@ -27,6 +27,7 @@ from switchboard.events import (
     OwnCalendarChanged,
     PersonRemoved,
     PersonSaved,
+    PlansChanged,
     SipCredentialChanged,
     TemplatesChanged,
     VoicemailChanged,
@@ -40,6 +41,7 @@ FeedEvent = (
     | PersonRemoved
     | DirectoryImported
     | ManualStatusChanged
+    | PlansChanged
     | CalendarChanged
     | TemplatesChanged
     | ExceptionsChanged
@@ -80,6 +82,9 @@ def _fields(event: FeedEvent) -> dict[str, Any]:
                 else _columns(codec.MANUAL_COLUMNS, codec.manual_row(person_id, status))
             )
             return {"type": "manual", "v": v, "person_id": person_id, "status": row}
+        case PlansChanged(person_id=person_id, plans=plans):
+            rows = [_columns(codec.PLAN_COLUMNS, codec.plan_row(person_id, p)) for p in plans]
+            return {"type": "plans", "v": v, "person_id": person_id, "plans": rows}
         case CalendarChanged(person_id=person_id, source=source, segments=segments):
             rows = [
                 _columns(codec.SEGMENT_COLUMNS, codec.segment_row(person_id, source, i, s))
@@ -164,6 +169,9 @@ def _event(f: dict[str, Any]) -> FeedEvent:
         row = f["status"]
         status = None if row is None else codec.manual_from_row(row)
         return ManualStatusChanged(v, str(f["person_id"]), status)
+    if kind == "plans":
+        plans = tuple(codec.plan_from_row(r) for r in f["plans"])
+        return PlansChanged(v, str(f["person_id"]), plans)
     if kind == "calendar":
         segments = tuple(codec.segment_from_row(r) for r in f["segments"])
         return CalendarChanged(v, str(f["person_id"]), str(f["source"]), segments)

@@ -23,6 +23,7 @@ from switchboard.presence.model import (
     BusyClass,
     CalendarSegment,
     ManualStatus,
+    PlannedReferral,
     Reason,
     Referral,
     ReferralKind,
@@ -236,6 +237,23 @@ def manual_from_row(r: Fields) -> ManualStatus:
         set_at=instant(r["set_at"]),
         starts=instant_or_none(r["starts"]),
         until=instant_or_none(r["until"]),
+    )
+
+
+PLAN_COLUMNS = ("plan_id", *MANUAL_COLUMNS)
+"""A planned referral is stored as the manual status it amounts to, with its id (issue 16)."""
+
+
+def plan_row(person_id: str, plan: PlannedReferral) -> Row:
+    return (plan.plan_id, *manual_row(person_id, plan.status()))
+
+
+def plan_from_row(r: Fields) -> PlannedReferral:
+    status = manual_from_row(r)
+    if status.referral is None or status.starts is None:
+        raise ValueError(f"plan {r['plan_id']!r} has no referral or no start")
+    return PlannedReferral(
+        str(r["plan_id"]), status.referral, status.set_by, status.set_at, status.starts
     )
 
 

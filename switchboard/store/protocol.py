@@ -27,7 +27,7 @@ from switchboard.calls.model import CallListRequest, CallRecord
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException, PolicyRule
 from switchboard.events import BindingsChanged
-from switchboard.presence.model import CalendarSegment, ManualStatus, Template
+from switchboard.presence.model import CalendarSegment, ManualStatus, PlannedReferral, Template
 from switchboard.presence.own_calendar import OwnCalendar
 from switchboard.sip.saved_bindings import SavedBinding
 from switchboard.store.audit import AuditEntry as AuditEntry
@@ -72,6 +72,9 @@ class StoreState:
     exceptions: tuple[PolicyException, ...]
     sip_credentials: dict[str, SipCredential] = field(default_factory=dict)
     """extension -> its SIP digest credential."""
+    plans: dict[str, tuple[PlannedReferral, ...]] = field(default_factory=dict)
+    """person_id -> their planned referrals by start (issue 16); an ended one may linger
+    until ``prune_plans`` at its end (or the next plan write), and every reader ignores it."""
 
 
 class AccountStore(Protocol):
@@ -405,7 +408,26 @@ class Store(
     async def set_manual(
         self, person_id: str, status: ManualStatus | None, actor: str, at: datetime
     ) -> int:
-        """Set (or with None clear) a person's manual status; returns the new version."""
+        """Set (or with None clear) a person's manual status; returns the new version.
+        Planned referrals are kept apart (``add_plan``) and stay as they are."""
+        ...
+
+    async def add_plan(
+        self, person_id: str, plan: PlannedReferral, actor: str, at: datetime
+    ) -> int:
+        """Add a planned referral (issue 16); the current status stays as it is. Plans that
+        ended by ``at`` are dropped in the same write. StoreError when the person already
+        has a plan of that id. Overlaps are the engine's to refuse, not the store's."""
+        ...
+
+    async def cancel_plan(self, person_id: str, plan_id: str, actor: str, at: datetime) -> int:
+        """Remove one planned referral (and any that ended by ``at``); NotFoundError when
+        the person has no plan ``plan_id`` that has not ended."""
+        ...
+
+    async def prune_plans(self, person_id: str, actor: str, at: datetime) -> int | None:
+        """Drop the person's plans that ended by ``at`` (housekeeping at their end, issue
+        16); None, with nothing written, when none had (another process pruned first)."""
         ...
 
     async def set_calendar(

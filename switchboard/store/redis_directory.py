@@ -114,13 +114,13 @@ class RedisDirectory(RedisBase):
                 tx.write("HDEL", k.by_extension, old.extension)
             if old.email:
                 tx.write("HDEL", k.by_email, codec.email_key(old.email))
-            for key in (k.manual, k.calendar, k.templates, k.pins, k.own):
+            for key in (k.manual, k.plans, k.calendar, k.templates, k.pins, k.own):
                 tx.write("HDEL", key, person_id)
             if dropped:
                 tx.write("HDEL", k.credentials, *(user for _, user in dropped))
             await self._forget_messages(tx, person_id)
             await self._untie_accounts(tx, person_id)
-            detail = "removed, with their manual status, calendar and templates"
+            detail = "removed, with their manual status, plans, calendar and templates"
             if dropped:
                 detail += " and SIP password"
             changes = audit_words.person_changes(old, None)
@@ -130,7 +130,7 @@ class RedisDirectory(RedisBase):
             tx.emit(*(SipCredentialChanged(version, user, None) for _, user in dropped))
             return version
 
-        watch = [*self._directory_keys(), k.manual, k.calendar, k.templates, k.pins, k.own]
+        watch = [*self._directory_keys(), k.manual, k.plans, k.calendar, k.templates, k.pins, k.own]
         watch.append(k.accounts)
         watch += [k.voice, k.taken, k.person_voice(person_id), k.person_taken(person_id)]
         return await self._write(f"remove person {person_id}", body, watch=watch)

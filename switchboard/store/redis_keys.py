@@ -84,6 +84,7 @@ class Keys:
         self.by_extension = p + "people:extension"
         self.by_email = p + "people:email"
         self.manual = p + "manual"
+        self.plans = p + "plans"
         self.calendar = p + "calendar"
         self.templates = p + "templates"
         self.exceptions = p + "exceptions"

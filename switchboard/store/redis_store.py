@@ -35,6 +35,7 @@ from switchboard.store.redis_calls import RedisCalls
 from switchboard.store.redis_directory import RedisDirectory, person_from_json
 from switchboard.store.redis_keys import Keys, load
 from switchboard.store.redis_own_calendars import RedisOwnCalendars
+from switchboard.store.redis_plans import RedisPlans, plans_from
 from switchboard.store.redis_presence import RedisPresence
 from switchboard.store.redis_tx import (
     LOST,
@@ -57,6 +58,7 @@ within the client's socket timeout, or the wait itself would look like a dead Re
 class RedisStore(
     RedisDirectory,
     RedisPresence,
+    RedisPlans,
     RedisAccounts,
     RedisCalls,
     RedisVoicemail,
@@ -119,6 +121,7 @@ class RedisStore(
             credentials,
             newest,
             epoch,
+            plans,
         ) = await self._snapshot(
             "load",
             [
@@ -131,6 +134,7 @@ class RedisStore(
                 ("HGETALL", k.credentials),
                 ("XREVRANGE", k.feed, "+", "-", "COUNT", 1),
                 ("GET", k.epoch),
+                ("HGETALL", k.plans),
             ],
         )
         self._seen_seq = redis_feed.newest(newest)
@@ -163,6 +167,7 @@ class RedisStore(
                 user: codec.credential_from_row(load(credentials[user], "SIP credential"))
                 for user in sorted(credentials)
             },
+            {pid: plans_from(plans[pid]) for pid in sorted(plans)},
         )
 
     async def version(self) -> int:

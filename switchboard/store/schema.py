@@ -386,6 +386,43 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        12,
+        "planned referrals beside the current manual status (issue 16)",
+        (
+            # The manual status's columns plus an id: a plan is stored as the status it
+            # amounts to (store/codec.py). ``until`` stays NULL: a plan ends at its
+            # referral's return time.
+            """
+            CREATE TABLE planned_referrals (
+                plan_id TEXT PRIMARY KEY,
+                person_id TEXT NOT NULL REFERENCES people (person_id) ON DELETE CASCADE,
+                set_by TEXT NOT NULL,
+                set_at TEXT NOT NULL,
+                starts TEXT NOT NULL,
+                until TEXT,
+                referral_reason TEXT NOT NULL,
+                referral_kind TEXT NOT NULL,
+                referral_until TEXT,
+                referral_text TEXT,
+                referral_source TEXT NOT NULL,
+                referral_divert_to TEXT
+            )
+            """,
+            "CREATE INDEX planned_referrals_person ON planned_referrals (person_id)",
+            # A referral planned before this version was the person's one manual status: it
+            # becomes a plan, and the person has no current status until they set one.
+            """
+            INSERT INTO planned_referrals
+            SELECT lower(hex(randomblob(8))), person_id, set_by, set_at, starts, NULL,
+                   referral_reason, referral_kind, referral_until, referral_text,
+                   referral_source, referral_divert_to
+            FROM manual_status
+            WHERE starts IS NOT NULL AND referral_reason IS NOT NULL
+            """,
+            "DELETE FROM manual_status WHERE starts IS NOT NULL AND referral_reason IS NOT NULL",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -60,6 +60,7 @@ from switchboard.store.sqlite_audit import SqliteAudit
 from switchboard.store.sqlite_bindings import SqliteBindings
 from switchboard.store.sqlite_calls import SqliteCalls
 from switchboard.store.sqlite_own_calendars import SqliteOwnCalendars
+from switchboard.store.sqlite_plans import SqlitePlans, all_plans
 from switchboard.store.sqlite_voicemail import SqliteVoicemail
 
 BUSY_TIMEOUT_MS = 5000
@@ -76,6 +77,7 @@ class SqliteStore(
     SqliteBindings,
     SqliteOwnCalendars,
     SqliteAudit,
+    SqlitePlans,
 ):
     """The ``Store`` protocol on one SQLite file. Create it with ``await SqliteStore.open()``.
 
@@ -222,7 +224,7 @@ class SqliteStore(
             # The foreign key's cascade deletes their SIP credential with them.
             if conn.execute("DELETE FROM people WHERE person_id = ?", (person_id,)).rowcount == 0:
                 raise NotFoundError(f"person {person_id}")
-            detail = "removed, with their manual status, calendar and templates"
+            detail = "removed, with their manual status, plans, calendar and templates"
             if dropped:
                 detail += " and SIP password"
             changes = audit_words.person_changes(old, None)
@@ -610,7 +612,10 @@ def _read_state(conn: sqlite3.Connection) -> StoreState:
         for person_id, by_source in segments.items()
     }
     frozen_templates = {person_id: tuple(t) for person_id, t in templates.items()}
-    return StoreState(version, people, manual, calendar, frozen_templates, exceptions, credentials)
+    plans = all_plans(conn)
+    return StoreState(
+        version, people, manual, calendar, frozen_templates, exceptions, credentials, plans
+    )
 
 
 def _configure(conn: sqlite3.Connection, path: Path) -> None:

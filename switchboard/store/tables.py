@@ -43,6 +43,7 @@ UPSERT_MANUAL = _insert("manual_status", codec.MANUAL_COLUMNS) + (
     + ", ".join(f"{c} = excluded.{c}" for c in codec.MANUAL_COLUMNS[1:])
 )
 INSERT_SEGMENT = _insert("calendar_segments", codec.SEGMENT_COLUMNS)
+INSERT_PLAN = _insert("planned_referrals", codec.PLAN_COLUMNS)
 # An upsert, not INSERT OR REPLACE: the row keeps its id, so a replaced template keeps its place.
 UPSERT_TEMPLATE = _insert("templates", codec.TEMPLATE_COLUMNS) + (
     " ON CONFLICT (person_id, name) DO UPDATE SET "

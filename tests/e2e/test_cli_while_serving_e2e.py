@@ -8,6 +8,7 @@ reload; a directory import from the CLI reaches the search the same way.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -80,5 +81,60 @@ def test_a_person_imported_from_the_cli_can_be_found_at_once(
         time.sleep(PROPAGATION / 1000)
         page.fill("#search", "Nora Vik")
         expect(page.locator(".person", has_text="Nora Vik")).to_have_count(1)
+    finally:
+        context.close()
+
+
+def test_a_plan_made_and_cancelled_from_the_cli_reaches_the_open_row(
+    browser: Browser, served: Served
+) -> None:
+    """Issue 16: an administrator plans Johan's holiday with the CLI while ``serve`` runs;
+    the receptionist's open row shows the plan beside his current status, and loses it
+    when the CLI cancels it, without a reload."""
+    context = new_context(browser, served)
+    try:
+        page = sign_in(context, "reception", "/reception")
+        expect(page.locator("#live")).to_have_attribute("data-state", "live")
+        page.fill("#search", "Johan Ek")
+        row = page.locator(".person", has_text="Johan Ek")
+        expect(row).to_have_count(1)
+        state = row.get_attribute("data-state")
+        planned = row.locator(".planned-text")
+        page.evaluate("window.__notReloaded = true")
+
+        plan = ("--from", "2026-12-21T08:00", "--until", "2026-12-29T08:00")
+        _cli(served, "presence", "plan", "51234", "--reason", "holiday", *plan)
+        expect(planned).to_have_text(
+            "Planerat: Semester 21–28 december, tillbaka tisdag 29 december 08:00",
+            timeout=PROPAGATION,
+        )
+        assert row.get_attribute("data-state") == state  # the current status stays
+
+        listed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "switchboard",
+                "--config",
+                str(bundled("configs/sml.toml")),
+                "--data",
+                str(served.data),
+                "--now",
+                MONDAY_10,
+                "presence",
+                "plans",
+                "51234",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")},
+        )
+        [entry] = json.loads(listed.stdout)
+        plan_id = str(entry["id"])
+        _cli(served, "presence", "cancel", "51234", plan_id)
+        expect(planned).to_be_hidden(timeout=PROPAGATION)
+        assert page.evaluate("window.__notReloaded") is True
     finally:
         context.close()

@@ -28,6 +28,9 @@ PLAN_JOHAN = """async () => {
   const page = JSON.parse(document.getElementById("page-data").textContent);
   const found = await fetch("/api/v1/people?q=johan+ek").then((r) => r.json());
   const id = found.people[0].id;
+  const headers = {"Content-Type": "application/json", "X-CSRF-Token": page.csrf};
+  // Planning no longer wipes the current status (issue 16): his training ends first.
+  await fetch(`/api/v1/people/${id}/availability`, {method: "DELETE", headers});
   const response = await fetch(`/api/v1/people/${id}/availability`, {
     method: "PUT",
     headers: {"Content-Type": "application/json", "X-CSRF-Token": page.csrf},

@@ -235,13 +235,14 @@ def test_employee_plans_a_holiday_in_advance_and_cancels_it(
         anna.fill("#me-picker-starts-time", "08:00")
         anna.get_by_role("button", name="Sätt borta").click()
 
-        planned = anna.locator("#planned")
-        expect(planned).to_be_visible()
-        expect(planned).to_contain_text("Semester")
-        expect(planned).to_contain_text("08:00")
+        # A plan beside the current status (issue 16), listed with its dates.
+        planned = anna.locator("#plans-list .plan-entry")
+        expect(planned).to_have_count(1)
+        expect(planned).to_contain_text("Semester 24–29 november, tillbaka måndag 30 november")
         expect(card).to_have_attribute("data-state", "available")  # not yet: from tomorrow
-        anna.click("#cancel-planned")
-        expect(planned).to_be_hidden()
+        planned.get_by_role("button", name="Avboka").click()
+        expect(planned).to_have_count(0)
+        expect(anna.locator("#plans-empty")).to_be_visible()
         expect(card).to_have_attribute("data-state", "available")
     finally:
         context.close()

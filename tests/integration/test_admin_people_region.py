@@ -50,7 +50,7 @@ async def test_the_first_page_of_a_region_answers_quickly_without_holding_the_lo
         people = {
             p.person_id: replace(p, extension=None, organisation=org) for p in region_people(PEOPLE)
         }
-        view.install(Tables(view.version, people, {}, {}, {}, {}, (), {}))
+        view.install(Tables(view.version, people, {}, {}, {}, {}, (), {}, {}))
         admin = env.headers["admin"]
         with settled_like_serve():
             await _measure(env, admin)

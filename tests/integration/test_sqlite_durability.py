@@ -14,10 +14,13 @@ import signal
 import sqlite3
 import sys
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from switchboard.presence.model import ManualStatus, Reason, Referral
+from switchboard.store import codec, tables
 from switchboard.store.audit import AuditDecision
 from switchboard.store.bus import EventBus
 from switchboard.store.protocol import StoreError
@@ -262,3 +265,33 @@ async def test_a_killed_import_leaves_the_database_at_its_last_commit(tmp_path: 
     assert len(after.people) == len(before.people) == 100
     assert after == before
     assert _query(path, "PRAGMA integrity_check") == [("ok",)]
+
+
+async def test_a_referral_planned_before_schema_12_becomes_a_plan(tmp_path: Path) -> None:
+    """Issue 16 keeps plans beside the current status: a schema-10 manual status with a
+    start (the one planned referral a person could have) moves to the plans, and a current
+    one without a start stays where it was."""
+    path = tmp_path / "v10.db"
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        assert migrate(conn, path, MIGRATIONS[:10]) == 10
+        conn.execute("PRAGMA foreign_keys = ON")
+        for n in (1, 2):
+            conn.execute(tables.INSERT_PERSON, codec.person_row(person(n)))
+        conn.execute(tables.UPSERT_MANUAL, codec.manual_row("p1", lunch_referral()))
+        current = ManualStatus(Referral(Reason.MEETING, until=T0 + timedelta(hours=1)), "p2", T0)
+        conn.execute(tables.UPSERT_MANUAL, codec.manual_row("p2", current))
+    store = await SqliteStore.open(path, EventBus())
+    try:
+        state = await store.load()
+    finally:
+        await store.close()
+    assert state.manual == {"p2": current}
+    [plan] = state.plans["p1"]
+    planned = lunch_referral()
+    assert plan.plan_id
+    assert (plan.referral, plan.set_by, plan.set_at, plan.starts) == (
+        planned.referral,
+        planned.set_by,
+        planned.set_at,
+        planned.starts,
+    )

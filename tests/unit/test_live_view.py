@@ -11,9 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from switchboard.directory.model import Person
-from switchboard.events import ManualStatusChanged, PersonRemoved, PersonSaved
+from switchboard.events import ManualStatusChanged, PersonRemoved, PersonSaved, PlansChanged
 from switchboard.live.view import LiveView
-from switchboard.presence.model import ManualStatus, Reason, Referral, ReferralKind
+from switchboard.presence.model import (
+    ManualStatus,
+    PlannedReferral,
+    Reason,
+    Referral,
+    ReferralKind,
+)
 from switchboard.routing.decide import availability_of, decide
 from switchboard.routing.model import Call
 from switchboard.settings.config import Settings, load_settings
@@ -168,3 +174,34 @@ def test_a_mobile_made_secret_is_known_as_secret_at_once(view: LiveView) -> None
     assert view.is_secret_mobile(ANNA.mobile)
     view.apply(PersonRemoved(3, ANNA.person_id))
     assert not view.is_secret_mobile(ANNA.mobile)
+
+
+def test_plans_follow_their_events_and_go_with_their_person(view: LiveView) -> None:
+    """Issue 16: a plan beside the current status applies from its start; the view keeps
+    each person's list from ``PlansChanged`` and forgets it when the person is removed."""
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    lunch = ManualStatus(Referral(Reason.LUNCH, until=now + timedelta(hours=1)), "test", now)
+    holiday = PlannedReferral(
+        "h1",
+        Referral(Reason.HOLIDAY, until=now + timedelta(days=30)),
+        "test",
+        now,
+        now + timedelta(days=20),
+    )
+    view.apply(ManualStatusChanged(2, "p1", lunch))
+    view.apply(PlansChanged(3, "p1", (holiday,)))
+    assert view.plans("p1") == (holiday,)
+    assert view.presence_inputs("p1").plans == (holiday,)
+    assert "p1" in set(view.presence_ids())
+    away = view.availability(ANNA, now + timedelta(minutes=5)).referral
+    assert away is not None
+    assert away.reason is Reason.LUNCH  # the plan has not started
+    later = view.availability(ANNA, now + timedelta(days=21)).referral
+    assert later is not None
+    assert later.reason is Reason.HOLIDAY
+    view.apply(PlansChanged(4, "p1", ()))
+    assert view.plans("p1") == ()
+    assert view.availability(ANNA, now + timedelta(days=21)).available
+    view.apply(PlansChanged(5, "p2", (holiday,)))
+    view.apply(PersonRemoved(6, "p2"))
+    assert view.plans("p2") == ()

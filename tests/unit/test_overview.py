@@ -19,7 +19,7 @@ import pytest
 from switchboard.app import settle_garbage_collector
 from switchboard.directory.hours import WorkingHours
 from switchboard.directory.model import Organisation, Person
-from switchboard.events import ManualStatusChanged
+from switchboard.events import ManualStatusChanged, PlansChanged
 from switchboard.live.loop_watch import worst_lag
 from switchboard.live.overview import Section, end_of_day, entry, select
 from switchboard.live.view import LiveView
@@ -27,6 +27,7 @@ from switchboard.presence.model import (
     BusyClass,
     CalendarSegment,
     ManualStatus,
+    PlannedReferral,
     Reason,
     Referral,
     ReferralKind,
@@ -204,3 +205,26 @@ def test_a_region_is_scanned_in_slices_that_never_hold_the_loop() -> None:
     # the whole scan of 100,000 people.
     assert worst < 0.100, f"the loop waited {worst * 1000:.1f} ms"
     assert selecting < 0.100, f"a screen's answer took {selecting * 1000:.1f} ms"
+
+
+def test_a_plan_beside_lunch_puts_nobody_later_until_lunch_is_over(view: LiveView) -> None:
+    """Issue 16: Anna at lunch plans a meeting for the afternoon. She stays back-soon now
+    (lunch is current), and once lunch is over she is "later today" with the plan's times."""
+    meeting = PlannedReferral(
+        "m1",
+        Referral(Reason.MEETING, until=NOW + timedelta(hours=5)),
+        "anna",
+        NOW,
+        NOW + timedelta(hours=4),
+    )
+    view.apply(PlansChanged(2, ANNA.person_id, (meeting,)))
+    assert "Anna Berg" in _sections(view)[Section.BACK_SOON]
+    after_lunch = NOW + timedelta(hours=1)
+    assert "Anna Berg" in _sections(view, after_lunch)[Section.LATER]
+    anna = entry(view, ANNA, after_lunch, end_of_day(after_lunch, ZONE))
+    assert anna is not None
+    assert (anna.starts, anna.until, anna.reason) == (
+        NOW + timedelta(hours=4),
+        NOW + timedelta(hours=5),
+        Reason.MEETING,
+    )

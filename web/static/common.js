@@ -93,12 +93,37 @@ export function whenText(date) {
   return `${formatDay(date)} ${time}`;
 }
 
-/** A referral planned in advance, as the reception's row and the employee's page say it. */
+const dayMonth = new Intl.DateTimeFormat(page.locale, {
+  timeZone: page.zone, day: "numeric", month: "long",
+});
+
+/** A planned referral's dates in words, in the organisation's zone (issue 16): "Semester
+ * 21–28 december, tillbaka måndag 29 december 08:00"; one day: "Möte måndag 21 december
+ * 10:00–11:00" ("Möte från 14:00, tillbaka 15:30" today); open-ended: "Semester från …".
+ * A return in the morning is no day away: the last day is the one before. */
+export function planText(plan) {
+  const reason = t(`reason.${plan.reason}`);
+  const start = new Date(plan.starts);
+  if (!plan.until) return t("plans.open", { reason, start: whenText(start) });
+  const until = new Date(plan.until);
+  if (localDate(start) === localDate(until)) {
+    if (localDate(start) === localDate(serverNow())) {
+      return t("plans.today", { reason, start: localTime(start), back: backText(plan.until) });
+    }
+    return t("plans.day", {
+      reason, day: formatDay(start), from: localTime(start), to: localTime(until),
+    });
+  }
+  let last = localTime(until) <= "12:00" ? addMinutes(until, -24 * 60) : until;
+  if (localDate(last) < localDate(start)) last = start;
+  const days = localDate(last) === localDate(start)
+    ? dayMonth.format(start) : dayMonth.formatRange(start, last);
+  return t("plans.range", { reason, days, back: backText(plan.until) });
+}
+
+/** A referral planned in advance, as the reception's row and the notices say it. */
 export function plannedText(planned) {
-  const reason = t(`reason.${planned.reason}`);
-  const start = whenText(new Date(planned.starts));
-  if (!planned.until) return t("planned.line_open", { reason, start });
-  return t("planned.line", { reason, start, back: backText(planned.until) });
+  return t("planned.line", { plan: planText(planned) });
 }
 
 /** How a presence reads: state (for colour), badge word and a sentence. Never colour alone. */

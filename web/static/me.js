@@ -2,7 +2,9 @@
 // caller gets right now. Kept current by the live feed (a receptionist may set a referral
 // on the person's behalf, or the calendar may start a meeting).
 
-import { api, describe, liveEvents, page, serverNow, t } from "./common.js";
+import {
+  ApiError, api, describe, liveEvents, page, planText, plannedText, t,
+} from "./common.js";
 import { bindPicker } from "./picker.js";
 
 const base = `/api/v1/people/${encodeURIComponent(page.person_id)}`;
@@ -10,10 +12,11 @@ const card = document.getElementById("status-card");
 const toggle = document.getElementById("toggle");
 const toggleLabel = document.getElementById("toggle-label");
 const detail = document.getElementById("status-detail");
-const planned = document.getElementById("planned");
 const backNow = document.getElementById("back-now");
 const override = document.getElementById("override");
-const cancelPlanned = document.getElementById("cancel-planned");
+const plansList = document.getElementById("plans-list");
+const plansEmpty = document.getElementById("plans-empty");
+const planAdd = document.getElementById("plan-add");
 const pickerCard = document.getElementById("picker-card");
 const toast = document.getElementById("me-toast");
 const live = document.getElementById("me-live");
@@ -32,7 +35,6 @@ function render() {
   const described = describe(current);
   const manual = current.manual;
   const manualReferral = Boolean(manual && manual.referral);
-  const isPlanned = Boolean(manual && manual.starts && new Date(manual.starts) > serverNow());
   const available = described.state === "available";
   card.dataset.state = described.state;
   toggle.setAttribute("aria-checked", String(available));
@@ -43,17 +45,69 @@ function render() {
   if (source === "on_behalf" && manual && manual.set_by === page.username) source = "manual";
   if (!available && source) text += ` (${t(`source.${source}`)})`;
   detail.textContent = text;
-  planned.hidden = !isPlanned;
-  if (isPlanned) {
-    const reason = t(`reason.${manual.referral.reason}`);
-    const at = new Intl.DateTimeFormat(page.locale, {
-      timeZone: page.zone, weekday: "short", hour: "2-digit", minute: "2-digit",
-    }).format(new Date(manual.starts));
-    planned.textContent = `${t("me.planned", { time: at })} · ${reason}`;
-  }
-  backNow.hidden = !(manualReferral && !isPlanned && !available);
-  cancelPlanned.hidden = !isPlanned;
+  backNow.hidden = !(manualReferral && !available);
   override.hidden = available || manualReferral;
+  renderPlans(current.plans || []);
+}
+
+// ---- Planned referrals beside the current status (issue 16) -----------------------------
+function renderPlans(plans) {
+  plansEmpty.hidden = plans.length > 0;
+  plansList.replaceChildren(...plans.map((plan) => {
+    const li = document.createElement("li");
+    li.className = "plan-entry";
+    li.dataset.plan = plan.id;
+    const words = planText(plan);
+    const text = document.createElement("span");
+    text.className = "plan-text";
+    text.textContent = plan.text ? `${words} · “${plan.text}”` : words;
+    li.append(text);
+    if (plan.in_force) {
+      const now = document.createElement("span");
+      now.className = "badge badge-neutral plan-now";
+      now.textContent = t("plans.in_force");
+      li.append(" ", now);
+    }
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "btn btn-quiet btn-small plan-cancel";
+    cancel.textContent = t("plans.cancel");
+    cancel.setAttribute("aria-label", t("plans.cancel_label", { plan: words }));
+    cancel.addEventListener("click", () => {
+      cancelPlan(plan).catch((err) => say(t("common.error", { message: err.message })));
+    });
+    li.append(cancel);
+    return li;
+  }));
+}
+
+async function cancelPlan(plan) {
+  await api("DELETE", `${base}/plans/${encodeURIComponent(plan.id)}`);
+  await load();
+  say(t("plans.cancelled", { plan: planText(plan) }));
+  planAdd.focus();
+}
+
+/** Plan a referral; an overlap is said with the other plan's dates, in the reader's words. */
+async function addPlan(body) {
+  const fields = { ...body };
+  delete fields.state; // the plans resource takes the referral alone
+  try {
+    const answer = await api("POST", `${base}/plans`, fields);
+    await load();
+    say(plannedText(answer.plan));
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "plan_overlap") {
+      const starts = new Date(fields.starts);
+      const ends = fields.until ? new Date(fields.until) : null;
+      const other = (current.plans || []).find((p) => (!ends || new Date(p.starts) < ends)
+        && (!p.until || starts < new Date(p.until)));
+      if (other) {
+        throw new ApiError(err.status, t("plans.overlap", { plan: planText(other) }), err.field, err.code);
+      }
+    }
+    throw err;
+  }
 }
 
 async function load() {
@@ -73,6 +127,12 @@ const picker = bindPicker(document.getElementById("me-picker"), {
   templates: page.templates,
   goneUntil: page.gone_until,
   async onSubmit(body) {
+    if (body.starts) {
+      await addPlan(body); // a start: a plan beside the current status, which stays
+      pickerCard.hidden = true;
+      planAdd.focus();
+      return;
+    }
     await change("PUT", body, t("picker.saved"));
     pickerCard.hidden = true;
     toggle.focus();
@@ -84,7 +144,7 @@ const picker = bindPicker(document.getElementById("me-picker"), {
 });
 
 function openPicker() {
-  picker.reset();
+  picker.reset(t("picker.title"));
   pickerCard.hidden = false;
   pickerCard.scrollIntoView({ behavior: "smooth", block: "start" });
   picker.focusFirst();
@@ -116,9 +176,10 @@ backNow.addEventListener("click", () => {
   change("DELETE", undefined, t("picker.saved"))
     .catch((err) => say(t("common.error", { message: err.message })));
 });
-cancelPlanned.addEventListener("click", () => {
-  change("DELETE", undefined, t("picker.saved"))
-    .catch((err) => say(t("common.error", { message: err.message })));
+planAdd.addEventListener("click", () => {
+  pickerCard.hidden = false;
+  pickerCard.scrollIntoView({ behavior: "smooth", block: "start" });
+  picker.plan(t("plans.picker_title"));
 });
 override.addEventListener("click", () => {
   becomeAvailable().catch((err) => say(t("common.error", { message: err.message })));

@@ -34,6 +34,9 @@ export function bindPicker(form, { templates = [], goneUntil = null, onSubmit, o
   const error = form.querySelector(".form-error:not(.field-error)"); // not a field's own
   const submit = form.querySelector('button[type="submit"]');
   const title = form.querySelector(".picker-title");
+  const planBox = form.querySelector("details.plan");
+  const submitText = submit.textContent;
+  let planning = false; // "Plan an absence" (issue 16): the start is asked for, not optional
 
   function setUntil(date) {
     f.until_date.value = date ? localDate(date) : "";
@@ -151,6 +154,10 @@ export function bindPicker(form, { templates = [], goneUntil = null, onSubmit, o
     if (until) body.until = until;
     const starts = instantOf(f.starts_date, f.starts_time);
     if (starts) body.starts = starts;
+    if (planning && !starts) {
+      refuse("starts", t("plans.need_start"));
+      return;
+    }
     const text = f.text.value.trim();
     if (text) body.text = text;
     submit.disabled = true;
@@ -174,6 +181,17 @@ export function bindPicker(form, { templates = [], goneUntil = null, onSubmit, o
       press(null);
       clearErrors();
       if (heading) title.textContent = heading;
+      planning = false;
+      planBox.open = false;
+      submit.textContent = submitText;
+    },
+    /** Ask for the start first: a plan beside the current status (issue 16). */
+    plan(heading) {
+      this.reset(heading);
+      planning = true;
+      planBox.open = true;
+      submit.textContent = t("plans.submit");
+      f.starts_date.focus();
     },
     focusFirst() {
       form.querySelector(".chip").focus();

@@ -249,3 +249,32 @@ async def test_the_health_file_is_written_at_most_once_a_second_and_after_the_la
     await asyncio.sleep(0.3)
     assert writes == [20, 25]  # coalesced into one, written once the interval had passed
     assert '"failures": 25' in (worker._health_file or Path()).read_text()
+
+
+async def test_a_plan_is_ticked_at_its_start_and_dropped_at_its_return(
+    rig: tuple[CalendarWorker, FakeReader, MovingClock, list[float], list[Event]],
+) -> None:
+    """Issue 16: a planned referral's start and return are transitions; at the return the
+    worker drops the ended plan from the store (housekeeping), and nothing else."""
+    worker, _reader, clock, slept, events = rig
+    engine = worker._engine
+    anna = engine.find(ANNA)
+    starts = NOW + timedelta(minutes=30)
+    back = starts + timedelta(hours=1)
+    plan = await engine.plan_referral(anna, Referral(Reason.TRAINING, until=back), ANNA, starts)
+    later = await engine.plan_referral(
+        anna,
+        Referral(Reason.HOLIDAY, until=back + timedelta(days=9)),
+        ANNA,
+        back + timedelta(days=2),
+    )
+    await worker.run_transitions(ticks=2)
+    ticks = [e for e in events if isinstance(e, PresenceTicked)]
+    assert [t.at for t in ticks] == [starts.astimezone(UTC), back.astimezone(UTC)]
+    assert slept == [1800.0, 3600.0]
+    assert clock.at == back
+    stored = (await engine.store.load()).plans[anna.person_id]
+    assert [p.plan_id for p in stored] == [later.plan_id]  # the ended one is gone
+    assert plan.plan_id not in {p.plan_id for p in engine.view.plans(anna.person_id)}
+    entries = await engine.store.audit(subject=anna.person_id)
+    assert [e.actor for e in entries if e.action == "plans_ended"] == ["switchboard:plans"]

@@ -1,0 +1,137 @@
+"""The OpenAPI part of the planned referrals (``api_plans``, issue 16), merged into the one
+document by ``openapi.document``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+def _ref(name: str) -> JSON:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> JSON:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _ok(schema: str, description: str = "OK") -> JSON:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+INSTANT: JSON = {"type": ["string", "null"], "format": "date-time"}
+ID: JSON = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+PERSON_ID: JSON = {"name": "person_id", "in": "path", "required": True, "schema": ID}
+REASONS = [
+    "lunch",
+    "meeting",
+    "holiday",
+    "leave",
+    "sick",
+    "training",
+    "business_trip",
+    "gone_for_the_day",
+    "other",
+]
+ERRORS: JSON = {
+    "400": _error("The request is malformed; the message says what to change."),
+    "401": _error("Not signed in, or the bearer token is unknown."),
+    "403": _error("Signed in, but not allowed; or a missing CSRF token with a cookie."),
+    "404": _error("Nobody in the directory has this id (or, for a plan, no such plan)."),
+    "413": _error("The request body is too large."),
+    "500": _error("Our fault; the answer carries an error id to quote."),
+}
+
+SCHEMAS: JSON = {
+    "Plan": {
+        "type": "object",
+        "description": "A referral planned in advance, beside the current status. It applies "
+        "from `starts` until `until` (null: until cancelled); while it applies it wins over "
+        "a current status that started before it.",
+        "required": ["id", "reason", "kind", "starts", "until", "text", "in_force"],
+        "properties": {
+            "id": {"type": "string"},
+            "reason": {"type": "string", "enum": REASONS},
+            "kind": {"type": "string", "enum": ["open", "closed"]},
+            "starts": {"type": "string", "format": "date-time"},
+            "until": INSTANT,
+            "text": {"type": ["string", "null"]},
+            "divert_to": {"type": ["string", "null"]},
+            "source": {"type": "string", "enum": ["manual", "on_behalf"]},
+            "set_by": {"type": "string"},
+            "set_at": {"type": "string", "format": "date-time"},
+            "in_force": {"type": "boolean", "description": "It applies right now."},
+        },
+    },
+    "Plans": {
+        "type": "object",
+        "required": ["person_id", "at", "plans"],
+        "properties": {
+            "person_id": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"},
+            "plans": {
+                "type": "array",
+                "description": "Every plan that has not ended, by start.",
+                "items": _ref("Plan"),
+            },
+            "plan": _ref("Plan"),
+        },
+    },
+    "PlanInput": {
+        "type": "object",
+        "required": ["reason", "starts"],
+        "additionalProperties": False,
+        "properties": {
+            "reason": {"type": "string", "enum": REASONS},
+            "kind": {"type": "string", "enum": ["open", "closed"]},
+            "starts": {"type": "string", "format": "date-time"},
+            "until": INSTANT,
+            "text": {"type": ["string", "null"], "maxLength": 200},
+            "divert_to": {"type": ["string", "null"]},
+        },
+        "description": "The person is the one in the URL. `starts` must be in the future and "
+        "`until` after it; a plan that overlaps another of the person's is refused (422, "
+        "field `starts`, code `plan_overlap`, naming the other plan's dates).",
+    },
+}
+
+PATHS: JSON = {
+    "/api/v1/people/{person_id}/plans": {
+        "parameters": [PERSON_ID],
+        "get": {
+            "summary": "The person's planned referrals that have not ended (issue 16)",
+            "operationId": "listPlans",
+            "responses": {"200": _ok("Plans")} | ERRORS,
+        },
+        "post": {
+            "summary": "Plan a referral beside the current status; audited with the account",
+            "operationId": "addPlan",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("PlanInput")}},
+            },
+            "responses": {
+                "201": _ok("Plans", "Planned: every plan, and the new one in `plan`"),
+                "415": _error("The body must be application/json."),
+                "422": _error(
+                    "Refused, naming the field: `starts` in the past (plan_starts_past) or "
+                    "overlapping another plan (plan_overlap), `until` not after `starts` "
+                    "(return_before_start), or a text holding a secret number."
+                ),
+            }
+            | ERRORS,
+        },
+    },
+    "/api/v1/people/{person_id}/plans/{plan_id}": {
+        "parameters": [
+            PERSON_ID,
+            {"name": "plan_id", "in": "path", "required": True, "schema": ID},
+        ],
+        "delete": {
+            "summary": "Cancel one plan; the current status and the other plans stay",
+            "operationId": "cancelPlan",
+            "responses": {"200": _ok("Plans")} | ERRORS,
+        },
+    },
+}
