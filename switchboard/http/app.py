@@ -28,6 +28,7 @@ from switchboard.http import (
     pages,
     pages_admin,
     security,
+    session_api,
     stream,
 )
 from switchboard.http.context import (
@@ -169,6 +170,7 @@ def build_app(
     health.install(app, runtime.metrics, runtime.readiness)
     api_route.install(app, devices)
     api_overview.install(app)
+    session_api.install(app)
     if settings.oidc is not None:  # before the pages: the sign-in page reads SIGN_IN_PROVIDER
         engine = runtime.engine
         setup_oidc(

@@ -17,6 +17,7 @@ from switchboard.http import (
     openapi_overview,
     openapi_presentation,
     openapi_route,
+    openapi_session,
     openapi_voicemail,
 )
 from switchboard.http.context import SIGN_IN_PROVIDER
@@ -467,6 +468,7 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
         | openapi_route.PATHS
         | openapi_health.PATHS
         | openapi_overview.PATHS
+        | openapi_session.PATHS
         | (SSO_PATHS if sso else {}),
         "components": {
             "schemas": SCHEMAS
@@ -474,7 +476,8 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
             | openapi_voicemail.SCHEMAS
             | openapi_presentation.SCHEMAS
             | openapi_route.SCHEMAS
-            | openapi_overview.SCHEMAS,
+            | openapi_overview.SCHEMAS
+            | openapi_session.SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "sbt_..."},
                 "cookie": {
