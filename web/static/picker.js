@@ -86,6 +86,9 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // Busy: aria-disabled, not disabled, so the focused button keeps the focus through a
+    // refusal (WCAG 2.4.3); a second press meanwhile does nothing.
+    if (submit.getAttribute("aria-disabled") === "true") return;
     showError("");
     if (!f.reason.value) {
       showError(t("picker.need_reason"));
@@ -99,14 +102,14 @@ export function bindPicker(form, { templates = [], onSubmit, onCancel }) {
     if (starts) body.starts = starts;
     const text = f.text.value.trim();
     if (text) body.text = text;
-    submit.disabled = true;
+    submit.setAttribute("aria-disabled", "true");
     try {
       await onSubmit(body);
     } catch (err) {
       showError(t("picker.error", { message: err instanceof ApiError ? err.message : String(err) }));
       if (err instanceof ApiError && err.field === "text") f.text.focus(); // R18: the note
     } finally {
-      submit.disabled = false;
+      submit.removeAttribute("aria-disabled");
     }
   });
 

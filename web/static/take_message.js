@@ -32,7 +32,7 @@ function bindTakeMessage() {
     result.hidden = true;
     error.hidden = true;
     clearNumberError();
-    submit.disabled = false;
+    submit.removeAttribute("aria-disabled");
     title.textContent = t("tm.title_for", { name });
     dialog.showModal();
     form.elements.caller_name.focus();
@@ -88,6 +88,9 @@ function bindTakeMessage() {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // Busy: aria-disabled, not disabled, so focus stays on the button through a refusal
+    // (WCAG 2.4.3); a second press meanwhile does nothing.
+    if (submit.getAttribute("aria-disabled") === "true") return;
     error.hidden = true;
     clearNumberError();
     const f = form.elements;
@@ -108,7 +111,7 @@ function bindTakeMessage() {
       f.text.focus();
       return;
     }
-    submit.disabled = true;
+    submit.setAttribute("aria-disabled", "true");
     try {
       const url = `/api/v1/people/${encodeURIComponent(target.id)}/messages`;
       const answer = await api("POST", url, body);
@@ -127,7 +130,7 @@ function bindTakeMessage() {
         showError(err.message);
         if (err.field && f[err.field]) f[err.field].focus(); // e.g. a secret number (R18)
       }
-      submit.disabled = false;
+      submit.removeAttribute("aria-disabled");
     }
   });
 
