@@ -215,3 +215,54 @@ def test_fields_chips_and_switches_reach_3_to_1(browser: Browser, served: Served
         assert not _low(border_contrasts(reception, "#search, #filter-org, #filter-unit"))
     finally:
         context.close()
+
+
+def test_the_announcement_is_marked_swedish_on_an_english_page(
+    browser: Browser, served: Served
+) -> None:
+    """WCAG 3.1.2: callers hear Anna's referral in her language (Swedish); the English
+    page shows it with lang="sv", so a screen reader speaks it as Swedish."""
+    context = _context(browser, served, "desktop")
+    try:
+        page = sign_in(context, "anna", "/me")
+        page.goto("/me?lang=en")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        card = page.locator("#status-card")
+        expect(card).not_to_have_attribute("data-state", "loading")
+        if card.get_attribute("data-state") != "available":
+            page.click("#toggle")
+            expect(card).to_have_attribute("data-state", "available")
+        page.click("#toggle")
+        page.click('#me-picker [data-quick="lunch"]')
+        page.click('#me-picker button[type="submit"]')
+        expect(card).to_have_attribute("data-state", "away")
+        hears = page.locator("#preview-hears")
+        expect(hears).to_contain_text("Anna Berg")
+        expect(hears).to_have_attribute("lang", "sv")
+        page.click("#toggle")  # available again, for the tests that follow
+        expect(card).to_have_attribute("data-state", "available")
+    finally:
+        context.close()
+
+
+def test_rows_open_nothing_for_an_employee_and_say_nothing_of_it(
+    browser: Browser, served: Served
+) -> None:
+    """WCAG 4.1.2: a row names "Öppna …" only where Enter opens the referral dialog."""
+    context = _context(browser, served, "desktop")
+    try:
+        page = sign_in(context, "anna", "/me")
+        page.goto("/reception")
+        page.fill("#search", "Johan Ek")
+        row = page.locator(".person", has_text="Johan Ek")
+        expect(row).to_have_count(1)
+        expect(row).to_have_attribute("role", "row")
+        assert row.get_attribute("title") is None
+        row.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#refer-dialog")).to_be_hidden()
+        headers = page.get_by_role("columnheader")
+        expect(headers).to_have_count(5)
+        expect(headers.first).to_have_text("Person")
+    finally:
+        context.close()
