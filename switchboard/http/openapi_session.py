@@ -20,7 +20,7 @@ SESSION_TIME: JSON = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionTime"}}},
 }
 ERRORS: JSON = {
-    "400": _error("Asked with a bearer token: only a web session has an idle time."),
+    "404": _error("Asked with a bearer token: only a web session has an idle time."),
     "401": _error("Not signed in, or the session has ended."),
     "500": _error("Our fault; the answer carries an error id to quote."),
 }

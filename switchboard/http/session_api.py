@@ -10,7 +10,7 @@ a few minutes before the end asks, in a dialog, whether to carry on:
 - ``POST /api/v1/session/extend`` renews the idle time at once (any other request renews
   it too, written at most once a minute). The absolute 12 hours are never extended.
 
-Only for web sessions: a bearer token has no idle time (400).
+Only for web sessions: a bearer token has no idle time (404: no session here).
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ def _session_id(request: web.Request) -> str:
     signed_in(request)
     principal = request[PRINCIPAL]
     if principal.via != "session" or principal.session_id is None:
-        raise web.HTTPBadRequest(text="only a web session has an idle time; a token has none")
+        # Not found rather than refused: there is no session here to speak of (and a 403
+        # would put every such question into the audit trail).
+        raise web.HTTPNotFound(text="only a web session has an idle time; a token has none")
     return principal.session_id
 
 

@@ -27,7 +27,7 @@ from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
     pytest.importorskip("playwright", reason="playwright is not installed (the test extra)")
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 LIVE = 2000
 
@@ -228,3 +228,33 @@ def test_the_end_of_the_session_is_said_with_a_way_back(browser: Browser, served
         assert link.get_attribute("href") == "/signin?next=/me"
     finally:
         page.context.close()
+
+
+def test_the_connection_state_is_announced(browser: Browser, served: Served) -> None:
+    """The reception's live feed lost and back again is said in the live region (4.1.3),
+    not only shown by the pill's colour and word. The feed's first answer is a stream that
+    ends at once, the next few fail, then the real server's stream goes through."""
+    context = new_context(browser, served)
+    calls: list[Route] = []
+
+    def feed(route: Route) -> None:
+        calls.append(route)
+        if len(calls) == 1:
+            route.fulfill(status=200, content_type="text/event-stream", body="retry: 400\n\n")
+        elif len(calls) <= 6:
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/api/v1/events", feed)
+    try:
+        page = sign_in(context, "reception", "/reception")
+        live = page.locator("#live")
+        announcer = page.locator("#announcer")
+        expect(announcer).to_contain_text("Anslutningen bröts", timeout=LIVE)
+        expect(live).to_have_attribute("data-state", "connecting")
+        expect(live).to_have_attribute("data-state", "live", timeout=10_000)
+        expect(announcer).to_contain_text("Ansluten igen")
+        assert len(calls) >= 7
+    finally:
+        context.close()
