@@ -172,7 +172,8 @@ export function announce(text) {
   window.clearTimeout(announceTimer);
   announcer.textContent = "";
   announceTimer = window.setTimeout(() => {
-    announcer.textContent = pending.join(" ");
+    // Each message its own sentence, so two run together are still heard as two.
+    announcer.textContent = pending.map((m) => (/[.!?…]$/.test(m) ? m : `${m}.`)).join(" ");
     pending = [];
   }, 150);
 }
