@@ -57,6 +57,11 @@ class Session:
     def touched(self, now: datetime) -> Session:
         return replace(self, last_seen=now)
 
+    def ends_at(self, policy: SessionPolicy) -> datetime:
+        """When the session ends if nothing uses it: idle or absolute, whichever is first.
+        The pages warn before this instant and offer to carry on (WCAG 2.2.1, issue 16)."""
+        return min(self.last_seen + policy.idle, self.absolute_expiry)
+
 
 @dataclass(frozen=True, slots=True)
 class ApiToken:

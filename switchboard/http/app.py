@@ -31,6 +31,7 @@ from switchboard.http import (
     pages_admin,
     pages_password,
     security,
+    session_api,
     stream,
 )
 from switchboard.http.context import (
@@ -174,6 +175,7 @@ def build_app(
     api_route.install(app, devices)
     api_overview.install(app)
     api_plans.install(app)
+    session_api.install(app)
     if settings.oidc is not None:  # before the pages: the sign-in page reads SIGN_IN_PROVIDER
         engine = runtime.engine
         setup_oidc(

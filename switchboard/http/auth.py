@@ -31,6 +31,7 @@ from switchboard.http.page_render import page_translator
 from switchboard.http.pages import render_signin
 from switchboard.http.principal import LoginThrottledError
 from switchboard.http.security import FORM_TYPES, Handler, safe_next
+from switchboard.http.session_api import SESSION_PATH
 from switchboard.store.origin import Origin, acting_from, current_origin
 
 log = structlog.get_logger("switchboard.http")
@@ -78,11 +79,14 @@ async def resolve_principal(request: web.Request) -> Principal:
         return Principal(account, "bearer", token_name=token_name)
     session_id = request.cookies.get(session_cookie(request))
     if session_id and len(session_id) <= MAX_CREDENTIAL:
-        found = await access.accounts.session(session_id)
+        # Every request renews the idle time, except the page asking how long is left.
+        touch = not (request.method == "GET" and request.path == SESSION_PATH)
+        found = await access.accounts.session(session_id, touch=touch)
         if found is not None:
             session, account = found
             if not account.disabled:
-                return Principal(account, "session", session_id, session.csrf_token)
+                ends = session.ends_at(access.accounts.policy)
+                return Principal(account, "session", session_id, session.csrf_token, None, ends)
     return ANONYMOUS
 
 

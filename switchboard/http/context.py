@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
@@ -33,6 +34,9 @@ class Principal:
     csrf_token: str | None = None
     token_name: str | None = None
     """The API token's name (``switchboard users token ... --name``), for a bearer."""
+    session_ends: datetime | None = None
+    """When a web session ends unless used again (idle or absolute limit): the pages warn
+    a few minutes before (WCAG 2.2.1, ``session_api``)."""
 
     @property
     def audit_via(self) -> str:

@@ -19,6 +19,7 @@ from switchboard.http import (
     openapi_plans,
     openapi_presentation,
     openapi_route,
+    openapi_session,
     openapi_voicemail,
 )
 from switchboard.http.context import SIGN_IN_PROVIDER
@@ -487,6 +488,7 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
         | openapi_health.PATHS
         | openapi_overview.PATHS
         | openapi_plans.PATHS
+        | openapi_session.PATHS
         | (SSO_PATHS if sso else {}),
         "components": {
             "schemas": SCHEMAS
@@ -496,7 +498,8 @@ def document(server_url: str | None = None, *, sso: bool = False) -> JSON:
             | openapi_own_calendar.SCHEMAS
             | openapi_route.SCHEMAS
             | openapi_overview.SCHEMAS
-            | openapi_plans.SCHEMAS,
+            | openapi_plans.SCHEMAS
+            | openapi_session.SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "sbt_..."},
                 "cookie": {

@@ -17,6 +17,7 @@ from switchboard.http.admin_nav import admin_sections
 from switchboard.http.context import ACCESS, ENGINE, PRINCIPAL
 from switchboard.http.page_views import Translate
 from switchboard.http.render import instant
+from switchboard.http.session_api import session_times
 from switchboard.http.web_kit import LOCALES, WEB, pick_language
 
 LANG_COOKIE = "sb_lang"
@@ -69,7 +70,10 @@ def render_page(
     language = _language(request, person)
     strings = kit.strings(language)
     engine = request.app[ENGINE]
-    account = request[PRINCIPAL].account
+    principal = request[PRINCIPAL]
+    account = principal.account
+    if principal.session_ends is not None:  # the warning before the session ends (2.2.1)
+        data = {"session": session_times(request, principal.session_ends), **data}
     data = {
         "lang": language,
         "locale": LOCALES[language],

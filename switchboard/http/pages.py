@@ -115,6 +115,9 @@ async def me_page(request: web.Request) -> web.Response:
         "page": "me",
         "person_id": person.person_id,
         "name": person.name,
+        # The announcement callers hear is in the person's language, whatever the page's:
+        # marked with lang= where it shows (WCAG 3.1.2).
+        "announcement_lang": person.language,
         "csrf": request[PRINCIPAL].csrf_token,
         "templates": list(view.templates),
         "preview": allowed(account, Permission.PREVIEW_ROUTE, target=person),

@@ -9,9 +9,11 @@ same methods.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from switchboard.accounts.model import Account, Permission, allowed
+from switchboard.accounts.sessions import SessionPolicy
 from switchboard.accounts.throttle import LoginThrottledError
 from switchboard.directory.model import Person
 
@@ -30,12 +32,28 @@ class Session(Protocol):
     @property
     def csrf_token(self) -> str: ...
 
+    def ends_at(self, policy: SessionPolicy) -> datetime:
+        """When it ends unless used again (idle or absolute limit)."""
+        ...
+
 
 class AccountService(Protocol):
     """``Runtime.accounts``: sessions, bearer tokens and sign-in."""
 
-    async def session(self, session_id: str) -> tuple[Session, Account] | None:
-        """The live session and its account; None when unknown, expired or disabled."""
+    @property
+    def policy(self) -> SessionPolicy:
+        """The idle and absolute limits, for the pages' warning before the end (2.2.1)."""
+        ...
+
+    async def session(
+        self, session_id: str, *, touch: bool = True
+    ) -> tuple[Session, Account] | None:
+        """The live session and its account; None when unknown, expired or disabled.
+        ``touch=False`` looks without renewing the idle time."""
+        ...
+
+    async def extend_session(self, session_id: str) -> Session | None:
+        """Renew the idle time now ("Fortsätt inloggad"); None when it has ended."""
         ...
 
     async def token_holder(self, token: str) -> tuple[Account, str] | None:

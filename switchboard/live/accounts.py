@@ -227,8 +227,13 @@ class AccountService:
         await self.store.create_session(session, replaces)
         return session_id, session
 
-    async def session(self, session_id: str) -> tuple[Session, Account] | None:
-        """The live session and its account, or None (unknown, expired, or disabled)."""
+    async def session(
+        self, session_id: str, *, touch: bool = True
+    ) -> tuple[Session, Account] | None:
+        """The live session and its account, or None (unknown, expired, or disabled).
+
+        Using a session renews its idle time (written at most once a minute); ``touch=False``
+        only looks, for the page asking how long it has left (that must not lengthen it)."""
         key = hash_secret(session_id)
         session = await self.store.session(key)
         if session is None:
@@ -238,10 +243,22 @@ class AccountService:
         if account is None or account.disabled or session.expired(now, self.policy):
             await self.store.delete_session(key)
             return None
-        if session.needs_touch(now, self.policy):
+        if touch and session.needs_touch(now, self.policy):
             await self.store.touch_session(key, now)
             session = session.touched(now)
         return session, account
+
+    async def extend_session(self, session_id: str) -> Session | None:
+        """Renew the idle time now, whatever ``touch_every`` says: "Fortsätt inloggad" on
+        the pages' warning (WCAG 2.2.1). The absolute lifetime is never extended. None when
+        the session has ended already."""
+        found = await self.session(session_id, touch=False)
+        if found is None:
+            return None
+        session, _ = found
+        now = self.clock.now()
+        await self.store.touch_session(hash_secret(session_id), now)
+        return session.touched(now)
 
     async def end_session(self, session_id: str) -> None:
         """Sign out: the id stops working on every node; unknown ids are ignored."""

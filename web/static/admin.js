@@ -215,6 +215,7 @@ if (grant) {
   });
 }
 
+let revokeFields = 0;
 for (const button of document.querySelectorAll("button[data-revoke]")) {
   // Two steps instead of a browser dialog: the first click asks, the second revokes.
   button.addEventListener("click", async () => {
@@ -223,12 +224,17 @@ for (const button of document.querySelectorAll("button[data-revoke]")) {
       button.textContent = button.dataset.confirm;
       button.classList.add("btn-danger");
       // Why it ends goes into the audit next to who ended it (R16).
+      // A visible label, not a placeholder that goes away as one types (WCAG 3.3.2).
       const reason = document.createElement("input");
       reason.type = "text";
       reason.className = "revoke-reason";
-      reason.placeholder = t("policy.revoke_reason");
-      reason.setAttribute("aria-label", t("policy.revoke_reason"));
-      button.before(reason);
+      revokeFields += 1;
+      reason.id = `revoke-reason-${revokeFields}`;
+      const label = document.createElement("label");
+      label.className = "small revoke-label";
+      label.htmlFor = reason.id;
+      label.textContent = t("policy.revoke_reason");
+      button.before(label, reason);
       reason.focus();
       return;
     }

@@ -236,6 +236,25 @@ export function clearField(inputs, errorElement) {
   }
 }
 
+// ---- The page's one polite live region (WCAG 4.1.3; base.html #announcer) -------------
+const announcer = document.getElementById("announcer");
+let pending = [];
+let announceTimer = 0;
+
+/** Say `text` to screen readers without moving focus. Messages within a moment are said
+ * together; the region is emptied first, so the same words twice are said twice. */
+export function announce(text) {
+  if (!announcer || !text) return;
+  pending.push(text);
+  window.clearTimeout(announceTimer);
+  announcer.textContent = "";
+  announceTimer = window.setTimeout(() => {
+    // Each message its own sentence, so two run together are still heard as two.
+    announcer.textContent = pending.map((m) => (/[.!?…]$/.test(m) ? m : `${m}.`)).join(" ");
+    pending = [];
+  }, 150);
+}
+
 export function initials(name) {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("");
 }

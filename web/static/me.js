@@ -208,6 +208,7 @@ async function refreshPreview() {
     previewAction.textContent = t(`preview.action.${decision.action}`);
     previewHears.hidden = !decision.announcement;
     previewHears.textContent = decision.announcement ? `“${decision.announcement}”` : "";
+    previewHears.lang = page.announcement_lang || page.lang; // WCAG 3.1.2
     let targets = "";
     if (decision.action === "ring" && decision.targets) {
       const kinds = decision.targets.map((target) => t(`preview.target.${target.kind}`));

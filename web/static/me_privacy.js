@@ -2,7 +2,7 @@
 // PUT /api/v1/people/{id}/presentation. The server decides whether it is allowed (R16,
 // R18); a refusal puts the switch back and says why.
 
-import { api, t } from "./common.js";
+import { announce, api, t } from "./common.js";
 
 const toggle = document.getElementById("hide-mobile");
 const state = document.getElementById("hide-mobile-state");
@@ -14,8 +14,11 @@ function show(hidden) {
 
 if (toggle) {
   toggle.addEventListener("click", async () => {
+    // Busy: aria-disabled, not disabled, so the switch keeps the focus while it saves
+    // (WCAG 2.4.3: a disabled button drops it to the page); a click meanwhile does nothing.
+    if (toggle.getAttribute("aria-disabled") === "true") return;
     const wanted = toggle.getAttribute("aria-checked") !== "true";
-    toggle.disabled = true;
+    toggle.setAttribute("aria-disabled", "true");
     try {
       const url = `/api/v1/people/${encodeURIComponent(toggle.dataset.person)}/presentation`;
       const answer = await api("PUT", url, { hide_mobile: wanted });
@@ -24,7 +27,8 @@ if (toggle) {
       show(!wanted);
       state.textContent = t("common.error", { message: err.message });
     } finally {
-      toggle.disabled = false;
+      toggle.removeAttribute("aria-disabled");
     }
+    announce(state.textContent); // the page's one live region (base.html)
   });
 }

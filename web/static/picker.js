@@ -144,6 +144,9 @@ export function bindPicker(form, { templates = [], goneUntil = null, onSubmit, o
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // Busy: aria-disabled, not disabled, so the focused button keeps the focus through a
+    // refusal (WCAG 2.4.3); a second press meanwhile does nothing.
+    if (submit.getAttribute("aria-disabled") === "true") return;
     clearErrors();
     if (!f.reason.value) {
       refuse("reason", t("picker.need_reason"));
@@ -160,7 +163,7 @@ export function bindPicker(form, { templates = [], goneUntil = null, onSubmit, o
     }
     const text = f.text.value.trim();
     if (text) body.text = text;
-    submit.disabled = true;
+    submit.setAttribute("aria-disabled", "true");
     try {
       await onSubmit(body);
     } catch (err) {
@@ -169,7 +172,7 @@ export function bindPicker(form, { templates = [], goneUntil = null, onSubmit, o
       if (err instanceof ApiError) refuse(err.field, err.message);
       else showError(t("picker.error", { message: t("error.generic", { status: "—" }) }));
     } finally {
-      submit.disabled = false;
+      submit.removeAttribute("aria-disabled");
     }
   });
 

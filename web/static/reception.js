@@ -5,7 +5,7 @@
 // live by server-sent events, and a referral set on someone's behalf (audited).
 
 import {
-  api, describe, formatDay, initials, liveEvents, localDate, localTime, page,
+  announce, api, describe, formatDay, initials, liveEvents, localDate, localTime, page,
   plannedText, t, whenText,
 } from "./common.js";
 import { bindPicker } from "./picker.js";
@@ -28,7 +28,10 @@ const rows = new Map(); // person id -> { li, person }
 let sequence = 0;
 let debounce = 0;
 let dialogFor = null;
+let dialogOpener = null; // where focus goes back when the referral dialog closes
 let overviewTimer = 0;
+let wasLive = null;
+const said = new Map(); // person id -> the status last announced (the feed echoes our own)
 
 function orgName(id) {
   return page.organisations[id] || id;
@@ -86,9 +89,17 @@ function applyPresence(li, presence) {
   availableButton.hidden = !page.may_write || described.state === "available";
 }
 
+/** A person's status in words, as the live region says it. */
+function statusWords(presence) {
+  if (!presence) return "—";
+  const described = describe(presence);
+  return described.state === "available" ? described.badge : `${described.badge}, ${described.detail}`;
+}
+
 function fillRow(li, person) {
   li.dataset.personId = person.id;
-  li.title = t("reception.open_row", { name: person.name });
+  // Enter opens the referral dialog only for those who may set one (WCAG 4.1.2).
+  if (page.may_write) li.title = t("reception.open_row", { name: person.name });
   li.querySelector(".avatar").textContent = initials(person.name);
   li.querySelector(".person-name").textContent = person.name;
   li.querySelector(".person-meta").textContent = [person.title, person.unit, orgName(person.organisation)]
@@ -106,8 +117,10 @@ function fillRow(li, person) {
   }
   const refer = li.querySelector('[data-action="refer"]');
   refer.hidden = !page.may_write;
-  refer.addEventListener("click", () => openDialog(person.id));
-  li.querySelector('[data-action="available"]').addEventListener("click", () => makeAvailable(person.id));
+  refer.addEventListener("click", () => openDialog(person.id, refer));
+  li.querySelector('[data-action="available"]').addEventListener("click", () => {
+    makeAvailable(person.id).catch((err) => announce(t("common.error", { message: err.message })));
+  });
   applyPresence(li, person.presence);
 }
 
@@ -118,11 +131,36 @@ function newRow(person) {
   return li;
 }
 
-function focusedPersonId() {
-  return document.activeElement?.closest?.(".person")?.dataset.personId ?? null;
+/** Where focus is in the list: the person, the control (by its data-action) and the row's
+ * place, so a new rendering can put it back (WCAG 2.4.3) instead of dropping it. */
+function focusedSpot() {
+  const active = document.activeElement;
+  const li = active?.closest?.(".person");
+  if (!li || !list.contains(li)) return null;
+  const index = [...list.querySelectorAll(".person")].indexOf(li);
+  return { id: li.dataset.personId, action: active === li ? null : active.dataset.action, index };
+}
+
+/** Back to the same control of the same person; if they left the list, to the row now in
+ * their place (or the search box when the list is empty). After take_message.js has added
+ * its buttons (its observer runs as a microtask). */
+function restoreFocus(spot) {
+  if (!spot) return;
+  queueMicrotask(() => {
+    const row = rows.get(spot.id);
+    if (row) {
+      const control = spot.action
+        && row.li.querySelector(`[data-action="${spot.action}"]:not([hidden])`);
+      (control || row.li).focus();
+      return;
+    }
+    const people = list.querySelectorAll(".person");
+    (people[Math.min(spot.index, people.length - 1)] || input).focus();
+  });
 }
 
 function render(people, query) {
+  const spot = focusedSpot();
   overviewBar.hidden = true;
   rows.clear();
   list.replaceChildren();
@@ -130,21 +168,28 @@ function render(people, query) {
   empty.hidden = people.length > 0;
   emptyText.textContent = query ? t("reception.none", { q: query }) : t("reception.empty");
   count.textContent = query && people.length ? t("reception.count", { count: people.length }) : "";
+  if (query) announce(people.length ? count.textContent : emptyText.textContent);
+  restoreFocus(spot);
 }
 
 // ---- The overview before typing (issue 16) ------------------------------------------------
+/** A group's heading or note: a row of the grid with one cell across every column. */
 function groupItem(className, text, heading = false) {
   const li = document.createElement("li");
   li.className = className;
-  li.setAttribute("role", "presentation");
+  li.setAttribute("role", "row");
+  const cell = document.createElement("div");
+  cell.setAttribute("role", "gridcell");
+  cell.setAttribute("aria-colspan", "5");
   if (heading) {
     const h3 = document.createElement("h3");
     h3.textContent = text;
-    li.append(h3);
+    cell.append(h3);
   } else {
     li.classList.add("small", "muted");
-    li.textContent = text;
+    cell.textContent = text;
   }
+  li.append(cell);
   return li;
 }
 
@@ -157,8 +202,8 @@ function setUnits(units) {
   for (const unit of wanted) unitFilter.append(new Option(unit, unit, false, unit === chosen));
 }
 
-function renderOverview(answer) {
-  const focused = focusedPersonId();
+function renderOverview(answer, spoken = false) {
+  const spot = focusedSpot();
   overviewBar.hidden = false;
   rows.clear();
   list.replaceChildren();
@@ -187,16 +232,17 @@ function renderOverview(answer) {
   empty.hidden = true;
   const totals = Object.fromEntries(SECTIONS.map((s) => [s, answer.sections[s].total]));
   count.textContent = t("overview.summary", { away: totals.away, soon: totals.back_soon, later: totals.later });
-  if (focused && rows.has(focused)) rows.get(focused).li.focus();
+  if (spoken) announce(count.textContent); // asked for (a filter): said; a live refresh is not
+  restoreFocus(spot);
 }
 
-async function loadOverview() {
+async function loadOverview(spoken = false) {
   const mine = ++sequence;
   const params = new URLSearchParams();
   if (orgFilter.value) params.set("organisation", orgFilter.value);
   if (unitFilter.value) params.set("unit", unitFilter.value);
   const answer = await api("GET", `/api/v1/overview?${params}`);
-  if (mine === sequence && !input.value.trim()) renderOverview(answer);
+  if (mine === sequence && !input.value.trim()) renderOverview(answer, spoken);
 }
 
 /** Again shortly after a change: a burst of events (an import, a calendar sync) asks once. */
@@ -208,9 +254,9 @@ function overviewSoon() {
 
 orgFilter.addEventListener("change", () => {
   unitFilter.value = "";
-  loadOverview().catch(() => {});
+  loadOverview(true).catch(() => {});
 });
-unitFilter.addEventListener("change", () => { loadOverview().catch(() => {}); });
+unitFilter.addEventListener("change", () => { loadOverview(true).catch(() => {}); });
 
 async function search() {
   const query = input.value.trim();
@@ -234,13 +280,21 @@ function flash(li) {
   li.classList.add("flash");
 }
 
-function update(personId, presence) {
+/** A new status for someone: the row changes in place, and the live region says so for
+ * people on the screen (WCAG 4.1.3), once: the feed's echo of our own change is not
+ * said again. `mine` marks the reader's own change ("Saved for …"). */
+function update(personId, presence, mine = false) {
   overviewSoon(); // someone may join, leave or move between the overview's groups
   const row = rows.get(personId);
   if (!row) return;
   row.person.presence = presence;
   applyPresence(row.li, presence);
   flash(row.li);
+  const words = statusWords(presence);
+  if (said.get(personId) === words && !mine) return;
+  said.set(personId, words);
+  const values = { name: row.person.name, status: words };
+  announce(t(mine ? "a11y.saved_for" : "a11y.status_of", values));
 }
 
 // ---- Setting a referral on someone's behalf ---------------------------------------------
@@ -248,30 +302,45 @@ const picker = bindPicker(document.getElementById("refer-picker"), {
   async onSubmit(body) {
     const id = dialogFor;
     const answer = await api("PUT", `/api/v1/people/${encodeURIComponent(id)}/availability`, body);
-    update(id, answer);
+    update(id, answer, true);
     dialog.close();
   },
   onCancel() { dialog.close(); },
 });
 
-function openDialog(personId) {
+/** The referral dialog for a person; `opener` (the button, or the row for Enter) gets the
+ * focus back when it closes (WCAG 2.4.3). */
+function openDialog(personId, opener) {
   const row = rows.get(personId);
   if (!row || !page.may_write) return;
   dialogFor = personId;
+  dialogOpener = { id: personId, action: opener === row.li ? null : opener.dataset.action, index: 0 };
   picker.reset(t("picker.title_other", { name: row.person.name }));
   dialog.showModal();
   picker.focusFirst();
 }
 
 dialog.addEventListener("close", () => {
-  const row = rows.get(dialogFor);
-  if (row) row.li.focus();
+  // The list may have been drawn anew meanwhile: the same control of the same person.
+  if (dialogOpener) {
+    dialogOpener.index = [...list.querySelectorAll(".person")]
+      .indexOf(rows.get(dialogOpener.id)?.li);
+    restoreFocus({ ...dialogOpener, index: Math.max(0, dialogOpener.index) });
+  }
+  dialogOpener = null;
 });
 dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
 
+/** "Gör tillgänglig": its button goes away, so focus moves to the row's referral button
+ * (or the row), never to the page (WCAG 2.4.3); the live region says it is done. */
 async function makeAvailable(personId) {
   const answer = await api("DELETE", `/api/v1/people/${encodeURIComponent(personId)}/availability`);
-  update(personId, answer);
+  update(personId, answer, true);
+  const row = rows.get(personId);
+  if (row) {
+    const refer = row.li.querySelector('[data-action="refer"]:not([hidden])');
+    (refer || row.li).focus();
+  }
 }
 
 // ---- Keyboard: ↓ from the search into the list, ↑ ↓ between people, Enter opens --------
@@ -307,7 +376,7 @@ list.addEventListener("keydown", (event) => {
     (sibling(li, -1) || input).focus();
   } else if (event.key === "Enter") {
     event.preventDefault();
-    openDialog(li.dataset.personId);
+    openDialog(li.dataset.personId, li);
   } else if (event.key === "Escape") {
     input.focus();
   }
@@ -326,6 +395,11 @@ document.addEventListener("keydown", (event) => {
 function setLive(connected) {
   live.dataset.state = connected ? "live" : "connecting";
   liveText.textContent = connected ? t("reception.live") : t("reception.reconnecting");
+  // Said when it changes after the first connection: lost, and back again (WCAG 4.1.3).
+  if (wasLive !== null && wasLive !== connected) {
+    announce(t(connected ? "a11y.live_back" : "a11y.live_lost"));
+  }
+  if (connected || wasLive !== null) wasLive = connected;
 }
 
 liveEvents(

@@ -36,7 +36,7 @@ function bindTakeMessage() {
     result.hidden = true;
     error.hidden = true;
     clearFields();
-    submit.disabled = false;
+    submit.removeAttribute("aria-disabled");
     title.textContent = t("tm.title_for", { name });
     dialog.showModal();
     form.elements.caller_name.focus();
@@ -90,6 +90,9 @@ function bindTakeMessage() {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // Busy: aria-disabled, not disabled, so focus stays on the button through a refusal
+    // (WCAG 2.4.3); a second press meanwhile does nothing.
+    if (submit.getAttribute("aria-disabled") === "true") return;
     error.hidden = true;
     clearFields();
     const f = form.elements;
@@ -108,7 +111,7 @@ function bindTakeMessage() {
       showFieldError("text", t("tm.need_text"));
       return;
     }
-    submit.disabled = true;
+    submit.setAttribute("aria-disabled", "true");
     try {
       const url = `/api/v1/people/${encodeURIComponent(target.id)}/messages`;
       const answer = await api("POST", url, body);
@@ -124,7 +127,7 @@ function bindTakeMessage() {
       // reader's language; one naming a field of the form is shown under that field.
       if (fields[err.field]) showFieldError(err.field, err.message);
       else showError(err.message);
-      submit.disabled = false;
+      submit.removeAttribute("aria-disabled");
     }
   });
 
