@@ -151,6 +151,14 @@ def stalls(log: Path, start: datetime, end: datetime) -> list[int]:
     return found
 
 
+def loop_thread(pid: int) -> tuple[float, float]:
+    """CPU seconds of serve's main thread (its event loop) and seconds it waited runnable
+    for a core (``/proc/PID/task/PID/schedstat``): a lag while the thread waited for a core
+    is the machine's, not the loop's."""
+    on_cpu, waiting, _ = Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
+
+
 @dataclass
 class Window:
     name: str
@@ -160,12 +168,15 @@ class Window:
     pings: int
     unanswered: int
     slowest_ms: float
+    loop_cpu_s: float
+    loop_waiting_s: float
 
     def row(self) -> str:
         stalled = ", ".join(f"{s}" for s in self.stalls_ms) or "none"
         return (
             f"| {self.name} | {self.seconds:.1f} | {self.lag_bucket} | {stalled} | "
-            f"{self.pings - self.unanswered} / {self.unanswered} | {self.slowest_ms:.0f} |"
+            f"{self.pings - self.unanswered} / {self.unanswered} | {self.slowest_ms:.0f} | "
+            f"{self.loop_cpu_s:.2f} / {self.loop_waiting_s:.2f} |"
         )
 
 
@@ -176,6 +187,7 @@ class Watch:
         self.serve, self.token, self.pinger = serve, token, pinger
         self.hist = lag_histogram(serve, token)
         self.wall = datetime.now(UTC)
+        self.cpu, self.waiting = loop_thread(serve.process.pid)
         self.sent, self.lost = pinger.sent, pinger.lost
         pinger.worst = 0.0
         self.started = time.monotonic()
@@ -183,6 +195,7 @@ class Watch:
     def close(self, name: str) -> Window:
         seconds = time.monotonic() - self.started
         hist = lag_histogram(self.serve, self.token)
+        cpu, waiting = loop_thread(self.serve.process.pid)
         return Window(
             name,
             seconds,
@@ -191,6 +204,8 @@ class Watch:
             self.pinger.sent - self.sent,
             self.pinger.lost - self.lost,
             self.pinger.worst * 1000,
+            cpu - self.cpu,
+            waiting - self.waiting,
         )
 
 
@@ -314,8 +329,9 @@ def measure(size: int, searches: int, rate: int, work: Path) -> list[str]:
         f"- SIGTERM of a busy node: {sigterm}",
         "",
         "| window | s | worst loop lag (/metrics bucket) | stalls logged (ms, > 100) "
-        "| OPTIONS answered / unanswered | slowest OPTIONS answer ms |",
-        "|---|---:|---|---|---:|---:|",
+        "| OPTIONS answered / unanswered | slowest OPTIONS answer ms "
+        "| loop thread CPU s / waiting for a core s |",
+        "|---|---:|---|---|---:|---:|---:|",
         *(w.row() for w in windows),
         "",
     ]
@@ -367,7 +383,9 @@ def main() -> int:
         f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}. "
         "Lag buckets are those of `switchboard_event_loop_lag_seconds` (every 10 ms tick "
         "of the window fell at or under the upper bound); the OPTIONS pinger is a thread "
-        "of this runner sending one OPTIONS every 10 ms and waiting up to 1 s for each."
+        "of this runner sending one OPTIONS every 10 ms and waiting up to 1 s for each; "
+        "the last column is serve's main thread from /proc/PID/task/PID/schedstat: time "
+        "it ran, and time it was runnable but waited for a core (other processes' load)."
     )
     text = "\n".join(out) + "\n"
     print(text)
