@@ -185,8 +185,9 @@ class Watch:
 
     def __init__(self, serve: Serve, token: str, pinger: Pinger) -> None:
         self.serve, self.token, self.pinger = serve, token, pinger
-        self.hist = lag_histogram(serve, token)
+        # Before the scrape: a stall the scrape waited out is logged after it answers.
         self.wall = datetime.now(UTC)
+        self.hist = lag_histogram(serve, token)
         self.cpu, self.waiting = loop_thread(serve.process.pid)
         self.sent, self.lost = pinger.sent, pinger.lost
         pinger.worst = 0.0
