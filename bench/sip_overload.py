@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -156,6 +157,7 @@ def main() -> int:
     parser.add_argument("--phases", default="1:8,3:8,6:8,1:6,1:6", help="MULTIPLE:SECONDS,...")
     parser.add_argument("--max-transactions", type=int, default=1000, help="0: the default")
     parser.add_argument("--record", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     args = parser.parse_args()
     phases = [(float(m), float(s)) for m, s in (p.split(":") for p in args.phases.split(","))]
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -195,6 +197,8 @@ def main() -> int:
             print(results[-1].row(), file=sys.stderr, flush=True)
         sampler.stop.set()
     overloaded = log.read_text(errors="replace").count("sip_overloaded")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
     cap = args.max_transactions or 50_000
     lines = [
         *header,
