@@ -36,7 +36,7 @@ QUERIES = ["anna", "berg", "sotenas", "hadad", "64123", "lund", "nilsson", "skol
 def _cli(config: Path, data: Path, *args: str) -> str:
     command = [sys.executable, "-m", "switchboard", "--config", str(config), "--data", str(data)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 - our own command line, no shell
         [*command, *args], capture_output=True, text=True, env=env, check=True, timeout=120
     ).stdout
 
@@ -121,15 +121,17 @@ def main() -> None:
             _cli(config, data, "users", "add", "bench", "--role", "receptionist", "--no-password")
             token_line = _cli(config, data, "users", "token", "bench", "--name", "bench")
             found = re.search(r"sbt_\S+", token_line)
-            assert found is not None
+            if found is None:
+                raise RuntimeError("users token printed no token")
             token = found.group()
             command = [sys.executable, "-m", "switchboard", "--config", str(config)]
             command += ["--data", str(data), "serve", "--sip-listen", "127.0.0.1:0"]
             command += ["--http-listen", "127.0.0.1:0"]
-            server = subprocess.Popen(
+            server = subprocess.Popen(  # noqa: S603 - our own command line, no shell
                 command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
             )
-            assert server.stdout is not None
+            if server.stdout is None:
+                raise RuntimeError("serve has no stdout to say it is ready on")
             ready = json.loads(server.stdout.readline())["ready"]
             url = f"http://{ready['http']}"
             try:
@@ -154,7 +156,8 @@ def main() -> None:
         "server)\n\n"
         f"Command: `.venv/bin/python bench/http_overload.py --seconds {args.seconds:g} "
         f"--clients {args.clients} --caps {args.caps}`\n\n"
-        "| cap | clients | answered/s | p50 ms | p99 ms | refused (503) | failed | server RSS MB |\n"
+        "| cap | clients | answered/s | p50 ms | p99 ms | refused (503) | failed "
+        "| server RSS MB |\n"
         "|---|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n"
     )
     print(text)
