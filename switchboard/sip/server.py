@@ -333,7 +333,19 @@ class SipServer:
             return False
         if self.admission.is_emergency(request.uri.user):
             return False
-        self.core.reply(tx, 503, "Service Unavailable", (("Retry-After", str(RETRY_AFTER)),))
+        # Answered statelessly, the transaction dropped: a refused request must not hold a
+        # place in the table it was refused for (kept 5 s like an answered one, the refusals
+        # filled the table with the offered rate, and the cap admitted nothing). A
+        # retransmission is refused again the same way.
+        del self.layer.servers[tx.key]
+        refusal = response_to(
+            request,
+            503,
+            "Service Unavailable",
+            to_tag=self.core.new_token(4),
+            headers=(("Retry-After", str(RETRY_AFTER)),),
+        )
+        self.core.send_stateless(refusal, tx.flow)
         if self._on_overload is not None:
             self._on_overload()
         self._overload_refused += 1

@@ -127,6 +127,10 @@ def test_over_its_cap_a_node_answers_503_with_retry_after_and_recovers(
             trusted=("127.0.0.1/32",),
             sip_lines="max_transactions = 200\n",
         )
+        _cli(server, "users", "add", "prometheus", "--role", "admin", "--no-password")
+        made = _cli(server, "users", "token", "prometheus", "--name", "scrape")
+        token = re.search(r"sbt_\S+", made)
+        assert token is not None
         flood = SippRun(
             scenario("uac_invite_any_final"),
             server.address,
@@ -150,6 +154,14 @@ def test_over_its_cap_a_node_answers_503_with_retry_after_and_recovers(
             probe.close()
         assert refused.status == 503
         assert refused.headers.get("Retry-After") == "5"
+        assert "tag=" in (refused.headers.get("To") or "")
+        # The refused hold no place in the table: at most the cap's server transactions and
+        # a client transaction to the trunk for each. (Kept like answered ones, the refusals
+        # of the last 5 s would be there too: the table grew with the offered load.)
+        _, text = _get(f"http://{server.http}/metrics", token.group())
+        held = re.search(r"^switchboard_sip_transactions_in_flight (\S+)$", text, re.MULTILINE)
+        assert held is not None
+        assert float(held.group(1)) <= 2 * 200 + 20, held.group(0)
         rss = _rss_mb(server.process.pid)
         thread.join(60)
         [flooded] = outcome
@@ -158,8 +170,8 @@ def test_over_its_cap_a_node_answers_503_with_retry_after_and_recovers(
         assert finals.count("final=480") > 50  # the ones under the cap rang to their timeout
         assert len(finals) == 400  # every call got a final answer: none left hanging
         assert rss < 300, f"{rss:.0f} MB"
-        # Answered transactions linger for their retransmission windows (RFC 3261 timer I,
-        # 5 s over UDP) before the table is below the cap again.
+        # The calls under the cap rang to their timeout and are gone; what is answered
+        # lingers for its retransmission window (RFC 3261 timer I, 5 s over UDP).
         time.sleep(6)
         calm = SippRun(
             scenario("uac_invite_any_final"),
