@@ -90,9 +90,28 @@ def prepare(state: StoreState) -> Tables:
     )
 
 
+_TABLES = (
+    "_people",
+    "_by_extension",
+    "_manual",
+    "_calendar",
+    "_templates",
+    "_credentials",
+    "_plans",
+    "_availability",
+    "_decisions",
+    "_by_mobile",
+    "_by_email",
+)
+"""What ``install`` replaces, and hands back to be let go of."""
+
+
 class LiveView:
     def __init__(self, settings: Settings, state: StoreState) -> None:
         self._settings = settings
+        self.directory_version = 0
+        """Counts changes to the people themselves (not to their presence): what is built
+        from the directory alone is kept until it moves."""
         self.reset(state)
 
     def reset(self, state: StoreState) -> None:
@@ -100,14 +119,18 @@ class LiveView:
         reloaded (``live.follow``, which prepares the tables in a worker thread)."""
         self.install(prepare(state))
 
-    def install(self, tables: Tables) -> None:
-        """Swap in tables ``prepare`` made: a handful of assignments on the event loop."""
+    def install(self, tables: Tables) -> list[object]:
+        """Swap in tables ``prepare`` made: a handful of assignments on the event loop.
+
+        Returns what the view held before, for the caller to let go of off the loop: at
+        100,000 people freeing the old tables takes tens of milliseconds.
+        """
+        retired: list[object] = [
+            held for name in _TABLES if (held := getattr(self, name, None)) is not None
+        ]
         self.version = tables.version
         self.stale = False
         self._people: dict[str, Person] = tables.people
-        self.directory_version = 0
-        """Counts changes to the people themselves (not to their presence): what is built
-        from the directory alone is kept until it moves."""
         self._directory_changed()
         self._by_extension: dict[str, Person] = tables.by_extension
         self._manual: dict[str, ManualStatus] = tables.manual
@@ -118,6 +141,7 @@ class LiveView:
         self._plans: dict[str, tuple[PlannedReferral, ...]] = tables.plans
         self._availability: dict[str, tuple[datetime, datetime, Person, Availability]] = {}
         self._decisions: dict[str, tuple[Person, Availability, Decision]] = {}
+        return retired
 
     def _directory_changed(self) -> None:
         """People were saved, removed or imported: what is built from them is built again on
