@@ -48,30 +48,7 @@ from switchboard.settings.config import load_settings  # noqa: E402
 from switchboard.store.bus import EventBus  # noqa: E402
 from switchboard.store.sqlite import SqliteStore  # noqa: E402
 from tests.fixtures.region import region_people  # noqa: E402
-
-CONFIG = """\
-[switchboard]
-country_code = "46"
-trunk_prefix = "0"
-international_prefix = "00"
-timezone = "Europe/Stockholm"
-language = "sv"
-working_hours = "mon-fri 08:00-16:30"
-
-[[organisations]]
-id = "region"
-name = "Region Exempel"
-reception = "10000"
-series = [ { area_code = "010", first = "6010000", last = "6099999" } ]
-
-[sip]
-listen = "127.0.0.1:5060"
-mode = "redirect"
-service_numbers = ["1177", "116 000", "116 111"]
-
-[media]
-enabled = false
-"""
+from tests.fixtures.region_serve import CONFIG  # noqa: E402
 
 HEADER = """BEGIN:VCALENDAR\r
 METHOD:PUBLISH\r
@@ -201,7 +178,7 @@ def rss_mb() -> float:
 
 
 async def run(people_count: int, feeds: int, root: Path) -> dict[str, float]:
-    # One organisation, as tests/integration/test_region_scale.py configures the region.
+    # One organisation, as the region's serve tests and benchmarks configure it.
     people = [replace(p, organisation="region") for p in region_people(people_count)]
     config = root / "switchboard.toml"
     config.write_text(CONFIG, encoding="utf-8")

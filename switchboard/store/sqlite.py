@@ -30,6 +30,8 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
+import structlog
+
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException, PolicyRule
 from switchboard.events import (
@@ -64,6 +66,10 @@ from switchboard.store.sqlite_plans import SqlitePlans, all_plans
 from switchboard.store.sqlite_voicemail import SqliteVoicemail
 
 BUSY_TIMEOUT_MS = 5000
+log = structlog.get_logger("switchboard.store")
+
+CHECKPOINT_BYTES = 4 * 1024 * 1024
+"""WAL size at which the side thread checkpoints (SQLite's own default: 1,000 pages)."""
 WRITE_LOCK_PATIENCE = 15.0
 """Seconds a write from the event loop waits for another process's write lock (waiting
 off the loop); a CLI import of a region's 100,000 people holds it a few seconds."""
@@ -101,9 +107,16 @@ class SqliteStore(
         """What the open write transaction publishes once it commits."""
         self._outbox_seq = self._seen_seq
         self.on_write: Callable[[float], None] | None = None
+        """Told how long each committed write took, commit included (the metrics)."""
         self._write_turn = asyncio.Lock()
         """One write per turn of the event loop (see ``_writing``)."""
-        """Told how long each committed write took, commit included (the metrics)."""
+        # This connection never checkpoints: a checkpoint copies the WAL into the database
+        # and flushes it, tens of milliseconds that an automatic one spends inside a
+        # COMMIT, on the event loop (bench/calendar_region.py). ``_after_write`` has the
+        # side thread do it instead.
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self._wal = Path(f"{path}-wal")
+        self._checkpointing: asyncio.Future[None] | None = None
 
     @classmethod
     async def open(cls, path: Path, bus: EventBus) -> SqliteStore:
@@ -412,20 +425,51 @@ class SqliteStore(
         two writers."""
         if self._conn is None:
             raise StoreError(f"{self._path}: the store is closed")
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._side_executor(), self._append, what, steps)
+
+    def _side_connection(self) -> sqlite3.Connection:
+        """The side thread's own connection (made on that thread, on first use)."""
+        conn = self._side_conn
+        if conn is None:
+            conn = sqlite3.connect(self._path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            _configure(conn, self._path)
+            self._side_conn = conn
+        return conn
+
+    def _side_executor(self) -> ThreadPoolExecutor:
         if self._side is None:
             self._side = ThreadPoolExecutor(1, thread_name_prefix="store-side")
+        return self._side
+
+    def _after_write(self) -> None:
+        """Checkpoint the WAL on the side thread once it holds ``CHECKPOINT_BYTES``
+        (SQLite's automatic checkpoint would run at about 4 MB, inside a loop's COMMIT)."""
+        if self._checkpointing is not None:
+            return
+        try:
+            size = self._wal.stat().st_size
+        except OSError:
+            return
+        if size < CHECKPOINT_BYTES:
+            return
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._side, self._append, what, steps)
+        self._checkpointing = loop.run_in_executor(self._side_executor(), self._checkpoint)
+        self._checkpointing.add_done_callback(self._checkpointed)
+
+    def _checkpoint(self) -> None:
+        # PASSIVE: copies what no reader still needs, never waits for anyone; the next
+        # write that finds the WAL large asks again.
+        self._side_connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _checkpointed(self, done: asyncio.Future[None]) -> None:
+        self._checkpointing = None
+        if not done.cancelled() and (exc := done.exception()) is not None:
+            log.warning("sqlite_checkpoint_failed", path=str(self._path), error=str(exc))
 
     def _append(self, what: str, steps: Sequence[SideStep]) -> None:
-        conn = self._side_conn
         try:
-            if conn is None:
-                conn = sqlite3.connect(
-                    self._path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
-                )
-                _configure(conn, self._path)
-                self._side_conn = conn
+            conn = self._side_connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for statement, rows in steps:
@@ -535,8 +579,10 @@ class SqliteStore(
                 raise
             outcome = "; nothing was changed" if write else ""
             raise StoreError(f"{self._path}: cannot {what}{outcome}: {exc}") from exc
-        if write and self.on_write is not None:
-            self.on_write(time.perf_counter() - started)
+        if write:
+            if self.on_write is not None:
+                self.on_write(time.perf_counter() - started)
+            self._after_write()
         if self._outbox:
             published, self._outbox = self._outbox, []
             self._seen_seq = self._outbox_seq

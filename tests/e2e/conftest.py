@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,21 +72,12 @@ def _environment() -> dict[str, str]:
     return env | {"PYTHONUNBUFFERED": "1", "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """``switchboard demo`` to seed, then ``serve --http-listen 127.0.0.1:0``."""
-    folder = tmp_path_factory.mktemp("e2e")
-    base = [
-        sys.executable,
-        "-m",
-        "switchboard",
-        "--config",
-        str(bundled("configs/sml.toml")),
-        "--data",
-        str(folder / "data"),
-        "--now",
-        MONDAY_10,
-    ]
+@contextmanager
+def serve_demo(folder: Path, config: Path, *serve_args: str) -> Iterator[Served]:
+    """``switchboard demo`` to seed ``folder``, then ``serve`` on free ports until the end
+    of the block (``serve_args``: more options for serve)."""
+    base = [sys.executable, "-m", "switchboard", "--config", str(config)]
+    base += ["--data", str(folder / "data"), "--now", MONDAY_10]
     subprocess.run(
         [*base, "demo", "--force", "--seed-only"],
         check=True,
@@ -94,18 +86,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         timeout=120,
     )
     log = folder / "serve.log"
+    listen = ["--sip-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"]
     with log.open("w", encoding="utf-8") as err:
         process = subprocess.Popen(
-            [
-                *base,
-                "serve",
-                "--sip-listen",
-                "127.0.0.1:0",
-                "--http-listen",
-                "127.0.0.1:0",
-                "--trusted",
-                f"{CALLER_HOST}/32",
-            ],
+            [*base, "serve", *listen, *serve_args],
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
@@ -128,6 +112,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 process.kill()
                 process.wait(5)
             process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``switchboard demo`` to seed, then ``serve --http-listen 127.0.0.1:0``."""
+    folder = tmp_path_factory.mktemp("e2e")
+    config = bundled("configs/sml.toml")
+    with serve_demo(folder, config, "--trusted", f"{CALLER_HOST}/32") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,6 @@ A real ``serve`` whose config allows ICS feeds from 127.0.0.1 over http
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from switchboard.settings.resources import bundled
-from tests.e2e.conftest import DEMO_PASSWORDS, MONDAY_10, Served, _environment
+from tests.e2e.conftest import DEMO_PASSWORDS, Served, serve_demo
 from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
@@ -86,41 +83,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("e2e-own-calendar")
     config = folder / "sml.toml"
     config.write_text(bundled("configs/sml.toml").read_text("utf-8") + OWN_CALENDARS, "utf-8")
-    base = [sys.executable, "-m", "switchboard", "--config", str(config)]
-    base += ["--data", str(folder / "data"), "--now", MONDAY_10]
-    subprocess.run(
-        [*base, "demo", "--force", "--seed-only"],
-        check=True,
-        capture_output=True,
-        env=_environment(),
-        timeout=120,
-    )
-    log = folder / "serve.log"
-    with log.open("w", encoding="utf-8") as err:
-        process = subprocess.Popen(
-            [*base, "serve", "--sip-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            env=_environment(),
-        )
-    assert process.stdout is not None
-    try:
-        line = process.stdout.readline()
-        if not line:
-            process.wait(10)
-            raise RuntimeError(f"switchboard did not start:\n{log.read_text()}")
-        ready = json.loads(line)["ready"]
-        yield Served(f"http://{ready['http']}", log, folder / "data")
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(5)
-            process.stdout.close()
+    with serve_demo(folder, config) as served:
+        yield served
+    log = served.log
     assert TOKEN not in log.read_text(encoding="utf-8")  # masked in every log line
 
 

@@ -101,3 +101,39 @@ async def test_writers_in_one_process_queue_behind_the_lock_in_turn(tmp_path: Pa
         assert set((await store.load()).manual) == {f"p{i}" for i in range(1, 6)}
     finally:
         await store.close()
+
+
+async def test_the_wal_is_checkpointed_on_the_side_thread_never_in_a_loops_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An automatic checkpoint runs inside the COMMIT that crosses SQLite's threshold, on
+    the event loop: tens of milliseconds (bench/calendar_region.py). The loop's connection
+    never checkpoints; past ``CHECKPOINT_BYTES`` of WAL the side thread does."""
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_BYTES", 1)
+    threads: list[str] = []
+    real = SqliteStore._checkpoint
+
+    def recorded(self: SqliteStore) -> None:
+        threads.append(threading.current_thread().name)
+        real(self)
+
+    monkeypatch.setattr(SqliteStore, "_checkpoint", recorded)
+    path = tmp_path / "store.db"
+    store = await SqliteStore.open(path, EventBus())
+    try:
+        assert store._connection().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        await store.import_people([person(1)], ADMIN, T0)
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            if threads:
+                break
+        assert threads
+        assert all(name.startswith("store-side") for name in threads), threads
+        # Checkpointed: the database file itself now holds the person (read it without
+        # the WAL by copying the file alone).
+        alone = tmp_path / "alone.db"
+        alone.write_bytes(path.read_bytes())
+        with closing(sqlite3.connect(alone)) as conn:
+            assert conn.execute("SELECT count(*) FROM people").fetchone() == (1,)
+    finally:
+        await store.close()
