@@ -171,7 +171,10 @@ class Engine:
         only when the people have changed (not at every presence or calendar write)."""
         version = self.view.directory_version
         if self._secrets is None or self._secrets[0] != version:
-            self._secrets = (version, SecretNumbers.of(self.view.everyone(), self.settings.plan))
+            made = self.view.prepared_secrets()
+            if made is None:
+                made = SecretNumbers.of(self.view.everyone(), self.settings.plan)
+            self._secrets = (version, made)
         return self._secrets[1]
 
     def refuse_secret_numbers(self, **texts: str | None) -> None:

@@ -7,7 +7,7 @@ snapshot, then deltas). A gap in versions marks the view stale so its owner relo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Organisation, Person, PolicyException
 from switchboard.directory.numbers import NumberError, NumberPlan
+from switchboard.directory.secret_text import SecretNumbers
 from switchboard.events import (
     BindingsChanged,
     CalendarChanged,
@@ -73,10 +74,34 @@ class Tables:
     exceptions: tuple[PolicyException, ...]
     credentials: dict[str, SipCredential]
     plans: dict[str, tuple[PlannedReferral, ...]]
+    # The directory's indexes, made with the tables (a reload) or else on first use: at
+    # 100,000 people each is a scan of everyone, tens of milliseconds on the event loop.
+    secret_mobiles: frozenset[str] | None = None
+    by_mobile: dict[str, Person] | None = None
+    by_email: dict[str, Person] | None = None
+    secrets: SecretNumbers | None = None
+    """Only when ``prepare`` was given the number plan."""
 
 
-def prepare(state: StoreState) -> Tables:
-    """The tables of ``state``, all new objects: safe to make off the event loop."""
+def _secret_mobiles_of(people: Iterable[Person]) -> frozenset[str]:
+    return frozenset(p.mobile for p in people if p.secret_mobile and p.mobile)
+
+
+def _by_mobile_of(people: Iterable[Person]) -> dict[str, Person]:
+    return {p.mobile: p for p in people if p.mobile}
+
+
+def _by_email_of(people: Iterable[Person]) -> dict[str, Person]:
+    by_email: dict[str, Person] = {}
+    for p in people:
+        if p.email:
+            by_email.setdefault(p.email.lower(), p)
+    return by_email
+
+
+def prepare(state: StoreState, plan: NumberPlan | None = None) -> Tables:
+    """The tables of ``state``, all new objects: safe to make off the event loop; with
+    ``plan``, the secret numbers as free-text checks read them too."""
     return Tables(
         version=state.version,
         people={p.person_id: p for p in state.people},
@@ -87,6 +112,10 @@ def prepare(state: StoreState) -> Tables:
         exceptions=state.exceptions,
         credentials=dict(state.sip_credentials),
         plans={k: v for k, v in state.plans.items() if v},
+        secret_mobiles=_secret_mobiles_of(state.people),
+        by_mobile=_by_mobile_of(state.people),
+        by_email=_by_email_of(state.people),
+        secrets=None if plan is None else SecretNumbers.of(state.people, plan),
     )
 
 
@@ -117,7 +146,7 @@ class LiveView:
     def reset(self, state: StoreState) -> None:
         """Start again from ``state``: what a process that fell behind the change feed
         reloaded (``live.follow``, which prepares the tables in a worker thread)."""
-        self.install(prepare(state))
+        self.install(prepare(state, self._settings.plan))
 
     def install(self, tables: Tables) -> list[object]:
         """Swap in tables ``prepare`` made: a handful of assignments on the event loop.
@@ -131,7 +160,7 @@ class LiveView:
         self.version = tables.version
         self.stale = False
         self._people: dict[str, Person] = tables.people
-        self._directory_changed()
+        self._directory_changed(tables)
         self._by_extension: dict[str, Person] = tables.by_extension
         self._manual: dict[str, ManualStatus] = tables.manual
         self._calendar: dict[str, dict[str, tuple[CalendarSegment, ...]]] = tables.calendar
@@ -143,17 +172,22 @@ class LiveView:
         self._decisions: dict[str, tuple[Person, Availability, Decision]] = {}
         return retired
 
-    def _directory_changed(self) -> None:
+    def _directory_changed(self, tables: Tables | None = None) -> None:
         """People were saved, removed or imported: what is built from them is built again on
-        first use. A presence or calendar change keeps it (a calendar round writes for
-        thousands of people; rebuilding these per write cost a scan of everyone each)."""
+        first use, unless ``tables`` (a reload) made it already. A presence or calendar
+        change keeps it (a calendar round writes for thousands of people; rebuilding these
+        per write cost a scan of everyone each)."""
         self.directory_version += 1
-        self._secret_mobiles: frozenset[str] | None = None
+        self._secret_mobiles: frozenset[str] | None = (
+            None if tables is None else tables.secret_mobiles
+        )
         """Every secret mobile."""
-        self._by_mobile: dict[str, Person] | None = None
+        self._by_mobile: dict[str, Person] | None = None if tables is None else tables.by_mobile
         """Mobile (E.164) -> person."""
-        self._by_email: dict[str, Person] | None = None
+        self._by_email: dict[str, Person] | None = None if tables is None else tables.by_email
         """Lower-cased e-mail address -> person."""
+        self._secrets: SecretNumbers | None = None if tables is None else tables.secrets
+        """The secret numbers as free-text checks read them (``Engine.secret_numbers``)."""
 
     # -- Snapshot protocol -------------------------------------------------------------
     @property
@@ -248,29 +282,25 @@ class LiveView:
         """Every secret mobile (E.164), built once per directory state."""
         secret = self._secret_mobiles
         if secret is None:
-            secret = frozenset(
-                p.mobile for p in self._people.values() if p.secret_mobile and p.mobile
-            )
-            self._secret_mobiles = secret
+            secret = self._secret_mobiles = _secret_mobiles_of(self._people.values())
         return secret
+
+    def prepared_secrets(self) -> SecretNumbers | None:
+        """The secret numbers a reload made off the loop (None: build them on first use)."""
+        return self._secrets
 
     def person_by_mobile(self, e164: str) -> Person | None:
         """The person whose mobile (E.164) this is: a dict built once per directory state,
         not a scan per trunk call."""
         by_mobile = self._by_mobile
         if by_mobile is None:
-            by_mobile = {p.mobile: p for p in self._people.values() if p.mobile}
-            self._by_mobile = by_mobile
+            by_mobile = self._by_mobile = _by_mobile_of(self._people.values())
         return by_mobile.get(e164)
 
     def _email_index(self) -> dict[str, Person]:
         by_email = self._by_email
         if by_email is None:
-            by_email = {}
-            for p in self._people.values():
-                if p.email:
-                    by_email.setdefault(p.email.lower(), p)
-            self._by_email = by_email
+            by_email = self._by_email = _by_email_of(self._people.values())
         return by_email
 
     def count(self) -> int:

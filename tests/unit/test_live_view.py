@@ -229,6 +229,12 @@ def test_directory_indexes_follow_people_not_presence_and_survive_a_reload(
     assert view.directory_version > before + 1
     assert view.is_secret_mobile(ERIK.mobile or "")
     assert view.find(ERIK.mobile or "") == secret_erik
+    # A reload made the free-text checks' secret numbers with its tables, off the loop.
+    secrets = view.prepared_secrets()
+    assert secrets is not None
+    assert secrets.holds("ring 070-174 06 11")
+    view.apply(PersonSaved(5, replace(ERIK, secret_mobile=False)))
+    assert view.prepared_secrets() is None  # the people moved on: made again on first use
 
 
 async def test_a_reloads_old_tables_are_let_go_of_a_slice_at_a_time() -> None:
