@@ -106,10 +106,11 @@ async def create_account(request: web.Request) -> web.Response:
         raise FieldRefused("username", "that username is taken", "username_taken") from None
     _, link = await links.issue(account.username, actor.username)
     log.info("account_created_over_http", username=actor.username, target=account.username)
-    return web.json_response(_account(account) | {"password_link": link_json(link)}, status=201)
+    return web.json_response(account_json(account) | {"password_link": link_json(link)}, status=201)
 
 
-def _account(account: Account) -> dict[str, Any]:
+def account_json(account: Account) -> dict[str, Any]:
+    """An account as the administrator's API shows it (never its password or sessions)."""
     return {
         "username": account.username,
         "display_name": account.display_name,
@@ -138,7 +139,7 @@ async def disable(request: web.Request) -> web.Response:
         raise FieldRefused("username", "you cannot disable your own account", "own_account")
     changed = await request.app[PASSWORD_LINKS].accounts.disable(target.username, actor.username)
     log.info("account_disabled_over_http", username=actor.username, target=target.username)
-    return web.json_response(_account(changed))
+    return web.json_response(account_json(changed))
 
 
 @routes.post("/api/v1/admin/accounts/{username}/enable")
@@ -146,7 +147,7 @@ async def enable(request: web.Request) -> web.Response:
     actor, target = await _existing(request)
     changed = await request.app[PASSWORD_LINKS].accounts.enable(target.username, actor.username)
     log.info("account_enabled_over_http", username=actor.username, target=target.username)
-    return web.json_response(_account(changed))
+    return web.json_response(account_json(changed))
 
 
 @routes.post("/api/v1/admin/accounts/{username}/password-link")

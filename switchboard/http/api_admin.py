@@ -23,7 +23,7 @@ from switchboard.directory.model import PolicyException, PolicyRule
 from switchboard.directory.search import fold
 from switchboard.http import api_accounts, api_call_lists
 from switchboard.http.api import require, unprocessable
-from switchboard.http.api_accounts import PASSWORD_LINKS
+from switchboard.http.api_accounts import PASSWORD_LINKS, account_json
 from switchboard.http.api_call_lists import CALL_LISTS, text_field
 from switchboard.http.context import BUS, ENGINE, json_object, signed_in
 from switchboard.http.people_list import (
@@ -146,17 +146,6 @@ async def import_directory(request: web.Request) -> web.Response:
 
 
 # -- people and roles ----------------------------------------------------------------------
-def account_json(account: Account) -> dict[str, Any]:
-    return {
-        "username": account.username,
-        "display_name": account.display_name,
-        "person_id": account.person_id,
-        "roles": sorted(r.value for r in account.roles),
-        "manages": sorted(account.manages),
-        "disabled": account.disabled,
-    }
-
-
 def people_wanted(request: web.Request, accounts: list[Account]) -> Wanted:
     """The page asked for by ``limit``, ``after`` (a cursor), ``q`` (words of a name, unit,
     title, extension, e-mail or username) and ``role``; a bad value is a 400 naming it."""
