@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -30,10 +30,12 @@ from switchboard.presence.model import (
     Availability,
     CalendarSegment,
     ManualStatus,
+    Params,
     PlannedReferral,
     PresenceError,
     Reason,
     Referral,
+    RefusedError,
     Source,
     Template,
 )
@@ -51,25 +53,9 @@ from switchboard.store.protocol import ImportResult, Store
 MIN_SIP_PASSWORD = 10
 
 
-class EngineError(Exception):
-    """A request the engine refuses; the message says what to do instead.
-
-    ``code`` (a stable word), ``field`` (the value it concerns) and ``params`` let an edge
-    say it in the reader's language on the right field (issue 16); the message is the
-    English sentence for logs, the CLI and API clients."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str = "refused",
-        field: str | None = None,
-        params: Mapping[str, str | int] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.field = field
-        self.params: Mapping[str, str | int] = dict(params or {})
+class EngineError(RefusedError):
+    """A request the engine refuses; the message says what to do instead, the code and
+    field where (``presence.model.RefusedError``)."""
 
     @classmethod
     def of(cls, exc: PresenceError) -> EngineError:
@@ -83,9 +69,7 @@ class PlanError(EngineError):
 
     field: str
 
-    def __init__(
-        self, field: str, code: str, message: str, params: Mapping[str, str | int] | None = None
-    ) -> None:
+    def __init__(self, field: str, code: str, message: str, params: Params | None = None) -> None:
         # The field leads the message, for the CLI and API clients that read only the text.
         super().__init__(f"{field}: {message}", code=code, field=field, params=params)
 

@@ -45,25 +45,35 @@ MAX_TEXT = 200
 """The longest referral text (a note for callers), in characters."""
 
 
-class PresenceError(ValueError):
-    """A referral or template that cannot be accepted; the message says what to change.
+Params = Mapping[str, str | int]
 
-    ``code`` is a stable word for the refusal and ``field`` the value it concerns, so an
-    edge can say it in the reader's language and on the right field (issue 16); the
-    message stays the English sentence for logs and API clients."""
+
+class RefusedError(Exception):
+    """A refusal's English sentence (logs, the CLI, API clients) and what an edge needs to
+    say it in the reader's language on the right field (issue 16): a stable ``code``, the
+    ``field`` it concerns and the ``params`` the sentence names. The core's and the
+    engine's refusals are both one of these."""
+
+    DEFAULT_CODE = "refused"
 
     def __init__(
         self,
         message: str,
         *,
-        code: str = "invalid_referral",
+        code: str | None = None,
         field: str | None = None,
-        params: Mapping[str, str | int] | None = None,
+        params: Params | None = None,
     ) -> None:
         super().__init__(message)
-        self.code = code
+        self.code = code or self.DEFAULT_CODE
         self.field = field
-        self.params: Mapping[str, str | int] = dict(params or {})
+        self.params: Params = dict(params or {})
+
+
+class PresenceError(RefusedError, ValueError):
+    """A referral or template that cannot be accepted; the message says what to change."""
+
+    DEFAULT_CODE = "invalid_referral"
 
 
 @dataclass(frozen=True, slots=True)
