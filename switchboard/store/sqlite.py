@@ -1,11 +1,11 @@
 """The embedded SQLite store: the default backend, so ``switchboard serve`` needs nothing else.
 
-Why the async methods call ``sqlite3`` directly instead of hopping to a thread: writes are
-rare and small (a person sets a referral, an administrator imports the directory), and reads
-on the hot path (routing a call) come from the in-memory live view, never from the store.
-A write that blocks the loop for a millisecond costs less than an executor and the ordering
-questions it brings; the methods are async so a networked backend (Redis) fits the same
-protocol. One connection, used only from the event loop's thread, so no two calls interleave.
+Reads on the hot path (routing a call) come from the in-memory live view, never from the
+store. The store's own reads are small and run on the event loop, on a reading connection
+of their own (WAL lets them read while a write is under way). Writes use one writing
+connection, one at a time: the statements of a small write run on the loop (they change
+pages in memory), and the commit, which waits for the disk, runs on a writer thread; a
+large write (a region's import) runs whole on that thread (``_writing``, ``_apart``).
 
 Durability: WAL journal with ``synchronous=FULL`` (a commit is on disk before the write call
 returns), foreign keys on (removing a person removes their availability with them), and a
@@ -22,13 +22,16 @@ since a version without an event would make every node reload for no reason.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 
@@ -66,6 +69,9 @@ from switchboard.store.sqlite_plans import SqlitePlans, all_plans
 from switchboard.store.sqlite_voicemail import SqliteVoicemail
 
 BUSY_TIMEOUT_MS = 5000
+PUBLISH_SLICE = feed.BATCH
+"""Events a write publishes per turn of the event loop (as the feed's follower does)."""
+_T = TypeVar("_T")
 log = structlog.get_logger("switchboard.store")
 
 CHECKPOINT_BYTES = 4 * 1024 * 1024
@@ -99,6 +105,10 @@ class SqliteStore(
         self._bus = bus
         self._side: ThreadPoolExecutor | None = None
         self._side_conn: sqlite3.Connection | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        """The thread of every commit and of ``_apart`` work, with the write connection."""
+        self._read_conn: sqlite3.Connection | None = None
+        """The loop's connection for reads (``_reading``), made on first use."""
         self._seen_seq = feed.last(conn)
         """The last change of the feed this process has published on its bus."""
         self._behind = False
@@ -126,7 +136,13 @@ class SqliteStore(
         except OSError as exc:
             raise StoreError(f"{path}: cannot create the folder for the database: {exc}") from exc
         try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            # Used by the loop and by the writer thread, never by both at once (_writing).
+            conn = sqlite3.connect(
+                path,
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the database: {exc}") from exc
         try:
@@ -186,31 +202,34 @@ class SqliteStore(
                 raise StoreError(f"the import lists person {person.person_id} more than once")
             seen.add(person.person_id)
         async with self._writing("import the directory") as conn:
-            existing = {
-                r["person_id"]: codec.person_from_row(r)
-                for r in conn.execute("SELECT * FROM people")
-            }
-            diff = tables.import_diff(existing, people, actor, at)
-            changes, entries = diff.changes, diff.entries
-            created, updated, unchanged = diff.created, diff.updated, diff.unchanged
-            summary = diff.summary
-            dropped = tables.write_people(conn, changes)
-            entries.extend(
-                tables.credential_dropped(at, actor, pid, user, "the extension changed")
-                for pid, user in dropped
-            )
-            entries.append(tables.entry(at, actor, "directory_imported", "directory", summary))
-            if changes:
-                version = tables.finish(conn, entries)
-                self._emit(
-                    conn,
-                    *(PersonSaved(version, new) for _, new in changes),
-                    *(SipCredentialChanged(version, user, None) for _, user in dropped),
-                    DirectoryImported(version, created, updated, unchanged),
-                )
-            else:
-                conn.executemany(tables.INSERT_AUDIT, entries)
-                version = tables.current_version(conn)
+            return await self._apart(partial(self._import, conn, people, actor, at))
+
+    def _import(
+        self, conn: sqlite3.Connection, people: list[Person], actor: str, at: datetime
+    ) -> ImportResult:
+        """``import_people``'s transaction, on the writer thread."""
+        existing = {
+            r["person_id"]: codec.person_from_row(r) for r in conn.execute("SELECT * FROM people")
+        }
+        diff = tables.import_diff(existing, people, actor, at)
+        changes, entries = diff.changes, diff.entries
+        created, updated, unchanged = diff.created, diff.updated, diff.unchanged
+        dropped = tables.write_people(conn, changes)
+        entries.extend(
+            tables.credential_dropped(at, actor, pid, user, "the extension changed")
+            for pid, user in dropped
+        )
+        entries.append(tables.entry(at, actor, "directory_imported", "directory", diff.summary))
+        if not changes:
+            conn.executemany(tables.INSERT_AUDIT, entries)
+            return ImportResult(created, updated, unchanged, tables.current_version(conn))
+        version = tables.finish(conn, entries)
+        self._emit(
+            conn,
+            *(PersonSaved(version, new) for _, new in changes),
+            *(SipCredentialChanged(version, user, None) for _, user in dropped),
+            DirectoryImported(version, created, updated, unchanged),
+        )
         return ImportResult(created, updated, unchanged, version)
 
     async def save_person(self, person: Person, actor: str, at: datetime) -> int:
@@ -408,7 +427,14 @@ class SqliteStore(
         return version
 
     async def close(self) -> None:
-        """Close the connection (the last one checkpoints the WAL); closing twice is harmless."""
+        """Close the connections (the last one checkpoints the WAL); closing twice is
+        harmless. Call it between writes: the writer thread is let go here."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
+        reader, self._read_conn = self._read_conn, None
+        if reader is not None:
+            reader.close()
         side, self._side = self._side, None
         if side is not None:
             side.submit(self._close_side).result()
@@ -500,19 +526,97 @@ class SqliteStore(
         """One ``BEGIN IMMEDIATE`` transaction: committed whole, or rolled back and StoreError.
 
         The write lock is waited for without holding the event loop (another process, a
-        CLI import say, may hold it for seconds); once it is held, the body and the commit
-        run without yielding, so no other coroutine sees the connection mid-transaction.
-        Writers take turns, one per turn of the loop.
+        CLI import say, may hold it for seconds). The body runs on the loop (a few
+        statements, in memory), or hands its heavy part to the writer thread with
+        ``_apart``; the commit, where the disk flush happens (``synchronous = FULL``, which
+        may wait behind a checkpoint's writes for tens of milliseconds), always runs on the
+        writer thread. Writers take turns (``_write_turn``), so the connection is never used
+        by two at once, and the feed's follower waits for the turn too.
+
+        A commit that has begun is seen through even if the caller is cancelled meanwhile:
+        what is on disk is then also published on this process's bus, before the
+        cancellation goes on.
         """
         async with self._write_turn:
             await self._lock_for_writing(what)
-            with self._transaction(what, write=True, begun=True) as conn:
+            conn = self._connection()
+            started = time.perf_counter()
+            self._outbox.clear()
+            try:
                 yield conn
-            # A write costs milliseconds on the loop (the commit's fsync). Writers that
-            # became ready together (a calendar round's feeds, a burst of requests) would
-            # otherwise all write in one turn of the loop, before any timer or SIP answer:
-            # hand the loop back before the next writer goes.
+            except BaseException as exc:
+                failure = self._rolled_back(conn, what, exc)
+                if failure is exc:
+                    raise
+                raise failure from exc
+            commit = self._on_writer(conn.execute, "COMMIT")
+            cancelled = await _wait_out(commit)
+            if (failed := commit.exception()) is not None:
+                raise self._rolled_back(conn, what, failed) from failed
+            if self.on_write is not None:
+                self.on_write(time.perf_counter() - started)
+            self._after_write()
+            await self._publish_outbox(hurry=cancelled is not None)
+            if cancelled is not None:
+                raise cancelled
+            # Writers that became ready together (a calendar round's feeds, a burst of
+            # requests) would otherwise all write in one turn of the loop, before any timer
+            # or SIP answer: hand the loop back before the next writer goes.
             await asyncio.sleep(0)
+
+    async def _apart(self, work: Callable[[], _T]) -> _T:
+        """Run a write's heavy part (``work``, using the write's connection) on the writer
+        thread, inside ``_writing``: a region's import decodes, compares and writes
+        100,000 rows, seconds the event loop spends answering SIP instead. Waited out
+        even through a cancellation, so the connection is free when the rollback comes."""
+        future = self._on_writer(work)
+        cancelled = await _wait_out(future)
+        if cancelled is not None:
+            raise cancelled
+        return future.result()
+
+    def _on_writer(self, fn: Callable[..., _T], *args: object) -> asyncio.Future[_T]:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
+        context = contextvars.copy_context()  # the audit's origin of the write under way
+        return asyncio.get_running_loop().run_in_executor(
+            self._writer, partial(context.run, fn, *args)
+        )
+
+    def _rolled_back(
+        self, conn: sqlite3.Connection, what: str, exc: BaseException
+    ) -> BaseException:
+        """Roll the open transaction back; the exception to raise for ``exc``."""
+        self._outbox.clear()
+        if conn.in_transaction:
+            # A failing ROLLBACK must not hide why the transaction failed; SQLite
+            # discards an unfinished transaction anyway when the connection closes.
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        if isinstance(exc, StoreError) or not isinstance(exc, Exception):
+            return exc
+        return StoreError(f"{self._path}: cannot {what}; nothing was changed: {exc}")
+
+    async def _publish_outbox(self, *, hurry: bool) -> None:
+        """Publish what the committed write emitted (and what others committed before it),
+        ``PUBLISH_SLICE`` events per turn of the loop: an import of everyone is 100,000
+        events, each applied to the live view by its listener. ``hurry`` (cancelled):
+        all at once, since the change is on disk and this process's view must have it."""
+        published, self._outbox = self._outbox, []
+        if not published:
+            return
+        self._seen_seq = self._outbox_seq
+        cancelled: BaseException | None = None
+        for first in range(0, len(published), PUBLISH_SLICE):
+            if first and not hurry and cancelled is None:
+                try:
+                    await asyncio.sleep(0)
+                except asyncio.CancelledError as exc:
+                    cancelled = exc
+            for event in published[first : first + PUBLISH_SLICE]:
+                self._bus.publish(event)
+        if cancelled is not None:
+            raise cancelled
 
     async def _lock_for_writing(self, what: str) -> None:
         """``BEGIN IMMEDIATE``, retried off the loop while another connection writes.
@@ -546,48 +650,38 @@ class SqliteStore(
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees the same committed version."""
-        with self._transaction(what, write=False) as conn:
-            yield conn
-
-    @contextmanager
-    def _transaction(
-        self, what: str, *, write: bool, begun: bool = False
-    ) -> Iterator[sqlite3.Connection]:
-        """``begun``: the caller has opened the transaction (a write, under its lock)."""
-        conn = self._connection()
-        started = time.perf_counter()
-        if not begun:
-            try:
-                # IMMEDIATE takes the write lock up front, so a busy database fails (after
-                # the busy timeout) before any work is done, never half-way through.
-                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self._path}: cannot {what}: {exc}") from exc
-        self._outbox.clear()
+        """A read transaction on the loop's reading connection (WAL: it reads the last
+        commit while the writer thread writes): every query inside sees one version."""
+        conn = self._read_connection()
+        try:
+            conn.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self._path}: cannot {what}: {exc}") from exc
         try:
             yield conn
             conn.execute("COMMIT")
         except BaseException as exc:
-            self._outbox.clear()
             if conn.in_transaction:
-                # A failing ROLLBACK must not hide why the transaction failed; SQLite
-                # discards an unfinished transaction anyway when the connection closes.
                 with suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
             if isinstance(exc, StoreError) or not isinstance(exc, Exception):
                 raise
-            outcome = "; nothing was changed" if write else ""
-            raise StoreError(f"{self._path}: cannot {what}{outcome}: {exc}") from exc
-        if write:
-            if self.on_write is not None:
-                self.on_write(time.perf_counter() - started)
-            self._after_write()
-        if self._outbox:
-            published, self._outbox = self._outbox, []
-            self._seen_seq = self._outbox_seq
-            for event in published:
-                self._bus.publish(event)
+            raise StoreError(f"{self._path}: cannot {what}: {exc}") from exc
+
+    def _read_connection(self) -> sqlite3.Connection:
+        self._connection()  # StoreError when closed
+        if self._read_conn is None:
+            try:
+                conn = sqlite3.connect(
+                    self._path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+                )
+                conn.row_factory = sqlite3.Row
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA foreign_keys = ON")
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self._path}: cannot open the database: {exc}") from exc
+            self._read_conn = conn
+        return self._read_conn
 
     def _emit(self, conn: sqlite3.Connection, *events: FeedEvent) -> None:
         """Append ``events`` to the change feed inside the write's transaction; they are
@@ -623,16 +717,31 @@ class SqliteStore(
         await asyncio.sleep(seconds)
 
     async def catch_up(self, limit: int = feed.BATCH) -> int | None:
-        if self._behind:
-            return None
-        with self._reading("follow the change feed") as conn:
-            found, last = self._feed_after(conn, self._seen_seq, limit)
-        if self._behind:
-            return None
-        self._seen_seq = last
-        for event in found:
-            self._bus.publish(event)
-        return len(found)
+        # In the write turn: a write publishes what others committed before it (read under
+        # its lock), so following the feed meanwhile would publish those twice.
+        async with self._write_turn:
+            if self._behind:
+                return None
+            with self._reading("follow the change feed") as conn:
+                found, last = self._feed_after(conn, self._seen_seq, limit)
+            if self._behind:
+                return None
+            self._seen_seq = last
+            for event in found:
+                self._bus.publish(event)
+            return len(found)
+
+
+async def _wait_out(future: asyncio.Future[_T]) -> BaseException | None:
+    """Wait until ``future`` (work on the writer thread) is done, even if this task is
+    cancelled meanwhile; the cancellation, for the caller to raise once it has tidied up."""
+    cancelled: BaseException | None = None
+    while not future.done():
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError as exc:
+            cancelled = exc
+    return cancelled
 
 
 def _read_state(conn: sqlite3.Connection) -> StoreState:
