@@ -22,6 +22,8 @@ a subprocess with the config of tests/integration/test_region_scale.py
   (every lag over 100 ms, exact), OPTIONS answered / unanswered and the slowest answer
   (a direct measure of what a SIP request waited), and whether serve reloaded
   (``feed_reloaded``) or applied the feed;
+- **upload**: the same with an administrator's upload of everyone (every title changed
+  again) to ``POST /api/v1/admin/directory/import``: the import runs inside serve;
 - **SIGTERM**: SIPp sends INVITEs at ``--sigterm-rate``/s, the pinger pings and a thread
   searches; after 3 s, SIGTERM, and the time until the process has exited.
 
@@ -64,6 +66,7 @@ QUERIES = (
 )  # fmt: skip
 """The receptionist's mix of bench/search_region.py, cycled."""
 LAG_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
+UPLOAD = "/api/v1/admin/directory/import"
 INVITE_SCENARIO = REPO / "tests" / "peers" / "scenarios" / "uac_invite_any_final.xml"
 
 
@@ -88,6 +91,17 @@ class Serve:
         if response.status != 200:
             raise RuntimeError(f"GET {path}: {response.status} {body[:200]!r}")
         return took, body
+
+    def upload(self, path: str, data: bytes, token: str) -> float:
+        """POST ``data`` as text/csv; seconds until the answer (which must be 200)."""
+        started = time.perf_counter()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+        self.conn.request("POST", path, body=data, headers=headers)
+        response = self.conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"POST {path}: {response.status} {body[:300]!r}")
+        return time.perf_counter() - started
 
     def search(self, query: str, token: str) -> tuple[float, int]:
         took, body = self.get(f"/api/v1/people?q={urllib.parse.quote(query)}", token)
@@ -309,6 +323,15 @@ def measure(size: int, searches: int, rate: int, work: Path) -> list[str]:
         windows.append(watch.close("after the CLI's exit until the change is searchable"))
         reloaded = "feed_reloaded" in serve.log.read_text(errors="replace")
         after_reload = rss_mb(serve.process.pid)
+        uploaded = work / "uploaded.csv"
+        write_directory(uploaded, " III", people=people)
+        watch = Watch(serve, admin, pinger)
+        serve.upload(UPLOAD, uploaded.read_bytes(), admin)
+        windows.append(watch.close("web upload of everyone (admin API, every title changed)"))
+        watch = Watch(serve, admin, pinger)
+        while time.monotonic() < deadline + 120 and serve.search("rektor iii", desk)[1] == 0:
+            time.sleep(0.05)
+        windows.append(watch.close("after the upload's answer until the change is searchable"))
         extension = next(p.extension for p in people if p.extension)
         sigterm = sigterm_busy(serve, desk, rate, work, extension)
     finally:

@@ -39,7 +39,7 @@ from switchboard.http.people_list import (
 from switchboard.http.principal import Permission
 from switchboard.http.refusals import bad_choice, not_boolean, not_text
 from switchboard.http.render import instant
-from switchboard.http.security import error_response
+from switchboard.http.security import MAX_IMPORT_BYTES, ROUTE_BODY_LIMITS, error_response
 from switchboard.http.shapes import person_json
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine, EngineError
@@ -54,6 +54,9 @@ PEOPLE_ORDER = web.AppKey("people_order", PeopleOrder)
 """The directory in name order, for the people list a page at a time (issue 15)."""
 MAX_AUDIT = 500
 table = web.RouteTableDef()
+IMPORT_API = "directory_import_api"
+IMPORT_PAGE = "directory_import_page"
+"""The directory import's routes (this API's and ``/admin/import``'s): their own body limit."""
 
 
 def install(app: web.Application, engine: Engine) -> None:
@@ -66,6 +69,10 @@ def install(app: web.Application, engine: Engine) -> None:
     app[PASSWORD_LINKS] = PasswordLinks(app[ADMIN_ACCOUNTS])
     app.router.add_routes(api_accounts.routes)
     app.cleanup_ctx.append(_order_listener)
+    app[ROUTE_BODY_LIMITS] = app.get(ROUTE_BODY_LIMITS, {}) | {
+        IMPORT_API: MAX_IMPORT_BYTES,
+        IMPORT_PAGE: MAX_IMPORT_BYTES,
+    }
     app.router.add_routes(table)
     app.router.add_routes(api_call_lists.routes)
 
@@ -91,7 +98,7 @@ def _flag(request: web.Request, name: str) -> bool:
 
 
 # -- directory import ----------------------------------------------------------------------
-@table.post("/api/v1/admin/directory/import")
+@table.post("/api/v1/admin/directory/import", name=IMPORT_API)
 async def import_directory(request: web.Request) -> web.Response:
     """The CSV import, all or nothing; errors per line as ``{line, column, message}``."""
     require(request, Permission.IMPORT_DIRECTORY, None)

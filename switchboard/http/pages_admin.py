@@ -28,6 +28,7 @@ from switchboard.http import admin_nav
 from switchboard.http.admin_nav import Section
 from switchboard.http.api_admin import (
     ADMIN_ACCOUNTS,
+    IMPORT_PAGE,
     MAX_AUDIT,
     PEOPLE_ORDER,
     account_matches,
@@ -194,7 +195,7 @@ async def import_page(request: web.Request) -> web.Response:
     return _page(request, "admin_import.html", "admin-import", stage="choose")
 
 
-@routes.post("/admin/import")
+@routes.post("/admin/import", name=IMPORT_PAGE)
 async def import_post(request: web.Request) -> web.Response:
     """A new file is checked (dry run); a checked file is imported. Errors: 422, by line."""
     account = _require(request, admin_nav.IMPORT)

@@ -234,8 +234,10 @@ async def refuse_override(request: web.Request, handler: Handler) -> web.StreamR
 
 
 ROUTE_BODY_LIMITS: web.AppKey[dict[str, int]] = web.AppKey("route_body_limits")
-"""Route name -> its own body limit (an upload route, e.g. the voicemail greeting, reads
-its body in chunks and enforces that limit itself); every other route has ``max_body``."""
+"""Route name -> its own body limit (an upload: the voicemail greeting, the directory
+import); every other route has ``max_body``."""
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+"""A directory file's upload: a region's 100,000 people are about 12 MB of CSV."""
 
 
 @web.middleware
@@ -246,6 +248,10 @@ async def limit_body(request: web.Request, handler: Handler) -> web.StreamRespon
     own = request.app.get(ROUTE_BODY_LIMITS, {}).get(request.match_info.route.name or "")
     if own is not None:
         limit = own
+        # aiohttp has no public per-route size for ``read()``/``post()`` (the CSRF check
+        # reads the form); ``clone(client_max_size=)`` would split the request's state
+        # from the one the outer middlewares hold.
+        request._client_max_size = own
     if request.content_length is not None and request.content_length > limit:
         raise web.HTTPRequestEntityTooLarge(
             max_size=limit,
