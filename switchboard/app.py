@@ -9,10 +9,8 @@ instead of leaving a half-alive switchboard.
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -29,6 +27,7 @@ from switchboard.directory.model import Person
 from switchboard.events import Event, PresenceTicked
 from switchboard.http.app import run_http
 from switchboard.http.oidc import PendingFlow, PendingFlows
+from switchboard.live import collector
 from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.live.follow import Follower
@@ -228,7 +227,7 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
         # Before anything listens: the full collection it starts with walks the whole
         # directory (150 ms at 100,000 people), which no SIP request should wait behind.
-        settle_garbage_collector()
+        collector.settle()
         try:
             async with asyncio.TaskGroup() as group:
                 sip_ready: asyncio.Future[tuple[str, int]] = loop.create_future()
@@ -548,21 +547,3 @@ def open_media(
         first, last = share_of(first, last, worker.index, worker.count)
     pool = PortPool(address, first, last)
     return RtpMediaService(pool, scripts, MediaLimits(media.silence_timeout, media.confirm_mobile))
-
-
-SWITCH_INTERVAL = 0.0005
-"""Seconds a thread may hold the interpreter lock while another waits for it."""
-
-
-def settle_garbage_collector() -> None:
-    """Move everything loaded at start (the directory, the view, the code) out of the
-    collector's reach, and collect young objects less often: a full collection walking a
-    large directory on the event loop shows up as a stall in every call's answer time."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(200_000, 50, 100)
-    # While a worker thread builds (the search index, a reloaded directory), the event loop
-    # waits for the interpreter lock each time it gave it up; by default the builder keeps
-    # it 5 ms, so an answer that gives it up a few times waits tens of milliseconds.
-    # Alone on the lock (nearly always) the loop never notices the shorter interval.
-    sys.setswitchinterval(SWITCH_INTERVAL)

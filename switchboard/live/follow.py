@@ -18,11 +18,11 @@ logs the failure once and tries again at every interval until it can.
 from __future__ import annotations
 
 import asyncio
-import gc
 
 import structlog
 
 from switchboard.events import StoreReloaded
+from switchboard.live import collector
 from switchboard.live.view import LiveView, prepare
 from switchboard.store.bus import EventBus
 from switchboard.store.protocol import Store, StoreError
@@ -79,14 +79,14 @@ class Follower:
     async def _reload(self) -> None:
         # Both the read and the tables off the event loop: at 100,000 people they take a
         # second or two, which SIP would otherwise spend not answering.
-        state = await self._store.load()
-        tables = await asyncio.to_thread(prepare, state)
-        retired = self._view.install(tables)
-        del tables
-        await release(retired)
         # The reloaded directory is as long-lived as the one ``serve`` froze at start:
-        # freeze it too, or the collector's next full pass walks it on the event loop.
-        gc.freeze()
+        # ``bulk_work`` freezes it too, and keeps the collector from walking it meanwhile.
+        with collector.bulk_work():
+            state = await self._store.load()
+            tables = await asyncio.to_thread(prepare, state)
+            retired = self._view.install(tables)
+            del tables
+            await release(retired)
         log.warning("feed_reloaded", version=state.version, people=len(state.people))
         self._bus.publish(StoreReloaded(state.version))
 

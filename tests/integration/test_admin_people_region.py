@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from switchboard.app import settle_garbage_collector
+from switchboard.live.collector import settle
 from switchboard.live.loop_watch import STALL, worst_lag
 from switchboard.live.view import Tables
 from tests.fixtures.region import region_people
@@ -30,7 +30,7 @@ MAX_PAGE_BYTES = 100_000
 def settled_like_serve() -> Iterator[None]:
     """The collector and the switch interval as ``serve`` settles them, for this test only."""
     threshold, interval = gc.get_threshold(), sys.getswitchinterval()
-    settle_garbage_collector()
+    settle()
     try:
         yield
     finally:

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from switchboard.app import settle_garbage_collector
 from switchboard.directory.hours import WorkingHours
 from switchboard.directory.model import Organisation, Person
 from switchboard.events import ManualStatusChanged, PlansChanged
+from switchboard.live.collector import settle
 from switchboard.live.loop_watch import worst_lag
 from switchboard.live.overview import Section, end_of_day, entry, select
 from switchboard.live.view import LiveView
@@ -171,7 +171,7 @@ def settled_like_serve() -> Iterator[None]:
     """The collector as ``serve`` settles it (the region's objects out of its reach), and as
     it was afterwards, so no other test runs under it."""
     threshold, interval = gc.get_threshold(), sys.getswitchinterval()
-    settle_garbage_collector()
+    settle()
     try:
         yield
     finally:
