@@ -21,7 +21,7 @@ function words(plan) {
  * of the same plans leaves a focused button where it is. */
 export function applyPlans(li, name, plans, onCancel) {
   const list = li.querySelector(".planned");
-  const key = JSON.stringify([page.may_write, plans.map((p) => [p.id, plannedText(p), p.text])]);
+  const key = JSON.stringify(plans.map((p) => [p.id, plannedText(p), p.text]));
   if (list.dataset.key === key) return;
   list.dataset.key = key;
   const focused = list.contains(document.activeElement) ? document.activeElement.dataset.action : null;
