@@ -221,7 +221,11 @@ SCHEMAS: JSON = {
 
 RULES = ["hide_mobile_without_extension", "hide_extension"]
 SUBJECT_AND_RULE: JSON = {
-    "subject": {"type": "string", "description": "E-mail or extension of the person."},
+    "subject": {
+        "type": "string",
+        "description": "The person: an e-mail, an extension or a number, or the subject as "
+        "the exception list shows it. A grant refuses one nobody in the directory has.",
+    },
     "rule": {"type": "string", "enum": RULES},
 }
 EXCEPTION_INPUT: JSON = {
@@ -437,7 +441,14 @@ PATHS: JSON = {
         "post": _op(
             "Grant an R16 exception with a reason that is kept (MANAGE_POLICY)",
             "grantException",
-            {"201": _ok(_ref("PolicyException"), "Granted")} | WRITE,
+            {"201": _ok(_ref("PolicyException"), "Granted")}
+            | WRITE
+            | {
+                "422": _error(
+                    "Refused: unknown_person (field subject) when nobody in the directory has "
+                    "that extension, number or e-mail; exception_needs_reason (field reason)."
+                )
+            },
             requestBody=_body(EXCEPTION_INPUT | {"required": ["subject", "rule", "reason"]}),
         ),
     },

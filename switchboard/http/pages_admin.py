@@ -298,13 +298,13 @@ async def policy_page(request: web.Request) -> web.Response:
         (e, engine.view.find(e.subject), _local(engine, e.granted_at))
         for e in engine.view.exceptions
     ]
-    people = sorted(engine.view.people(), key=lambda p: p.name.casefold())
+    # No list of everyone to choose from: the form takes a typed person, which the API
+    # resolves (at region scale such a list made the page megabytes).
     return _page(
         request,
         "admin_policy.html",
         "admin-policy",
         exceptions=listed,
-        people=people,
         rules=[r.value for r in PolicyRule],
         own_policy=engine.settings.own_calendars,
         own_connected=len(await engine.store.own_calendars()),

@@ -72,6 +72,8 @@ class Code(StrEnum):
     EXCEPTION_IN_USE = "exception_in_use"
     SECRET_ALWAYS_HIDDEN = "secret_always_hidden"  # noqa: S105 - an error code
     HIDE_NEEDS_EXTENSION = "hide_needs_extension"
+    # A person named by what an administrator typed (an extension, a number, an e-mail).
+    UNKNOWN_PERSON = "unknown_person"
     # Planned referrals (``PlanError``, issue 16).
     PLAN_STARTS_PAST = "plan_starts_past"
     PLAN_OVERLAP = "plan_overlap"

@@ -21,7 +21,7 @@ from tests.e2e.a11y import (
     fill_contrasts,
     wider_than_viewport,
 )
-from tests.e2e.conftest import Served, sign_in
+from tests.e2e.conftest import Served, page_api, sign_in
 from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
@@ -32,6 +32,8 @@ SIZES: dict[str, ViewportSize] = {
     "desktop": {"width": 1280, "height": 900},
     "phone": {"width": 390, "height": 844},
 }
+
+CHRISTMAS = {"starts": "2026-12-21T08:00:00+01:00", "until": "2026-12-29T08:00:00+01:00"}
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +136,19 @@ def test_reception_page_and_its_dialogs(
     row.locator('[data-action="message"]').click()
     expect(page.locator("#message-dialog")).to_be_visible()
     _check(page, axe, artifacts, "reception-take-message-dialog", size)
+    page.keyboard.press("Escape")
+    # A planned referral on the row, its "Avboka" and the dialog that asks first (issue 16).
+    expect(page.locator("#results-count")).to_have_text("Träffar: 1")
+    if not row.locator(".plan-cancel").count():  # the phone run finds the desktop run's
+        base = f"/api/v1/people/{row.get_attribute('data-person-id')}/plans"
+        planned = page_api(page, "POST", base, {"reason": "holiday", **CHRISTMAS})
+        assert planned["status"] == 201, planned
+    cancel = row.locator(".plan-cancel")
+    expect(cancel).to_be_visible()
+    _check(page, axe, artifacts, "reception-planned", size)
+    cancel.click()
+    expect(page.locator("#plan-cancel-dialog")).to_be_visible()
+    _check(page, axe, artifacts, "reception-plan-cancel-dialog", size)
     page.keyboard.press("Escape")
 
 

@@ -154,18 +154,40 @@ def test_a_refusal_without_a_field_is_said_above_the_buttons_never_in_english(
 def test_a_policy_refusal_is_said_in_norwegian_under_its_field(
     browser: Browser, served: Served
 ) -> None:
-    """The administrator's exception form (R16) in Norwegian: a reason holding a secret
-    mobile (R18) is refused by the server and said under the reason, not above the button."""
+    """The administrator's exception form (R16) in Norwegian: a person nobody in the
+    directory is, and a reason holding a secret mobile (R18), are refused by the server and
+    said under their fields, not above the button. The person is typed, not chosen from a
+    list of everyone."""
     context = new_context(browser, served, locale="nb-NO")
     try:
         admin = sign_in(context, "admin", "/reception")
         admin.goto("/admin/policy?lang=nb")
         expect(admin.locator("html")).to_have_attribute("lang", "nb")
-        admin.click("#grant-form button[type=submit]")  # nobody chosen: said on the person
-        expect(admin.locator("#grant-subject-error")).to_be_visible()
-        expect(admin.locator("#grant-subject")).to_have_attribute("aria-invalid", "true")
-        admin.select_option("#grant-subject", index=1)
-        expect(admin.locator("#grant-subject-error")).to_be_hidden()
+        subject = admin.locator("#grant-subject")
+        subject_error = admin.locator("#grant-subject-error")
+        admin.click("#grant-form button[type=submit]")  # nobody typed: said on the person
+        expect(subject_error).to_have_text(
+            "Skriv hvem unntaket gjelder: internnummer, telefonnummer eller e-postadresse."
+        )
+        expect(subject).to_have_attribute("aria-invalid", "true")
+        # Someone the directory does not have: the server refuses, said on the person.
+        subject.fill("nobody@example.invalid")
+        expect(subject_error).to_be_hidden()
+        admin.fill("#grant-reason", "Avtalt med leder")
+        admin.click("#grant-form button[type=submit]")
+        expect(subject_error).to_have_text(
+            "Ingen i katalogen har det internnummeret, telefonnummeret eller e-postadressen."
+        )
+        expect(subject).to_be_focused()
+        expect(subject).to_have_attribute(
+            "aria-describedby", "grant-subject-hint grant-subject-error"
+        )
+        expect(admin.locator("#grant-error")).to_be_hidden()
+        # Anna by her extension, as the form's hint asks; a name typed offers her too.
+        subject.fill("Anna Be")
+        expect(admin.locator("#grant-subject-people option")).not_to_have_count(0)
+        subject.fill("64123")
+        expect(subject_error).to_be_hidden()
         admin.fill("#grant-reason", "Avtalt med leder, ring 070-174 06 23")
         admin.click("#grant-form button[type=submit]")
         error = admin.locator("#grant-reason-error")

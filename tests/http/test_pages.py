@@ -199,6 +199,20 @@ async def test_reception_page_knows_whether_the_account_may_set_referrals(env: E
     assert _page_data(await employee.text())["may_write"] is False
 
 
+async def test_reception_page_has_the_plan_cancel_dialog_only_for_those_who_may_use_it(
+    env: Env,
+) -> None:
+    """Issue 16: cancelling a plan on someone's behalf asks WRITE_PRESENCE for anyone, as the
+    DELETE does; an employee at the reception gets no dialog (and reception_plans.js no
+    buttons: it reads the same ``may_write``)."""
+    reception = await env.client.get("/reception", headers=env.headers["receptionist"] | HTML)
+    html = await reception.text()
+    assert 'id="plan-cancel-dialog"' in html
+    assert "Avboka planerad frånvaro?" in html
+    employee = await env.client.get("/reception", headers=env.headers["employee"] | HTML)
+    assert 'id="plan-cancel-dialog"' not in await employee.text()
+
+
 @pytest.mark.parametrize("who", ["anonymous", "employee", "receptionist"])
 async def test_pages_carry_no_inline_script_or_style(env: Env, who: str) -> None:
     path = {"anonymous": "/signin", "employee": "/me", "receptionist": "/reception"}[who]

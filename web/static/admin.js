@@ -169,6 +169,36 @@ if (create) {
 }
 
 // ---- Policy exceptions (R16) -----------------------------------------------------------
+/** Names as suggestions while the administrator types a person (the directory search, a
+ * few at a time) into a <datalist>: the field stays a plain text input that browsers and
+ * screen readers know, and what is typed goes to the server as it is if none is picked. */
+function suggestPeople(input, datalist) {
+  let timer = 0;
+  let asked = 0;
+  input.addEventListener("input", () => {
+    window.clearTimeout(timer);
+    const query = input.value.trim();
+    if (query.length < 2) {
+      datalist.replaceChildren();
+      return;
+    }
+    timer = window.setTimeout(async () => {
+      const mine = ++asked;
+      let people = [];
+      try {
+        people = (await api("GET", `/api/v1/people?q=${encodeURIComponent(query)}&limit=8`)).people;
+      } catch {
+        people = []; // only suggestions: the form works without them, the server decides
+      }
+      if (mine !== asked) return;
+      datalist.replaceChildren(...people.map((p) => new Option(
+        [p.name, p.extension, p.email].filter(Boolean).join(" · "),
+        p.email || p.extension || p.id,
+      )));
+    }, 200);
+  });
+}
+
 const grant = document.getElementById("grant-form");
 if (grant) {
   const error = document.getElementById("grant-error");
@@ -186,16 +216,17 @@ if (grant) {
   grant.addEventListener("input", (event) => {
     if (fieldError(event.target.name)) clearField([event.target], fieldError(event.target.name));
   });
+  suggestPeople(grant.elements.subject, document.getElementById("grant-subject-people"));
   grant.addEventListener("submit", (event) => {
     event.preventDefault();
     clearFields();
     const body = {
-      subject: grant.elements.subject.value,
+      subject: grant.elements.subject.value.trim(),
       rule: grant.elements.rule.value,
       reason: grant.elements.reason.value.trim(),
     };
     if (!body.subject) {
-      refuse("subject", t("policy.choose_person"));
+      refuse("subject", t("policy.subject_needed"));
       return;
     }
     if (body.reason.length < 5) {

@@ -5,10 +5,11 @@
 // live by server-sent events, and a referral set on someone's behalf (audited).
 
 import {
-  announce, api, describe, formatDay, initials, liveEvents, localDate, localTime, page,
-  plannedText, t, whenText,
+  announce, api, describe, formatDay, initials, liveEvents, localDate, localTime, page, t,
+  whenText,
 } from "./common.js";
 import { bindPicker } from "./picker.js";
+import { applyPlans, bindPlanCancel } from "./reception_plans.js";
 
 const input = document.getElementById("search");
 const list = document.getElementById("results");
@@ -70,10 +71,10 @@ function applyPresence(li, presence) {
   statusText.textContent = described.state === "available" ? "" : described.detail;
   statusText.hidden = described.state === "available";
   callBadge.hidden = !presence.line?.in_call;
-  const planned = li.querySelector(".planned-text");
-  const plans = presence.planned || [];
-  planned.textContent = plans.map(plannedText).join(" · ");
-  planned.hidden = plans.length === 0;
+  const name = li.querySelector(".person-name").textContent;
+  applyPlans(li, name, presence.planned || [], (plan, button) => {
+    askCancelPlan(li.dataset.personId, name, plan, button);
+  });
   calendarCell.replaceChildren();
   if (presence.calendar) {
     const line = document.createElement("span");
@@ -342,6 +343,21 @@ async function makeAvailable(personId) {
     (refer || row.li).focus();
   }
 }
+
+// ---- Cancelling a planned referral on someone's behalf (issue 16) -----------------------
+/** Gone from the row at once; the live feed's echo then finds the same plans and leaves
+ * the row (and the focus on it) alone. */
+const askCancelPlan = bindPlanCancel({
+  rowOf: (personId) => rows.get(personId),
+  onCancelled(personId, planId) {
+    const row = rows.get(personId);
+    if (!row?.person.presence) return;
+    const presence = row.person.presence;
+    presence.planned = (presence.planned || []).filter((plan) => plan.id !== planId);
+    applyPresence(row.li, presence);
+    flash(row.li);
+  },
+});
 
 // ---- Keyboard: ↓ from the search into the list, ↑ ↓ between people, Enter opens --------
 function sibling(li, step) {
