@@ -78,6 +78,11 @@ ENGLISH: dict[str, str] = {
     "audit.field.token": "token {name}",
     "audit.field.sso_identity": "sso identity at {provider}",
     "audit.field.sso_identities": "sso identities",
+    "audit.field.voicemail": "voicemail {id}",
+    "audit.field.message": "message {id}",
+    "audit.field.heard": "heard",
+    "audit.field.greeting": "greeting",
+    "audit.field.name_clip": "name_clip",
     # Values
     "audit.value.yes": "yes",
     "audit.value.no": "no",
@@ -87,6 +92,7 @@ ENGLISH: dict[str, str] = {
     "audit.value.active": "active",
     "audit.value.bound": "bound",
     "audit.value.secret": "[secret]",
+    "audit.value.heard": "heard",
     "audit.say.roles": "{roles}",
     "audit.say.names": "{names}",
     "audit.say.word": "{word}",
@@ -102,6 +108,8 @@ ENGLISH: dict[str, str] = {
     "audit.say.cancelled": " cancelled",
     "audit.say.ended_dropped": "; ended plans dropped: {plans}",
     "audit.say.plans_ended": "plans ended: {plans}",
+    "audit.say.own_calendar": "own calendar {calendar}",
+    "audit.say.own_calendar_disconnected": "own calendar disconnected",
     "audit.say.calendar_none": "source {source}: no segments",
     "audit.say.calendar_segments": ("source {source}: {count} segment(s) from {first} to {last}"),
     "audit.say.template_saved": "template {name!r}: {reason}",
@@ -141,6 +149,7 @@ ENGLISH: dict[str, str] = {
     "audit.say.sso_unbound_one": "{count} single sign-on identity unbound",
     "audit.say.sso_unbound_many": "{count} single sign-on identities unbound",
     "audit.say.session_started": "session started",
+    "audit.say.access_refused": "{what}: {request}: {message}",
     "audit.say.wrong_password": "wrong password",
     "audit.say.disabled_account": "the account is disabled",
     "audit.say.sso_only": "the account has no password (single sign-on only)",
@@ -163,6 +172,19 @@ ENGLISH: dict[str, str] = {
     "audit.say.call_list_downloaded": (
         "call list #{id} downloaded: {calls} call(s) of {start} to {end}; {left} download(s) left"
     ),
+    # Voicemail and taken messages
+    "audit.say.voicemail_received": "voicemail {id} ({ms} ms) received",
+    "audit.say.voicemail_heard": "voicemail {id} heard",
+    "audit.say.voicemail_unheard": "voicemail {id} unheard",
+    "audit.say.voicemail_deleted": "voicemail {id} deleted",
+    "audit.say.greeting_set": "greeting set ({ms} ms)",
+    "audit.say.greeting_deleted": "greeting deleted",
+    "audit.say.name_clip_set": "name clip set ({ms} ms)",
+    "audit.say.name_clip_deleted": "name clip deleted",
+    "audit.say.voicemail_pin_set": "voicemail PIN set",
+    "audit.say.voicemail_pin_removed": "voicemail PIN removed",
+    "audit.say.message_taken": "message {id} taken",
+    "audit.say.message_emailed": "message {id}: e-mail {status}",
 }
 """The English of every key the store writes: the one place the ``detail`` comes from."""
 

@@ -122,6 +122,21 @@ def sso_unbound_change(removed: int) -> ChangeWords:
     return changed("sso_identities", str(removed), "0")
 
 
+def access_refused(what: str, where: str, message: str, limit: int) -> Words | str:
+    """A 403: the check that said no and the request, in words; the server's own (English)
+    message only in the English, which keeps its first ``limit`` characters as it always
+    has. A request line too long for that stays English only."""
+    room = limit - len(f"{what}: {where}: ")
+    if room < 0:
+        return f"{what}: {where}: {message}"[:limit]
+    return say(
+        "audit.say.access_refused",
+        what=code(what),
+        request=code(where),
+        message=code(message[:room]),
+    )
+
+
 SESSION_STARTED = say("audit.say.session_started")
 WRONG_PASSWORD = say("audit.say.wrong_password")
 ACCOUNT_DISABLED = say("audit.say.disabled_account")
@@ -174,3 +189,58 @@ def call_list_change(request_id: int, old: Enum | None, new: Enum) -> ChangeWord
         "" if old is None else say("audit.say.word", word=word("audit.request", old))
     )
     return changed(where, before, say("audit.say.word", word=word("audit.request", new)))
+
+
+# -- voicemail and taken messages -------------------------------------------------------------
+def voicemail_received(message_id: str, duration_ms: int) -> Words:
+    return say("audit.say.voicemail_received", id=code(message_id), ms=count(duration_ms))
+
+
+def voicemail_state(message_id: str, state: str) -> Words:
+    """``state``: heard, unheard or deleted."""
+    return say(f"audit.say.voicemail_{state}", id=code(message_id))
+
+
+def voicemail_change(message_id: str, old: Words | str, new: Words | str) -> ChangeWords:
+    return changed(say("audit.field.voicemail", id=code(message_id)), old, new)
+
+
+def heard_change(old: bool, new: bool) -> ChangeWords:
+    return changed("heard", value("yes" if old else "no"), value("yes" if new else "no"))
+
+
+def recording(name: str, set_: bool, duration_ms: int | None = None) -> Words:
+    """A greeting or name clip (``name``: a ``Recording`` value) set or deleted."""
+    if set_:
+        return say(f"audit.say.{name}_set", ms=count(duration_ms or 0))
+    return say(f"audit.say.{name}_deleted")
+
+
+def recording_change(name: str, set_: bool) -> ChangeWords:
+    return changed(name, "" if set_ else value("set"), value("set") if set_ else "")
+
+
+VOICEMAIL_PIN_SET = say("audit.say.voicemail_pin_set")
+VOICEMAIL_PIN_REMOVED = say("audit.say.voicemail_pin_removed")
+
+
+def message_taken(message_id: str) -> Words:
+    """Never the text or the number: the audit trail is read by administrators."""
+    return say("audit.say.message_taken", id=code(message_id))
+
+
+def message_taken_change(message_id: str, email: Enum) -> ChangeWords:
+    where = say("audit.field.message", id=code(message_id))
+    return changed(where, "", say("audit.say.word", word=word("audit.email", email)))
+
+
+def message_emailed(message_id: str, status: Enum) -> Words:
+    return say("audit.say.message_emailed", id=code(message_id), status=word("audit.email", status))
+
+
+def email_change(old: str, new: Enum) -> ChangeWords:
+    return changed(
+        "email",
+        say("audit.say.word", word=word("audit.email", old)),
+        say("audit.say.word", word=word("audit.email", new)),
+    )
