@@ -1,5 +1,6 @@
 """The audit page speaks the reader's language (issue 16): actions by name, not by code,
-times in the organisation's zone with UTC on hover, English details marked as English."""
+times in the organisation's zone with UTC on hover, details and changes in the reader's
+language, and English (marked) only for entries written before they carried their words."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from switchboard.directory.model import PolicyRule
 from tests.http.conftest import Env
 
 LABELS = {"sv": "Undantag beviljat", "nb": "Unntak innvilget", "en": "Exception granted"}
+DETAILS = {
+    "sv": "Undantag från regeln: Dölja anknytningen, med skäl",
+    "nb": "Unntak fra regelen: Skjule internnummeret, med begrunnelse",
+    "en": "Exception to the rule: Hide the extension, with a reason",
+}
 
 
 @pytest.mark.parametrize("language", ["sv", "nb", "en"])
@@ -41,4 +47,7 @@ async def test_the_audit_page_names_actions_and_shows_local_time(env: Env, langu
     assert datetime_attr == at_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert text == local.strftime("%Y-%m-%d %H:%M")
     assert title.startswith(at_utc.strftime("%Y-%m-%d %H:%M:%S") + " UTC")
-    assert '<span lang="en">' in html  # the details are in English, and say so
+    # The detail and the change in the reader's language, nothing marked English (issue 16).
+    assert DETAILS[language] in row
+    assert 'lang="en"' not in row
+    assert "Decided by HR 2026-11" in row  # the administrator's own words, as typed
