@@ -5,6 +5,10 @@ value that may be secret (R18): a secret mobile is ``[secret]`` on both sides of
 other numbers are masked (``+467******01``), and free text (a note, a template, a reason)
 goes through ``plain``, which masks anything that looks like a telephone number. Passwords,
 hashes, session ids and tokens never appear, only whether there is one.
+
+Since issue 16 these are words, not sentences: catalog keys with typed values
+(``audit.Words``, ``audit.ChangeWords``) that the pages say in the reader's language; the
+English the store writes beside them is rendered from the same words (``audit_english``).
 """
 
 from __future__ import annotations
@@ -49,7 +53,6 @@ AUDIT_COLUMNS = (
     "changes",
     "words",
 )
-SECRET = "[secret]"  # noqa: S105 - the word shown instead of a secret number
 NUMBER_FIELDS = frozenset({"mobile"})
 """Person fields that hold a number to mask (the extension is public, R17, and short)."""
 
