@@ -20,7 +20,7 @@ from enum import Enum
 
 from switchboard.accounts.model import Account
 from switchboard.directory.hours import WorkingHours
-from switchboard.directory.model import Person
+from switchboard.directory.model import Arrangement, Person
 from switchboard.directory.numbers import mask_number
 from switchboard.presence.model import CalendarSegment, ManualStatus, PlannedReferral, Template
 from switchboard.store.audit import AuditDecision, AuditEntry, Change, ChangeWords, Words, say
@@ -127,8 +127,10 @@ def _words(value: object) -> Words | str:
         return ""
     if isinstance(value, bool):
         return _yes_no(value)
-    if isinstance(value, Enum):
-        return say("audit.say.word", word=word(f"audit.{type(value).__name__.lower()}", value))
+    if isinstance(value, Arrangement):
+        return say("audit.say.word", word=word("audit.arrangement", value))
+    if isinstance(value, Enum):  # a person field of a kind added later: its value, as is
+        return str(value.value)
     if isinstance(value, WorkingHours):
         return value.format()  # the form an import file writes, in no language
     return plain(str(value))

@@ -14,7 +14,8 @@ import pytest
 
 from switchboard.accounts.model import Account, Role
 from switchboard.calls.model import RequestStatus
-from switchboard.directory.model import Person, PolicyRule
+from switchboard.directory.hours import WorkingHours
+from switchboard.directory.model import Arrangement, Person, PolicyRule
 from switchboard.http.audit_view import audit_row, say
 from switchboard.http.web_kit import load_web_kit
 from switchboard.presence.model import (
@@ -253,6 +254,7 @@ def test_enum_values_the_words_name_have_catalog_words() -> None:
         "rule": PolicyRule,
         "audit.request": RequestStatus,
         "audit.email": EmailStatus,
+        "audit.arrangement": Arrangement,
     }
     for language, strings in catalogs.items():
         for prefix, enum in enums.items():
@@ -388,3 +390,36 @@ def test_a_row_falls_back_to_english_part_by_part() -> None:
     assert row.english
     old = AuditEntry(2, T0, "anna", "manual_set", "p1", "cleared", changes=())
     assert audit_row(old, "", None, sv, STOCKHOLM).detail.english
+
+
+def test_every_kind_of_person_field_is_said_in_swedish() -> None:
+    """Flags, the arrangement and the hours: words or the import file's own form."""
+    sv = _catalogs()["sv"]
+    new = replace(
+        ANNA,
+        hide_mobile=True,
+        arrangement=Arrangement.WORK_ONLY,
+        hours=WorkingHours.parse("mon-fri 08:00-16:00"),
+        title="Samordnare",
+    )
+    entry = AuditEntry(
+        1,
+        T0,
+        "root",
+        "person_updated",
+        "p1",
+        "",
+        changes=tuple(audit_words.english_change(c) for c in audit_words.person_changes(ANNA, new)),
+        words=EntryWords(
+            audit_words.person_change(ANNA, new), audit_words.person_changes(ANNA, new)
+        ),
+    )
+    row = audit_row(entry, "", None, sv, STOCKHOLM)
+    assert not row.english
+    assert row.detail.text == "Ändrat: Titel, Dölj mobilen, Mobilavtal, Arbetstid"
+    assert [(c.field, c.old, c.new) for c in row.changes] == [
+        ("Titel", "", "Samordnare"),
+        ("Dölj mobilen", "nej", "ja"),
+        ("Mobilavtal", "privat", "endast arbete"),
+        ("Arbetstid", "", "mon-fri 08:00-16:00"),
+    ]
