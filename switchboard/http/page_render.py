@@ -6,6 +6,7 @@ module and import nothing from each other; ``app.build_app`` registers both rout
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -38,6 +39,11 @@ def _language(request: web.Request, person: Person | None) -> str:
         request.headers.get("Accept-Language"),
         request.app[ENGINE].settings.language,
     )
+
+
+def page_strings(request: web.Request, person: Person | None) -> Mapping[str, str]:
+    """The catalog of the page's language (key -> text)."""
+    return request.app[WEB].strings(_language(request, person))
 
 
 def page_translator(request: web.Request, person: Person | None) -> Translate:

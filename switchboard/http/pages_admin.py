@@ -36,8 +36,9 @@ from switchboard.http.api_admin import (
     unit_names,
 )
 from switchboard.http.api_call_lists import CALL_LISTS
+from switchboard.http.audit_view import audit_row
 from switchboard.http.context import ACCESS, ENGINE, PRINCIPAL, note_refusal
-from switchboard.http.page_render import page_person, render_page, signin_redirect
+from switchboard.http.page_render import page_person, page_strings, render_page, signin_redirect
 from switchboard.http.people_list import encode_cursor
 from switchboard.http.principal import Permission
 from switchboard.live.engine import Engine
@@ -337,12 +338,17 @@ async def audit_page(request: web.Request) -> web.Response:
     limit = _number(request, "limit", MAX_AUDIT) or AUDIT_PAGE
     entries = await engine.store.audit_page(limit, before=before, subject=subject, actor=actor)
     names = {p.person_id: p.name for p in engine.view.everyone()}
-    rows = [(e, _local(engine, e.at), names.get(e.subject)) for e in entries]
+    strings = page_strings(request, page_person(request, request[PRINCIPAL].account))
+    zone = engine.settings.zone
+    rows = [
+        audit_row(e, _local(engine, e.at), names.get(e.subject), strings, zone) for e in entries
+    ]
     return _page(
         request,
         "admin_audit.html",
         "admin-audit",
         rows=rows,
+        some_english=any(r.english for r in rows),
         person_filter=person_text,
         actor_filter=actor or "",
         first_page=before is None,

@@ -36,6 +36,7 @@ from switchboard.http.refusals import (
     detail_of,
     status_code,
 )
+from switchboard.store import audit_phrases
 from switchboard.store.audit import AuditDecision
 from switchboard.store.protocol import StoreError, StoreUnavailableError
 
@@ -345,7 +346,7 @@ async def _record_refusal(request: web.Request, message: str) -> None:
     if account is None:
         return
     engine = request.app[ENGINE]
-    detail = f"{refusal.what}: {where}: {message}"[:500]
+    detail = audit_phrases.access_refused(refusal.what, where, message, limit=500)
     try:
         await engine.store.append_audit(
             engine.clock.now(),

@@ -45,6 +45,7 @@ from switchboard.accounts.sessions import (
 from switchboard.accounts.throttle import LimitReached, LoginThrottle, LoginThrottledError
 from switchboard.clock import Clock
 from switchboard.directory.model import Person
+from switchboard.store import audit_phrases
 from switchboard.store.audit import AuditDecision, AuditStore, account_subject
 from switchboard.store.protocol import AccountStore
 
@@ -324,11 +325,11 @@ class AccountService:
         does not: what was typed there is sometimes a password, and nobody's account it is.
         """
         if account.disabled:
-            why = "the account is disabled"
+            why = audit_phrases.ACCOUNT_DISABLED
         elif stored is None:
-            why = "the account has no password (single sign-on only)"
+            why = audit_phrases.SSO_ONLY
         else:
-            why = "wrong password"
+            why = audit_phrases.WRONG_PASSWORD
         await self.store.append_audit(
             now,
             ANONYMOUS_ACTOR,
@@ -348,14 +349,10 @@ class AccountService:
         p = self.throttle.policy
         if limited is LimitReached.NEW:
             free, interval = p.account_free_failures, p.account_interval
-            where = "addresses this account has not signed in from"
         else:
             free, interval = p.known_free_failures, p.known_interval
-            where = "addresses this account signed in from recently"
-        detail = (
-            f"{free} failed sign-ins in a row from {where}: each further attempt from them "
-            f"waits {int(interval.total_seconds())} s (at most {p.hourly_limit} failures an "
-            "hour in all); the real user's other addresses and single sign-on are not slowed"
+        detail = audit_phrases.sign_in_limit(
+            limited is not LimitReached.NEW, free, int(interval.total_seconds()), p.hourly_limit
         )
         log.warning(
             "sign_in_limit_reached",

@@ -15,6 +15,7 @@ from switchboard.accounts.model import Account, AccountError, normalise_username
 from switchboard.accounts.passwords import check_policy
 from switchboard.accounts.reset_links import ResetLink, link_holds, make_link
 from switchboard.live.accounts import AccountService
+from switchboard.store import audit_phrases
 from switchboard.store.audit import AuditDecision, account_subject
 
 log = structlog.get_logger("switchboard.accounts")
@@ -81,7 +82,7 @@ class PasswordLinks:
             account.username,
             "account_password_set",
             account_subject(account.username),
-            "password set with a one-time link",
+            audit_phrases.PASSWORD_LINK,
             AuditDecision.ALLOWED,
         )
         log.info("password_set_with_link", username=account.username)

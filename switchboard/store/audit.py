@@ -37,6 +37,67 @@ class Change:
     """Empty when there is none any more (deleted)."""
 
 
+class ArgKind(StrEnum):
+    """How a page shows a value named in an entry's words (issue 16)."""
+
+    TEXT = "text"
+    """A user's own words (a note, a reason, a name), masked by ``plain``: shown as typed."""
+    CODE = "code"
+    """An id, an extension, a masked number: shown as it is, in no language."""
+    COUNT = "count"
+    """A whole number."""
+    INSTANT = "instant"
+    """An ISO 8601 instant, shown in the deployment's local time."""
+    WORD = "word"
+    """An enum value, shown through the catalog key ``<catalog>.<value>``."""
+    WORDS = "words"
+    """Several enum values, each through ``<catalog>.<value>``; "none" when there are none."""
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    kind: ArgKind
+    value: str | int | tuple[str, ...]
+    catalog: str = ""
+    """For WORD and WORDS: the prefix of the catalog keys (``reason``, ``role``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """One catalog key and the values it names; a detail is one or more phrases in a row."""
+
+    key: str
+    args: tuple[tuple[str, Arg], ...] = ()
+
+
+Words = tuple[Phrase, ...]
+
+
+def say(key: str, **args: Arg) -> Words:
+    """The words of one phrase: ``say("audit.say.plan", plan=code(plan_id))``."""
+    return (Phrase(key, tuple(args.items())),)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeWords:
+    """A ``Change`` as words: its field, and its old and new values as words or as typed
+    (a ``str``: a user's own text, a masked number, or empty)."""
+
+    field: Words
+    old: Words | str
+    new: Words | str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryWords:
+    """An entry's detail and changes as catalog keys and values, so a page says them in
+    the reader's language (issue 16). ``changes`` runs beside ``AuditEntry.changes``; None
+    where a change has no words (the page shows its English)."""
+
+    detail: Words
+    changes: tuple[ChangeWords | None, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     seq: int
@@ -57,6 +118,9 @@ class AuditEntry:
     request_id: str = ""
     changes: tuple[Change, ...] = ()
     """Old and new value of each thing the write changed."""
+    words: EntryWords | None = None
+    """The detail and changes as words for the pages (issue 16); None for an entry written
+    before them, which the pages show in English."""
 
 
 def account_subject(username: str) -> str:
@@ -79,7 +143,7 @@ class AuditStore(Protocol):
         actor: str,
         action: str,
         subject: str,
-        detail: str,
+        detail: Words | str,
         decision: AuditDecision,
     ) -> None: ...
 

@@ -5,23 +5,39 @@ value that may be secret (R18): a secret mobile is ``[secret]`` on both sides of
 other numbers are masked (``+467******01``), and free text (a note, a template, a reason)
 goes through ``plain``, which masks anything that looks like a telephone number. Passwords,
 hashes, session ids and tokens never appear, only whether there is one.
+
+Since issue 16 these are words, not sentences: catalog keys with typed values
+(``audit.Words``, ``audit.ChangeWords``) that the pages say in the reader's language; the
+English the store writes beside them is rendered from the same words (``audit_english``).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import fields
 from enum import Enum
 
 from switchboard.accounts.model import Account
 from switchboard.directory.hours import WorkingHours
-from switchboard.directory.model import Person
+from switchboard.directory.model import Arrangement, Person
 from switchboard.directory.numbers import mask_number
 from switchboard.presence.model import CalendarSegment, ManualStatus, PlannedReferral, Template
-from switchboard.store.audit import AuditDecision, AuditEntry, Change
-from switchboard.store.codec import Fields, instant, iso
+from switchboard.store.audit import AuditDecision, AuditEntry, Change, ChangeWords, Words, say
+from switchboard.store.audit_english import (
+    code,
+    count,
+    english,
+    instant,
+    plain,
+    text,
+    value,
+    word,
+    words,
+    words_from_json,
+)
+from switchboard.store.codec import Fields
+from switchboard.store.codec import instant as read_instant
 from switchboard.store.protocol import StoreError
 
 AUDIT_COLUMNS = (
@@ -35,17 +51,23 @@ AUDIT_COLUMNS = (
     "source",
     "request_id",
     "changes",
+    "words",
 )
-SECRET = "[secret]"  # noqa: S105 - the word shown instead of a secret number
 NUMBER_FIELDS = frozenset({"mobile"})
 """Person fields that hold a number to mask (the extension is public, R17, and short)."""
 
-_NUMBER_LIKE = re.compile(r"\+?(?:\d[\s().-]?){6,}\d")
+
+def field(name: str) -> Words:
+    return say(f"audit.field.{name}")
 
 
-def plain(text: str) -> str:
-    """``text`` with anything that looks like a phone number (7+ digits) masked."""
-    return _NUMBER_LIKE.sub("[number]", text)
+def changed(name: Words | str, old: Words | str, new: Words | str) -> ChangeWords:
+    """A change as words; ``name`` a plain field name (``audit.field.<name>``) or words."""
+    return ChangeWords(field(name) if isinstance(name, str) else name, old, new)
+
+
+def english_change(c: ChangeWords) -> Change:
+    return Change(english(c.field), english(c.old), english(c.new))
 
 
 # -- rows ----------------------------------------------------------------------------------
@@ -53,7 +75,17 @@ def changes_json(changes: Sequence[Change]) -> str:
     return json.dumps([[c.field, c.old, c.new] for c in changes], ensure_ascii=False)
 
 
+def _optional(r: Fields, key: str) -> str | None:
+    """A column a row written before it was added lacks (a Redis hash; SQLite adds it)."""
+    try:
+        got = r[key]
+    except (KeyError, IndexError):
+        return None
+    return None if got is None else str(got)
+
+
 def audit_from_row(r: Fields) -> AuditEntry:
+    """An entry; one written before issue 16's words (no ``words``) reads with none."""
     try:
         changes = tuple(Change(str(f), str(o), str(n)) for f, o, n in json.loads(r["changes"]))
         decision = AuditDecision(r["decision"])
@@ -61,7 +93,7 @@ def audit_from_row(r: Fields) -> AuditEntry:
         raise StoreError(f"audit entry {r['seq']} is unreadable: {exc}") from exc
     return AuditEntry(
         r["seq"],
-        instant(r["at"]),
+        read_instant(r["at"]),
         r["actor"],
         r["action"],
         r["subject"],
@@ -71,6 +103,7 @@ def audit_from_row(r: Fields) -> AuditEntry:
         r["source"],
         r["request_id"],
         changes,
+        words_from_json(_optional(r, "words")),
     )
 
 
@@ -79,39 +112,48 @@ def changed_fields(old: Person, new: Person) -> list[str]:
     return [f.name for f in fields(Person) if getattr(old, f.name) != getattr(new, f.name)]
 
 
-def person_change(old: Person | None, new: Person) -> str:
+def person_change(old: Person | None, new: Person) -> Words:
     if old is None:
-        return "created"
-    changed = changed_fields(old, new)
-    return "updated: " + ", ".join(changed) if changed else "saved without changes"
+        return say("audit.say.person_created")
+    found = changed_fields(old, new)
+    if not found:
+        return say("audit.say.person_unchanged")
+    # In the order of the person's fields, as the English has always listed them.
+    return say("audit.say.person_updated", fields=words("audit.field", found, keep_order=True))
 
 
-def _words(value: object) -> str:
+def _words(value: object) -> Words | str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Enum):
+        return _yes_no(value)
+    if isinstance(value, Arrangement):
+        return say("audit.say.word", word=word("audit.arrangement", value))
+    if isinstance(value, Enum):  # a person field of a kind added later: its value, as is
         return str(value.value)
     if isinstance(value, WorkingHours):
-        return value.format()
+        return value.format()  # the form an import file writes, in no language
     return plain(str(value))
 
 
-def _person_value(person: Person | None, name: str, secret: bool) -> str:
+def _yes_no(got: object) -> Words:
+    return value("yes") if got else value("no")
+
+
+def _person_value(person: Person | None, name: str, secret: bool) -> Words | str:
     if person is None:
         return ""
-    value = getattr(person, name)
-    if name in NUMBER_FIELDS and value is not None:
+    got = getattr(person, name)
+    if name in NUMBER_FIELDS and got is not None:
         # Secret on either side of the change: the number is the secret, before and after.
-        return SECRET if secret else mask_number(str(value))
-    return _words(value)
+        return value("secret") if secret else mask_number(str(got))
+    return _words(got)
 
 
-def person_changes(old: Person | None, new: Person | None) -> tuple[Change, ...]:
+def person_changes(old: Person | None, new: Person | None) -> tuple[ChangeWords, ...]:
     """Each field that differs, old -> new (created: from nothing; removed: to nothing)."""
     secret = any(p is not None and p.secret_mobile for p in (old, new))
-    found: list[Change] = []
+    found: list[ChangeWords] = []
     for f in fields(Person):
         if f.name == "person_id":
             continue  # the entry's subject
@@ -120,27 +162,32 @@ def person_changes(old: Person | None, new: Person | None) -> tuple[Change, ...]
         before = _person_value(old, f.name, secret)
         after = _person_value(new, f.name, secret)
         if before or after:
-            found.append(Change(f.name, before, after))
+            found.append(changed(f.name, before, after))
     return tuple(found)
 
 
 # -- availability --------------------------------------------------------------------------
-def manual_change(status: ManualStatus | None) -> str:
+def manual_change(status: ManualStatus | None) -> Words:
     if status is None:
-        return "cleared"
+        return say("audit.say.cleared")
     ref = status.referral
-    when = "" if status.starts is None else f" from {iso(status.starts)}"
+    when = () if status.starts is None else say("audit.say.from", at=instant(status.starts))
     if ref is None:
-        until = "" if status.until is None else f" until {iso(status.until)}"
-        return f"available{when}{until}"
-    words = f"{ref.kind.value} referral: {ref.reason.value} (source {ref.source.value})"
+        until = () if status.until is None else say("audit.say.until", at=instant(status.until))
+        return say("audit.say.available") + when + until
+    said = say(
+        "audit.say.referral",
+        kind=word("audit.kind", ref.kind),
+        reason=word("reason", ref.reason),
+        source=word("audit.source", ref.source),
+    )
     if ref.until is not None:
-        words += f" until {iso(ref.until)}"
+        said += say("audit.say.until", at=instant(ref.until))
     if ref.text is not None:
-        words += ", with a note"
+        said += say("audit.say.with_note")
     if ref.divert_to is not None:
-        words += ", diverted"
-    return words + when
+        said += say("audit.say.diverted")
+    return said + when
 
 
 def _note(status: ManualStatus | None) -> str:
@@ -153,82 +200,113 @@ def _divert(status: ManualStatus | None) -> str:
     return "" if ref is None or ref.divert_to is None else mask_number(ref.divert_to)
 
 
-def manual_changes(old: ManualStatus | None, new: ManualStatus | None) -> tuple[Change, ...]:
-    found = [Change("status", "" if old is None else manual_change(old), manual_change(new))]
-    for name, words in (("note", _note), ("divert_to", _divert)):
-        if words(old) != words(new):
-            found.append(Change(name, words(old), words(new)))
+def manual_changes(old: ManualStatus | None, new: ManualStatus | None) -> tuple[ChangeWords, ...]:
+    found = [changed("status", "" if old is None else manual_change(old), manual_change(new))]
+    for name, said in (("note", _note), ("divert_to", _divert)):
+        if said(old) != said(new):
+            found.append(changed(name, said(old), said(new)))
     return tuple(found)
 
 
-def plan_change(plan: PlannedReferral) -> str:
+def plan_change(plan: PlannedReferral) -> Words:
     """A planned referral in the audit's words: its id, what and from when (issue 16)."""
-    return f"plan {plan.plan_id}: {manual_change(plan.status())}"
+    return say("audit.say.plan", plan=code(plan.plan_id)) + manual_change(plan.status())
 
 
-def plan_changes(old: PlannedReferral | None, new: PlannedReferral | None) -> tuple[Change, ...]:
+def plans_dropped(ended: Sequence[str]) -> Words:
+    """The ended plans a write dropped on its way (nothing when none)."""
+    return say("audit.say.ended_dropped", plans=code(", ".join(ended))) if ended else ()
+
+
+def plan_changes(
+    old: PlannedReferral | None, new: PlannedReferral | None
+) -> tuple[ChangeWords, ...]:
     before = "" if old is None else plan_change(old)
     after = "" if new is None else plan_change(new)
-    found = [Change("plan", before, after)]
+    found = [changed("plan", before, after)]
     o = None if old is None else old.status()
     n = None if new is None else new.status()
-    for name, words in (("note", _note), ("divert_to", _divert)):
-        if words(o) != words(n):
-            found.append(Change(name, words(o), words(n)))
+    for name, said in (("note", _note), ("divert_to", _divert)):
+        if said(o) != said(n):
+            found.append(changed(name, said(o), said(n)))
     return tuple(found)
 
 
-def calendar_change(source: str, segments: tuple[CalendarSegment, ...]) -> str:
+def calendar_change(source: str, segments: tuple[CalendarSegment, ...]) -> Words:
     if not segments:
-        return f"source {plain(source)}: no segments"
-    first = min(s.start for s in segments)
-    last = max(s.end for s in segments)
-    return f"source {plain(source)}: {len(segments)} segment(s) from {iso(first)} to {iso(last)}"
+        return say("audit.say.calendar_none", source=text(source))
+    return say(
+        "audit.say.calendar_segments",
+        source=text(source),
+        count=count(len(segments)),
+        first=instant(min(s.start for s in segments)),
+        last=instant(max(s.end for s in segments)),
+    )
 
 
 def calendar_changes(
     source: str, old: tuple[CalendarSegment, ...], new: tuple[CalendarSegment, ...]
-) -> tuple[Change, ...]:
+) -> tuple[ChangeWords, ...]:
     before = calendar_change(source, old) if old else ""
-    return (Change("calendar", before, calendar_change(source, new)),)
+    return (changed("calendar", before, calendar_change(source, new)),)
 
 
-def template_words(template: Template | None) -> str:
+def template_words(template: Template | None) -> Words | str:
     if template is None:
         return ""
-    words = f"{template.reason.value}, {template.kind.value}"
+    said = say(
+        "audit.say.template",
+        reason=word("reason", template.reason),
+        kind=word("audit.kind", template.kind),
+    )
     if template.duration is not None:
-        words += f", {int(template.duration.total_seconds() // 60)} min"
+        said += say(
+            "audit.say.minutes", minutes=count(int(template.duration.total_seconds() // 60))
+        )
     if template.text:
-        words += f", note: {plain(template.text)}"
-    return words
+        said += say("audit.say.template_note", note=text(template.text))
+    return said
 
 
-def template_changes(name: str, old: Template | None, new: Template | None) -> tuple[Change, ...]:
-    return (Change(f"template {plain(name)}", template_words(old), template_words(new)),)
+def template_changes(
+    name: str, old: Template | None, new: Template | None
+) -> tuple[ChangeWords, ...]:
+    where = say("audit.field.template", name=text(name))
+    return (changed(where, template_words(old), template_words(new)),)
 
 
 # -- accounts ------------------------------------------------------------------------------
-def _names(values: frozenset[str]) -> str:
-    return ", ".join(sorted(str(v) for v in values)) or "none"
+def roles(values: frozenset[str]) -> Words:
+    return say("audit.say.roles", roles=words("role", values))
 
 
-def account_changes(old: Account | None, new: Account) -> tuple[Change, ...]:
+def _names(values: frozenset[str]) -> Words:
+    """Unit names as typed; "none" in words when there are none."""
+    if not values:
+        return value("none")
+    return say("audit.say.names", names=text(", ".join(sorted(str(v) for v in values))))
+
+
+def account_changes(old: Account | None, new: Account) -> tuple[ChangeWords, ...]:
     """Roles, disabled, display name, person and managed units, old -> new."""
-    pairs = [
+    pairs: list[tuple[str, Words | str, Words | str]] = [
         (
             "roles",
-            "" if old is None else _names(frozenset(old.roles)),
-            _names(frozenset(new.roles)),
+            "" if old is None else roles(frozenset(old.roles)),
+            roles(frozenset(new.roles)),
         ),
-        ("disabled", "" if old is None else _words(old.disabled), _words(new.disabled)),
+        ("disabled", "" if old is None else _yes_no(old.disabled), _yes_no(new.disabled)),
         ("display_name", "" if old is None else old.display_name, new.display_name),
         ("person_id", "" if old is None else _words(old.person_id), _words(new.person_id)),
         ("manages", "" if old is None else _names(old.manages), _names(new.manages)),
     ]
-    return tuple(Change(name, before, after) for name, before, after in pairs if before != after)
+    return tuple(
+        changed(name, before, after)
+        for name, before, after in pairs
+        if english(before) != english(after)
+    )
 
 
-def presence(value: object) -> str:
+def presence(got: object) -> Words:
     """Whether there is one (a password, a SIP password): never what it is."""
-    return "set" if value else "none"
+    return value("set") if got else value("none")

@@ -31,7 +31,7 @@ from switchboard.presence.model import CalendarSegment, ManualStatus, PlannedRef
 from switchboard.presence.own_calendar import OwnCalendar
 from switchboard.sip.saved_bindings import SavedBinding
 from switchboard.store.audit import AuditEntry as AuditEntry
-from switchboard.store.audit import AuditStore
+from switchboard.store.audit import AuditStore, Words
 from switchboard.voicemail.model import EmailStatus, TakenMessage, VoiceMessage
 
 
@@ -279,7 +279,7 @@ class VoicemailStore(Protocol):
         ...
 
     async def audit_recording(
-        self, person_id: str, action: str, detail: str, actor: str, at: datetime
+        self, person_id: str, action: str, detail: Words | str, actor: str, at: datetime
     ) -> None:
         """Audit a change of a greeting or a name clip (``voicemail.model.RECORDING_ACTIONS``:
         ``greeting_set``, ``name_clip_deleted``, ...); they are files only. StoreError for

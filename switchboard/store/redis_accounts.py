@@ -21,8 +21,8 @@ from typing import Any
 
 from switchboard.accounts.model import Account
 from switchboard.accounts.sessions import ApiToken, Session
-from switchboard.store import audit_words, codec, tables
-from switchboard.store.audit import Change, account_subject
+from switchboard.store import audit_phrases, audit_words, codec, tables
+from switchboard.store.audit import ChangeWords, Words, account_subject
 from switchboard.store.protocol import NotFoundError, StoreError
 from switchboard.store.redis_base import RedisBase
 from switchboard.store.redis_keys import dump, encode, identity_field, load, micros
@@ -104,11 +104,10 @@ class RedisAccounts(RedisBase):
             fields = _account_fields(account, password_hash, when, when)
             tx.write("HSET", k.accounts, account.account_id, fields)
             tx.write("HSET", k.usernames, account.username, account.account_id)
-            roles = ", ".join(sorted(account.roles)) or "none"
-            detail = f"created with roles {roles}" + ("" if password_hash else ", no password")
+            detail = audit_phrases.account_created(account.roles, bool(password_hash))
             changes = (
                 *audit_words.account_changes(None, account),
-                Change("password", "", audit_words.presence(password_hash)),
+                audit_words.changed("password", "", audit_words.presence(password_hash)),
             )
             self._audit(tx, at, actor, "account_created", account.username, detail, changes)
 
@@ -149,12 +148,8 @@ class RedisAccounts(RedisBase):
             fields["changed_at"] = codec.iso(at)
             tx.write("HSET", self._keys.accounts, account_id, dump(fields))
             ended = await self._end_sessions(tx, account_id)
-            what = "password set" if password_hash else "password removed"
-            detail = f"{what}; {ended} session(s) ended"
-            # Never the hash: only whether there was one (a new one is always "set").
-            change = Change(
-                "password", audit_words.presence(had), "new" if password_hash else "none"
-            )
+            detail = audit_phrases.password_set(bool(password_hash), ended)
+            change = audit_phrases.password_change(had, bool(password_hash))
             username = str(fields["username"])
             self._audit(tx, at, actor, "account_password_set", username, detail, (change,))
 
@@ -195,7 +190,7 @@ class RedisAccounts(RedisBase):
                 account.username,
                 "signed_in",
                 account.username,
-                "session started",
+                audit_phrases.SESSION_STARTED,
             )
 
         await self._write("start a session", body, watch=[k.accounts, k.sessions])
@@ -239,9 +234,8 @@ class RedisAccounts(RedisBase):
                 )
             tx.write("HSET", k.tokens, token.token_hash, _token_json(token))
             tx.write("HSET", index, token.name, token.token_hash)
-            name = audit_words.plain(token.name)
-            change = Change(f"token {name}", "", "active")
-            detail = f"token {name!r} created"
+            change = audit_phrases.token_change(token.name, active=True)
+            detail = audit_phrases.token_created(token.name)
             self._audit(tx, at, actor, "token_created", account.username, detail, (change,))
 
         what = f"create the token {token.name!r}"
@@ -283,9 +277,8 @@ class RedisAccounts(RedisBase):
                 raise NotFoundError(f"a token named {name!r} of {account.username}")
             tx.write("HDEL", k.tokens, token_hash)
             tx.write("HDEL", index, name)
-            words = audit_words.plain(name)
-            change = Change(f"token {words}", "active", "")
-            detail = f"token {words!r} revoked"
+            change = audit_phrases.token_change(name, active=False)
+            detail = audit_phrases.token_revoked(name)
             self._audit(tx, at, actor, "token_revoked", account.username, detail, (change,))
 
         await self._write(f"revoke the token {name!r}", body, watch=[k.accounts, k.tokens, index])
@@ -322,9 +315,8 @@ class RedisAccounts(RedisBase):
                 )
             tx.write("HSET", k.identities, field, account_id)
             tx.write("HSET", index, issuer, subject)
-            provider = audit_words.plain(issuer)
-            detail = f"bound to the single sign-on identity of {provider}"
-            change = Change(f"sso identity at {provider}", "", "bound")
+            detail = audit_phrases.sso_bound(issuer)
+            change = audit_phrases.sso_bound_change(issuer)
             self._audit(tx, at, actor, "sso_identity_bound", account.username, detail, (change,))
 
         what = "bind a single sign-on identity"
@@ -343,8 +335,8 @@ class RedisAccounts(RedisBase):
             tx.write("HDEL", k.identities, *fields)
             tx.write("DEL", index)
             removed = len(bound)
-            detail = f"{removed} single sign-on identit{'y' if removed == 1 else 'ies'} unbound"
-            change = Change("sso identities", str(removed), "0")
+            detail = audit_phrases.sso_unbound(removed)
+            change = audit_phrases.sso_unbound_change(removed)
             self._audit(tx, at, actor, "sso_identity_unbound", account.username, detail, (change,))
             return removed
 
@@ -391,8 +383,8 @@ class RedisAccounts(RedisBase):
         actor: str,
         action: str,
         username: str,
-        detail: str,
-        changes: Sequence[Change] = (),
+        detail: Words,
+        changes: Sequence[ChangeWords] = (),
     ) -> None:
         tx.audit(tables.entry(at, actor, action, account_subject(username), detail, changes))
 

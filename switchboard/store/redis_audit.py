@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from switchboard.store import audit_words, tables
-from switchboard.store.audit import AuditDecision, AuditEntry
+from switchboard.store.audit import AuditDecision, AuditEntry, Words
 from switchboard.store.protocol import StoreError
 from switchboard.store.redis_base import RedisBase
 from switchboard.store.redis_keys import load
@@ -31,7 +31,7 @@ class RedisAudit(RedisBase):
         actor: str,
         action: str,
         subject: str,
-        detail: str,
+        detail: Words | str,
         decision: AuditDecision,
     ) -> None:
         row = tables.entry(at, actor, action, subject, detail, decision=decision)

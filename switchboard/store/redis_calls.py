@@ -19,14 +19,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from switchboard.calls.model import CallListRequest, CallRecord, RequestStatus
-from switchboard.store import audit_words, codec, tables
-from switchboard.store.audit import Change
+from switchboard.store import audit_phrases, audit_words, codec, tables
 from switchboard.store.protocol import CallListStateError, NotFoundError
 from switchboard.store.redis_base import RedisBase
 from switchboard.store.redis_keys import encode, load, micros, ordinal
 from switchboard.store.redis_tx import Tx
 from switchboard.store.sqlite_calls import (
-    period_words,
     record_from_row,
     record_rows,
     request_from_row,
@@ -171,11 +169,10 @@ class RedisCalls(RedisBase):
             )
             tx.write("SET", k.requests_seq, request_id)
             tx.write("HSET", k.requests, request_id, _request_json(stored))
-            detail = (
-                f"call list #{request_id} requested for {period_words(stored)}; "
-                f"reason: {audit_words.plain(stored.reason)}"
+            detail = audit_phrases.call_list_requested(
+                request_id, stored.start, stored.end, stored.reason
             )
-            change = Change(f"call list #{request_id}", "", RequestStatus.PENDING.value)
+            change = audit_phrases.call_list_change(request_id, None, RequestStatus.PENDING)
             tx.audit(
                 tables.entry(
                     stored.created_at,
@@ -232,10 +229,8 @@ class RedisCalls(RedisBase):
                 downloads_left=downloads if approve else 0,
             )
             tx.write("HSET", self._keys.requests, request_id, _request_json(new))
-            detail = (
-                f"call list #{request_id} {status.value}; comment: {audit_words.plain(comment)}"
-            )
-            change = Change(f"call list #{request_id}", old.status.value, status.value)
+            detail = audit_phrases.call_list_decided(request_id, status, comment)
+            change = audit_phrases.call_list_change(request_id, old.status, status)
             action = f"call_list_{status.value}"
             tx.audit(tables.entry(at, actor, action, old.person_id, detail, (change,)))
             return _as_stored(new)
@@ -266,11 +261,10 @@ class RedisCalls(RedisBase):
             left = request.downloads_left - 1
             counted = replace(request, downloads_left=left)
             tx.write("HSET", k.requests, request_id, _request_json(counted))
-            detail = (
-                f"call list #{request_id} downloaded: {len(records)} call(s) of "
-                f"{period_words(request)}; {left} download(s) left"
+            detail = audit_phrases.call_list_downloaded(
+                request_id, len(records), request.start, request.end, left
             )
-            change = Change("downloads_left", str(request.downloads_left), str(left))
+            change = audit_words.changed("downloads_left", str(request.downloads_left), str(left))
             action = "call_list_downloaded"
             tx.audit(tables.entry(at, actor, action, request.person_id, detail, (change,)))
             return _as_stored(counted), records

@@ -22,8 +22,7 @@ from switchboard.events import (
     PersonSaved,
     SipCredentialChanged,
 )
-from switchboard.store import audit_words, codec, tables
-from switchboard.store.audit import Change
+from switchboard.store import audit_phrases, audit_words, codec, tables
 from switchboard.store.protocol import ImportResult, NotFoundError, StoreError
 from switchboard.store.redis_base import RedisBase
 from switchboard.store.redis_keys import dump, encode, load
@@ -60,7 +59,7 @@ class RedisDirectory(RedisBase):
             summary = diff.summary
             dropped = await self._write_people(tx, changes)
             entries.extend(
-                tables.credential_dropped(at, actor, pid, user, "the extension changed")
+                tables.credential_dropped(at, actor, pid, user, tables.EXTENSION_CHANGED)
                 for pid, user in dropped
             )
             entries.append(tables.entry(at, actor, "directory_imported", "directory", summary))
@@ -88,7 +87,7 @@ class RedisDirectory(RedisBase):
             tx.audit(tables.entry(at, actor, action, person.person_id, detail, changes))
             tx.audit(
                 *(
-                    tables.credential_dropped(at, actor, pid, user, "the extension changed")
+                    tables.credential_dropped(at, actor, pid, user, tables.EXTENSION_CHANGED)
                     for pid, user in dropped
                 )
             )
@@ -120,9 +119,7 @@ class RedisDirectory(RedisBase):
                 tx.write("HDEL", k.credentials, *(user for _, user in dropped))
             await self._forget_messages(tx, person_id)
             await self._untie_accounts(tx, person_id)
-            detail = "removed, with their manual status, plans, calendar and templates"
-            if dropped:
-                detail += " and SIP password"
+            detail = audit_phrases.person_removed(bool(dropped))
             changes = audit_words.person_changes(old, None)
             tx.audit(tables.entry(at, actor, "person_removed", person_id, detail, changes))
             version = tx.bump()
@@ -153,9 +150,8 @@ class RedisDirectory(RedisBase):
             row = codec.credential_row(holder, credential, at)
             tx.write("HSET", k.credentials, user, encode(codec.CREDENTIAL_COLUMNS, row))
             # Never the hashes (an HA1 is a password equivalent for this realm).
-            only = " (SHA-256 only)" if credential.sha256_only else ""
-            detail = f"extension {user}: SIP password set{only}"
-            change = Change("sip_password", audit_words.presence(had), "new")
+            detail = audit_phrases.sip_set(user, credential.sha256_only)
+            change = audit_phrases.sip_set_change(had)
             tx.audit(tables.entry(at, actor, "sip_credential_set", holder, detail, (change,)))
             version = tx.bump()
             tx.emit(SipCredentialChanged(version, user, credential))
@@ -171,7 +167,7 @@ class RedisDirectory(RedisBase):
                 raise NotFoundError(f"a SIP password for extension {user}")
             holder = str(load(text, "SIP credential")["person_id"])
             tx.write("HDEL", self._keys.credentials, user)
-            tx.audit(tables.credential_dropped(at, actor, holder, user, "SIP password removed"))
+            tx.audit(tables.credential_dropped(at, actor, holder, user, tables.SIP_REMOVED))
             version = tx.bump()
             tx.emit(SipCredentialChanged(version, user, None))
             return version

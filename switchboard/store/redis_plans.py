@@ -12,7 +12,8 @@ from typing import Any
 
 from switchboard.events import PlansChanged
 from switchboard.presence.model import PlannedReferral
-from switchboard.store import audit_words, codec, tables
+from switchboard.store import audit_phrases, audit_words, codec, tables
+from switchboard.store.audit import Words, say
 from switchboard.store.protocol import NotFoundError, StoreError
 from switchboard.store.redis_base import RedisBase
 from switchboard.store.redis_keys import dump, load
@@ -42,7 +43,7 @@ class RedisPlans(RedisBase):
             if any(p.plan_id == plan.plan_id for p in kept):
                 raise StoreError(f"a plan with id {plan.plan_id} exists already")
             plans = tuple(sorted((*kept, plan), key=_start))
-            detail = audit_words.plan_change(plan) + _ended_words(ended)
+            detail = audit_words.plan_change(plan) + audit_words.plans_dropped(ended)
             return self._save(tx, person_id, plans, "plan_added", detail, actor, at, None, plan)
 
         what = f"plan a referral for {person_id}"
@@ -56,7 +57,11 @@ class RedisPlans(RedisBase):
             if old is None:
                 raise NotFoundError(f"plan {plan_id} of person {person_id}")
             plans = tuple(p for p in kept if p.plan_id != plan_id)
-            detail = f"{audit_words.plan_change(old)} cancelled" + _ended_words(ended)
+            detail = (
+                audit_words.plan_change(old)
+                + say("audit.say.cancelled")
+                + audit_words.plans_dropped(ended)
+            )
             return self._save(tx, person_id, plans, "plan_cancelled", detail, actor, at, old, None)
 
         what = f"cancel a plan of {person_id}"
@@ -67,7 +72,7 @@ class RedisPlans(RedisBase):
             kept, ended = await self._kept_plans(tx, person_id, at)
             if not ended:
                 return None
-            detail = f"plans ended: {', '.join(ended)}"
+            detail = audit_phrases.plans_ended(ended)
             return self._save(tx, person_id, kept, "plans_ended", detail, actor, at, None, None)
 
         what = f"drop the ended plans of {person_id}"
@@ -87,7 +92,7 @@ class RedisPlans(RedisBase):
         person_id: str,
         plans: tuple[PlannedReferral, ...],
         action: str,
-        detail: str,
+        detail: Words,
         actor: str,
         at: datetime,
         old: PlannedReferral | None,
@@ -102,7 +107,3 @@ class RedisPlans(RedisBase):
         version = tx.bump()
         tx.emit(PlansChanged(version, person_id, plans))
         return version
-
-
-def _ended_words(ended: list[str]) -> str:
-    return f"; ended plans dropped: {', '.join(ended)}" if ended else ""

@@ -19,8 +19,7 @@ from switchboard.events import (
     TemplatesChanged,
 )
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
-from switchboard.store import audit_words, codec, tables
-from switchboard.store.audit import Change
+from switchboard.store import audit_phrases, audit_words, codec, tables
 from switchboard.store.protocol import NotFoundError
 from switchboard.store.redis_base import RedisBase
 from switchboard.store.redis_keys import dump, encode, load
@@ -121,7 +120,7 @@ class RedisPresence(RedisBase):
                 before = codec.template_from_row(stored[place])
                 stored[place] = row  # a replaced template keeps its place
             tx.write("HSET", k.templates, person_id, dump(stored))
-            detail = f"template {audit_words.plain(template.name)!r}: {template.reason.value}"
+            detail = audit_phrases.template_saved(template)
             changes = audit_words.template_changes(template.name, before, template)
             tx.audit(tables.entry(at, actor, "template_saved", person_id, detail, changes))
             version = tx.bump()
@@ -146,7 +145,7 @@ class RedisPresence(RedisBase):
                 tx.write("HSET", k.templates, person_id, dump(stored))
             else:
                 tx.write("HDEL", k.templates, person_id)
-            detail = f"template {audit_words.plain(name)!r} deleted"
+            detail = audit_phrases.template_deleted(name)
             changes = audit_words.template_changes(name, before, None)
             tx.audit(tables.entry(at, actor, "template_deleted", person_id, detail, changes))
             version = tx.bump()
@@ -174,18 +173,14 @@ class RedisPresence(RedisBase):
                 before = str(stored[place]["reason"])
                 stored[place] = row  # a re-grant keeps its place
             tx.write("SET", k.exceptions, dump(stored))
-            change = Change(
-                f"exception to {exception.rule.value}",
-                audit_words.plain(before or ""),
-                audit_words.plain(exception.reason),
-            )
+            change = audit_phrases.exception_change(exception.rule, before, exception.reason)
             tx.audit(
                 tables.entry(
                     exception.granted_at,
                     exception.granted_by,
                     "exception_granted",
                     exception.subject,
-                    f"rule {exception.rule.value} lifted, with a reason",
+                    audit_phrases.exception_granted(exception.rule),
                     (change,),
                 )
             )
@@ -208,10 +203,8 @@ class RedisPresence(RedisBase):
                 raise NotFoundError(f"exception to {rule.value} for {subject}")
             before = str(stored.pop(place)["reason"])
             tx.write("SET", k.exceptions, dump(stored))
-            detail = f"rule {rule.value} applies again" + (
-                f"; reason: {audit_words.plain(reason)}" if reason else ""
-            )
-            change = Change(f"exception to {rule.value}", audit_words.plain(before), "")
+            detail = audit_phrases.exception_revoked(rule, reason)
+            change = audit_phrases.exception_change(rule, before, "")
             tx.audit(tables.entry(at, actor, "exception_revoked", subject, detail, (change,)))
             version = tx.bump()
             tx.emit(ExceptionsChanged(version, _exceptions(stored)))

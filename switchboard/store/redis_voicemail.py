@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from switchboard.events import VoicemailChanged
-from switchboard.store import codec, tables
-from switchboard.store.audit import Change
+from switchboard.store import audit_english, audit_phrases, codec, tables
+from switchboard.store.audit import Words
 from switchboard.store.protocol import NotFoundError, StoreError
 from switchboard.store.redis_base import RedisBase
 from switchboard.store.redis_keys import dump, encode, load, micros
@@ -62,8 +62,10 @@ class RedisVoicemail(RedisBase):
             stored = await self._voice_of(tx, person_id)
             tx.write("HSET", k.voice, message.message_id, text)
             tx.write("SADD", k.person_voice(person_id), message.message_id)
-            detail = f"voicemail {message.message_id} ({message.duration_ms} ms) received"
-            change = Change(f"voicemail {message.message_id}", "", "new")
+            detail = audit_phrases.voicemail_received(message.message_id, message.duration_ms)
+            change = audit_phrases.voicemail_change(
+                message.message_id, "", audit_english.value("new")
+            )
             entry = tables.entry(
                 message.received_at, actor, "voicemail_received", person_id, detail, (change,)
             )
@@ -115,8 +117,8 @@ class RedisVoicemail(RedisBase):
             old["heard"] = int(heard)
             tx.write("HSET", k.voice, message_id, dump(old))
             state = "heard" if heard else "unheard"
-            change = Change("heard", "yes" if was else "no", "yes" if heard else "no")
-            detail = f"voicemail {message_id} {state}"
+            change = audit_phrases.heard_change(bool(was), heard)
+            detail = audit_phrases.voicemail_state(message_id, state)
             tx.audit(tables.entry(at, actor, f"voicemail_{state}", person_id, detail, (change,)))
             tx.emit(_counts(person_id, stored))
             return voice_from_row(old)
@@ -136,8 +138,10 @@ class RedisVoicemail(RedisBase):
                 raise NotFoundError(f"voicemail {message_id} of {person_id}")
             tx.write("HDEL", k.voice, message_id)
             tx.write("SREM", k.person_voice(person_id), message_id)
-            change = Change(f"voicemail {message_id}", "heard" if old["heard"] else "new", "")
-            detail = f"voicemail {message_id} deleted"
+            change = audit_phrases.voicemail_change(
+                message_id, audit_english.value("heard" if old["heard"] else "new"), ""
+            )
+            detail = audit_phrases.voicemail_state(message_id, "deleted")
             tx.audit(tables.entry(at, actor, "voicemail_deleted", person_id, detail, (change,)))
             tx.emit(_counts(person_id, [f for f in stored if f is not old]))
 
@@ -145,14 +149,14 @@ class RedisVoicemail(RedisBase):
         await self._write(what, body, watch=[k.voice, k.person_voice(person_id)])
 
     async def audit_recording(
-        self, person_id: str, action: str, detail: str, actor: str, at: datetime
+        self, person_id: str, action: str, detail: Words | str, actor: str, at: datetime
     ) -> None:
         """Greetings and name clips are files only; their changes are audited here (R12)."""
         recording = next((r for r in Recording if action in (r.set_action, r.deleted_action)), None)
         if recording is None:
             raise StoreError(f"not a greeting or name clip action: {action!r}")
         set_ = action == recording.set_action
-        changes = (Change(recording.value, "" if set_ else "set", "set" if set_ else ""),)
+        changes = (audit_phrases.recording_change(recording.value, set_),)
         row = tables.entry(at, actor, action, person_id, detail, changes)
 
         async def body(tx: Tx) -> None:
@@ -176,12 +180,12 @@ class RedisVoicemail(RedisBase):
                 if not await tx.read("HEXISTS", k.pins, person_id):
                     raise NotFoundError(f"voicemail PIN of {person_id}")
                 tx.write("HDEL", k.pins, person_id)
-                action, detail = "voicemail_pin_removed", "voicemail PIN removed"
+                action, detail = "voicemail_pin_removed", audit_phrases.VOICEMAIL_PIN_REMOVED
             else:
                 await self._require_person(tx, person_id)
                 stored = dump({"pin_hash": pin_hash, "set_at": codec.iso(at)})
                 tx.write("HSET", k.pins, person_id, stored)
-                action, detail = "voicemail_pin_set", "voicemail PIN set"
+                action, detail = "voicemail_pin_set", audit_phrases.VOICEMAIL_PIN_SET
             tx.audit(tables.entry(at, actor, action, person_id, detail))
 
         what = f"set the voicemail PIN of {person_id}"
@@ -210,8 +214,8 @@ class RedisVoicemail(RedisBase):
             tx.write("HSET", k.taken, m.message_id, encode(TAKEN_COLUMNS, row))
             tx.write("SADD", k.person_taken(m.person_id), m.message_id)
             # Never the text or the number: the audit trail is read by administrators.
-            change = Change(f"message {m.message_id}", "", m.email.value)
-            detail = f"message {m.message_id} taken"
+            change = audit_phrases.message_taken_change(m.message_id, m.email)
+            detail = audit_phrases.message_taken(m.message_id)
             entry = tables.entry(
                 m.taken_at, m.taken_by, "message_taken", m.person_id, detail, (change,)
             )
@@ -242,8 +246,8 @@ class RedisVoicemail(RedisBase):
             was = str(fields["email"])
             fields["email"] = status.value
             tx.write("HSET", k.taken, message_id, dump(fields))
-            detail = f"message {message_id}: e-mail {status.value}"
-            change = Change("email", was, status.value)
+            detail = audit_phrases.message_emailed(message_id, status)
+            change = audit_phrases.email_change(str(was), status)
             person_id = str(fields["person_id"])
             tx.audit(tables.entry(at, actor, "message_emailed", person_id, detail, (change,)))
 

@@ -423,6 +423,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DELETE FROM manual_status WHERE starts IS NOT NULL AND referral_reason IS NOT NULL",
         ),
     ),
+    Migration(
+        13,
+        "the audit trail keeps each entry's words for the pages' languages (issue 16)",
+        (
+            # JSON (``audit_english.words_json``); NULL for the entries written before,
+            # which the pages show in English, as they were written.
+            "ALTER TABLE audit ADD COLUMN words TEXT",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -48,8 +48,7 @@ from switchboard.events import (
     TemplatesChanged,
 )
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
-from switchboard.store import audit_words, codec, feed, tables
-from switchboard.store.audit import Change
+from switchboard.store import audit_phrases, audit_words, codec, feed, tables
 from switchboard.store.bus import EventBus
 from switchboard.store.changes import FeedEvent, decode_event, encode_event
 from switchboard.store.codec import SideStep
@@ -216,7 +215,7 @@ class SqliteStore(
         created, updated, unchanged = diff.created, diff.updated, diff.unchanged
         dropped = tables.write_people(conn, changes)
         entries.extend(
-            tables.credential_dropped(at, actor, pid, user, "the extension changed")
+            tables.credential_dropped(at, actor, pid, user, tables.EXTENSION_CHANGED)
             for pid, user in dropped
         )
         entries.append(tables.entry(at, actor, "directory_imported", "directory", diff.summary))
@@ -241,7 +240,7 @@ class SqliteStore(
             action = tables.person_action(old)
             entries = [tables.entry(at, actor, action, person.person_id, detail, changes)]
             entries.extend(
-                tables.credential_dropped(at, actor, pid, user, "the extension changed")
+                tables.credential_dropped(at, actor, pid, user, tables.EXTENSION_CHANGED)
                 for pid, user in dropped
             )
             version = tables.finish(conn, entries)
@@ -256,9 +255,7 @@ class SqliteStore(
             # The foreign key's cascade deletes their SIP credential with them.
             if conn.execute("DELETE FROM people WHERE person_id = ?", (person_id,)).rowcount == 0:
                 raise NotFoundError(f"person {person_id}")
-            detail = "removed, with their manual status, plans, calendar and templates"
-            if dropped:
-                detail += " and SIP password"
+            detail = audit_phrases.person_removed(bool(dropped))
             changes = audit_words.person_changes(old, None)
             version = tables.record(conn, at, actor, "person_removed", person_id, detail, changes)
             self._emit(conn, PersonRemoved(version, person_id))
@@ -316,7 +313,7 @@ class SqliteStore(
             tables.require_person(conn, person_id)
             before = tables.template(conn, person_id, template.name)
             conn.execute(tables.UPSERT_TEMPLATE, codec.template_row(person_id, template))
-            detail = f"template {audit_words.plain(template.name)!r}: {template.reason.value}"
+            detail = audit_phrases.template_saved(template)
             changes = audit_words.template_changes(template.name, before, template)
             version = tables.record(conn, at, actor, "template_saved", person_id, detail, changes)
             templates = tables.person_templates(conn, person_id)
@@ -332,7 +329,7 @@ class SqliteStore(
             ).rowcount
             if deleted == 0:
                 raise NotFoundError(f"template {name!r} of person {person_id}")
-            detail = f"template {audit_words.plain(name)!r} deleted"
+            detail = audit_phrases.template_deleted(name)
             changes = audit_words.template_changes(name, before, None)
             version = tables.record(conn, at, actor, "template_deleted", person_id, detail, changes)
             templates = tables.person_templates(conn, person_id)
@@ -346,18 +343,14 @@ class SqliteStore(
         async with self._writing(f"grant an exception for {exception.subject}") as conn:
             before = tables.exception_reason(conn, exception.subject, exception.rule.value)
             conn.execute(tables.UPSERT_EXCEPTION, codec.exception_row(exception))
-            change = Change(
-                f"exception to {exception.rule.value}",
-                audit_words.plain(before or ""),
-                audit_words.plain(exception.reason),
-            )
+            change = audit_phrases.exception_change(exception.rule, before, exception.reason)
             version = tables.record(
                 conn,
                 exception.granted_at,
                 exception.granted_by,
                 "exception_granted",
                 exception.subject,
-                f"rule {exception.rule.value} lifted, with a reason",
+                audit_phrases.exception_granted(exception.rule),
                 (change,),
             )
             exceptions = tables.all_exceptions(conn)
@@ -375,10 +368,8 @@ class SqliteStore(
             ).rowcount
             if deleted == 0:
                 raise NotFoundError(f"exception to {rule.value} for {subject}")
-            detail = f"rule {rule.value} applies again" + (
-                f"; reason: {audit_words.plain(reason)}" if reason else ""
-            )
-            change = Change(f"exception to {rule.value}", audit_words.plain(before or ""), "")
+            detail = audit_phrases.exception_revoked(rule, reason)
+            change = audit_phrases.exception_change(rule, before, "")
             version = tables.record(
                 conn, at, actor, "exception_revoked", subject, detail, (change,)
             )
@@ -403,9 +394,8 @@ class SqliteStore(
             had = conn.execute("SELECT 1 FROM sip_credentials WHERE user = ?", (user,)).fetchone()
             conn.execute(tables.UPSERT_CREDENTIAL, codec.credential_row(person_id, credential, at))
             # Never the hashes (an HA1 is a password equivalent for this realm).
-            only = " (SHA-256 only)" if credential.sha256_only else ""
-            detail = f"extension {user}: SIP password set{only}"
-            change = Change("sip_password", audit_words.presence(had), "new")
+            detail = audit_phrases.sip_set(user, credential.sha256_only)
+            change = audit_phrases.sip_set_change(had)
             version = tables.record(
                 conn, at, actor, "sip_credential_set", person_id, detail, (change,)
             )
@@ -421,7 +411,7 @@ class SqliteStore(
             conn.execute("DELETE FROM sip_credentials WHERE user = ?", (user,))
             version = tables.finish(
                 conn,
-                [tables.credential_dropped(at, actor, holder[0], user, "SIP password removed")],
+                [tables.credential_dropped(at, actor, holder[0], user, tables.SIP_REMOVED)],
             )
             self._emit(conn, SipCredentialChanged(version, user, None))
         return version

@@ -16,8 +16,8 @@ from datetime import datetime
 
 from switchboard.accounts.model import Account, AccountError, Role
 from switchboard.accounts.sessions import ApiToken, Session
-from switchboard.store import audit_words, codec, tables
-from switchboard.store.audit import Change, account_subject
+from switchboard.store import audit_english, audit_phrases, audit_words, codec, tables
+from switchboard.store.audit import Arg, ChangeWords, Words, account_subject, say
 from switchboard.store.protocol import NotFoundError, StoreError
 
 ACCOUNT_COLUMNS = (
@@ -108,25 +108,31 @@ def token_from_row(r: codec.Fields) -> ApiToken:
     )
 
 
-def account_changes(old: Account, new: Account) -> list[tuple[str, str, tuple[Change, ...]]]:
-    """(action, detail, old -> new values) for each kind of change, in plain words (no
+def account_changes(old: Account, new: Account) -> list[tuple[str, Words, tuple[ChangeWords, ...]]]:
+    """(action, detail, old -> new values) for each kind of change, in words (no
     secrets)."""
-    found: list[tuple[str, str, tuple[Change, ...]]] = []
-    changes = {c.field: c for c in audit_words.account_changes(old, new)}
+    found: list[tuple[str, Words, tuple[ChangeWords, ...]]] = []
+    changes = {audit_english.english(c.field): c for c in audit_words.account_changes(old, new)}
     if "roles" in changes:
         roles = changes.pop("roles")
-        found.append(("account_roles_changed", f"roles {roles.old} -> {roles.new}", (roles,)))
+        detail = say("audit.say.roles_changed", old=_roles(old), new=_roles(new))
+        found.append(("account_roles_changed", detail, (roles,)))
     if "disabled" in changes:
         disabled = (changes.pop("disabled"),)
         found.append(
-            ("account_disabled", "disabled; sessions ended", disabled)
+            ("account_disabled", say("audit.say.account_disabled"), disabled)
             if new.disabled
-            else ("account_enabled", "enabled", disabled)
+            else ("account_enabled", say("audit.say.account_enabled"), disabled)
         )
     if changes:
         other = tuple(changes.values())
-        found.append(("account_updated", "updated: " + ", ".join(changes), other))
+        fields = audit_english.words("audit.field", changes, keep_order=True)
+        found.append(("account_updated", say("audit.say.account_updated", fields=fields), other))
     return found
+
+
+def _roles(account: Account) -> Arg:
+    return audit_english.words("role", account.roles)
 
 
 class SqliteAccounts:
@@ -184,11 +190,10 @@ class SqliteAccounts:
                     when,
                 ),
             )
-            roles = ", ".join(sorted(account.roles)) or "none"
-            detail = f"created with roles {roles}" + ("" if password_hash else ", no password")
+            detail = audit_phrases.account_created(account.roles, bool(password_hash))
             changes = (
                 *audit_words.account_changes(None, account),
-                Change("password", "", audit_words.presence(password_hash)),
+                audit_words.changed("password", "", audit_words.presence(password_hash)),
             )
             self._audit(conn, at, actor, "account_created", account.username, detail, changes)
 
@@ -232,14 +237,8 @@ class SqliteAccounts:
                 (password_hash, codec.iso(at), account_id),
             )
             ended = conn.execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))
-            what = "password set" if password_hash else "password removed"
-            detail = f"{what}; {ended.rowcount} session(s) ended"
-            # Never the hash: only whether there was one (a new one is always "set").
-            change = Change(
-                "password",
-                audit_words.presence(had),
-                "new" if password_hash else "none",
-            )
+            detail = audit_phrases.password_set(bool(password_hash), ended.rowcount)
+            change = audit_phrases.password_change(had, bool(password_hash))
             self._audit(conn, at, actor, "account_password_set", old.username, detail, (change,))
 
     async def upgrade_password_hash(self, account_id: str, old: str, new: str) -> bool:
@@ -266,7 +265,7 @@ class SqliteAccounts:
                 account.username,
                 "signed_in",
                 account.username,
-                "session started",
+                audit_phrases.SESSION_STARTED,
             )
 
     async def session(self, session_id_hash: str) -> Session | None:
@@ -310,9 +309,8 @@ class SqliteAccounts:
                     codec.iso_or_none(token.last_used),
                 ),
             )
-            name = audit_words.plain(token.name)
-            detail = f"token {name!r} created"
-            change = Change(f"token {name}", "", "active")
+            detail = audit_phrases.token_created(token.name)
+            change = audit_phrases.token_change(token.name, active=True)
             self._audit(conn, at, actor, "token_created", account.username, detail, (change,))
 
     async def tokens(self, account_id: str) -> list[ApiToken]:
@@ -345,9 +343,8 @@ class SqliteAccounts:
             ).rowcount
             if deleted == 0:
                 raise NotFoundError(f"a token named {name!r} of {account.username}")
-            words = audit_words.plain(name)
-            detail = f"token {words!r} revoked"
-            change = Change(f"token {words}", "active", "")
+            detail = audit_phrases.token_revoked(name)
+            change = audit_phrases.token_change(name, active=False)
             self._audit(conn, at, actor, "token_revoked", account.username, detail, (change,))
 
     # -- single sign-on identities ---------------------------------------------------------
@@ -390,9 +387,8 @@ class SqliteAccounts:
                 "VALUES (?, ?, ?, ?)",
                 (issuer, subject, account_id, codec.iso(at)),
             )
-            provider = audit_words.plain(issuer)
-            detail = f"bound to the single sign-on identity of {provider}"
-            change = Change(f"sso identity at {provider}", "", "bound")
+            detail = audit_phrases.sso_bound(issuer)
+            change = audit_phrases.sso_bound_change(issuer)
             self._audit(conn, at, actor, "sso_identity_bound", account.username, detail, (change,))
 
     async def unbind_identities(self, account_id: str, actor: str, at: datetime) -> int:
@@ -402,8 +398,8 @@ class SqliteAccounts:
                 "DELETE FROM sso_identities WHERE account_id = ?", (account_id,)
             ).rowcount
             if removed:
-                detail = f"{removed} single sign-on identit{'y' if removed == 1 else 'ies'} unbound"
-                change = Change("sso identities", str(removed), "0")
+                detail = audit_phrases.sso_unbound(removed)
+                change = audit_phrases.sso_unbound_change(removed)
                 self._audit(
                     conn, at, actor, "sso_identity_unbound", account.username, detail, (change,)
                 )
@@ -424,8 +420,8 @@ class SqliteAccounts:
         actor: str,
         action: str,
         username: str,
-        detail: str,
-        changes: Sequence[Change] = (),
+        detail: Words,
+        changes: Sequence[ChangeWords] = (),
     ) -> None:
         conn.execute(
             tables.INSERT_AUDIT,

@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
 from switchboard.store import audit_words, tables
-from switchboard.store.audit import AuditDecision, AuditEntry
+from switchboard.store.audit import AuditDecision, AuditEntry, Words
 from switchboard.store.protocol import StoreError
 
 MAX_AUDIT_PAGE = 1000
@@ -33,7 +33,7 @@ class SqliteAudit:
         actor: str,
         action: str,
         subject: str,
-        detail: str,
+        detail: Words | str,
         decision: AuditDecision,
     ) -> None:
         async with self._writing(f"audit {action}") as conn:

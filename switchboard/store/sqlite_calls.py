@@ -20,8 +20,8 @@ from switchboard.calls.model import (
     Direction,
     RequestStatus,
 )
-from switchboard.store import audit_words, codec, tables
-from switchboard.store.audit import Change
+from switchboard.store import audit_phrases, audit_words, codec, tables
+from switchboard.store.audit import ChangeWords, Words
 from switchboard.store.codec import SideStep
 from switchboard.store.protocol import CallListStateError, NotFoundError, StoreError
 
@@ -94,10 +94,6 @@ def request_from_row(r: codec.Fields) -> CallListRequest:
     )
 
 
-def period_words(request: CallListRequest) -> str:
-    return f"{request.start.isoformat()} to {request.end.isoformat()}"
-
-
 class SqliteCalls:
     """Mixed into ``SqliteStore``, which provides the two transaction helpers."""
 
@@ -147,9 +143,8 @@ class SqliteCalls:
             if request_id is None:  # pragma: no cover - an INSERT always sets it
                 raise StoreError("the call-list request got no id")
             stored = self._require_request(conn, request_id)
-            detail = (
-                f"call list #{request_id} requested for {period_words(stored)}; "
-                f"reason: {audit_words.plain(stored.reason)}"
+            detail = audit_phrases.call_list_requested(
+                request_id, stored.start, stored.end, stored.reason
             )
             self._audit_call(
                 conn,
@@ -158,7 +153,7 @@ class SqliteCalls:
                 "call_list_requested",
                 stored.person_id,
                 detail,
-                (Change(f"call list #{request_id}", "", RequestStatus.PENDING.value),),
+                (audit_phrases.call_list_change(request_id, None, RequestStatus.PENDING),),
             )
             return stored
 
@@ -214,10 +209,8 @@ class SqliteCalls:
                     request_id,
                 ),
             )
-            detail = (
-                f"call list #{request_id} {status.value}; comment: {audit_words.plain(comment)}"
-            )
-            change = Change(f"call list #{request_id}", old.status.value, status.value)
+            detail = audit_phrases.call_list_decided(request_id, status, comment)
+            change = audit_phrases.call_list_change(request_id, old.status, status)
             self._audit_call(
                 conn, at, actor, f"call_list_{status.value}", old.person_id, detail, (change,)
             )
@@ -246,11 +239,10 @@ class SqliteCalls:
             )
             records = [record_from_row(r) for r in rows]
             left = request.downloads_left - 1
-            detail = (
-                f"call list #{request_id} downloaded: {len(records)} call(s) of "
-                f"{period_words(request)}; {left} download(s) left"
+            detail = audit_phrases.call_list_downloaded(
+                request_id, len(records), request.start, request.end, left
             )
-            change = Change("downloads_left", str(request.downloads_left), str(left))
+            change = audit_words.changed("downloads_left", str(request.downloads_left), str(left))
             self._audit_call(
                 conn, at, actor, "call_list_downloaded", request.person_id, detail, (change,)
             )
@@ -273,8 +265,8 @@ class SqliteCalls:
         actor: str,
         action: str,
         subject: str,
-        detail: str,
-        changes: Sequence[Change],
+        detail: Words,
+        changes: Sequence[ChangeWords],
     ) -> None:
         conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, subject, detail, changes))
 

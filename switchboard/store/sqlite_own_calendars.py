@@ -14,8 +14,9 @@ from datetime import datetime
 
 from switchboard.events import OwnCalendarChanged
 from switchboard.presence.own_calendar import OwnCalendar, OwnCalendarKind
-from switchboard.store import codec, tables
-from switchboard.store.audit import Change
+from switchboard.store import audit_words, codec, tables
+from switchboard.store.audit import say
+from switchboard.store.audit_english import code
 from switchboard.store.changes import FeedEvent
 from switchboard.store.protocol import NotFoundError, StoreError
 
@@ -48,8 +49,15 @@ def own_calendar_audit(
     before = f"{old.kind.value} {old.shown}" if old is not None else ""
     after = f"{new.kind.value} {new.shown}" if new is not None else ""
     action = "calendar_connected" if new is not None else "calendar_disconnected"
-    detail = f"own calendar {after or 'disconnected'}"
-    return tables.entry(at, actor, action, person_id, detail, (Change("calendar", before, after),))
+    # The kind (ics, graph) and the masked address are shown as they are, in no language.
+    detail = (
+        say("audit.say.own_calendar", calendar=code(after))
+        if after
+        else say("audit.say.own_calendar_disconnected")
+    )
+    return tables.entry(
+        at, actor, action, person_id, detail, (audit_words.changed("calendar", before, after),)
+    )
 
 
 def check_owner(person_id: str, calendar: OwnCalendar | None) -> None:

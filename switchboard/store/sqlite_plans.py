@@ -14,7 +14,8 @@ from datetime import datetime
 
 from switchboard.events import PlansChanged
 from switchboard.presence.model import PlannedReferral
-from switchboard.store import audit_words, codec, tables
+from switchboard.store import audit_phrases, audit_words, codec, tables
+from switchboard.store.audit import say
 from switchboard.store.changes import FeedEvent
 from switchboard.store.protocol import NotFoundError, StoreError
 
@@ -58,7 +59,7 @@ class SqlitePlans:
                 conn.execute(tables.INSERT_PLAN, codec.plan_row(person_id, plan))
             except sqlite3.IntegrityError:
                 raise StoreError(f"a plan with id {plan.plan_id} exists already") from None
-            detail = audit_words.plan_change(plan) + _ended_words(ended)
+            detail = audit_words.plan_change(plan) + audit_words.plans_dropped(ended)
             changes = audit_words.plan_changes(None, plan)
             version = tables.record(conn, at, actor, "plan_added", person_id, detail, changes)
             self._emit(conn, PlansChanged(version, person_id, person_plans(conn, person_id)))
@@ -72,7 +73,11 @@ class SqlitePlans:
             if old is None:
                 raise NotFoundError(f"plan {plan_id} of person {person_id}")
             conn.execute("DELETE FROM planned_referrals WHERE plan_id = ?", (plan_id,))
-            detail = f"{audit_words.plan_change(old)} cancelled" + _ended_words(ended)
+            detail = (
+                audit_words.plan_change(old)
+                + say("audit.say.cancelled")
+                + audit_words.plans_dropped(ended)
+            )
             changes = audit_words.plan_changes(old, None)
             version = tables.record(conn, at, actor, "plan_cancelled", person_id, detail, changes)
             self._emit(conn, PlansChanged(version, person_id, person_plans(conn, person_id)))
@@ -83,7 +88,7 @@ class SqlitePlans:
             ended = _drop_ended(conn, person_id, at)
             if not ended:
                 return None
-            detail = f"plans ended: {', '.join(ended)}"
+            detail = audit_phrases.plans_ended(ended)
             version = tables.record(conn, at, actor, "plans_ended", person_id, detail)
             self._emit(conn, PlansChanged(version, person_id, person_plans(conn, person_id)))
         return version
@@ -94,7 +99,3 @@ def _drop_ended(conn: sqlite3.Connection, person_id: str, at: datetime) -> list[
     ended = [p.plan_id for p in person_plans(conn, person_id) if p.ended_at(at)]
     conn.executemany("DELETE FROM planned_referrals WHERE plan_id = ?", [(i,) for i in ended])
     return ended
-
-
-def _ended_words(ended: list[str]) -> str:
-    return f"; ended plans dropped: {', '.join(ended)}" if ended else ""

@@ -17,8 +17,8 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
 from switchboard.events import VoicemailChanged
-from switchboard.store import codec, tables
-from switchboard.store.audit import Change
+from switchboard.store import audit_english, audit_phrases, codec, tables
+from switchboard.store.audit import ChangeWords, Words
 from switchboard.store.changes import FeedEvent
 from switchboard.store.protocol import NotFoundError, StoreError
 from switchboard.voicemail.model import EmailStatus, Recording, TakenMessage, VoiceMessage
@@ -87,8 +87,10 @@ class SqliteVoicemail:
                 )
             except sqlite3.IntegrityError:
                 raise StoreError(f"voicemail {message.message_id} exists already") from None
-            detail = f"voicemail {message.message_id} ({message.duration_ms} ms) received"
-            change = Change(f"voicemail {message.message_id}", "", "new")
+            detail = audit_phrases.voicemail_received(message.message_id, message.duration_ms)
+            change = audit_phrases.voicemail_change(
+                message.message_id, "", audit_english.value("new")
+            )
             _audit(conn, message.received_at, actor, "voicemail_received", message, detail, change)
             changed = _counts(conn, message.person_id)
             self._emit(conn, changed)
@@ -130,8 +132,8 @@ class SqliteVoicemail:
                 (int(heard), message_id),
             )
             state = "heard" if heard else "unheard"
-            change = Change("heard", "yes" if old.heard else "no", "yes" if heard else "no")
-            detail = f"voicemail {message_id} {state}"
+            change = audit_phrases.heard_change(old.heard, heard)
+            detail = audit_phrases.voicemail_state(message_id, state)
             _audit(conn, at, actor, f"voicemail_{state}", old, detail, change)
             new = _voice(conn, person_id, message_id)
             if new is None:  # pragma: no cover - updated a moment ago in this transaction
@@ -148,14 +150,16 @@ class SqliteVoicemail:
             if old is None:
                 raise NotFoundError(f"voicemail {message_id} of {person_id}")
             conn.execute("DELETE FROM voice_messages WHERE message_id = ?", (message_id,))
-            change = Change(f"voicemail {message_id}", "heard" if old.heard else "new", "")
-            detail = f"voicemail {message_id} deleted"
+            change = audit_phrases.voicemail_change(
+                message_id, audit_english.value("heard" if old.heard else "new"), ""
+            )
+            detail = audit_phrases.voicemail_state(message_id, "deleted")
             _audit(conn, at, actor, "voicemail_deleted", old, detail, change)
             changed = _counts(conn, person_id)
             self._emit(conn, changed)
 
     async def audit_recording(
-        self, person_id: str, action: str, detail: str, actor: str, at: datetime
+        self, person_id: str, action: str, detail: Words | str, actor: str, at: datetime
     ) -> None:
         """Greetings and name clips are files only; their changes are audited here (R12)."""
         recording = next((r for r in Recording if action in (r.set_action, r.deleted_action)), None)
@@ -163,7 +167,7 @@ class SqliteVoicemail:
             raise StoreError(f"not a greeting or name clip action: {action!r}")
         # The recording is a file the spool replaced or removed: the trail says which way.
         set_ = action == recording.set_action
-        changes = (Change(recording.value, "" if set_ else "set", "set" if set_ else ""),)
+        changes = (audit_phrases.recording_change(recording.value, set_),)
         async with self._writing(f"audit the {recording.spoken} of {person_id}") as conn:
             row = tables.entry(at, actor, action, person_id, detail, changes)
             conn.execute(tables.INSERT_AUDIT, row)
@@ -184,7 +188,7 @@ class SqliteVoicemail:
                 gone = conn.execute("DELETE FROM voicemail_pins WHERE person_id = ?", (person_id,))
                 if gone.rowcount == 0:
                     raise NotFoundError(f"voicemail PIN of {person_id}")
-                action, detail = "voicemail_pin_removed", "voicemail PIN removed"
+                action, detail = "voicemail_pin_removed", audit_phrases.VOICEMAIL_PIN_REMOVED
             else:
                 tables.require_person(conn, person_id)
                 conn.execute(
@@ -193,7 +197,7 @@ class SqliteVoicemail:
                     "pin_hash = excluded.pin_hash, set_at = excluded.set_at",
                     (person_id, pin_hash, codec.iso(at)),
                 )
-                action, detail = "voicemail_pin_set", "voicemail PIN set"
+                action, detail = "voicemail_pin_set", audit_phrases.VOICEMAIL_PIN_SET
             conn.execute(tables.INSERT_AUDIT, tables.entry(at, actor, action, person_id, detail))
 
     # -- taken messages --------------------------------------------------------------------
@@ -218,14 +222,14 @@ class SqliteVoicemail:
             except sqlite3.IntegrityError:
                 raise StoreError(f"message {message.message_id} exists already") from None
             # Never the text or the number: the audit trail is read by administrators.
-            detail = f"message {message.message_id} taken"
+            detail = audit_phrases.message_taken(message.message_id)
             entry = tables.entry(
                 message.taken_at,
                 message.taken_by,
                 "message_taken",
                 message.person_id,
                 detail,
-                (Change(f"message {message.message_id}", "", message.email.value),),
+                (audit_phrases.message_taken_change(message.message_id, message.email),),
             )
             conn.execute(tables.INSERT_AUDIT, entry)
 
@@ -251,8 +255,8 @@ class SqliteVoicemail:
                 "UPDATE taken_messages SET email = ? WHERE message_id = ?",
                 (status.value, message_id),
             )
-            detail = f"message {message_id}: e-mail {status.value}"
-            change = Change("email", str(row[1]), status.value)
+            detail = audit_phrases.message_emailed(message_id, status)
+            change = audit_phrases.email_change(str(row[1]), status)
             entry = tables.entry(at, actor, "message_emailed", row[0], detail, (change,))
             conn.execute(tables.INSERT_AUDIT, entry)
 
@@ -281,8 +285,8 @@ def _audit(
     actor: str,
     action: str,
     message: VoiceMessage,
-    detail: str,
-    change: Change,
+    detail: Words,
+    change: ChangeWords,
 ) -> None:
     row = tables.entry(at, actor, action, message.person_id, detail, (change,))
     conn.execute(tables.INSERT_AUDIT, row)

@@ -18,13 +18,14 @@ from datetime import datetime
 from switchboard.directory.credentials import SipCredential
 from switchboard.directory.model import Person, PolicyException
 from switchboard.presence.model import CalendarSegment, ManualStatus, Template
-from switchboard.store import audit_words, codec
-from switchboard.store.audit import AuditDecision, Change
+from switchboard.store import audit_english, audit_words, codec
+from switchboard.store.audit import AuditDecision, Change, ChangeWords, EntryWords, Words, say
+from switchboard.store.audit_english import code
 from switchboard.store.origin import current_origin
 from switchboard.store.protocol import NotFoundError, StoreError
 
-AuditRow = tuple[str, str, str, str, str, str, str, str, str, str]
-"""at, actor, action, subject, detail, decision, via, source, request_id, changes."""
+AuditRow = tuple[str, str, str, str, str, str, str, str, str, str, str | None]
+"""at, actor, action, subject, detail, decision, via, source, request_id, changes, words."""
 
 
 def _insert(table: str, columns: Sequence[str]) -> str:
@@ -66,23 +67,32 @@ def entry(
     actor: str,
     action: str,
     subject: str,
-    detail: str,
-    changes: Sequence[Change] = (),
+    detail: Words | str,
+    changes: Sequence[ChangeWords | Change] = (),
     decision: AuditDecision = AuditDecision.ALLOWED,
 ) -> AuditRow:
-    """One audit row, with the origin of the write under way (``store.origin``)."""
+    """One audit row, with the origin of the write under way (``store.origin``).
+
+    ``detail`` and ``changes`` as words (issue 16): the row keeps them for the pages, and
+    its English ``detail`` and changes are rendered from them (``audit_english``). A plain
+    English ``detail`` writes no words; a plain ``Change`` has none in the row."""
     origin = current_origin()
+    said = None
+    if not isinstance(detail, str):
+        said = EntryWords(detail, tuple(c if isinstance(c, ChangeWords) else None for c in changes))
+    english = [c if isinstance(c, Change) else audit_words.english_change(c) for c in changes]
     return (
         codec.iso(at),
         actor,
         action,
         subject,
-        detail,
+        audit_english.english(detail),
         decision.value,
         origin.via,
         origin.source,
         origin.request_id,
-        audit_words.changes_json(changes),
+        audit_words.changes_json(english),
+        audit_english.words_json(said),
     )
 
 
@@ -103,8 +113,8 @@ class ImportDiff:
     entries: list[AuditRow]
 
     @property
-    def summary(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+    def summary(self) -> Words:
+        return import_summary(self.created, self.updated, self.unchanged)
 
 
 def import_diff(
@@ -140,8 +150,8 @@ def record(
     actor: str,
     action: str,
     subject: str,
-    detail: str,
-    changes: Sequence[Change] = (),
+    detail: Words | str,
+    changes: Sequence[ChangeWords | Change] = (),
 ) -> int:
     """``finish`` for the common write with one audit entry; returns the new version."""
     return finish(conn, [entry(at, actor, action, subject, detail, changes)])
@@ -220,11 +230,25 @@ def all_credentials(conn: sqlite3.Connection) -> dict[str, SipCredential]:
     return {r["user"]: codec.credential_from_row(r) for r in rows}
 
 
-def credential_dropped(at: datetime, actor: str, person_id: str, user: str, why: str) -> AuditRow:
-    """The audit entry for a credential that went with its person's extension."""
-    change = Change("sip_password", "set", "")
-    detail = f"extension {user}: {why}"
+def credential_dropped(at: datetime, actor: str, person_id: str, user: str, why: Words) -> AuditRow:
+    """The audit entry for a credential that went (``why``: ``EXTENSION_CHANGED`` or
+    ``SIP_REMOVED``)."""
+    change = audit_words.changed("sip_password", audit_words.presence(True), "")
+    detail = say("audit.say.extension", extension=code(user)) + why
     return entry(at, actor, "sip_credential_removed", person_id, detail, (change,))
+
+
+EXTENSION_CHANGED = say("audit.say.extension_changed")
+SIP_REMOVED = say("audit.say.sip_removed")
+
+
+def import_summary(created: int, updated: int, unchanged: int) -> Words:
+    return say(
+        "audit.say.imported",
+        created=audit_english.count(created),
+        updated=audit_english.count(updated),
+        unchanged=audit_english.count(unchanged),
+    )
 
 
 # -- what a write replaces, read in its transaction for the audit's old values ---------------

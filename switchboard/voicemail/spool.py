@@ -38,6 +38,7 @@ from typing import TypeVar
 import structlog
 
 from switchboard.clock import Clock
+from switchboard.store import audit_phrases
 from switchboard.store.protocol import VoicemailStore
 from switchboard.voicemail.files import TEMP_PREFIX, remove_file, write_atomically
 from switchboard.voicemail.model import (
@@ -130,7 +131,7 @@ class Voicemail:
 
         stored = await self._blocking(work)
         action = recording.set_action
-        detail = f"{recording.spoken} set ({stored.duration_ms} ms)"
+        detail = audit_phrases.recording(recording.value, True, stored.duration_ms)
         await self._store.audit_recording(person_id, action, detail, actor, self._clock.now())
         log.info(action, person=person_id, duration_ms=stored.duration_ms)
         return stored
@@ -140,7 +141,7 @@ class Voicemail:
         path = self.recording_path(person_id, recording)
         if not await self._blocking(lambda: remove_file(path)):
             return False
-        action, detail = recording.deleted_action, f"{recording.spoken} deleted"
+        action, detail = recording.deleted_action, audit_phrases.recording(recording.value, False)
         await self._store.audit_recording(person_id, action, detail, actor, self._clock.now())
         log.info(action, person=person_id)
         return True

@@ -110,6 +110,29 @@ async def test_the_audit_migration_keeps_every_entry_written_before_it(tmp_path:
     assert _query(path, "PRAGMA user_version") == [(LATEST,)]
 
 
+async def test_entries_written_before_schema_13_read_without_words(tmp_path: Path) -> None:
+    """Issue 16 keeps each entry's words for the pages: a schema-12 row has none (the page
+    shows its English, marked), and a write after the migration has them."""
+    path = tmp_path / "v12.db"
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        assert migrate(conn, path, MIGRATIONS[:12]) == 12
+        conn.execute(
+            "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+            ("2024-05-02T09:30:00+00:00", ADMIN, "person_created", "p1", "created"),
+        )
+    store = await SqliteStore.open(path, EventBus())
+    try:
+        [old] = await store.audit(10)
+        assert (old.detail, old.words) == ("created", None)
+        await store.import_people([person(1)], ADMIN, T0)
+        new = (await store.audit(1))[0]
+        assert new.words is not None
+        assert new.detail == "1 created, 0 updated, 0 unchanged"
+    finally:
+        await store.close()
+    assert _query(path, "PRAGMA user_version") == [(LATEST,)]
+
+
 async def test_a_database_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "newer.db"
     with closing(sqlite3.connect(path)) as conn:
