@@ -239,8 +239,10 @@ async def run_http(
         log.info("http_listening", address=address)
         if not ready.done():
             ready.set_result(address)
+        search = app[SEARCH]
+        runtime.readiness.search_built = lambda: search.index is not None
         async with asyncio.TaskGroup() as group:
-            group.create_task(app[SEARCH].run(), name="search-index")
+            group.create_task(search.run(), name="search-index")
             await asyncio.Event().wait()  # until cancelled by the owner's TaskGroup
     finally:
         await runner.cleanup()

@@ -2,7 +2,8 @@
 
 - ``GET /healthz``: 200 while the process answers at all (no sign-in; says nothing more).
 - ``GET /readyz``: 200 when the node can take work, else 503; each check named (store, SIP,
-  calendar) with ``ok`` or what is wrong (``live.readiness``). No sign-in, no secret.
+  calendar, search index) with ``ok`` or what is wrong (``live.readiness``). No sign-in, no
+  secret.
 - ``GET /metrics``: Prometheus's text format (``live.metrics``), for an account that may read
   the audit trail (an administrator, or a scraper's API token: ``Authorization: Bearer``).
 """

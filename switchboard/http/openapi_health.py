@@ -14,7 +14,8 @@ READY: JSON = {
         "ready": {"type": "boolean"},
         "checks": {
             "type": "object",
-            "description": "Each check (store, sip, and calendar when configured): ``ok`` "
+            "description": "Each check (store, sip, calendar when configured, search where "
+            "the node serves the web): ``ok`` "
             "or what is wrong, never where the store is.",
             "additionalProperties": {"type": "string"},
         },
@@ -45,7 +46,7 @@ PATHS: JSON = {
     },
     "/readyz": {
         "get": {
-            "summary": "The node can take work: store, SIP, calendar worker (no sign-in)",
+            "summary": "The node can take work: store, SIP, calendar, search index (no sign-in)",
             "security": [],
             "responses": {
                 "200": {

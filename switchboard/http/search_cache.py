@@ -73,7 +73,8 @@ class SearchCache:
         """Rebuild after changes, until cancelled."""
         while True:
             await self._wanted.wait()
-            await asyncio.sleep(SETTLE_SECONDS)
+            if self._index is not None:  # the first build at start goes at once (/readyz)
+                await asyncio.sleep(SETTLE_SECONDS)
             self._wanted.clear()
             await self.rebuild()
 

@@ -35,6 +35,18 @@ async def test_readyz_names_what_is_not_ready(env: Env, monkeypatch: pytest.Monk
     env.runtime.readiness.calendar_running = False
     body = await (await env.client.get("/readyz")).json()
     assert body["checks"]["calendar"] == "stopped"
+    env.runtime.readiness.calendar_running = True
+
+    # Until the search index is built, a receptionist's first search would wait for it.
+    built = False
+    env.runtime.readiness.search_built = lambda: built
+    response = await env.client.get("/readyz")
+    assert response.status == 503
+    assert (await response.json())["checks"]["search"] == "building the index"
+    built = True
+    response = await env.client.get("/readyz")
+    assert response.status == 200
+    assert (await response.json())["checks"]["search"] == "ok"
 
     async def unreachable() -> int:
         raise StoreError("redis://10.0.0.9:6379: connection refused")

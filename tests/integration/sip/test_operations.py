@@ -43,9 +43,14 @@ def _get(url: str, token: str | None = None) -> tuple[int, str]:
 
 def test_readyz_and_metrics_of_a_serving_node(switchboard_factory: Factory) -> None:
     server = switchboard_factory(trunk="127.0.0.1:5999", trusted=("127.0.0.1/32",))
+    deadline = time.monotonic() + 10
     status, body = _get(f"http://{server.http}/readyz")
+    while status != 200 and time.monotonic() < deadline:  # the search index is being built
+        time.sleep(0.05)
+        status, body = _get(f"http://{server.http}/readyz")
     assert status == 200
-    assert json.loads(body) == {"ready": True, "checks": {"store": "ok", "sip": "ok"}}
+    checks = {"store": "ok", "sip": "ok", "search": "ok"}
+    assert json.loads(body) == {"ready": True, "checks": checks}
 
     client = RawClient.udp(server.host, server.port)
     try:
