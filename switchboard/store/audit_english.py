@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import fields
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from switchboard.directory.model import Person
 from switchboard.store.audit import (
     Arg,
     ArgKind,
@@ -41,22 +43,8 @@ FIELDS = (
     "divert_to",
     "plan",
     "calendar",
-    # People
-    "name",
-    "extension",
-    "mobile",
-    "email",
-    "organisation",
-    "unit",
-    "title",
-    "language",
-    "hide_mobile",
-    "secret_mobile",
-    "hide_extension",
-    "arrangement",
-    "hours",
-    "ring_after_hours",
-    "tentative_diverts",
+    # People: every field but its id (the entry's subject)
+    *(f.name for f in fields(Person) if f.name != "person_id"),
     # Accounts
     "roles",
     "disabled",
