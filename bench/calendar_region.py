@@ -39,9 +39,10 @@ sys.path.insert(0, str(REPO))
 import aiohttp  # noqa: E402
 import structlog  # noqa: E402
 
-from switchboard.app import open_runtime, settle_garbage_collector  # noqa: E402
+from switchboard.app import open_runtime  # noqa: E402
 from switchboard.calendar_sync.readers import IcsReader  # noqa: E402
 from switchboard.calendar_sync.worker import CalendarWorker  # noqa: E402
+from switchboard.live.collector import settle  # noqa: E402
 from switchboard.live.loop_watch import worst_lag  # noqa: E402
 from switchboard.settings.calendar import CalendarSource, CalendarType  # noqa: E402
 from switchboard.settings.config import load_settings  # noqa: E402
@@ -216,7 +217,7 @@ async def run(people_count: int, feeds: int, root: Path) -> dict[str, float]:
             aiohttp.ClientSession() as session,
         ):
             stack = ExitStack()
-            settle_garbage_collector()
+            settle()
             rest = rss_mb()
             # As run_calendars builds them: one thread parses feeds and maps big calendars.
             parser = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="parse"))

@@ -33,10 +33,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from switchboard.app import settle_garbage_collector  # noqa: E402
 from switchboard.directory.model import Person  # noqa: E402
 from switchboard.directory.search import SearchIndex, fold  # noqa: E402
 from switchboard.http.search_cache import OVERLAY_MAX  # noqa: E402
+from switchboard.live.collector import settle  # noqa: E402
 from switchboard.live.loop_watch import worst_lag  # noqa: E402
 from tests.fixtures.region import REGION_PLAN, region_people  # noqa: E402
 
@@ -89,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
 
     people = region_people(args.people)
-    settle_garbage_collector()  # as serve does once it is ready: the directory is frozen
+    settle()  # as serve does once it is ready: the directory is frozen
     rest = rss_mb()
     index, build_s, lag = asyncio.run(build_while_ticking(people))
     after_build = rss_mb()

@@ -290,20 +290,35 @@ class SqliteStore(
         at: datetime,
     ) -> int:
         async with self._writing(f"set the calendar of {person_id}") as conn:
-            tables.require_person(conn, person_id)
-            before = tables.calendar_segments(conn, person_id, source)
-            conn.execute(
-                "DELETE FROM calendar_segments WHERE person_id = ? AND source = ?",
-                (person_id, source),
-            )
-            conn.executemany(
-                tables.INSERT_SEGMENT,
-                [codec.segment_row(person_id, source, i, s) for i, s in enumerate(segments)],
-            )
-            detail = audit_words.calendar_change(source, segments)
-            changes = audit_words.calendar_changes(source, before, segments)
-            version = tables.record(conn, at, actor, "calendar_set", person_id, detail, changes)
-            self._emit(conn, CalendarChanged(version, person_id, source, segments))
+            # On the writer thread: each row's statement gives the interpreter lock up and
+            # waits to get it back, behind the calendar thread parsing the next feed, so
+            # a hundred segments written on the loop held it up to 100 ms.
+            work = partial(self._set_calendar, conn, person_id, source, segments, actor, at)
+            return await self._apart(work)
+
+    def _set_calendar(
+        self,
+        conn: sqlite3.Connection,
+        person_id: str,
+        source: str,
+        segments: tuple[CalendarSegment, ...],
+        actor: str,
+        at: datetime,
+    ) -> int:
+        tables.require_person(conn, person_id)
+        before = tables.calendar_segments(conn, person_id, source)
+        conn.execute(
+            "DELETE FROM calendar_segments WHERE person_id = ? AND source = ?",
+            (person_id, source),
+        )
+        conn.executemany(
+            tables.INSERT_SEGMENT,
+            [codec.segment_row(person_id, source, i, s) for i, s in enumerate(segments)],
+        )
+        detail = audit_words.calendar_change(source, segments)
+        changes = audit_words.calendar_changes(source, before, segments)
+        version = tables.record(conn, at, actor, "calendar_set", person_id, detail, changes)
+        self._emit(conn, CalendarChanged(version, person_id, source, segments))
         return version
 
     async def save_template(
