@@ -409,13 +409,6 @@ class SearchIndex:
                     if best.get(index, 0) < score:
                         best[index] = score
 
-    def retire(self) -> list[object]:
-        """Its list of people, emptied: for the caller to free a slice at a time (a
-        region's replaced people, freed in one go, hold the event loop 25-35 ms). The index
-        answers nothing after."""
-        people, self._people = self._people, []
-        return [people]
-
     def search(self, query: str, limit: int = DEFAULT_LIMIT) -> list[Match]:
         """People matching every word of ``query``, best first; nobody for an empty query.
 
@@ -425,8 +418,6 @@ class SearchIndex:
         matches that have any word beginning with it. Longer words are looked up first for
         that reason.
         """
-        if not self._people:
-            return []  # retired (``retire``), or made of nobody
         wanted = sorted(query_words(query), key=len, reverse=True)
         if not wanted or limit < 1:
             return []

@@ -29,7 +29,6 @@ from switchboard.events import (
 )
 from switchboard.live import collector
 from switchboard.live.engine import Engine
-from switchboard.live.follow import release
 from switchboard.live.metrics import Metrics
 
 OVERLAY_MAX = 100
@@ -89,14 +88,9 @@ class SearchCache:
             # lock (50-100 ms at 100,000 people, the event loop waiting for the lock).
             with collector.bulk_work():
                 index = await asyncio.to_thread(SearchIndex, people, plan)
-            del people
-            old, self._index = self._index, index
+            self._index = index
             self._changed = {pid: n for pid, n in self._changed.items() if n > mark}
             self._overlay = None
-            if old is not None:
-                # After an import or a reload the old index holds the only references
-                # to the people it replaced: free them a slice at a time.
-                await release(old.retire())
             return index
 
     async def search(self, query: str, limit: int = DEFAULT_LIMIT) -> list[Match]:

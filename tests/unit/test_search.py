@@ -167,11 +167,3 @@ def test_2800_people_are_searched_in_well_under_5_ms() -> None:
             index.search(q)
         best = min(best, (time.perf_counter() - start) / len(queries))
     assert best < 0.005, f"{best * 1000:.2f} ms per search"
-
-
-def test_a_retired_index_hands_over_its_people_and_answers_nothing() -> None:
-    index = SearchIndex(PEOPLE, SML_PLAN)
-    assert index.search("anna")
-    (people,) = index.retire()
-    assert people == sorted(PEOPLE, key=lambda p: (fold(p.name), p.person_id))
-    assert index.search("anna") == []
