@@ -88,9 +88,15 @@ class SearchCache:
             # lock (50-100 ms at 100,000 people, the event loop waiting for the lock).
             with collector.bulk_work():
                 index = await asyncio.to_thread(SearchIndex, people, plan)
-            self._index = index
-            self._changed = {pid: n for pid, n in self._changed.items() if n > mark}
+            del people
+            old, self._index = self._index, index
+            if self._changes == mark:  # nobody changed during the build (an import: 100,000)
+                self._changed = {}
+            else:
+                self._changed = {pid: n for pid, n in self._changed.items() if n > mark}
             self._overlay = None
+            if old is not None:
+                await asyncio.to_thread(old.retire)
             return index
 
     async def search(self, query: str, limit: int = DEFAULT_LIMIT) -> list[Match]:

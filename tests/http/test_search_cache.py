@@ -9,6 +9,7 @@ the rebuild swaps in.
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import replace
 
 import pytest
@@ -104,3 +105,26 @@ async def test_run_rebuilds_once_after_a_burst_of_changes(env: Env) -> None:
         task.cancel()
     assert cache.index is builds[1]  # one rebuild for the twenty saves
     assert len(await cache.search("Nora Vik")) == 20
+
+
+async def test_a_rebuild_retires_the_old_index_in_a_worker_thread(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an import the old index holds the only references to the people it replaced:
+    freed in one call on the loop, 100,000 of them held it 25-35 ms."""
+    cache = await _cache(env)
+    old = cache.index
+    assert old is not None
+    retired_on: list[str] = []
+    retire = SearchIndex.retire
+
+    def recording(index: SearchIndex) -> None:
+        retired_on.append(threading.current_thread().name)
+        retire(index)
+
+    monkeypatch.setattr(SearchIndex, "retire", recording)
+    await cache.rebuild()
+    assert len(retired_on) == 1
+    assert retired_on[0] != threading.main_thread().name
+    assert old.search("anna berg") == []
+    assert _names(await cache.search("anna berg")) == ["Anna Berg"]

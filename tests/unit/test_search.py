@@ -3,6 +3,7 @@ speed, and R18 (a secret mobile is never searchable)."""
 
 from __future__ import annotations
 
+import sys
 import time
 
 import pytest
@@ -167,3 +168,14 @@ def test_2800_people_are_searched_in_well_under_5_ms() -> None:
             index.search(q)
         best = min(best, (time.perf_counter() - start) / len(queries))
     assert best < 0.005, f"{best * 1000:.2f} ms per search"
+
+
+def test_a_retired_index_lets_go_of_its_people_and_answers_nobody() -> None:
+    person = PEOPLE[0]
+    before = sys.getrefcount(person)
+    index = SearchIndex(PEOPLE, SML_PLAN)
+    held = sys.getrefcount(person)
+    index.retire()
+    after = sys.getrefcount(person)
+    assert (held, after) == (before + 1, before)
+    assert index.search(person.name) == []
