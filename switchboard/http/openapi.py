@@ -23,38 +23,25 @@ from switchboard.http import (
     openapi_voicemail,
 )
 from switchboard.http.context import SIGN_IN_PROVIDER
+from switchboard.http.openapi_parts import JSON, error, ok, ref
 from switchboard.http.refusals import Code
-
-JSON = dict[str, Any]
 
 
 def _nullable(kind: str, **extra: Any) -> JSON:
     return {"type": [kind, "null"], **extra}
 
 
-def _ref(name: str) -> JSON:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _error(description: str) -> JSON:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _ok(schema: str, description: str = "OK") -> JSON:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
-
-
 ERRORS: JSON = {
-    "400": _error("The request is malformed; the message says what to change."),
-    "401": _error("Not signed in, or the bearer token is unknown."),
-    "403": _error("Signed in, but not allowed; or a missing CSRF token with a cookie."),
-    "413": _error("The request body is too large."),
-    "500": _error("Our fault; the answer carries an error id to quote."),
+    "400": error("The request is malformed; the message says what to change."),
+    "401": error("Not signed in, or the bearer token is unknown."),
+    "403": error("Signed in, but not allowed; or a missing CSRF token with a cookie."),
+    "413": error("The request body is too large."),
+    "500": error("Our fault; the answer carries an error id to quote."),
 }
-PERSON_ERRORS: JSON = ERRORS | {"404": _error("Nobody in the directory has this id.")}
+PERSON_ERRORS: JSON = ERRORS | {"404": error("Nobody in the directory has this id.")}
 WRITE_ERRORS: JSON = PERSON_ERRORS | {
-    "415": _error("The body must be application/json."),
-    "422": _error("Understood, but refused (e.g. a return time in the past)."),
+    "415": error("The body must be application/json."),
+    "422": error("Understood, but refused (e.g. a return time in the past)."),
 }
 PERSON_ID: JSON = {
     "name": "person_id",
@@ -158,7 +145,7 @@ SCHEMAS: JSON = {
         "required": ["available", "referral", "explanation", "line", "calendar"],
         "properties": {
             "available": {"type": "boolean"},
-            "referral": {"oneOf": [_ref("Referral"), {"type": "null"}]},
+            "referral": {"oneOf": [ref("Referral"), {"type": "null"}]},
             "explanation": {"type": "string"},
             "next_change": INSTANT,
             "hints": {"type": "array", "items": {"type": "string"}},
@@ -168,7 +155,7 @@ SCHEMAS: JSON = {
                 "required": ["in_call", "calls"],
                 "properties": {"in_call": {"type": "boolean"}, "calls": {"type": "integer"}},
             },
-            "calendar": _ref("CalendarHint"),
+            "calendar": ref("CalendarHint"),
             "planned": {
                 "type": "array",
                 "description": "Referrals set in advance that have not started yet.",
@@ -189,7 +176,7 @@ SCHEMAS: JSON = {
     },
     "Availability": {
         "allOf": [
-            _ref("Presence"),
+            ref("Presence"),
             {
                 "type": "object",
                 "required": ["person_id", "at", "manual"],
@@ -197,7 +184,7 @@ SCHEMAS: JSON = {
                     "person_id": {"type": "string"},
                     "at": {"type": "string", "format": "date-time"},
                     "manual": {"type": ["object", "null"]},
-                    "plans": {"type": "array", "items": _ref("Plan")},
+                    "plans": {"type": "array", "items": ref("Plan")},
                 },
             },
         ]
@@ -212,12 +199,12 @@ SCHEMAS: JSON = {
                 "type": "array",
                 "items": {
                     "allOf": [
-                        _ref("Person"),
+                        ref("Person"),
                         {
                             "type": "object",
                             "required": ["presence"],
                             "properties": {
-                                "presence": {"oneOf": [_ref("Presence"), {"type": "null"}]}
+                                "presence": {"oneOf": [ref("Presence"), {"type": "null"}]}
                             },
                         },
                     ]
@@ -312,7 +299,7 @@ PATHS: JSON = {
     "/api/v1/people": {
         "get": _op(
             "Search the directory (name, unit, title, number, e-mail; folded, typo-tolerant)",
-            {"200": _ok("SearchResult")} | ERRORS,
+            {"200": ok("SearchResult")} | ERRORS,
             operationId="searchPeople",
             parameters=[
                 {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
@@ -327,7 +314,7 @@ PATHS: JSON = {
     "/api/v1/people/{person_id}": {
         "get": _op(
             "One person's directory entry",
-            {"200": _ok("Person")} | PERSON_ERRORS,
+            {"200": ok("Person")} | PERSON_ERRORS,
             operationId="getPerson",
             parameters=[PERSON_ID],
         )
@@ -336,28 +323,28 @@ PATHS: JSON = {
         "parameters": [PERSON_ID],
         "get": _op(
             "Effective availability, referral, return time, line state, calendar hint",
-            {"200": _ok("Availability")} | PERSON_ERRORS,
+            {"200": ok("Availability")} | PERSON_ERRORS,
             operationId="getAvailability",
         ),
         "put": _op(
             "Set available or a referral (R6); audited with the account as actor",
-            {"200": _ok("Availability")} | WRITE_ERRORS,
+            {"200": ok("Availability")} | WRITE_ERRORS,
             operationId="setAvailability",
             requestBody={
                 "required": True,
-                "content": {"application/json": {"schema": _ref("AvailabilityInput")}},
+                "content": {"application/json": {"schema": ref("AvailabilityInput")}},
             },
         ),
         "delete": _op(
             "Clear the manual status: calendar and working hours take over (R7, R8)",
-            {"200": _ok("Availability")} | PERSON_ERRORS,
+            {"200": ok("Availability")} | PERSON_ERRORS,
             operationId="clearAvailability",
         ),
     },
     "/api/v1/people/{person_id}/route-preview": {
         "get": _op(
             "What a caller gets right now, and why",
-            {"200": _ok("RoutePreview")} | PERSON_ERRORS,
+            {"200": ok("RoutePreview")} | PERSON_ERRORS,
             operationId="previewRoute",
             parameters=[PERSON_ID],
         )
@@ -387,28 +374,28 @@ PATHS: JSON = {
         "post": _op(
             "Sign in; sets a new HttpOnly session cookie (rotation)",
             {
-                "200": _ok("SignedIn"),
+                "200": ok("SignedIn"),
                 "303": {
                     "description": "A browser's own form post (a form body, Accept: "
                     "text/html): signed in, on to `next`. Refusals then answer the sign-in "
                     "page (text/html) with the status below.",
                     "headers": {"Location": {"schema": {"type": "string"}}},
                 },
-                "400": _error("No username or password."),
-                "401": _error("Wrong username or password (the same answer for both)."),
-                "403": _error("A cross-site request, or a session without its CSRF token."),
-                "413": _error("The request body is too large."),
-                "415": _error("Send a form or JSON."),
-                "429": _error("Too many attempts; see Retry-After."),
-                "500": _error("Our fault."),
+                "400": error("No username or password."),
+                "401": error("Wrong username or password (the same answer for both)."),
+                "403": error("A cross-site request, or a session without its CSRF token."),
+                "413": error("The request body is too large."),
+                "415": error("Send a form or JSON."),
+                "429": error("Too many attempts; see Retry-After."),
+                "500": error("Our fault."),
             },
             operationId="signIn",
             security=[],
             requestBody={
                 "required": True,
                 "content": {
-                    "application/json": {"schema": _ref("SignIn")},
-                    "application/x-www-form-urlencoded": {"schema": _ref("SignIn")},
+                    "application/json": {"schema": ref("SignIn")},
+                    "application/x-www-form-urlencoded": {"schema": ref("SignIn")},
                 },
             },
         )
@@ -437,7 +424,7 @@ SSO_PATHS: JSON = {
             "Single sign-on: redirects the browser to the OpenID Connect provider",
             {
                 "302": {"description": "To the provider's authorization endpoint (PKCE S256)"},
-                "502": _error("The provider cannot be reached; the answer has an error id."),
+                "502": error("The provider cannot be reached; the answer has an error id."),
             },
             operationId="signInOidc",
             security=[],
@@ -453,9 +440,9 @@ SSO_PATHS: JSON = {
             "Single sign-on: the provider sends the browser back here with a code",
             {
                 "302": {"description": "Signed in: a new session cookie, on to `/` or `next`"},
-                "400": _error("Unknown, used or expired sign-in, or a token that fails a check."),
-                "403": _error("Refused at the provider, or no usable account for the person."),
-                "502": _error("The provider cannot be reached; the answer has an error id."),
+                "400": error("Unknown, used or expired sign-in, or a token that fails a check."),
+                "403": error("Refused at the provider, or no usable account for the person."),
+                "502": error("The provider cannot be reached; the answer has an error id."),
             },
             operationId="signInOidcCallback",
             security=[],

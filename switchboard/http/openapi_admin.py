@@ -8,23 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-JSON = dict[str, Any]
-
-
-def _ref(name: str) -> JSON:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _error(description: str) -> JSON:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _ok(schema: JSON, description: str = "OK") -> JSON:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _body(schema: JSON) -> JSON:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+from switchboard.http.openapi_parts import JSON, body, error, ok, ref
 
 
 def _nullable(kind: str, **extra: Any) -> JSON:
@@ -32,16 +16,16 @@ def _nullable(kind: str, **extra: Any) -> JSON:
 
 
 ERRORS: JSON = {
-    "400": _error("The request is malformed; the message says what to change."),
-    "401": _error("Not signed in, or the bearer token is unknown."),
-    "403": _error("Not allowed for this account, or a missing CSRF token with a cookie."),
-    "413": _error("The request body is too large."),
-    "500": _error("Our fault; the answer carries an error id to quote."),
+    "400": error("The request is malformed; the message says what to change."),
+    "401": error("Not signed in, or the bearer token is unknown."),
+    "403": error("Not allowed for this account, or a missing CSRF token with a cookie."),
+    "413": error("The request body is too large."),
+    "500": error("Our fault; the answer carries an error id to quote."),
 }
 WRITE: JSON = ERRORS | {
-    "404": _error("No such account, exception or request."),
-    "415": _error("The body must be application/json (text/csv for an import)."),
-    "422": _error("Understood, but refused; the message says why."),
+    "404": error("No such account, exception or request."),
+    "415": error("The body must be application/json (text/csv for an import)."),
+    "422": error("Understood, but refused; the message says why."),
 }
 REQUEST_ID: JSON = {
     "name": "request_id",
@@ -51,7 +35,7 @@ REQUEST_ID: JSON = {
 }
 INSTANT = _nullable("string", format="date-time")
 USERNAME: JSON = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
-COMMENT = _body(
+COMMENT = body(
     {
         "type": "object",
         "required": ["comment"],
@@ -247,10 +231,10 @@ PATHS: JSON = {
             "Import the directory CSV, all or nothing (IMPORT_DIRECTORY)",
             "importDirectory",
             {
-                "200": _ok(_ref("ImportResult")),
+                "200": ok(ref("ImportResult")),
                 "422": {
                     "description": "Problems per line; nothing was imported",
-                    "content": {"application/json": {"schema": _ref("ImportErrors")}},
+                    "content": {"application/json": {"schema": ref("ImportErrors")}},
                 },
             }
             | {k: v for k, v in WRITE.items() if k != "422"},
@@ -263,7 +247,7 @@ PATHS: JSON = {
             "People with their accounts and roles, a page at a time (MANAGE_ACCOUNTS)",
             "adminPeople",
             {
-                "200": _ok(
+                "200": ok(
                     {
                         "type": "object",
                         "required": [
@@ -330,14 +314,14 @@ PATHS: JSON = {
             "Create an account without a password, and a one-time link to set it (MANAGE_ACCOUNTS)",
             "createAccount",
             {
-                "201": _ok(
+                "201": ok(
                     {
                         "allOf": [
-                            _ref("Account"),
+                            ref("Account"),
                             {
                                 "type": "object",
                                 "required": ["password_link"],
-                                "properties": {"password_link": _ref("PasswordLink")},
+                                "properties": {"password_link": ref("PasswordLink")},
                             },
                         ]
                     },
@@ -345,7 +329,7 @@ PATHS: JSON = {
                 )
             }
             | WRITE,
-            requestBody=_body(
+            requestBody=body(
                 {
                     "type": "object",
                     "required": ["username", "roles"],
@@ -380,7 +364,7 @@ PATHS: JSON = {
             "Disable an account: its sign-in, sessions and tokens stop at once; not your own "
             "(MANAGE_ACCOUNTS)",
             "disableAccount",
-            {"200": _ok(_ref("Account"))} | WRITE,
+            {"200": ok(ref("Account"))} | WRITE,
             parameters=[USERNAME],
         )
     },
@@ -388,7 +372,7 @@ PATHS: JSON = {
         "post": _op(
             "Let a disabled account sign in again (MANAGE_ACCOUNTS)",
             "enableAccount",
-            {"200": _ok(_ref("Account"))} | WRITE,
+            {"200": ok(ref("Account"))} | WRITE,
             parameters=[USERNAME],
         )
     },
@@ -397,7 +381,7 @@ PATHS: JSON = {
             "Reset a password: the old one and every session end now, and a one-time link "
             "sets a new one (MANAGE_ACCOUNTS)",
             "passwordLink",
-            {"201": _ok(_ref("PasswordLink"), "The link, in this answer only")} | WRITE,
+            {"201": ok(ref("PasswordLink"), "The link, in this answer only")} | WRITE,
             parameters=[USERNAME],
             description=(
                 "The link works once and for 72 hours; a newer link makes older ones fail "
@@ -409,11 +393,11 @@ PATHS: JSON = {
         "put": _op(
             "Replace an account's roles and managed units (MANAGE_ACCOUNTS)",
             "setRoles",
-            {"200": _ok(_ref("Account"))} | WRITE,
+            {"200": ok(ref("Account"))} | WRITE,
             parameters=[
                 {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
             ],
-            requestBody=_body(
+            requestBody=body(
                 {
                     "type": "object",
                     "required": ["roles"],
@@ -436,28 +420,28 @@ PATHS: JSON = {
         "get": _op(
             "R16 exceptions with their reasons (MANAGE_POLICY)",
             "listExceptions",
-            {"200": _ok({"type": "object", "required": ["exceptions"]})} | ERRORS,
+            {"200": ok({"type": "object", "required": ["exceptions"]})} | ERRORS,
         ),
         "post": _op(
             "Grant an R16 exception with a reason that is kept (MANAGE_POLICY)",
             "grantException",
-            {"201": _ok(_ref("PolicyException"), "Granted")}
+            {"201": ok(ref("PolicyException"), "Granted")}
             | WRITE
             | {
-                "422": _error(
+                "422": error(
                     "Refused: unknown_person (field subject) when nobody in the directory has "
                     "that extension, number or e-mail; exception_needs_reason (field reason)."
                 )
             },
-            requestBody=_body(EXCEPTION_INPUT | {"required": ["subject", "rule", "reason"]}),
+            requestBody=body(EXCEPTION_INPUT | {"required": ["subject", "rule", "reason"]}),
         ),
     },
     "/api/v1/admin/exceptions/revoke": {
         "post": _op(
             "Revoke an R16 exception, optionally saying why (kept in the audit; MANAGE_POLICY)",
             "revokeException",
-            {"200": _ok({"type": "object", "required": ["revoked"]})} | WRITE,
-            requestBody=_body(EXCEPTION_INPUT),
+            {"200": ok({"type": "object", "required": ["revoked"]})} | WRITE,
+            requestBody=body(EXCEPTION_INPUT),
         )
     },
     "/api/v1/admin/audit": {
@@ -465,12 +449,12 @@ PATHS: JSON = {
             "The audit trail, newest first, paged; filter by person (subject) or actor",
             "auditTrail",
             {
-                "200": _ok(
+                "200": ok(
                     {
                         "type": "object",
                         "required": ["entries", "next_before"],
                         "properties": {
-                            "entries": {"type": "array", "items": _ref("AuditEntry")},
+                            "entries": {"type": "array", "items": ref("AuditEntry")},
                             "next_before": _nullable("integer"),
                         },
                     }
@@ -497,13 +481,13 @@ PATHS: JSON = {
         "get": _op(
             "Call-list requests: all for an administrator, else those the account made",
             "listCallLists",
-            {"200": _ok({"type": "object", "required": ["requests"]})} | ERRORS,
+            {"200": ok({"type": "object", "required": ["requests"]})} | ERRORS,
         ),
         "post": _op(
             "Ask for one employee's calls in one period, with a reason (R19, managers)",
             "requestCallList",
-            {"201": _ok(_ref("CallListRequest"), "Requested")} | WRITE,
-            requestBody=_body(
+            {"201": ok(ref("CallListRequest"), "Requested")} | WRITE,
+            requestBody=body(
                 {
                     "type": "object",
                     "required": ["person_id", "start", "end", "reason"],
@@ -522,7 +506,7 @@ PATHS: JSON = {
         "get": _op(
             "One request (the manager who asked, or an administrator)",
             "getCallList",
-            {"200": _ok(_ref("CallListRequest"))} | WRITE,
+            {"200": ok(ref("CallListRequest"))} | WRITE,
             parameters=[REQUEST_ID],
         )
     },
@@ -530,7 +514,7 @@ PATHS: JSON = {
         "post": _op(
             "Approve with a comment (an administrator; never one's own request)",
             "approveCallList",
-            {"200": _ok(_ref("CallListRequest")), "409": _error("Decided already.")} | WRITE,
+            {"200": ok(ref("CallListRequest")), "409": error("Decided already.")} | WRITE,
             parameters=[REQUEST_ID],
             requestBody=COMMENT,
         )
@@ -539,7 +523,7 @@ PATHS: JSON = {
         "post": _op(
             "Reject with a comment (an administrator)",
             "rejectCallList",
-            {"200": _ok(_ref("CallListRequest")), "409": _error("Decided already.")} | WRITE,
+            {"200": ok(ref("CallListRequest")), "409": error("Decided already.")} | WRITE,
             parameters=[REQUEST_ID],
             requestBody=COMMENT,
         )
@@ -556,7 +540,7 @@ PATHS: JSON = {
                         "text/csv": {"schema": {"type": "string"}},
                     },
                 },
-                "409": _error("Not approved, expired, or downloaded as often as allowed."),
+                "409": error("Not approved, expired, or downloaded as often as allowed."),
             }
             | WRITE,
             parameters=[

@@ -3,9 +3,7 @@ merged into the one document by ``openapi.document``."""
 
 from __future__ import annotations
 
-from typing import Any
-
-JSON = dict[str, Any]
+from switchboard.http.openapi_parts import JSON
 
 READY: JSON = {
     "type": "object",

@@ -3,18 +3,7 @@ one document by ``openapi.document``."""
 
 from __future__ import annotations
 
-from typing import Any
-
-JSON = dict[str, Any]
-
-
-def _ref(name: str) -> JSON:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _error(description: str) -> JSON:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
+from switchboard.http.openapi_parts import JSON, error, ref
 
 INSTANT: JSON = {"type": ["string", "null"], "format": "date-time"}
 FILTER: JSON = {"type": "string", "maxLength": 200}
@@ -22,12 +11,12 @@ FILTER: JSON = {"type": "string", "maxLength": 200}
 SCHEMAS: JSON = {
     "OverviewEntry": {
         "allOf": [
-            _ref("Person"),
+            ref("Person"),
             {
                 "type": "object",
                 "required": ["presence", "overview"],
                 "properties": {
-                    "presence": _ref("Presence"),
+                    "presence": ref("Presence"),
                     "overview": {
                         "type": "object",
                         "required": ["section", "reason", "kind", "source", "starts", "until"],
@@ -60,7 +49,7 @@ SCHEMAS: JSON = {
         "required": ["total", "people"],
         "properties": {
             "total": {"type": "integer", "minimum": 0},
-            "people": {"type": "array", "items": _ref("OverviewEntry")},
+            "people": {"type": "array", "items": ref("OverviewEntry")},
         },
     },
     "Overview": {
@@ -79,9 +68,9 @@ SCHEMAS: JSON = {
                 "type": "object",
                 "required": ["away", "back_soon", "later"],
                 "properties": {
-                    "away": _ref("OverviewSection"),
-                    "back_soon": _ref("OverviewSection"),
-                    "later": _ref("OverviewSection"),
+                    "away": ref("OverviewSection"),
+                    "back_soon": ref("OverviewSection"),
+                    "later": ref("OverviewSection"),
                 },
             },
         },
@@ -111,12 +100,12 @@ PATHS: JSON = {
             "responses": {
                 "200": {
                     "description": "OK",
-                    "content": {"application/json": {"schema": _ref("Overview")}},
+                    "content": {"application/json": {"schema": ref("Overview")}},
                 },
-                "400": _error("A parameter is repeated or malformed; the message names it."),
-                "401": _error("Not signed in, or the bearer token is unknown."),
-                "403": _error("The account may not read everyone's presence."),
-                "500": _error("Our fault; the answer carries an error id to quote."),
+                "400": error("A parameter is repeated or malformed; the message names it."),
+                "401": error("Not signed in, or the bearer token is unknown."),
+                "403": error("The account may not read everyone's presence."),
+                "500": error("Our fault; the answer carries an error id to quote."),
             },
         }
     }

@@ -3,29 +3,19 @@ merged into the one document by ``openapi.document``."""
 
 from __future__ import annotations
 
-from typing import Any
-
-JSON = dict[str, Any]
-
-
-def _error(description: str) -> JSON:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
+from switchboard.http.openapi_parts import JSON, error
 
 STATUS: JSON = {
     "description": "What may be connected, what is, and how its sync goes",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OwnCalendar"}}},
 }
 ERRORS: JSON = {
-    "400": _error("The request is malformed; the message says what to change."),
-    "401": _error("Not signed in, or the bearer token is unknown."),
-    "403": _error("Only the person themselves or an administrator; or no CSRF token."),
-    "404": _error("Nobody in the directory has this id (or, to disconnect, nothing is connected)."),
-    "413": _error("The request body is too large."),
-    "500": _error("Our fault; the answer carries an error id to quote."),
+    "400": error("The request is malformed; the message says what to change."),
+    "401": error("Not signed in, or the bearer token is unknown."),
+    "403": error("Only the person themselves or an administrator; or no CSRF token."),
+    "404": error("Nobody in the directory has this id (or, to disconnect, nothing is connected)."),
+    "413": error("The request body is too large."),
+    "500": error("Our fault; the answer carries an error id to quote."),
 }
 _TEXT = {"type": ["string", "null"]}
 
@@ -136,8 +126,8 @@ PATHS: JSON = {
             "responses": {"200": STATUS}
             | ERRORS
             | {
-                "415": _error("The body must be application/json."),
-                "422": _error("Not allowed, or not a usable address; `field` and `code` say."),
+                "415": error("The body must be application/json."),
+                "422": error("Not allowed, or not a usable address; `field` and `code` say."),
             },
         },
         "delete": {

@@ -3,22 +3,7 @@ document by ``openapi.document``."""
 
 from __future__ import annotations
 
-from typing import Any
-
-JSON = dict[str, Any]
-
-
-def _ref(name: str) -> JSON:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _error(description: str) -> JSON:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _ok(schema: str, description: str = "OK") -> JSON:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
-
+from switchboard.http.openapi_parts import JSON, error, ok, ref
 
 INSTANT: JSON = {"type": ["string", "null"], "format": "date-time"}
 ID: JSON = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
@@ -35,12 +20,12 @@ REASONS = [
     "other",
 ]
 ERRORS: JSON = {
-    "400": _error("The request is malformed; the message says what to change."),
-    "401": _error("Not signed in, or the bearer token is unknown."),
-    "403": _error("Signed in, but not allowed; or a missing CSRF token with a cookie."),
-    "404": _error("Nobody in the directory has this id (or, for a plan, no such plan)."),
-    "413": _error("The request body is too large."),
-    "500": _error("Our fault; the answer carries an error id to quote."),
+    "400": error("The request is malformed; the message says what to change."),
+    "401": error("Not signed in, or the bearer token is unknown."),
+    "403": error("Signed in, but not allowed; or a missing CSRF token with a cookie."),
+    "404": error("Nobody in the directory has this id (or, for a plan, no such plan)."),
+    "413": error("The request body is too large."),
+    "500": error("Our fault; the answer carries an error id to quote."),
 }
 
 SCHEMAS: JSON = {
@@ -73,9 +58,9 @@ SCHEMAS: JSON = {
             "plans": {
                 "type": "array",
                 "description": "Every plan that has not ended, by start.",
-                "items": _ref("Plan"),
+                "items": ref("Plan"),
             },
-            "plan": _ref("Plan"),
+            "plan": ref("Plan"),
         },
     },
     "PlanInput": {
@@ -102,19 +87,19 @@ PATHS: JSON = {
         "get": {
             "summary": "The person's planned referrals that have not ended (issue 16)",
             "operationId": "listPlans",
-            "responses": {"200": _ok("Plans")} | ERRORS,
+            "responses": {"200": ok("Plans")} | ERRORS,
         },
         "post": {
             "summary": "Plan a referral beside the current status; audited with the account",
             "operationId": "addPlan",
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref("PlanInput")}},
+                "content": {"application/json": {"schema": ref("PlanInput")}},
             },
             "responses": {
-                "201": _ok("Plans", "Planned: every plan, and the new one in `plan`"),
-                "415": _error("The body must be application/json."),
-                "422": _error(
+                "201": ok("Plans", "Planned: every plan, and the new one in `plan`"),
+                "415": error("The body must be application/json."),
+                "422": error(
                     "Refused, naming the field: `starts` in the past (plan_starts_past) or "
                     "overlapping another plan (plan_overlap), `until` not after `starts` "
                     "(return_before_start), or a text holding a secret number."
@@ -131,7 +116,7 @@ PATHS: JSON = {
         "delete": {
             "summary": "Cancel one plan; the current status and the other plans stay",
             "operationId": "cancelPlan",
-            "responses": {"200": _ok("Plans")} | ERRORS,
+            "responses": {"200": ok("Plans")} | ERRORS,
         },
     },
 }

@@ -3,17 +3,7 @@ into the one document by ``openapi.document``."""
 
 from __future__ import annotations
 
-from typing import Any
-
-JSON = dict[str, Any]
-
-
-def _error(description: str) -> JSON:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
+from switchboard.http.openapi_parts import JSON, error
 
 PRESENTATION: JSON = {
     "description": "OK",
@@ -22,12 +12,12 @@ PRESENTATION: JSON = {
     },
 }
 ERRORS: JSON = {
-    "400": _error("The request is malformed; the message says what to change."),
-    "401": _error("Not signed in, or the bearer token is unknown."),
-    "403": _error("Only the person themselves or an administrator; or no CSRF token."),
-    "404": _error("Nobody in the directory has this id."),
-    "413": _error("The request body is too large."),
-    "500": _error("Our fault; the answer carries an error id to quote."),
+    "400": error("The request is malformed; the message says what to change."),
+    "401": error("Not signed in, or the bearer token is unknown."),
+    "403": error("Only the person themselves or an administrator; or no CSRF token."),
+    "404": error("Nobody in the directory has this id."),
+    "413": error("The request body is too large."),
+    "500": error("Our fault; the answer carries an error id to quote."),
 }
 
 SCHEMAS: JSON = {
@@ -98,8 +88,8 @@ PATHS: JSON = {
             "responses": {"200": PRESENTATION}
             | ERRORS
             | {
-                "415": _error("The body must be application/json."),
-                "422": _error("Refused by the policy (R16, R18); the message says why."),
+                "415": error("The body must be application/json."),
+                "422": error("Refused by the policy (R16, R18); the message says why."),
             },
         },
     }

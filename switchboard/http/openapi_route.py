@@ -3,17 +3,7 @@ document by ``openapi.document``."""
 
 from __future__ import annotations
 
-from typing import Any
-
-JSON = dict[str, Any]
-
-
-def _error(description: str) -> JSON:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
+from switchboard.http.openapi_parts import JSON, error
 
 NUMBER: JSON = {"type": "string", "pattern": "^[A-Za-z0-9+*#%._-]{1,64}$"}
 
@@ -138,12 +128,12 @@ PATHS: JSON = {
                         "application/json": {"schema": {"$ref": "#/components/schemas/RouteAnswer"}}
                     },
                 },
-                "400": _error(
+                "400": error(
                     "A parameter is missing, repeated, unknown or malformed; the message names it."
                 ),
-                "401": _error("Not signed in, or the bearer token is unknown."),
-                "403": _error("The account may not route calls (`route_calls`)."),
-                "500": _error("Our fault; the answer carries an error id to quote."),
+                "401": error("Not signed in, or the bearer token is unknown."),
+                "403": error("The account may not route calls (`route_calls`)."),
+                "500": error("Our fault; the answer carries an error id to quote."),
             },
         }
     }

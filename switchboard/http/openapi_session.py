@@ -3,26 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-JSON = dict[str, Any]
-
-
-def _error(description: str) -> JSON:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
+from switchboard.http.openapi_parts import JSON, error
 
 SESSION_TIME: JSON = {
     "description": "When the session ends unless it is used",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionTime"}}},
 }
 ERRORS: JSON = {
-    "404": _error("Asked with a bearer token: only a web session has an idle time."),
-    "401": _error("Not signed in, or the session has ended."),
-    "500": _error("Our fault; the answer carries an error id to quote."),
+    "404": error("Asked with a bearer token: only a web session has an idle time."),
+    "401": error("Not signed in, or the session has ended."),
+    "500": error("Our fault; the answer carries an error id to quote."),
 }
 
 SCHEMAS: JSON = {
@@ -61,7 +51,7 @@ PATHS: JSON = {
             "security": [{"cookie": []}],
             "description": "Needs the X-CSRF-Token header. The absolute lifetime (12 hours) "
             "is never extended.",
-            "responses": {"200": SESSION_TIME, "403": _error("No or a wrong CSRF token.")} | ERRORS,
+            "responses": {"200": SESSION_TIME, "403": error("No or a wrong CSRF token.")} | ERRORS,
         }
     },
 }

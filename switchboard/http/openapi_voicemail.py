@@ -6,19 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-JSON = dict[str, Any]
-
-
-def _ref(name: str) -> JSON:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _error(description: str) -> JSON:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _ok(schema: JSON, description: str = "OK") -> JSON:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+from switchboard.http.openapi_parts import JSON, error, ok, ref
 
 
 def _nullable(kind: str, **extra: Any) -> JSON:
@@ -30,18 +18,18 @@ def _op(summary: str, op_id: str, responses: JSON, **extra: Any) -> JSON:
 
 
 ERRORS: JSON = {
-    "400": _error("The request is malformed; the message says what to change."),
-    "401": _error("Not signed in, or the bearer token is unknown."),
-    "403": _error("Not your own voicemail, or not a receptionist; or a missing CSRF token."),
-    "404": _error("No such person, greeting, name clip or message."),
-    "413": _error("The request body is too large (a greeting or name clip: at most 2 MB)."),
-    "500": _error("Our fault; the answer carries an error id to quote."),
+    "400": error("The request is malformed; the message says what to change."),
+    "401": error("Not signed in, or the bearer token is unknown."),
+    "403": error("Not your own voicemail, or not a receptionist; or a missing CSRF token."),
+    "404": error("No such person, greeting, name clip or message."),
+    "413": error("The request body is too large (a greeting or name clip: at most 2 MB)."),
+    "500": error("Our fault; the answer carries an error id to quote."),
 }
 WRITE: JSON = ERRORS | {
-    "415": _error(
+    "415": error(
         "Wrong content type (audio/wav for a greeting or name clip, application/json else)."
     ),
-    "422": _error("Understood, but refused; the message says why (e.g. a stereo WAV)."),
+    "422": error("Understood, but refused; the message says why (e.g. a stereo WAV)."),
 }
 PERSON_ID: JSON = {
     "name": "person_id",
@@ -93,9 +81,9 @@ SCHEMAS: JSON = {
         "type": "object",
         "required": ["greeting", "name_clip", "messages"],
         "properties": {
-            "greeting": _ref("Recording"),
-            "name_clip": _ref("Recording"),
-            "messages": {"type": "array", "items": _ref("VoiceMessage")},
+            "greeting": ref("Recording"),
+            "name_clip": ref("Recording"),
+            "messages": {"type": "array", "items": ref("VoiceMessage")},
         },
     },
     "TakenMessage": {
@@ -128,7 +116,7 @@ SCHEMAS: JSON = {
         "type": "object",
         "required": ["message", "email"],
         "properties": {
-            "message": _ref("TakenMessage"),
+            "message": ref("TakenMessage"),
             "email": {
                 "type": "object",
                 "required": ["status", "error"],
@@ -177,7 +165,7 @@ def _recording(key: str, name: str, what: str, rules: str, without: str) -> JSON
         "put": _op(
             f"Replace your {what}: a WAV, 16-bit PCM mono, at most 2 MB; {rules}",
             f"put{name}",
-            {"200": _ok({"type": "object", "properties": {key: _ref("Recording")}})} | WRITE,
+            {"200": ok({"type": "object", "properties": {key: ref("Recording")}})} | WRITE,
             requestBody=WAV_UPLOAD,
         ),
         "delete": _op(
@@ -208,7 +196,7 @@ PATHS: JSON = {
         "get": _op(
             "Your greeting, name clip and voicemail messages, newest first",
             "listVoicemail",
-            {"200": _ok(_ref("Voicemail"))} | ERRORS,
+            {"200": ok(ref("Voicemail"))} | ERRORS,
         ),
     },
     f"{PEOPLE}/voicemail/{{message_id}}": {
@@ -227,7 +215,7 @@ PATHS: JSON = {
         "post": _op(
             "Mark a message heard",
             "markVoicemailHeard",
-            {"200": _ok(_ref("VoiceMessage"))} | ERRORS,
+            {"200": ok(ref("VoiceMessage"))} | ERRORS,
         ),
     },
     f"{PEOPLE}/messages": {
@@ -236,12 +224,10 @@ PATHS: JSON = {
             "The messages reception took for you, newest first",
             "listMessages",
             {
-                "200": _ok(
+                "200": ok(
                     {
                         "type": "object",
-                        "properties": {
-                            "messages": {"type": "array", "items": _ref("TakenMessage")}
-                        },
+                        "properties": {"messages": {"type": "array", "items": ref("TakenMessage")}},
                     }
                 )
             }
@@ -251,7 +237,7 @@ PATHS: JSON = {
             "Take a message (receptionist): stored, then e-mailed to the person (never SMS, "
             "R20); 201 even when the e-mail failed, with email.status saying so",
             "takeMessage",
-            {"201": _ok(_ref("MessageTaken"), "Stored")} | WRITE,
+            {"201": ok(ref("MessageTaken"), "Stored")} | WRITE,
             requestBody=TAKE_BODY,
         ),
     },
