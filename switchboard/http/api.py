@@ -82,10 +82,13 @@ def _person(request: web.Request) -> Person:
             text="sign in, or send 'Authorization: Bearer sbt_...'",
             headers={"WWW-Authenticate": 'Bearer realm="switchboard"'},
         )
+    return person_in_url(request)
+
+
+def person_in_url(request: web.Request) -> Person:
+    """The person whose id is the URL's ``{person_id}`` (404 if nobody has it)."""
     person_id = request.match_info["person_id"]
-    person = None
-    if PERSON_ID.match(person_id):
-        person = request.app[ENGINE].view.person(person_id)
+    person = request.app[ENGINE].view.person(person_id) if PERSON_ID.match(person_id) else None
     if person is None:
         raise web.HTTPNotFound(text="nobody in the directory has this id")
     return person

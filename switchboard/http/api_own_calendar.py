@@ -21,7 +21,7 @@ import structlog
 from aiohttp import web
 
 from switchboard.directory.model import Person
-from switchboard.http.api import PERSON_ID, require
+from switchboard.http.api import person_in_url, require
 from switchboard.http.context import ACCESS, CALENDAR_HEALTH, ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
 from switchboard.http.render import instant
@@ -52,10 +52,7 @@ def _target(request: web.Request) -> tuple[Person, bool]:
     """The person in the URL, and whether the caller acts as an administrator (401, 403
     or 404 before the body is read)."""
     account = signed_in(request)
-    person_id = request.match_info["person_id"]
-    person = request.app[ENGINE].view.person(person_id) if PERSON_ID.match(person_id) else None
-    if person is None:
-        raise web.HTTPNotFound(text="nobody in the directory has this id")
+    person = person_in_url(request)
     allowed = request.app[ACCESS].allowed
     if allowed(account, Permission.MANAGE_POLICY, target=person):
         return person, True

@@ -17,7 +17,7 @@ import structlog
 from aiohttp import web
 
 from switchboard.directory.model import Person
-from switchboard.http.api import PERSON_ID, require
+from switchboard.http.api import person_in_url, require
 from switchboard.http.context import ACCESS, ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
 from switchboard.http.refusals import from_engine, not_boolean
@@ -57,10 +57,7 @@ def presentation_json(person: Person, engine: Engine) -> dict[str, Any]:
 def _target(request: web.Request) -> Person:
     """The person in the URL, once the caller may act on them (401, 403 or 404 before)."""
     account = signed_in(request)
-    person_id = request.match_info["person_id"]
-    person = request.app[ENGINE].view.person(person_id) if PERSON_ID.match(person_id) else None
-    if person is None:
-        raise web.HTTPNotFound(text="nobody in the directory has this id")
+    person = person_in_url(request)
     allowed = request.app[ACCESS].allowed
     own = account.person_id == person.person_id
     if own and allowed(account, Permission.WRITE_PRESENCE, target=person):

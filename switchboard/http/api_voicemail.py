@@ -26,7 +26,7 @@ from switchboard.directory.display import display_number
 from switchboard.directory.model import Person
 from switchboard.directory.numbers import NumberError
 from switchboard.directory.secret_text import SecretNumberError
-from switchboard.http.api import PERSON_ID, require
+from switchboard.http.api import person_in_url, require
 from switchboard.http.context import ENGINE, json_object, signed_in
 from switchboard.http.principal import Permission
 from switchboard.http.refusals import BadRequest, Code, Unprocessable, not_boolean
@@ -95,10 +95,7 @@ def install(app: web.Application, services: VoicemailServices) -> None:
 def _person(request: web.Request, permission: Permission) -> tuple[Person, Account]:
     """The person in the URL, once ``allowed()`` says this account may do ``permission``."""
     account = signed_in(request)
-    person_id = request.match_info["person_id"]
-    person = request.app[ENGINE].view.person(person_id) if PERSON_ID.match(person_id) else None
-    if person is None:
-        raise web.HTTPNotFound(text="nobody in the directory has this id")
+    person = person_in_url(request)
     require(request, permission, person)
     return person, account
 
