@@ -23,7 +23,7 @@ from switchboard.http import (
     openapi_voicemail,
 )
 from switchboard.http.context import SIGN_IN_PROVIDER
-from switchboard.http.openapi_parts import JSON, error, ok, ref
+from switchboard.http.openapi_parts import JSON, PERSON_ID, REASONS, error, ok, ref
 from switchboard.http.refusals import Code
 
 
@@ -42,12 +42,6 @@ PERSON_ERRORS: JSON = ERRORS | {"404": error("Nobody in the directory has this i
 WRITE_ERRORS: JSON = PERSON_ERRORS | {
     "415": error("The body must be application/json."),
     "422": error("Understood, but refused (e.g. a return time in the past)."),
-}
-PERSON_ID: JSON = {
-    "name": "person_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
 }
 INSTANT = _nullable("string", format="date-time")
 
@@ -228,17 +222,7 @@ SCHEMAS: JSON = {
                     "state": {"const": "referral"},
                     "reason": {
                         "type": "string",
-                        "enum": [
-                            "lunch",
-                            "meeting",
-                            "holiday",
-                            "leave",
-                            "sick",
-                            "training",
-                            "business_trip",
-                            "gone_for_the_day",
-                            "other",
-                        ],
+                        "enum": REASONS,
                     },
                     "kind": {"type": "string", "enum": ["open", "closed"]},
                     "until": INSTANT,

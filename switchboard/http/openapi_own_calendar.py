@@ -3,7 +3,7 @@ merged into the one document by ``openapi.document``."""
 
 from __future__ import annotations
 
-from switchboard.http.openapi_parts import JSON, error
+from switchboard.http.openapi_parts import JSON, PERSON_ID, error
 
 STATUS: JSON = {
     "description": "What may be connected, what is, and how its sync goes",
@@ -97,14 +97,7 @@ SCHEMAS: JSON = {
 
 PATHS: JSON = {
     "/api/v1/people/{person_id}/calendar": {
-        "parameters": [
-            {
-                "name": "person_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
-            }
-        ],
+        "parameters": [PERSON_ID],
         "get": {
             "summary": "The person's own calendar connection and its last sync (issue 16)",
             "operationId": "getOwnCalendar",

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard.presence.model import Reason
+
 JSON = dict[str, Any]
+
+ID: JSON = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+"""A person's (or a plan's) id, as ``api.PERSON_ID`` accepts it."""
+PERSON_ID: JSON = {"name": "person_id", "in": "path", "required": True, "schema": ID}
+REASONS = [r.value for r in Reason if r is not Reason.OUTSIDE_HOURS]
+"""The reasons a person may pick (outside_hours is the schedule's, R8)."""
 
 
 def ref(name: str) -> JSON:

@@ -3,22 +3,9 @@ document by ``openapi.document``."""
 
 from __future__ import annotations
 
-from switchboard.http.openapi_parts import JSON, error, ok, ref
+from switchboard.http.openapi_parts import ID, JSON, PERSON_ID, REASONS, error, ok, ref
 
 INSTANT: JSON = {"type": ["string", "null"], "format": "date-time"}
-ID: JSON = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
-PERSON_ID: JSON = {"name": "person_id", "in": "path", "required": True, "schema": ID}
-REASONS = [
-    "lunch",
-    "meeting",
-    "holiday",
-    "leave",
-    "sick",
-    "training",
-    "business_trip",
-    "gone_for_the_day",
-    "other",
-]
 ERRORS: JSON = {
     "400": error("The request is malformed; the message says what to change."),
     "401": error("Not signed in, or the bearer token is unknown."),

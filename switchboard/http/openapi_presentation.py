@@ -3,7 +3,7 @@ into the one document by ``openapi.document``."""
 
 from __future__ import annotations
 
-from switchboard.http.openapi_parts import JSON, error
+from switchboard.http.openapi_parts import JSON, PERSON_ID, error
 
 PRESENTATION: JSON = {
     "description": "OK",
@@ -56,14 +56,7 @@ SCHEMAS: JSON = {
 
 PATHS: JSON = {
     "/api/v1/people/{person_id}/presentation": {
-        "parameters": [
-            {
-                "name": "person_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
-            }
-        ],
+        "parameters": [PERSON_ID],
         "get": {
             "summary": "Whether calls show the mobile or the extension (R14), and whether "
             "the person may choose (R16, R18)",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.http.openapi_parts import JSON, error, ok, ref
+from switchboard.http.openapi_parts import JSON, PERSON_ID, error, ok, ref
 
 
 def _nullable(kind: str, **extra: Any) -> JSON:
@@ -30,12 +30,6 @@ WRITE: JSON = ERRORS | {
         "Wrong content type (audio/wav for a greeting or name clip, application/json else)."
     ),
     "422": error("Understood, but refused; the message says why (e.g. a stereo WAV)."),
-}
-PERSON_ID: JSON = {
-    "name": "person_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
 }
 MESSAGE_ID: JSON = {
     "name": "message_id",
