@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
 from switchboard.accounts.model import Account, AccountError, Role
@@ -19,6 +18,7 @@ from switchboard.accounts.sessions import ApiToken, Session
 from switchboard.store import audit_english, audit_phrases, audit_words, codec, tables
 from switchboard.store.audit import Arg, ChangeWords, Words, account_subject, say
 from switchboard.store.protocol import NotFoundError, StoreError
+from switchboard.store.sqlite_part import SqlitePart
 
 ACCOUNT_COLUMNS = (
     "account_id",
@@ -135,14 +135,8 @@ def _roles(account: Account) -> Arg:
     return audit_english.words("role", account.roles)
 
 
-class SqliteAccounts:
+class SqliteAccounts(SqlitePart):
     """Mixed into ``SqliteStore``, which provides the two transaction helpers."""
-
-    def _writing(self, what: str) -> AbstractAsyncContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
-
-    def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     # -- accounts --------------------------------------------------------------------------
     async def accounts(self) -> list[Account]:

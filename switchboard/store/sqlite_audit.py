@@ -7,25 +7,18 @@ Every other write appends its own entries through ``tables.entry``, in its trans
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
 from switchboard.store import audit_words, tables
 from switchboard.store.audit import AuditDecision, AuditEntry, Words
 from switchboard.store.protocol import StoreError
+from switchboard.store.sqlite_part import SqlitePart
 
 MAX_AUDIT_PAGE = 1000
 
 
-class SqliteAudit:
+class SqliteAudit(SqlitePart):
     """Mixed into ``SqliteStore``, which provides the two transaction helpers."""
-
-    def _writing(self, what: str) -> AbstractAsyncContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
-
-    def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     async def append_audit(
         self,

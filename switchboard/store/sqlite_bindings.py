@@ -8,9 +8,7 @@ start, before SIP serves.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
 from datetime import datetime
 
 from switchboard.events import BindingsChanged
@@ -19,6 +17,7 @@ from switchboard.store import codec, feed
 from switchboard.store.changes import encode_event
 from switchboard.store.codec import Row, SideStep
 from switchboard.store.protocol import StoreError
+from switchboard.store.sqlite_part import SqlitePart
 
 DELETE_AOR = "DELETE FROM sip_bindings WHERE aor = ?"
 DELETE_EXPIRED = "DELETE FROM sip_bindings WHERE expires_at < ?"
@@ -62,14 +61,8 @@ def binding_from_row(r: codec.Fields) -> SavedBinding:
     )
 
 
-class SqliteBindings:
+class SqliteBindings(SqlitePart):
     """Mixed into ``SqliteStore``, which provides the transaction helpers."""
-
-    def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
-
-    async def _on_side_thread(self, what: str, steps: Sequence[SideStep]) -> None:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     async def saved_bindings(self) -> list[SavedBinding]:
         with self._reading("read the saved SIP registrations") as conn:

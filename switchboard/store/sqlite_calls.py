@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
 from switchboard.calls.model import (
@@ -22,8 +21,8 @@ from switchboard.calls.model import (
 )
 from switchboard.store import audit_phrases, audit_words, codec, tables
 from switchboard.store.audit import ChangeWords, Words
-from switchboard.store.codec import SideStep
 from switchboard.store.protocol import CallListStateError, NotFoundError, StoreError
+from switchboard.store.sqlite_part import SqlitePart
 
 INSERT_RECORD = (
     "INSERT INTO call_records (call_id_hash, started_at, ended_at, direction, person_id, "
@@ -94,17 +93,8 @@ def request_from_row(r: codec.Fields) -> CallListRequest:
     )
 
 
-class SqliteCalls:
+class SqliteCalls(SqlitePart):
     """Mixed into ``SqliteStore``, which provides the two transaction helpers."""
-
-    def _writing(self, what: str) -> AbstractAsyncContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
-
-    def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
-
-    async def _on_side_thread(self, what: str, steps: Sequence[SideStep]) -> None:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     # -- call records ----------------------------------------------------------------------
     async def add_call_records(self, records: Sequence[CallRecord]) -> None:

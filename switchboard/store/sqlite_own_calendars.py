@@ -8,8 +8,6 @@ made by another process. The audit entry shows the feed address masked (it holds
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
 from switchboard.events import OwnCalendarChanged
@@ -17,8 +15,8 @@ from switchboard.presence.own_calendar import OwnCalendar, OwnCalendarKind
 from switchboard.store import audit_words, codec, tables
 from switchboard.store.audit import say
 from switchboard.store.audit_english import code
-from switchboard.store.changes import FeedEvent
 from switchboard.store.protocol import NotFoundError, StoreError
+from switchboard.store.sqlite_part import SqlitePart
 
 UPSERT = (
     "INSERT INTO own_calendars (person_id, kind, address, connected_by, connected_at) "
@@ -65,17 +63,8 @@ def check_owner(person_id: str, calendar: OwnCalendar | None) -> None:
         raise StoreError(f"a calendar of {calendar.person_id!r} stored for {person_id!r}")
 
 
-class SqliteOwnCalendars:
+class SqliteOwnCalendars(SqlitePart):
     """Mixed into ``SqliteStore``, which provides the transaction helpers."""
-
-    def _writing(self, what: str) -> AbstractAsyncContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
-
-    def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
-
-    def _emit(self, conn: sqlite3.Connection, *events: FeedEvent) -> None:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     async def own_calendars(self) -> list[OwnCalendar]:
         with self._reading("read the connected calendars") as conn:

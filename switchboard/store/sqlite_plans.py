@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from switchboard.events import PlansChanged
 from switchboard.presence.model import PlannedReferral
 from switchboard.store import audit_phrases, audit_words, codec, tables
 from switchboard.store.audit import say
-from switchboard.store.changes import FeedEvent
 from switchboard.store.protocol import NotFoundError, StoreError
+from switchboard.store.sqlite_part import SqlitePart
 
 
 def person_plans(conn: sqlite3.Connection, person_id: str) -> tuple[PlannedReferral, ...]:
@@ -40,14 +39,8 @@ def _by_start(plans: Iterable[PlannedReferral]) -> tuple[PlannedReferral, ...]:
     return tuple(sorted(plans, key=lambda p: (p.starts, p.plan_id)))
 
 
-class SqlitePlans:
+class SqlitePlans(SqlitePart):
     """Mixed into ``SqliteStore``, which provides the transaction helpers."""
-
-    def _writing(self, what: str) -> AbstractAsyncContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
-
-    def _emit(self, conn: sqlite3.Connection, *events: FeedEvent) -> None:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     async def add_plan(
         self, person_id: str, plan: PlannedReferral, actor: str, at: datetime

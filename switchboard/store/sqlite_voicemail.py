@@ -13,14 +13,13 @@ audit details never hold a number or a message's text.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
 from switchboard.events import VoicemailChanged
 from switchboard.store import audit_english, audit_phrases, codec, tables
 from switchboard.store.audit import ChangeWords, Words
-from switchboard.store.changes import FeedEvent
 from switchboard.store.protocol import NotFoundError, StoreError
+from switchboard.store.sqlite_part import SqlitePart
 from switchboard.voicemail.model import EmailStatus, Recording, TakenMessage, VoiceMessage
 
 INSERT_VOICE = (
@@ -58,17 +57,8 @@ def taken_from_row(r: codec.Fields) -> TakenMessage:
     )
 
 
-class SqliteVoicemail:
+class SqliteVoicemail(SqlitePart):
     """Mixed into ``SqliteStore``, which provides the two transaction helpers."""
-
-    def _writing(self, what: str) -> AbstractAsyncContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
-
-    def _reading(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
-
-    def _emit(self, conn: sqlite3.Connection, *events: FeedEvent) -> None:
-        raise NotImplementedError  # pragma: no cover - SqliteStore provides it
 
     # -- recorded messages -----------------------------------------------------------------
     async def add_voice_message(self, message: VoiceMessage, actor: str) -> None:
