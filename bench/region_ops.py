@@ -110,7 +110,16 @@ class Serve:
 
 def start_serve(config: Path, data: Path, log: Path) -> Serve:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    command = [sys.executable, "-m", "switchboard", "--config", str(config), "--data", str(data)]
+    command = [
+        sys.executable,
+        *os.environ.get("REGION_SERVE_WRAP", "").split(),
+        "-m",
+        "switchboard",
+        "--config",
+        str(config),
+        "--data",
+        str(data),
+    ]
     command += ["--log-level", "INFO", "serve", "--sip-listen", "127.0.0.1:0"]
     command += ["--http-listen", "127.0.0.1:0", "--trunk", "127.0.0.1:5999"]
     command += ["--trusted", "127.0.0.1/32"]

@@ -4,7 +4,8 @@ Usage: .venv/bin/python bench/stall_stacks.py [--over MS] SCRIPT.py|-m MODULE [A
 
 A watchdog thread checks every 5 ms a beat the loop refreshes every 2 ms; when the beat
 is older than ``--over`` (30 ms), it prints the loop thread's innermost frames to stderr
-(``LAG <ms> <frames>``), once per stall. Generation-2 collections over 10 ms are printed
+(``LAG <ms> <frames>``), once per stall, and then every other thread's (the one that
+held the interpreter lock is among them). Generation-2 collections over 10 ms are printed
 too (``GC <ms> gen <n> <thread>``). How the stalls of issue 15 were found: a frame on a
 syscall (``select``, ``sendto``, a SQLite statement) means the loop was waiting for the
 interpreter lock that another thread held; a frame in our code means the loop itself
@@ -36,12 +37,20 @@ def _watch(beat: list[float], loop_thread: int, over: float) -> None:
         late = time.monotonic() - beat[0]
         if late > over and beat[0] != reported:
             reported = beat[0]
-            frame = sys._current_frames().get(loop_thread)
-            stack = traceback.extract_stack(frame)[-FRAMES:] if frame else []
-            where = " <- ".join(
-                f"{f.name}@{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(stack)
-            )
-            print(f"LAG {late * 1000:.0f} {where}", file=sys.stderr, flush=True)
+            frames = sys._current_frames()
+            print(f"LAG {late * 1000:.0f} {_where(frames.get(loop_thread))}", file=sys.stderr)
+            names = {t.ident: t.name for t in threading.enumerate()}
+            for ident, frame in frames.items():
+                if ident not in (loop_thread, threading.get_ident()):
+                    print(f"  {names.get(ident, ident)}: {_where(frame)}", file=sys.stderr)
+            sys.stderr.flush()
+
+
+def _where(frame: Any) -> str:
+    stack = traceback.extract_stack(frame)[-FRAMES:] if frame else []
+    return " <- ".join(
+        f"{f.name}@{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(stack)
+    )
 
 
 def _collections() -> None:
