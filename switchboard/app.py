@@ -32,6 +32,7 @@ from switchboard.live.accounts import AccountService
 from switchboard.live.engine import Engine
 from switchboard.live.follow import Follower
 from switchboard.live.health import HealthBoard
+from switchboard.live.import_apart import ImportApart
 from switchboard.live.lines import LineStates
 from switchboard.live.loop_watch import LoopWatch
 from switchboard.live.metrics import Metrics
@@ -184,6 +185,8 @@ async def serve(
         _executor("speech") as speech_executor,
     ):
         engine = runtime.engine
+        # A region's upload is imported as the CLI imports it, in a process of its own.
+        engine.import_apart = ImportApart(settings, data_dir, engine.store)
         await warn_about_persistence(engine.store)
         metrics = runtime.metrics
         recorder = CallRecorder(

@@ -79,12 +79,12 @@ async def cmd_directory_import(args: argparse.Namespace, engine: Engine) -> int:
     except OSError as exc:
         raise EngineError(f"{path}: cannot read the file: {exc.strerror}") from None
     outcome = await engine.import_directory(data, str(path), _actor(args), dry_run=args.dry_run)
-    people = len(outcome.parsed.people)
-    how = f"read as {outcome.parsed.encoding}, separated by {outcome.parsed.delimiter!r}"
-    if outcome.parsed.inferred:
+    people = outcome.people
+    how = f"read as {outcome.encoding}, separated by {outcome.delimiter!r}"
+    if outcome.inferred:
         # Found, not written: said before anything else, so the reader can check each.
-        print(f"{path}: {len(outcome.parsed.inferred)} organisation(s) inferred:")
-        for inferred in outcome.parsed.inferred:
+        print(f"{path}: {len(outcome.inferred)} organisation(s) inferred:")
+        for inferred in outcome.inferred:
             print(inferred.format(str(path)))
     if outcome.result is None:
         print(f"{path}: {people} people are valid ({how}); nothing was changed (--dry-run).")

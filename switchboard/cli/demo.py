@@ -51,8 +51,10 @@ async def run_demo(
     pinned = shlex.join([*command, *(("--now", now_option) if now_option else ())])
     path = _demo_file(engine)
     data = path.read_bytes()
-    planned = await engine.import_directory(data, str(path), DEMO_ACTOR, dry_run=True)
-    demo_ids = {p.person_id for p in planned.parsed.people}
+    planned = await engine.import_directory(
+        data, str(path), DEMO_ACTOR, dry_run=True, keep_people=True
+    )
+    demo_ids = {p.person_id for p in planned.parsed}
     strangers = [p for p in engine.view.people() if p.person_id not in demo_ids]
     if strangers and not force:
         raise EngineError(

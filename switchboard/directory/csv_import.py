@@ -163,6 +163,11 @@ class ParsedDirectory:
     """Rows whose organisation was found from the e-mail domain or the default."""
 
 
+def rows_in(data: bytes) -> int:
+    """The lines of a file, header included: what its size is judged by before reading it."""
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
 def decode(data: bytes) -> tuple[str, str]:
     """UTF-8 (with or without BOM), else Windows-1252 as Excel writes it."""
     try:

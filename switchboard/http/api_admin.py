@@ -134,7 +134,7 @@ async def import_directory(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "dry_run": dry_run,
-            "people": len(outcome.parsed.people),
+            "people": outcome.people,
             "created": None if result is None else result.created,
             "updated": None if result is None else result.updated,
             "unchanged": None if result is None else result.unchanged,
@@ -146,7 +146,7 @@ async def import_directory(request: web.Request) -> web.Response:
                     "how": i.how.value,
                     "domain": i.domain,
                 }
-                for i in outcome.parsed.inferred
+                for i in outcome.inferred
             ],
         }
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from aiohttp import web
 
 from switchboard.accounts.model import Account, Role
 from switchboard.calls.model import CallListRequest, RequestStatus
-from switchboard.directory.csv_import import DirectoryImportError, ParsedDirectory
+from switchboard.directory.csv_import import DirectoryImportError, InferredOrganisation
 from switchboard.directory.model import Person, PolicyRule
 from switchboard.http import admin_nav
 from switchboard.http.admin_nav import Section
@@ -81,11 +81,11 @@ class Placed:
     domain: str | None
 
 
-def _placed(engine: Engine, parsed: ParsedDirectory) -> list[Placed]:
+def _placed(engine: Engine, inferred: Sequence[InferredOrganisation]) -> list[Placed]:
     names = {o.org_id: o.name for o in engine.settings.organisations}
     return [
         Placed(i.line, i.name, names.get(i.organisation, i.organisation), i.how.value, i.domain)
-        for i in parsed.inferred
+        for i in inferred
     ]
 
 
@@ -208,8 +208,9 @@ async def import_post(request: web.Request) -> web.Response:
         )
     engine = request.app[ENGINE]
     try:
+        # The check shows each change, so it needs the people read (in this process).
         outcome = await engine.import_directory(
-            data, filename, account.username, dry_run=not commit
+            data, filename, account.username, dry_run=not commit, keep_people=not commit
         )
     except DirectoryImportError as exc:
         problems = [RowProblem(e.line, e.column, e.message, e.code, e.values) for e in exc.errors]
@@ -231,10 +232,10 @@ async def import_post(request: web.Request) -> web.Response:
             stage="done",
             filename=filename,
             result=result,
-            inferred=_placed(engine, outcome.parsed),
+            inferred=_placed(engine, outcome.inferred),
         )
     existing = {p.person_id: p for p in engine.view.everyone()}
-    created, updated, unchanged = import_changes(outcome.parsed.people, existing)
+    created, updated, unchanged = import_changes(outcome.parsed, existing)
     return _page(
         request,
         "admin_import.html",
@@ -245,8 +246,8 @@ async def import_post(request: web.Request) -> web.Response:
         created=created,
         updated=updated,
         unchanged=unchanged,
-        total=len(outcome.parsed.people),
-        inferred=_placed(engine, outcome.parsed),
+        total=outcome.people,
+        inferred=_placed(engine, outcome.inferred),
     )
 
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from switchboard.clock import Clock
 from switchboard.directory.credentials import SipCredential, make_credential
-from switchboard.directory.csv_import import ParsedDirectory, parse_directory
+from switchboard.directory.csv_import import (
+    InferredOrganisation,
+    ParsedDirectory,
+    parse_directory,
+    rows_in,
+)
 from switchboard.directory.model import (
     Person,
     PolicyException,
@@ -53,6 +58,8 @@ from switchboard.settings.config import Settings, short_numbers
 from switchboard.store.protocol import ImportResult, Store
 
 MIN_SIP_PASSWORD = 10
+APART_AT = 2_000
+"""Rows of a directory file above which ``serve`` imports it in a process of its own."""
 
 
 class EngineError(RefusedError):
@@ -88,9 +95,33 @@ class SecretInTextError(EngineError):
 
 @dataclass(frozen=True, slots=True)
 class ImportOutcome:
-    parsed: ParsedDirectory
+    """What an import read, and what it did."""
+
+    people: int
+    """How many people the file holds."""
+    encoding: str
+    delimiter: str
+    inferred: tuple[InferredOrganisation, ...]
+    """Rows whose organisation was found from the e-mail domain or the default."""
     result: ImportResult | None
     """None for a dry run."""
+    parsed: tuple[Person, ...] = ()
+    """The people read, when the caller asked for them (``keep_people``). An import run in
+    a process of its own (``live.import_apart``) keeps them there."""
+
+    @classmethod
+    def of(
+        cls, parsed: ParsedDirectory, result: ImportResult | None, *, keep_people: bool
+    ) -> ImportOutcome:
+        people = parsed.people if keep_people else ()
+        return cls(
+            len(parsed.people), parsed.encoding, parsed.delimiter, parsed.inferred, result, people
+        )
+
+
+ImportRunner = Callable[[bytes, str, str, bool, datetime], Awaitable[ImportOutcome]]
+"""Runs an import elsewhere: ``(data, source, actor, dry_run, at)``; raises as
+``Engine.import_directory`` does."""
 
 
 def _new_id() -> str:
@@ -117,6 +148,9 @@ class Engine:
         self._new_id = new_id
         self._route_seconds = None if metrics is None else metrics.route_seconds
         self._secrets: tuple[int, SecretNumbers] | None = None
+        self.import_apart: ImportRunner | None = None
+        """Set by ``serve``: where a large import runs, apart from this process's event
+        loop (``live.import_apart``). None (the CLI): here, in threads."""
 
     # -- lookups ---------------------------------------------------------------------------
     def find(self, key: str) -> Person:
@@ -177,13 +211,25 @@ class Engine:
 
     # -- directory -------------------------------------------------------------------------
     async def import_directory(
-        self, data: bytes, source: str, actor: str, *, dry_run: bool = False
+        self,
+        data: bytes,
+        source: str,
+        actor: str,
+        *,
+        dry_run: bool = False,
+        keep_people: bool = False,
     ) -> ImportOutcome:
         """All or nothing: a file with any invalid row raises DirectoryImportError.
 
         The file is read in a thread: a region's 100,000 rows take seconds to parse, which
         the event loop spends answering SIP instead (issue 15). The directory it is matched
-        against is the view's at the call (a list of immutable people)."""
+        against is the view's at the call (a list of immutable people). A file of more
+        than ``APART_AT`` rows goes to ``import_apart`` when it is set: in a thread, the
+        parse and the writes still take the interpreter lock from the event loop for
+        seconds. ``keep_people``: the outcome holds the people read (never apart)."""
+        apart = self.import_apart
+        if apart is not None and not keep_people and rows_in(data) > APART_AT:
+            return await apart(data, source, actor, dry_run, self.clock.now())
         with collector.bulk_work():  # 100,000 rows: no collection walks them meanwhile
             parsed = await asyncio.to_thread(
                 parse_directory,
@@ -198,9 +244,9 @@ class Engine:
                 default_organisation=self.settings.default_organisation,
             )
             if dry_run:
-                return ImportOutcome(parsed, None)
+                return ImportOutcome.of(parsed, None, keep_people=keep_people)
             result = await self.store.import_people(list(parsed.people), actor, self.clock.now())
-            return ImportOutcome(parsed, result)
+            return ImportOutcome.of(parsed, result, keep_people=keep_people)
 
     # -- availability ----------------------------------------------------------------------
     def _source(self, person: Person, actor: str) -> Source:

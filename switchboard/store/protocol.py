@@ -16,6 +16,7 @@ Rules every backend keeps, checked by one contract test suite (tests/contract):
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -474,3 +475,12 @@ class Store(
         ...
 
     async def close(self) -> None: ...
+
+
+async def follow_to_end(store: Store) -> None:
+    """Publish what other processes committed, a batch per event-loop turn, until the feed
+    is done (0) or too far ahead to follow (None: the follower reloads the whole state)."""
+    applied: int | None = 1
+    while applied:
+        applied = await store.catch_up()
+        await asyncio.sleep(0)

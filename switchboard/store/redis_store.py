@@ -30,7 +30,7 @@ from redis.exceptions import RedisError
 from switchboard.directory.model import Person
 from switchboard.store import codec, feed, redis_feed
 from switchboard.store.bus import EventBus
-from switchboard.store.protocol import ImportResult, StoreError, StoreState
+from switchboard.store.protocol import ImportResult, StoreError, StoreState, follow_to_end
 from switchboard.store.redis_accounts import RedisAccounts
 from switchboard.store.redis_audit import RedisAudit
 from switchboard.store.redis_base import new_epoch
@@ -150,10 +150,7 @@ class RedisStore(
                 await twin.close()
 
         result = await asyncio.to_thread(asyncio.run, importing())
-        caught_up: int | None = 1
-        while caught_up:  # None: behind, the follower reloads; 0: published everything
-            caught_up = await self.catch_up()
-            await asyncio.sleep(0)
+        await follow_to_end(self)
         return result
 
     @property
