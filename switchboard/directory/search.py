@@ -50,6 +50,7 @@ import bisect
 import functools
 import heapq
 import re
+import threading
 import unicodedata
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -275,10 +276,14 @@ class _NumberGroup:
 
 
 class SearchIndex:
-    """An immutable index over one set of people; rebuild it when the directory changes."""
+    """An immutable index over one set of people; rebuild it when the directory changes.
+    Safe to search from several threads at once."""
 
     def __init__(self, people: Iterable[Person], plan: NumberPlan) -> None:
         self._plan = plan
+        self._readers = 0
+        """Searches running (in worker threads: ``http.search_cache``)."""
+        self._readers_changed = threading.Condition()
         everyone = list(people)
         # Sort keys as strings, not tuples: a hundred thousand tuples set the cyclic
         # garbage collector off on a full pass, and it runs holding the interpreter lock.
@@ -414,12 +419,27 @@ class SearchIndex:
         import this index holds the only references to the 100,000 people it replaced,
         and freeing them in one call held the interpreter lock 25-35 ms, where a loop in
         Python hands the lock over every few. The index answers nobody after."""
-        people = self._people
-        self._people = []
+        with self._readers_changed:  # searches in other threads finish first
+            self._readers_changed.wait_for(lambda: self._readers == 0)
+            people = self._people
+            self._people = []
         while people:
             people.pop()
 
     def search(self, query: str, limit: int = DEFAULT_LIMIT) -> list[Match]:
+        """``_search``, counted: any number of threads may search at once, and ``retire``
+        waits until they are done."""
+        with self._readers_changed:
+            self._readers += 1
+        try:
+            return self._search(query, limit)
+        finally:
+            with self._readers_changed:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._readers_changed.notify_all()
+
+    def _search(self, query: str, limit: int = DEFAULT_LIMIT) -> list[Match]:
         """People matching every word of ``query``, best first; nobody for an empty query.
 
         A word of one letter would be a prefix of a tenth of the vocabulary: alone, it

@@ -128,3 +128,37 @@ async def test_a_rebuild_retires_the_old_index_in_a_worker_thread(
     assert retired_on[0] != threading.main_thread().name
     assert old.search("anna berg") == []
     assert _names(await cache.search("anna berg")) == ["Anna Berg"]
+
+
+async def test_searches_run_off_the_loop_and_a_retire_waits_for_them(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search runs in a worker thread (a word most of a region shares takes 10-30 ms);
+    the old index is retired only once the searches that were reading it are done."""
+    cache = await _cache(env)
+    old = cache.index
+    assert old is not None
+    reading = threading.Event()
+    go_on = threading.Event()
+    searched_on: list[str] = []
+    search = SearchIndex._search
+
+    def held(index: SearchIndex, query: str, limit: int) -> list[Match]:
+        searched_on.append(threading.current_thread().name)
+        if index is old:
+            reading.set()
+            go_on.wait(10)
+        return search(index, query, limit)
+
+    monkeypatch.setattr(SearchIndex, "_search", held)
+    searching = asyncio.create_task(cache.search("anna berg"))
+    assert await asyncio.to_thread(reading.wait, 10)
+    rebuilding = asyncio.create_task(cache.rebuild())
+    await asyncio.sleep(0.3)
+    assert cache.index is not old, "the new index is swapped in meanwhile"
+    assert not rebuilding.done(), "the old index is not retired while a search reads it"
+    go_on.set()
+    assert _names(await searching) == ["Anna Berg"]
+    await rebuilding
+    assert threading.main_thread().name not in searched_on
+    assert old.search("anna berg") == []  # retired now
