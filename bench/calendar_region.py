@@ -40,6 +40,7 @@ import aiohttp  # noqa: E402
 import structlog  # noqa: E402
 
 from switchboard.app import open_runtime  # noqa: E402
+from switchboard.calendar_sync.parse_process import ParseProcess  # noqa: E402
 from switchboard.calendar_sync.readers import IcsReader  # noqa: E402
 from switchboard.calendar_sync.worker import CalendarWorker  # noqa: E402
 from switchboard.live.collector import settle  # noqa: E402
@@ -173,8 +174,8 @@ def feed_for(n: int, today: datetime) -> str:
     return "".join(parts)  # fmt: skip
 
 
-def rss_mb() -> float:
-    with open("/proc/self/statm") as statm:
+def rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize() / 1e6
 
 
@@ -219,11 +220,12 @@ async def run(people_count: int, feeds: int, root: Path) -> dict[str, float]:
             stack = ExitStack()
             settle()
             rest = rss_mb()
-            # As run_calendars builds them: one thread parses feeds and maps big calendars.
-            parser = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="parse"))
+            # As run_calendars builds them: a process parses feeds, a thread maps big ones.
+            parser = ParseProcess()
+            mapper = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="map"))
             readers = [(s, IcsReader(s, session, settings.zone, parser)) for s in sources]
             worker = CalendarWorker(
-                runtime.engine, runtime.bus, readers, clock=runtime.engine.clock, offload=parser
+                runtime.engine, runtime.bus, readers, clock=runtime.engine.clock, offload=mapper
             )
             out = {"people": len(people), "feeds": len(chosen), "kb": size / len(chosen) / 1000}
             for label in ("first", "second"):
@@ -237,12 +239,15 @@ async def run(people_count: int, feeds: int, root: Path) -> dict[str, float]:
                 out[f"{label}_ok"] = sum(results)
                 out[f"{label}_writes"] = await runtime.engine.store.version() - version
                 out[f"{label}_rss"] = rss_mb()
+                child = parser.pid()
+                out[f"{label}_parser_rss"] = 0.0 if child is None else rss_mb(child)
             out["rest_rss"] = rest
             segments = sum(
                 len(runtime.engine.view.calendar(p.person_id, f"ics:{p.email}")) for p in chosen
             )
             out["segments"] = segments
             stack.close()
+            await parser.close()
             return out
     finally:
         server.terminate()
@@ -270,7 +275,9 @@ def main() -> None:
         f"iCalendar feeds of {r['kb']:.0f} kB each, served by another process; every "
         f"source read at once; {r['segments']:,.0f} calendar segments stored.",
         f"- RSS {r['rest_rss']:.0f} MB at rest, {r['first_rss']:.0f} MB after the first "
-        f"round, {r['second_rss']:.0f} MB after the second.",
+        f"round, {r['second_rss']:.0f} MB after the second; the parse process beside it "
+        f"{r['first_parser_rss']:.0f} MB after the first, {r['second_parser_rss']:.0f} MB "
+        "after the second.",
         "",
         "| round | sources ok | store writes | seconds | worst event-loop lag ms |",
         "|---|---:|---:|---:|---:|",

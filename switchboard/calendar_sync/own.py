@@ -24,7 +24,7 @@ import structlog
 
 from switchboard.calendar_sync.graph import GraphClient, GraphMailbox
 from switchboard.calendar_sync.ics import FeedResult
-from switchboard.calendar_sync.readers import IcsReader, Reader
+from switchboard.calendar_sync.readers import FeedParser, IcsReader, Reader
 from switchboard.calendar_sync.worker import CalendarWorker
 from switchboard.directory.model import Person
 from switchboard.events import Event, OwnCalendarChanged, PersonRemoved, StoreReloaded
@@ -71,9 +71,12 @@ class OwnCalendars:
         bus: EventBus,
         session: aiohttp.ClientSession,
         graph: GraphClient | None,
+        parser: FeedParser | None = None,
     ) -> None:
+        """``parser``: where feeds are parsed (``serve``: the calendars' parse process)."""
         self._worker, self._engine, self._bus = worker, engine, bus
         self._session, self._graph = session, graph
+        self._parser = parser
         self._policy = engine.settings.own_calendars
         self._zone: ZoneInfo = engine.settings.zone
         self._running: dict[str, OwnCalendar] = {}
@@ -120,7 +123,7 @@ class OwnCalendars:
         source = self.source(calendar)
         reader: Reader
         if calendar.kind is OwnCalendarKind.ICS:
-            reader = IcsReader(source, self._session, self._zone)
+            reader = IcsReader(source, self._session, self._zone, self._parser)
         elif self._graph is not None:
             reader = MailboxReader(self._graph, calendar.address)
         else:  # pragma: no cover - allowed() keeps graph connections out without a client

@@ -9,7 +9,7 @@ accounts for EWS, delta links and subscriptions for Graph) and answers
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import Executor
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -47,6 +47,10 @@ def _email(person: Person, what: str) -> str:
     return person.email
 
 
+FeedParser = Callable[[bytes, datetime, datetime, ZoneInfo], Awaitable[FeedResult]]
+"""``parse_feed`` elsewhere: ``(data, window start, window end, default zone)``."""
+
+
 @dataclass(slots=True)
 class _Cached:
     etag: str | None
@@ -58,9 +62,10 @@ class IcsReader:
     """An iCalendar feed per person; conditional GETs, so an unchanged feed costs a 304.
 
     Parsing is pure Python and takes tens of milliseconds for a month of meetings: it runs
-    on ``parser`` (a thread), never on the event loop. When many feeds answer at once, their
-    parses on the loop would all run in one turn of it, before any timer: a second's stall
-    for fifty feeds (bench/calendar_region.py).
+    in ``parser`` (``serve``: a process of its own, ``parse_process``), never on the event
+    loop. When many feeds answer at once, their parses on the loop would all run in one
+    turn of it, before any timer: a second's stall for fifty feeds; in a thread, they took
+    the interpreter lock from the loop (bench/calendar_region.py).
     """
 
     def __init__(
@@ -68,11 +73,11 @@ class IcsReader:
         source: CalendarSource,
         session: aiohttp.ClientSession,
         zone: ZoneInfo,
-        parser: Executor | None = None,
+        parser: FeedParser | None = None,
     ):
         self._source, self._session, self._zone = source, session, zone
         self._parser = parser
-        """None: asyncio's default executor."""
+        """None: a thread of asyncio's default executor."""
         self._cache: dict[str, _Cached] = {}
 
     def url_for(self, person: Person) -> str:
@@ -100,8 +105,10 @@ class IcsReader:
             data = got.data or b""
             self._cache[url] = _Cached(got.etag, got.last_modified, data)
         # Parse even an unchanged feed: the window moves.
+        if self._parser is not None:
+            return await self._parser(data, start, end, self._zone)
         parse = partial(parse_feed, window_start=start, window_end=end, default_zone=self._zone)
-        return await asyncio.get_running_loop().run_in_executor(self._parser, parse, data)
+        return await asyncio.to_thread(parse, data)
 
 
 class EwsReader:

@@ -1,7 +1,8 @@
 """Build the calendar worker from the ``[[calendars]]`` settings and run it (called by app.py).
 
 Owns what the sources share and must close: one aiohttp session, one bounded thread pool
-for exchangelib, one thread that parses feeds, the Graph notification receivers. All of
+for exchangelib, one process that parses feeds, one thread that maps big calendars, the
+Graph notification receivers. All of
 it lives inside :func:`run_calendars`, under one TaskGroup, and unwinds in reverse.
 """
 
@@ -25,7 +26,14 @@ from switchboard.calendar_sync.graph_notify import (
     notification_app,
 )
 from switchboard.calendar_sync.own import OwnCalendars
-from switchboard.calendar_sync.readers import EwsReader, GraphReader, IcsReader, Reader
+from switchboard.calendar_sync.parse_process import ParseProcess
+from switchboard.calendar_sync.readers import (
+    EwsReader,
+    FeedParser,
+    GraphReader,
+    IcsReader,
+    Reader,
+)
 from switchboard.calendar_sync.worker import CalendarWorker, SourceHealth
 from switchboard.live.engine import Engine
 from switchboard.live.health import HealthBoard
@@ -44,7 +52,7 @@ def build_readers(
     engine: Engine,
     session: aiohttp.ClientSession,
     executor: ThreadPoolExecutor,
-    parser: ThreadPoolExecutor | None = None,
+    parser: FeedParser | None = None,
 ) -> list[tuple[CalendarSource, Reader]]:
     """One reader per source; secrets are read from the environment here, once."""
     zone, clock = engine.settings.zone, engine.clock
@@ -84,10 +92,13 @@ async def run_calendars(
         executor = ThreadPoolExecutor(EWS_THREADS, thread_name_prefix="ews")
         stack.callback(executor.shutdown, wait=False, cancel_futures=True)
         stack.callback(exchangelib.protocol.close_connections)
-        # Feeds are parsed and big calendars mapped here, one at a time: off the event loop,
-        # and never more than one thread contending with it for the interpreter.
-        parser = ThreadPoolExecutor(1, thread_name_prefix="calendar-parse")
-        stack.callback(parser.shutdown, wait=False, cancel_futures=True)
+        # Feeds are parsed in a process of their own (a thread of this one takes the
+        # interpreter lock from the event loop), and big calendars are mapped on one thread
+        # (what they are mapped against, the directory's secret numbers, lives here).
+        parser = ParseProcess()
+        stack.push_async_callback(parser.close)
+        mapper = ThreadPoolExecutor(1, thread_name_prefix="calendar-map")
+        stack.callback(mapper.shutdown, wait=False, cancel_futures=True)
         session = await stack.enter_async_context(aiohttp.ClientSession())
         readers = build_readers(sources, engine, session, executor, parser)
 
@@ -102,7 +113,7 @@ async def run_calendars(
             clock=engine.clock,
             health_file=data_dir / HEALTH_FILE,
             on_health=report,
-            offload=parser,
+            offload=mapper,
         )
         for source, reader in readers:
             if isinstance(reader, GraphReader) and source.notification_listen:
@@ -127,7 +138,7 @@ async def run_calendars(
                 ),
                 None,
             )
-            own = OwnCalendars(worker, engine, bus, session, graph)
+            own = OwnCalendars(worker, engine, bus, session, graph, parser)
             worker.also_run(own.run)
         log.info("calendar_worker_started", sources=len(readers), own=policy.allowed)
         await worker.run()  # its TaskGroup owns the source, push and transition loops
