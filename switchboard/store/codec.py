@@ -12,6 +12,8 @@ what a row means live in one place:
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -102,7 +104,9 @@ def hours_text(person: Person) -> str | None:
     return text
 
 
+@functools.lru_cache(maxsize=4096)
 def read_hours(text: str | None) -> WorkingHours | None:
+    """One ``WorkingHours`` per distinct text (they are immutable; most people share a few)."""
     if text is None:
         return None
     if text == "":
@@ -166,16 +170,19 @@ def person_row(p: Person) -> Row:
 
 
 def person_from_row(r: Fields) -> Person:
+    """The texts many people share (organisation, unit, title, language, a common name) are
+    interned, and working hours read once per distinct text: at 100,000 people a copy of
+    each per person was about 28 MB of the directory's 84, and a reload holds two."""
     return Person(
         person_id=r["person_id"],
-        name=r["name"],
+        name=sys.intern(r["name"]),
         extension=r["extension"],
         mobile=r["mobile"],
         email=r["email"],
-        organisation=r["organisation"],
-        unit=r["unit"],
-        title=r["title"],
-        language=r["language"],
+        organisation=sys.intern(r["organisation"]),
+        unit=sys.intern(r["unit"]),
+        title=sys.intern(r["title"]),
+        language=sys.intern(r["language"]),
         hide_mobile=bool(r["hide_mobile"]),
         secret_mobile=bool(r["secret_mobile"]),
         hide_extension=bool(r["hide_extension"]),
