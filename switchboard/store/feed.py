@@ -16,10 +16,12 @@ INSERT = "INSERT INTO changes (event) VALUES (?)"
 KEEP = 20_000
 """Changes kept for processes that fall behind: an import of this many people is the
 largest that followers apply one by one instead of reloading."""
-BATCH = 500
+BATCH = 200
 """Changes one ``catch_up`` publishes at most, so following a large import never holds the
-event loop for long (about 10 us of the bus's listeners per change in ``serve``: 5 ms a
-batch; 2,000 held it 20 ms, bench/region_ops.py); the follower yields between batches."""
+event loop for long: the bus's listeners in ``serve`` take 25-35 us a change (the view, the
+search and overview caches, the screens' streams), so 500 a batch held it 12-17 ms
+(bench/region_ops.py with bench/stall_stacks.py) and 200 about 5-7; the follower yields
+between batches."""
 
 
 PRUNE_NEWEST = (
