@@ -83,9 +83,11 @@ async def cmd_directory_import(args: argparse.Namespace, engine: Engine) -> int:
     how = f"read as {outcome.encoding}, separated by {outcome.delimiter!r}"
     if outcome.inferred:
         # Found, not written: said before anything else, so the reader can check each.
-        print(f"{path}: {len(outcome.inferred)} organisation(s) inferred:")
+        print(f"{path}: {outcome.inferred_count} organisation(s) inferred:")
         for inferred in outcome.inferred:
             print(inferred.format(str(path)))
+        if outcome.inferred_count > len(outcome.inferred):
+            print(f"{path}: ... and {outcome.inferred_count - len(outcome.inferred)} more")
     if outcome.result is None:
         print(f"{path}: {people} people are valid ({how}); nothing was changed (--dry-run).")
         return 0

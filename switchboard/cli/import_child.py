@@ -12,6 +12,7 @@ from typing import BinaryIO
 from switchboard.app import open_engine
 from switchboard.clock import FixedClock
 from switchboard.directory.csv_import import DirectoryImportError
+from switchboard.directory.import_preview import SHOWN_PROBLEMS
 from switchboard.live.engine import EngineError
 from switchboard.live.import_apart import (
     ImportProblems,
@@ -34,7 +35,7 @@ async def _import(request: ImportRequest, data: bytes) -> ImportReply:
                     data, request.source, request.actor, dry_run=request.dry_run
                 )
     except DirectoryImportError as exc:
-        return ImportProblems(exc.source, exc.errors)
+        return ImportProblems(exc.source, exc.errors[:SHOWN_PROBLEMS], exc.total)
     except (EngineError, StoreError) as exc:
         return ImportRefused(str(exc))
 

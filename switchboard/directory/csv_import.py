@@ -144,14 +144,16 @@ class RowError:
 
 
 class DirectoryImportError(Exception):
-    """The file cannot be imported; ``errors`` names every problem. Nothing was changed."""
+    """The file cannot be imported; ``errors`` names its problems (every one, or the first
+    of ``total``). Nothing was changed."""
 
-    def __init__(self, source: str, errors: Sequence[RowError]) -> None:
+    def __init__(self, source: str, errors: Sequence[RowError], total: int | None = None) -> None:
         self.source = source
         self.errors = tuple(errors)
+        self.total = len(self.errors) if total is None else total
         lines = "\n".join(e.format(source) for e in self.errors[:50])
-        more = f"\n... and {len(self.errors) - 50} more" if len(self.errors) > 50 else ""
-        super().__init__(f"{len(self.errors)} problem(s); nothing was imported:\n{lines}{more}")
+        more = f"\n... and {self.total - 50} more" if self.total > 50 else ""
+        super().__init__(f"{self.total} problem(s); nothing was imported:\n{lines}{more}")
 
 
 @dataclass(frozen=True, slots=True)

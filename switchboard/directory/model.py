@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 
@@ -55,6 +55,11 @@ class Person:
     def public_mobile(self) -> str | None:
         """The mobile as others may see it (R17), never a secret one (R18)."""
         return None if self.secret_mobile else self.mobile
+
+
+def changed_fields(old: Person, new: Person) -> list[str]:
+    """The fields of ``new`` that differ from ``old``, in the order ``Person`` declares them."""
+    return [f.name for f in fields(Person) if getattr(old, f.name) != getattr(new, f.name)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from aiohttp import web
 from switchboard.accounts.model import USERNAME, Account, AccountError, Role, normalise_username
 from switchboard.calls.requests import CallListService
 from switchboard.directory.csv_import import DirectoryImportError
+from switchboard.directory.import_preview import SHOWN_PROBLEMS
 from switchboard.directory.model import Person, PolicyException, PolicyRule
 from switchboard.directory.search import fold
 from switchboard.http import api_accounts, api_call_lists
@@ -121,23 +122,28 @@ async def import_directory(request: web.Request) -> web.Response:
                 "code": e.code,
                 "params": e.values,
             }
-            for e in exc.errors
+            for e in exc.errors[:SHOWN_PROBLEMS]
         ]
         return error_response(
-            request, 422, f"{len(errors)} problem(s); nothing was imported", errors=errors
+            request, 422, f"{exc.total} problem(s); nothing was imported", errors=errors
         )
     except UnicodeDecodeError:
         errors = [{"line": 1, "column": None, "message": "not UTF-8 or Windows-1252 text"}]
         return error_response(request, 422, "the file is not text", errors=errors)
-    result = outcome.result
+    result, preview = outcome.result, outcome.preview
+    counts: tuple[int | None, int | None, int | None] = (None, None, None)
+    if result is not None:
+        counts = (result.created, result.updated, result.unchanged)
+    elif preview is not None:  # a dry run: what the import would do
+        counts = (preview.created_count, preview.updated_count, preview.unchanged)
     log.info("directory_imported_over_http", username=account.username, dry_run=dry_run)
     return web.json_response(
         {
             "dry_run": dry_run,
             "people": outcome.people,
-            "created": None if result is None else result.created,
-            "updated": None if result is None else result.updated,
-            "unchanged": None if result is None else result.unchanged,
+            "created": counts[0],
+            "updated": counts[1],
+            "unchanged": counts[2],
             "inferred": [
                 {
                     "line": i.line,
@@ -148,6 +154,7 @@ async def import_directory(request: web.Request) -> web.Response:
                 }
                 for i in outcome.inferred
             ],
+            "inferred_count": outcome.inferred_count,
         }
     )
 

@@ -124,17 +124,32 @@ SCHEMAS: JSON = {
     },
     "ImportResult": {
         "type": "object",
-        "required": ["dry_run", "people", "created", "updated", "unchanged", "inferred"],
+        "description": "What the import did; for a dry run, what it would do (the same "
+        "counts, nothing written)",
+        "required": [
+            "dry_run",
+            "people",
+            "created",
+            "updated",
+            "unchanged",
+            "inferred",
+            "inferred_count",
+        ],
         "properties": {
             "dry_run": {"type": "boolean"},
             "people": {"type": "integer"},
             "created": _nullable("integer"),
             "updated": _nullable("integer"),
             "unchanged": _nullable("integer"),
+            "inferred_count": {
+                "type": "integer",
+                "description": "How many people the import placed in an organisation "
+                "the file did not name (``inferred`` lists the first 200)",
+            },
             "inferred": {
                 "description": "People without an extension whose organisation the file "
                 "did not name: found from their e-mail's domain (the organisation's "
-                "email_domains) or the configured default_organisation",
+                "email_domains) or the configured default_organisation; the first 200",
                 "type": "array",
                 "items": {
                     "type": "object",

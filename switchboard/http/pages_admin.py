@@ -23,7 +23,9 @@ from aiohttp import web
 from switchboard.accounts.model import Account, Role
 from switchboard.calls.model import CallListRequest, RequestStatus
 from switchboard.directory.csv_import import DirectoryImportError, InferredOrganisation
-from switchboard.directory.model import Person, PolicyRule
+from switchboard.directory.import_preview import PREVIEW_ROWS, SHOWN_PROBLEMS
+from switchboard.directory.import_preview import Change as PersonChange
+from switchboard.directory.model import PolicyRule
 from switchboard.http import admin_nav
 from switchboard.http.admin_nav import Section
 from switchboard.http.api_admin import (
@@ -42,7 +44,6 @@ from switchboard.http.page_render import page_person, page_strings, render_page,
 from switchboard.http.people_list import encode_cursor
 from switchboard.http.principal import Permission
 from switchboard.live.engine import Engine
-from switchboard.store.audit_words import changed_fields
 
 routes = web.RouteTableDef()
 AUDIT_PAGE = 50
@@ -55,6 +56,10 @@ class Change:
     name: str
     columns: tuple[str, ...]
     """The changed columns; empty for someone new."""
+
+    @classmethod
+    def of(cls, change: PersonChange) -> Change:
+        return cls(change.name, tuple(COLUMN_NAMES.get(f, f) for f in change.fields))
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,23 +151,6 @@ async def overview(request: web.Request) -> web.Response:
 
 
 # -- directory import ------------------------------------------------------------------------
-def import_changes(
-    parsed: tuple[Person, ...], existing: dict[str, Person]
-) -> tuple[list[Change], list[Change], int]:
-    """New people, changed people (with the columns that change) and how many stay as they
-    are: what an import would do, shown before anything is written."""
-    created: list[Change] = []
-    updated: list[Change] = []
-    for person in parsed:
-        old = existing.get(person.person_id)
-        if old is None:
-            created.append(Change(person.name, ()))
-        elif old != person:
-            columns = tuple(COLUMN_NAMES.get(f, f) for f in changed_fields(old, person))
-            updated.append(Change(person.name, columns))
-    return created, updated, len(parsed) - len(created) - len(updated)
-
-
 class _UploadRefusedError(Exception):
     """No file to check, or a carried file that arrived damaged: the import page says so
     on its file field, in the reader's language (``key``; issue 16, WCAG 3.3.1)."""
@@ -208,12 +196,14 @@ async def import_post(request: web.Request) -> web.Response:
         )
     engine = request.app[ENGINE]
     try:
-        # The check shows each change, so it needs the people read (in this process).
         outcome = await engine.import_directory(
-            data, filename, account.username, dry_run=not commit, keep_people=not commit
+            data, filename, account.username, dry_run=not commit
         )
     except DirectoryImportError as exc:
-        problems = [RowProblem(e.line, e.column, e.message, e.code, e.values) for e in exc.errors]
+        problems = [
+            RowProblem(e.line, e.column, e.message, e.code, e.values)
+            for e in exc.errors[:SHOWN_PROBLEMS]
+        ]
         return _page(
             request,
             "admin_import.html",
@@ -222,6 +212,7 @@ async def import_post(request: web.Request) -> web.Response:
             stage="errors",
             filename=filename,
             problems=problems,
+            problem_count=exc.total,
         )
     if commit and outcome.result is not None:
         result = outcome.result
@@ -233,9 +224,11 @@ async def import_post(request: web.Request) -> web.Response:
             filename=filename,
             result=result,
             inferred=_placed(engine, outcome.inferred),
+            inferred_count=outcome.inferred_count,
         )
-    existing = {p.person_id: p for p in engine.view.everyone()}
-    created, updated, unchanged = import_changes(outcome.parsed, existing)
+    preview = outcome.preview
+    if preview is None:  # pragma: no cover - a dry run always has one
+        raise web.HTTPInternalServerError(text="the check made no preview")
     return _page(
         request,
         "admin_import.html",
@@ -243,11 +236,15 @@ async def import_post(request: web.Request) -> web.Response:
         stage="checked",
         filename=filename,
         carried=base64.b64encode(data).decode("ascii"),
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
+        created=[Change.of(c) for c in preview.created],
+        updated=[Change.of(c) for c in preview.updated],
+        created_count=preview.created_count,
+        updated_count=preview.updated_count,
+        unchanged=preview.unchanged,
+        shown=PREVIEW_ROWS,
         total=outcome.people,
         inferred=_placed(engine, outcome.inferred),
+        inferred_count=outcome.inferred_count,
     )
 
 

@@ -22,6 +22,7 @@ from switchboard.directory.csv_import import (
     parse_directory,
     rows_in,
 )
+from switchboard.directory.import_preview import PREVIEW_ROWS, ImportPreview, preview_import
 from switchboard.directory.model import (
     Person,
     PolicyException,
@@ -102,20 +103,35 @@ class ImportOutcome:
     encoding: str
     delimiter: str
     inferred: tuple[InferredOrganisation, ...]
-    """Rows whose organisation was found from the e-mail domain or the default."""
+    """The first ``PREVIEW_ROWS`` rows whose organisation was found from the e-mail domain
+    or the default (a region's file without the column has 100,000)."""
+    inferred_count: int
     result: ImportResult | None
     """None for a dry run."""
+    preview: ImportPreview | None = None
+    """A dry run's: what the import would do to the directory."""
     parsed: tuple[Person, ...] = ()
     """The people read, when the caller asked for them (``keep_people``). An import run in
     a process of its own (``live.import_apart``) keeps them there."""
 
     @classmethod
     def of(
-        cls, parsed: ParsedDirectory, result: ImportResult | None, *, keep_people: bool
+        cls,
+        parsed: ParsedDirectory,
+        result: ImportResult | None,
+        preview: ImportPreview | None = None,
+        *,
+        keep_people: bool,
     ) -> ImportOutcome:
-        people = parsed.people if keep_people else ()
         return cls(
-            len(parsed.people), parsed.encoding, parsed.delimiter, parsed.inferred, result, people
+            len(parsed.people),
+            parsed.encoding,
+            parsed.delimiter,
+            parsed.inferred[:PREVIEW_ROWS],
+            len(parsed.inferred),
+            result,
+            preview,
+            parsed.people if keep_people else (),
         )
 
 
@@ -226,25 +242,34 @@ class Engine:
         against is the view's at the call (a list of immutable people). A file of more
         than ``APART_AT`` rows goes to ``import_apart`` when it is set: in a thread, the
         parse and the writes still take the interpreter lock from the event loop for
-        seconds. ``keep_people``: the outcome holds the people read (never apart)."""
+        seconds. A dry run's outcome holds a preview of the changes (made in the same
+        thread or process). ``keep_people``: the outcome holds the people read (never
+        apart)."""
         apart = self.import_apart
         if apart is not None and not keep_people and rows_in(data) > APART_AT:
             return await apart(data, source, actor, dry_run, self.clock.now())
-        with collector.bulk_work():  # 100,000 rows: no collection walks them meanwhile
-            parsed = await asyncio.to_thread(
-                parse_directory,
+        existing, exceptions = self.view.everyone(), self.view.exceptions
+
+        def parse() -> tuple[ParsedDirectory, ImportPreview | None]:
+            parsed = parse_directory(
                 data,
                 source=source,
                 plan=self.settings.plan,
                 organisations=self.settings.organisations,
                 default_language=self.settings.language,
-                existing=self.view.everyone(),
-                exceptions=self.view.exceptions,
+                existing=existing,
+                exceptions=exceptions,
                 new_id=self._new_id,
                 default_organisation=self.settings.default_organisation,
             )
+            if not dry_run:
+                return parsed, None
+            return parsed, preview_import(parsed.people, {p.person_id: p for p in existing})
+
+        with collector.bulk_work():  # 100,000 rows: no collection walks them meanwhile
+            parsed, preview = await asyncio.to_thread(parse)
             if dry_run:
-                return ImportOutcome.of(parsed, None, keep_people=keep_people)
+                return ImportOutcome.of(parsed, None, preview, keep_people=keep_people)
             result = await self.store.import_people(list(parsed.people), actor, self.clock.now())
             return ImportOutcome.of(parsed, result, keep_people=keep_people)
 

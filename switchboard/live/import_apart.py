@@ -57,10 +57,13 @@ class ImportRequest:
 
 @dataclass(frozen=True, slots=True)
 class ImportProblems:
-    """The file cannot be imported: ``DirectoryImportError`` (which does not pickle)."""
+    """The file cannot be imported: ``DirectoryImportError`` (which does not pickle), with
+    its first ``SHOWN_PROBLEMS`` problems (a region's file with a wrong column has one on
+    every row: 100,000 read back on the event loop would hold it)."""
 
     source: str
     errors: tuple[RowError, ...]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,7 @@ class ImportApart:
         told = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
         reply = await _run_child(told + data, source)
         if isinstance(reply, ImportProblems):
-            raise DirectoryImportError(reply.source, reply.errors)
+            raise DirectoryImportError(reply.source, reply.errors, reply.total)
         if isinstance(reply, ImportRefused):
             raise EngineError(reply.message)
         if reply.result is not None:

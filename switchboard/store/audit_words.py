@@ -20,7 +20,7 @@ from enum import Enum
 
 from switchboard.accounts.model import Account
 from switchboard.directory.hours import WorkingHours
-from switchboard.directory.model import Arrangement, Person
+from switchboard.directory.model import Arrangement, Person, changed_fields
 from switchboard.directory.numbers import mask_number
 from switchboard.presence.model import CalendarSegment, ManualStatus, PlannedReferral, Template
 from switchboard.store.audit import AuditDecision, AuditEntry, Change, ChangeWords, Words, say
@@ -108,10 +108,6 @@ def audit_from_row(r: Fields) -> AuditEntry:
 
 
 # -- people --------------------------------------------------------------------------------
-def changed_fields(old: Person, new: Person) -> list[str]:
-    return [f.name for f in fields(Person) if getattr(old, f.name) != getattr(new, f.name)]
-
-
 def person_change(old: Person | None, new: Person) -> Words:
     if old is None:
         return say("audit.say.person_created")

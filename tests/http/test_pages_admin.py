@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from switchboard.accounts.model import Role, unit_key
+from switchboard.directory.import_preview import PREVIEW_ROWS, SHOWN_PROBLEMS
 from switchboard.directory.model import PolicyRule
 from tests.http.conftest import EMPLOYEE_EXT, SECRET_MOBILE, Env
 
@@ -245,6 +246,64 @@ async def test_dry_run_lists_the_changed_columns(env: Env) -> None:
     changes = html[html.index('id="import-changes"') :]
     assert "Anna Berg" in changes
     assert "<code>title</code>" in changes
+
+
+async def test_a_large_check_counts_every_change_and_lists_the_first_of_each(
+    env: Env,
+) -> None:
+    """A region's file changes up to 100,000 people: the check counts them all and lists
+    the first ``PREVIEW_ROWS`` of each kind, saying how many more there are."""
+    extra = PREVIEW_ROWS + 7
+    rows = "".join(
+        f"Ny Person {n},,070-9{n:06d},ny.person{n}@sotenas.example,IT,Tekniker,sv,no,no,private,,\n"
+        for n in range(extra)
+    )
+    response = await env.client.post(
+        "/admin/import",
+        data=_upload(env, "admin", HEADER + rows),
+        headers=_session_only(env, "admin"),
+    )
+    html = await response.text()
+    assert response.status == 200, html
+    start = html.index('id="import-changes"')
+    changes = html[start : html.index("</table>", start)]
+    assert changes.count("<tr><td>") == PREVIEW_ROWS
+    assert "Ny Person 0<" in changes
+    assert f"Ny Person {PREVIEW_ROWS}<" not in changes
+    assert f"{extra} nya, 0 ändrade" in html
+    more = html[html.index('id="import-more"') :]
+    assert f"första {PREVIEW_ROWS} av varje slag; ytterligare 7 nya och 0 ändrade" in more
+    # Nobody's organisation is in the file: inferred from the e-mail, listed the same way.
+    start = html.index('id="import-inferred"')
+    inferred = html[start : html.index("</table>", start)]
+    assert inferred.count('<tr><td class="mono">') == PREVIEW_ROWS
+    assert f"{extra} " in html[html.index('id="import-inferred-title"') : start]
+    assert "ytterligare 7 listas inte" in html[html.index('id="import-inferred-more"') :]
+
+
+async def test_a_file_refused_on_every_row_lists_the_first_problems_and_counts_all(
+    env: Env,
+) -> None:
+    rows = "".join(
+        f"Fel {n},0523-66{n:04d},,,IT,Tekniker,sv,kanske,no,private,,\n" for n in range(1_005)
+    )
+    response = await env.client.post(
+        "/admin/import",
+        data=_upload(env, "admin", HEADER + rows),
+        headers=_session_only(env, "admin"),
+    )
+    html = await response.text()
+    assert response.status == 422
+    title = html[html.index('id="import-errors-title"') :]
+    found = re.search(r"(\d+) fel i", title[: title.index("</strong>")])
+    assert found is not None
+    total = int(found.group(1))
+    assert total >= 1_005  # every row's, counted
+    start = html.index('id="import-errors"')
+    table = html[start : html.index("</table>", start)]
+    assert table.count('<tr><td class="mono">') == SHOWN_PROBLEMS
+    more = html[html.index('id="import-errors-more"') :]
+    assert f"första {SHOWN_PROBLEMS}; ytterligare {total - SHOWN_PROBLEMS} listas" in more
 
 
 async def test_people_policy_and_audit_pages_show_what_they_manage(env: Env) -> None:

@@ -21,6 +21,7 @@ import pytest
 from switchboard.app import Runtime, open_runtime
 from switchboard.clock import FixedClock
 from switchboard.directory.csv_import import DirectoryImportError
+from switchboard.directory.import_preview import PREVIEW_ROWS, SHOWN_PROBLEMS
 from switchboard.live.engine import APART_AT, EngineError
 from switchboard.live.import_apart import ImportApart
 from switchboard.settings.config import Settings, load_settings
@@ -96,6 +97,9 @@ async def test_a_dry_run_apart_counts_and_writes_nothing(tmp_path: Path, runtime
     version = await engine.store.version()
     outcome = await engine.import_directory(_file(tmp_path), "upload.csv", "admin", dry_run=True)
     assert (outcome.people, outcome.result, outcome.encoding) == (SIZE, None, "utf-8")
+    assert outcome.preview is not None  # made in the child, beside the parse
+    assert (outcome.preview.created_count, outcome.preview.unchanged) == (SIZE, 0)
+    assert len(outcome.preview.created) == PREVIEW_ROWS
     assert await engine.store.version() == version
     assert engine.view.count() == 0
 
@@ -115,6 +119,20 @@ async def test_every_problem_of_a_large_file_comes_back_with_its_line(
     assert all(e.code for e in caught.value.errors)
     assert engine.view.count() == 0
     assert await engine.store.audit(limit=1) == []
+
+
+async def test_a_file_refused_on_every_row_brings_back_the_first_problems_and_the_count(
+    tmp_path: Path, runtime: Runtime
+) -> None:
+    """A wrong column fails every row of a region's file: the child sends the first
+    ``SHOWN_PROBLEMS`` and the count, not 100,000 problems to unpickle on the event loop."""
+    lines = _file(tmp_path).decode().splitlines(keepends=True)
+    bad = lines[0] + "".join(line.replace(",no,", ",kanske,", 1) for line in lines[1:])
+    with pytest.raises(DirectoryImportError) as caught:
+        await runtime.engine.import_directory(bad.encode(), "upload.csv", "admin")
+    assert len(caught.value.errors) == SHOWN_PROBLEMS
+    assert caught.value.total == SIZE
+    assert f"{SIZE} problem(s)" in str(caught.value)
 
 
 async def test_a_cancelled_import_leaves_the_directory_and_no_process(
