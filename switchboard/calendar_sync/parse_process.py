@@ -7,7 +7,8 @@ round of 1,000 feeds the loop waited for the lock at every syscall, and SIP answ
 lock: only the feed's bytes go there and its items come back.
 
 The child is ``python -m switchboard.calendar_sync.parse_process``, started on the first
-parse; it imports the parser and nothing else of the switchboard. One feed at a time
+parse and stopped after a minute without one (``stop_when_idle``); it imports the parser
+and nothing else of the switchboard. One feed at a time
 travels on its stdin and stdout as a length and a pickle: ``(data, start, end, zone)`` there,
 ``("ok", FeedResult)``, ``("calendar", source, problem)`` (a ``CalendarError``) or
 ``("failed", text)`` back. When the child dies (killed, out of memory) the parse it had
@@ -37,6 +38,9 @@ from switchboard.calendar_sync.ics import FeedResult, parse_feed
 _LENGTH = struct.Struct("!I")
 STOP_SECONDS = 2.0
 """How long ``close`` waits for the child to exit after its stdin closes, before a kill."""
+IDLE_SECONDS = 60.0
+"""A child that parsed nothing for this long is stopped (``stop_when_idle``): a few
+organisation-wide feeds polled every five minutes leave it idle most of the time."""
 
 
 class ParseProcess:
@@ -45,6 +49,8 @@ class ParseProcess:
     def __init__(self) -> None:
         self._child: asyncio.subprocess.Process | None = None
         self._turn = asyncio.Lock()
+        self._last = 0.0
+        """The event loop's time when the last parse ended."""
         self.started = 0
         """Children started so far (a second means the first died)."""
 
@@ -73,7 +79,20 @@ class ParseProcess:
                 self._child = None
                 _kill(child)
                 raise
+            finally:
+                self._last = asyncio.get_running_loop().time()
         return _answer(pickle.loads(reply))  # noqa: S301 - our own child, on its own pipe
+
+    async def stop_when_idle(self, idle: float = IDLE_SECONDS) -> None:
+        """Until cancelled: stop the child once it has parsed nothing for ``idle`` seconds
+        (about 40 MB the rest of the time); the next parse starts another."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(idle / 4)
+            if self._child is None or self._turn.locked():
+                continue
+            if loop.time() - self._last >= idle:
+                await self.close()
 
     async def _start(self) -> asyncio.subprocess.Process:
         self.started += 1

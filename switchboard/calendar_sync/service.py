@@ -115,6 +115,7 @@ async def run_calendars(
             on_health=report,
             offload=mapper,
         )
+        worker.also_run(parser.stop_when_idle)
         for source, reader in readers:
             if isinstance(reader, GraphReader) and source.notification_listen:
                 address = parse_host_port(source.notification_listen, None)

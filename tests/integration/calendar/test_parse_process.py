@@ -113,3 +113,20 @@ async def test_a_parse_cancelled_halfway_stops_the_child(parser: ParseProcess) -
     assert await _gone(child)
     assert await parser(data, START, END, STOCKHOLM) is not None
     assert parser.started == 2
+
+
+async def test_an_idle_child_is_stopped_and_the_next_parse_starts_another(
+    parser: ParseProcess,
+) -> None:
+    data = await _feed()
+    first = await parser(data, START, END, STOCKHOLM)
+    child = parser.pid()
+    assert child is not None
+    async with asyncio.TaskGroup() as group:
+        stopping = group.create_task(parser.stop_when_idle(idle=0.2))
+        assert await _gone(child)
+        assert parser.pid() is None
+        assert await parser(data, START, END, STOCKHOLM) == first
+        assert parser.pid() not in (None, child)
+        stopping.cancel()
+    assert parser.started == 2
