@@ -114,6 +114,14 @@ def _upload(env: Env, who: str, text: str, *, csrf: bool = True) -> aiohttp.Form
     return form
 
 
+async def _check(env: Env, text: str) -> tuple[int, str]:
+    """The administrator's first post of ``text`` to the import page: its check."""
+    response = await env.client.post(
+        "/admin/import", data=_upload(env, "admin", text), headers=_session_only(env, "admin")
+    )
+    return response.status, await response.text()
+
+
 def _session_only(env: Env, who: str) -> dict[str, str]:
     """The cookie and Origin, not the header token: the form field must carry it."""
     return {k: v for k, v in env.headers[who].items() if k != "X-CSRF-Token"} | HTML
@@ -236,13 +244,8 @@ async def test_dry_run_lists_the_changed_columns(env: Env) -> None:
         f"{anna.name},0523-664123,070-174 06 05,{anna.email},{anna.unit},Enhetschef,sv,"
         "no,no,private,,\n"
     )
-    response = await env.client.post(
-        "/admin/import",
-        data=_upload(env, "admin", HEADER + row),
-        headers=_session_only(env, "admin"),
-    )
-    html = await response.text()
-    assert response.status == 200
+    status, html = await _check(env, HEADER + row)
+    assert status == 200
     changes = html[html.index('id="import-changes"') :]
     assert "Anna Berg" in changes
     assert "<code>title</code>" in changes
@@ -258,13 +261,8 @@ async def test_a_large_check_counts_every_change_and_lists_the_first_of_each(
         f"Ny Person {n},,070-9{n:06d},ny.person{n}@sotenas.example,IT,Tekniker,sv,no,no,private,,\n"
         for n in range(extra)
     )
-    response = await env.client.post(
-        "/admin/import",
-        data=_upload(env, "admin", HEADER + rows),
-        headers=_session_only(env, "admin"),
-    )
-    html = await response.text()
-    assert response.status == 200, html
+    status, html = await _check(env, HEADER + rows)
+    assert status == 200, html
     start = html.index('id="import-changes"')
     changes = html[start : html.index("</table>", start)]
     assert changes.count("<tr><td>") == PREVIEW_ROWS
@@ -287,13 +285,8 @@ async def test_a_file_refused_on_every_row_lists_the_first_problems_and_counts_a
     rows = "".join(
         f"Fel {n},0523-66{n:04d},,,IT,Tekniker,sv,kanske,no,private,,\n" for n in range(1_005)
     )
-    response = await env.client.post(
-        "/admin/import",
-        data=_upload(env, "admin", HEADER + rows),
-        headers=_session_only(env, "admin"),
-    )
-    html = await response.text()
-    assert response.status == 422
+    status, html = await _check(env, HEADER + rows)
+    assert status == 422
     title = html[html.index('id="import-errors-title"') :]
     found = re.search(r"(\d+) fel i", title[: title.index("</strong>")])
     assert found is not None

@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 
 from switchboard.calendar_sync import CalendarError
-from switchboard.calendar_sync.ics import fetch_feed, parse_feed
+from switchboard.calendar_sync.ics import FeedResult, fetch_feed, parse_feed
 from switchboard.calendar_sync.parse_process import ParseProcess
 from switchboard.calendar_sync.readers import IcsReader
 from switchboard.directory.model import Person
@@ -47,6 +47,15 @@ async def _feed() -> bytes:
         got = await fetch_feed(f"{server.base}{FEED}", timeout=5)
     assert got.data is not None
     return got.data
+
+
+async def _parsed_once(parser: ParseProcess) -> tuple[bytes, FeedResult, int]:
+    """The served feed, parsed once by ``parser``, and its child's process id."""
+    data = await _feed()
+    parsed = await parser(data, START, END, STOCKHOLM)
+    child = parser.pid()
+    assert child is not None
+    return data, parsed, child
 
 
 async def _gone(pid: int) -> bool:
@@ -87,10 +96,7 @@ async def test_a_feed_the_child_cannot_read_fails_as_it_would_here(parser: Parse
 async def test_a_child_that_died_fails_its_read_and_the_next_starts_another(
     parser: ParseProcess,
 ) -> None:
-    data = await _feed()
-    first = await parser(data, START, END, STOCKHOLM)
-    child = parser.pid()
-    assert child is not None
+    data, first, child = await _parsed_once(parser)
     os.kill(child, signal.SIGKILL)
     with pytest.raises(CalendarError, match="process that parses feeds stopped"):
         await parser(data, START, END, STOCKHOLM)
@@ -100,16 +106,13 @@ async def test_a_child_that_died_fails_its_read_and_the_next_starts_another(
 
 
 async def test_a_parse_cancelled_halfway_stops_the_child(parser: ParseProcess) -> None:
-    data = await _feed()
-    await parser(data, START, END, STOCKHOLM)
-    child = parser.pid()
+    data, _, child = await _parsed_once(parser)
     parsing = asyncio.create_task(parser(data * 50, START, END, STOCKHOLM))  # about a second
     await asyncio.sleep(0.05)
     parsing.cancel()
     with pytest.raises(asyncio.CancelledError):
         await parsing
     assert parser.pid() is None
-    assert child is not None
     assert await _gone(child)
     assert await parser(data, START, END, STOCKHOLM) is not None
     assert parser.started == 2
@@ -118,10 +121,7 @@ async def test_a_parse_cancelled_halfway_stops_the_child(parser: ParseProcess) -
 async def test_an_idle_child_is_stopped_and_the_next_parse_starts_another(
     parser: ParseProcess,
 ) -> None:
-    data = await _feed()
-    first = await parser(data, START, END, STOCKHOLM)
-    child = parser.pid()
-    assert child is not None
+    data, first, child = await _parsed_once(parser)
     async with asyncio.TaskGroup() as group:
         stopping = group.create_task(parser.stop_when_idle(idle=0.2))
         assert await _gone(child)
