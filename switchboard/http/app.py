@@ -147,8 +147,10 @@ def build_app(
             security.request_context,
             cap_in_flight(InFlight(settings.max_in_flight, settings.max_streams, runtime.metrics)),
             security.errors,
-            security.refuse_override,
+            # Before refuse_override, which reads a form: the import routes' forms are
+            # read with their own limit, not every other route's.
             security.limit_body,
+            security.refuse_override,
             auth.auth,
             security.refusals,
             security.csrf,

@@ -96,7 +96,7 @@ def render_page(
         account=account,
         organisation=_organisation_line(request, person),
         path=request.path,
-        admin_sections=admin_sections(account, request.app[ACCESS].allowed, engine.view.everyone()),
+        admin_sections=admin_sections(account, request.app[ACCESS].allowed),
         **context,
     )
     response = web.Response(text=html, content_type="text/html")

@@ -11,6 +11,7 @@ CSRF token, so the rules live in one place.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
@@ -106,8 +107,7 @@ def _account(request: web.Request) -> Account:
 def _require(request: web.Request, section: Section) -> Account:
     """The account, if it may use ``section``; otherwise 401/redirect or 403, unchanged."""
     account = _account(request)
-    engine = request.app[ENGINE]
-    if not admin_nav.may_use(section, account, request.app[ACCESS].allowed, engine.view.everyone()):
+    if not admin_nav.may_use(section, account, request.app[ACCESS].allowed):
         note_refusal(request, f"admin_{section.key}")
         raise web.HTTPForbidden(text="your account may not use this part of the administration")
     return account
@@ -134,7 +134,7 @@ async def overview(request: web.Request) -> web.Response:
     account = _account(request)
     engine = request.app[ENGINE]
     allowed = request.app[ACCESS].allowed
-    sections = admin_nav.admin_sections(account, allowed, engine.view.everyone())
+    sections = admin_nav.admin_sections(account, allowed)
     if not sections:
         note_refusal(request, "admin")
         raise web.HTTPForbidden(text="your account has no part in the administration")
@@ -406,9 +406,10 @@ async def call_lists_page(request: web.Request) -> web.Response:
     may_approve = allowed(account, Permission.APPROVE_CALL_LIST)
     asked = await request.app[CALL_LISTS].visible(account)
     rows = [_request_row(engine, account, r, may_approve) for r in asked]
-    people = sorted(
-        admin_nav.requestable(account, allowed, engine.view.everyone()),
-        key=lambda p: p.name.casefold(),
+    # Whom this manager may ask for: a scan of the directory, in a thread (60-80 ms at
+    # 100,000 people).
+    people = await asyncio.to_thread(
+        admin_nav.requestable, account, allowed, engine.view.everyone()
     )
     return _page(
         request,
