@@ -28,6 +28,7 @@ from switchboard.http.context import (
     note_refusal,
 )
 from switchboard.http.error_pages import error_page
+from switchboard.http.forms import read_form
 from switchboard.http.refusals import (
     BadRequest,
     Code,
@@ -297,7 +298,7 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
         expected = principal.csrf_token or ""
         given = request.headers.get(CSRF_HEADER)
         if given is None and request.content_type in FORM_TYPES:
-            field = (await request.post()).get(CSRF_FIELD)
+            field = (await read_form(request)).get(CSRF_FIELD)
             given = field if isinstance(field, str) else None
         if not (given and expected and hmac.compare_digest(given, expected)):
             note_refusal(request, "csrf_token")
