@@ -23,7 +23,10 @@ a subprocess with the config of tests/integration/test_region_scale.py
   (a direct measure of what a SIP request waited), and whether serve reloaded
   (``feed_reloaded``) or applied the feed;
 - **upload**: the same with an administrator's upload of everyone (every title changed
-  again) to ``POST /api/v1/admin/directory/import``: the import runs inside serve;
+  again) to ``POST /api/v1/admin/directory/import``;
+- **import page**: an administrator signed in with a password checks a file of everyone
+  (every title changed again) on ``/admin/import`` and imports the checked file, as the
+  page's two forms post them;
 - **SIGTERM**: SIPp sends INVITEs at ``--sigterm-rate``/s, the pinger pings and a thread
   searches; after 3 s, SIGTERM, and the time until the process has exited.
 
@@ -67,6 +70,7 @@ QUERIES = (
 """The receptionist's mix of bench/search_region.py, cycled."""
 LAG_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
 UPLOAD = "/api/v1/admin/directory/import"
+CLERK_PASSWORD = "region-import-desk-15"  # noqa: S105 - the benchmark's own account
 INVITE_SCENARIO = REPO / "tests" / "peers" / "scenarios" / "uac_invite_any_final.xml"
 
 
@@ -102,6 +106,69 @@ class Serve:
         if response.status != 200:
             raise RuntimeError(f"POST {path}: {response.status} {body[:300]!r}")
         return time.perf_counter() - started
+
+    def page_check(
+        self, data: bytes, username: str, password: str
+    ) -> tuple[dict[str, str], str, bytes]:
+        """An administrator's check of ``data`` on the import page, signed in with a
+        password: the browser's headers, the CSRF token and the carried file, for
+        ``page_import``."""
+        base = f"http://{self.http}"
+        form = urllib.parse.urlencode(
+            {"username": username, "password": password, "next": "/admin/import"}
+        )
+        browser = {"Accept": "text/html", "Origin": base}
+        self.conn.request(
+            "POST", "/signin", body=form,
+            headers=browser | {"Content-Type": "application/x-www-form-urlencoded"},
+        )  # fmt: skip
+        answer = self.conn.getresponse()
+        answer.read()
+        cookie = (answer.getheader("Set-Cookie") or "").split(";", 1)[0]
+        if answer.status != 303 or not cookie:
+            raise RuntimeError(f"page sign-in: {answer.status}")
+        browser["Cookie"] = cookie
+        self.conn.request("GET", "/admin/import", headers=browser)
+        page = self.conn.getresponse().read().decode()
+        found = re.search(r'"csrf": "([^"]+)"', page)
+        if found is None:
+            raise RuntimeError("the import page has no CSRF token")
+        csrf = found.group(1)
+        checked = self._multipart(browser, [("csrf_token", None, csrf.encode()),
+                                            ("file", "people.csv", data)])  # fmt: skip
+        carried = re.search(rb'name="carried" value="([^"]+)"', checked)
+        if carried is None:
+            raise RuntimeError(f"the check did not pass: {checked[-500:]!r}")
+        return browser, csrf, carried.group(1)
+
+    def page_import(self, browser: dict[str, str], csrf: str, carried: bytes) -> None:
+        """The import page's *Import* of the file it checked (``page_check``)."""
+        self._multipart(browser, [("csrf_token", None, csrf.encode()),
+                                  ("carried", None, carried),
+                                  ("filename", None, b"people.csv")])  # fmt: skip
+
+    def _multipart(
+        self, headers: dict[str, str], fields: list[tuple[str, str | None, bytes]]
+    ) -> bytes:
+        boundary = "region-ops-boundary"
+        parts = []
+        for name, filename, value in fields:
+            disposition = f'form-data; name="{name}"' + (
+                f'; filename="{filename}"' if filename else ""
+            )
+            parts.append(
+                f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+                + value
+                + b"\r\n"
+            )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        self.conn.request("POST", "/admin/import", body=body, headers=headers | {
+            "Content-Type": f"multipart/form-data; boundary={boundary}"})  # fmt: skip
+        response = self.conn.getresponse()
+        page = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"POST /admin/import: {response.status} {page[-300:]!r}")
+        return page
 
     def search(self, query: str, token: str) -> tuple[float, int]:
         took, body = self.get(f"/api/v1/people?q={urllib.parse.quote(query)}", token)
@@ -299,6 +366,11 @@ def measure(size: int, searches: int, rate: int, work: Path) -> list[str]:
     first_import = time.monotonic() - started
     cli(config, data, "users", "add", "desk", "--role", "receptionist", "--no-password")
     cli(config, data, "users", "add", "prometheus", "--role", "admin", "--no-password")
+    subprocess.run(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "switchboard", "--config", str(config), "--data", str(data),
+         "users", "add", "clerk", "--role", "admin", "--password-stdin"],
+        input=f"{CLERK_PASSWORD}\n", text=True, check=True, capture_output=True,
+    )  # fmt: skip
     tokens = []
     for user in ("desk", "prometheus"):
         found = re.search(r"sbt_\S+", cli(config, data, "users", "token", user, "--name", "t"))
@@ -343,6 +415,20 @@ def measure(size: int, searches: int, rate: int, work: Path) -> list[str]:
         while time.monotonic() < deadline + 120 and serve.search("rektor iii", desk)[1] == 0:
             time.sleep(0.05)
         windows.append(watch.close("after the upload's answer until the change is searchable"))
+        paged = work / "paged.csv"
+        write_directory(paged, " IV", people=people)
+        watch = Watch(serve, admin, pinger)
+        checked = serve.page_check(paged.read_bytes(), "clerk", CLERK_PASSWORD)
+        windows.append(
+            watch.close("import page: check of everyone (signed in, every title changed)")
+        )
+        watch = Watch(serve, admin, pinger)
+        serve.page_import(*checked)
+        windows.append(watch.close("import page: import of the checked file"))
+        watch = Watch(serve, admin, pinger)
+        while time.monotonic() < deadline + 240 and serve.search("rektor iv", desk)[1] == 0:
+            time.sleep(0.05)
+        windows.append(watch.close("after the page's answer until the change is searchable"))
         extension = next(p.extension for p in people if p.extension)
         sigterm = sigterm_busy(serve, desk, rate, work, extension)
     finally:
