@@ -89,16 +89,25 @@ def free_port(kind: PortKind = "udp") -> int:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             probe.bind((LOOPBACK, 0))
             port = int(probe.getsockname()[1])
-        if not port_in_use(port, kind):
+        if port not in _HANDED_OUT and not port_in_use(port, kind):
+            _HANDED_OUT.add(port)
             return port
     raise RuntimeError(f"no free {kind} port found on {LOOPBACK} after 50 tries")
+
+
+_HANDED_OUT: set[int] = set()
+"""Ports this process has handed out: free when handed out, but perhaps not yet bound by
+the peer that got them (baresip binds its RTP pair only when it dials), so never handed
+out twice. A second baresip once got the first one's unbound RTP port as its SIP port,
+and the first one's dial failed with "Address already in use"."""
 
 
 def free_port_pair(kind: PortKind = "both") -> int:
     """A port ``p`` with ``p`` and ``p + 1`` both free (baresip binds both, PEERS.md)."""
     for _ in range(100):
         port = free_port(kind)
-        if port < 65535 and not port_in_use(port + 1, kind):
+        if port < 65535 and port + 1 not in _HANDED_OUT and not port_in_use(port + 1, kind):
+            _HANDED_OUT.add(port + 1)
             return port
     raise RuntimeError(f"no free {kind} port pair found on {LOOPBACK} after 100 tries")
 
