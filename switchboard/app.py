@@ -137,10 +137,20 @@ async def open_runtime(
         try:
             engine = Engine(settings, store, view, clock or SystemClock(), metrics=metrics)
             policy = SessionPolicy(idle=settings.http.session_idle)
-            accounts = AccountService(store, engine.clock, find_person=view.find, policy=policy)
-            async with open_voicemail(
-                data_dir, store, engine.clock, settings.zone, settings.mail, view.is_secret_mobile
-            ) as voicemail:
+            async with (
+                _executor("password-hash") as hashing,
+                open_voicemail(
+                    data_dir,
+                    store,
+                    engine.clock,
+                    settings.zone,
+                    settings.mail,
+                    view.is_secret_mobile,
+                ) as voicemail,
+            ):
+                accounts = AccountService(
+                    store, engine.clock, find_person=view.find, policy=policy, hashing=hashing
+                )
                 lines = LineStates(bus)
                 sign_ins = PendingFlows(engine.clock)
                 yield Runtime(

@@ -18,7 +18,7 @@ import asyncio
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import replace
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -70,14 +70,7 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-_HASHING = ThreadPoolExecutor(2, thread_name_prefix="password-hash")
-"""Where argon2 runs: 36 ms and 19 MiB a hash, which held the event loop at every sign-in
-(issue 15); two at a time, beside the loop."""
 T = TypeVar("T")
-
-
-async def _hashing(work: Callable[[], T]) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_HASHING, work)
 
 
 class AccountService:
@@ -92,7 +85,11 @@ class AccountService:
         policy: SessionPolicy | None = None,
         new_id: Callable[[], str] = _new_id,
         random_bytes: RandomBytes = secrets.token_bytes,
+        hashing: Executor | None = None,
     ) -> None:
+        """``hashing``: where argon2 runs (36 ms and 19 MiB a hash, which held the event
+        loop at every sign-in; issue 15): ``serve`` gives a pool of two; None, asyncio's
+        default threads."""
         self.store = store
         self.clock = clock
         self.hasher: PasswordHasher = hasher or make_hasher()
@@ -102,6 +99,7 @@ class AccountService:
         self._new_id = new_id
         self._random_bytes = random_bytes
         self._dummy: str | None = None
+        self._hashing_pool = hashing
         self.share: Callable[[str, str, bool], None] | None = None
         """With workers: told (username, source, failed) of each verified attempt, so the
         other workers' throttles count it too (``throttle.failed``/``succeeded`` there)."""
@@ -145,7 +143,7 @@ class AccountService:
         password_hash = None
         if password is not None:
             check_policy(password, name)
-            password_hash = await _hashing(lambda: self.hasher.hash(password))
+            password_hash = await self._hashing(lambda: self.hasher.hash(password))
         await self.store.create_account(account, password_hash, actor, self.clock.now())
         log.info(
             "account_created",
@@ -159,7 +157,7 @@ class AccountService:
         """Set a new password (policy checked); every session of the account ends."""
         account = await self.require(username)
         check_policy(password, account.username)
-        hashed = await _hashing(lambda: self.hasher.hash(password))
+        hashed = await self._hashing(lambda: self.hasher.hash(password))
         await self.store.set_password_hash(account.account_id, hashed, actor, self.clock.now())
 
     async def set_roles(
@@ -203,7 +201,7 @@ class AccountService:
         dummy = await self._dummy_hash()  # made before the lookup: the first call costs alike
         found = await self.store.account_by_username(normalise_username(username))
         account, stored = found if found is not None else (None, None)
-        ok = await _hashing(lambda: verify_password(stored or dummy, password, self.hasher))
+        ok = await self._hashing(lambda: verify_password(stored or dummy, password, self.hasher))
         if not ok or account is None or stored is None or account.disabled:
             limited = self.throttle.failed(username, source, now)
             if self.share is not None:
@@ -219,7 +217,7 @@ class AccountService:
         if self.share is not None:
             self.share(username, source, False)
         if needs_rehash(stored, self.hasher):
-            rehashed = await _hashing(lambda: self.hasher.hash(password))
+            rehashed = await self._hashing(lambda: self.hasher.hash(password))
             await self.store.upgrade_password_hash(account.account_id, stored, rehashed)
         log.info("sign_in_succeeded", username=account.username, source=source)
         return account
@@ -380,10 +378,13 @@ class AccountService:
             AuditDecision.LIMITED,
         )
 
+    async def _hashing(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._hashing_pool, work)
+
     async def _dummy_hash(self) -> str:
         """Made on first use, so commands that never authenticate do not pay for it."""
         if self._dummy is None:
-            self._dummy = await _hashing(lambda: dummy_hash(self.hasher))
+            self._dummy = await self._hashing(lambda: dummy_hash(self.hasher))
         return self._dummy
 
     def _person(self, key: str) -> Person:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -352,7 +353,9 @@ async def test_with_workers_a_failure_on_one_slows_the_same_source_on_the_other(
 
 async def test_passwords_are_hashed_and_checked_beside_the_event_loop(w: World) -> None:
     """argon2 at the real cost takes 36 ms: on the event loop, every sign-in held SIP
-    answers that long."""
+    answers that long. ``serve`` gives the service a pool of its own (``open_runtime``)."""
+    pool = ThreadPoolExecutor(2, thread_name_prefix="password-hash")
+    w.service = AccountService(w.store, w.clock, w.hasher, find_person=_find, hashing=pool)
     account = await w.service.add_account("Lo", None, [Role.EMPLOYEE], None, PASSWORD, ADMIN)
     name = account.username
     assert await w.service.authenticate(name, PASSWORD, "192.0.2.1") is not None
@@ -362,3 +365,4 @@ async def test_passwords_are_hashed_and_checked_beside_the_event_loop(w: World) 
     assert w.hasher.verifies >= 2
     assert threading.main_thread().name not in w.hasher.threads
     assert all(name.startswith("password-hash") for name in w.hasher.threads)
+    pool.shutdown()
