@@ -12,9 +12,7 @@ CSRF token, so the rules live in one place.
 from __future__ import annotations
 
 import asyncio
-import base64
 import binascii
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -28,7 +26,7 @@ from switchboard.directory.csv_import import DirectoryImportError, InferredOrgan
 from switchboard.directory.import_preview import PREVIEW_ROWS, SHOWN_PROBLEMS
 from switchboard.directory.import_preview import Change as PersonChange
 from switchboard.directory.model import PolicyRule
-from switchboard.http import admin_nav
+from switchboard.http import admin_nav, carried_file
 from switchboard.http.admin_nav import Section
 from switchboard.http.api_admin import (
     ADMIN_ACCOUNTS,
@@ -172,27 +170,12 @@ async def _uploaded(request: web.Request) -> tuple[bytes, str, bool]:
         return upload.data, upload.filename, False
     if isinstance(carried, str) and carried:
         try:
-            data = await _b64decode(carried)
+            data = await carried_file.decoded(carried)
         except (binascii.Error, ValueError):
             raise _UploadRefusedError("import.damaged") from None
         name = form.get("filename")
         return data, name if isinstance(name, str) and name else "upload.csv", True
     raise _UploadRefusedError("import.need_file")
-
-
-B64_SLICE = 3 * 256 * 1024
-"""Bytes of a carried file encoded (or their base64 decoded) at a time, with a turn of the
-event loop between: the whole of a region's file in one call held it 23 ms (30 to
-decode)."""
-
-
-async def _b64decode(text: str) -> bytes:
-    step = B64_SLICE // 3 * 4  # a multiple of 4: each slice decodes on its own
-    parts: list[bytes] = []
-    for start in range(0, len(text), step):
-        parts.append(base64.b64decode(text[start : start + step], validate=True))
-        await asyncio.sleep(0)
-    return b"".join(parts)
 
 
 @routes.get("/admin/import")
@@ -252,7 +235,7 @@ async def import_post(request: web.Request) -> web.StreamResponse:
         "admin-import",
         stage="checked",
         filename=filename,
-        carried=_CARRIED,
+        carried=carried_file.MARK,
         created=[Change.of(c) for c in preview.created],
         updated=[Change.of(c) for c in preview.updated],
         created_count=preview.created_count,
@@ -263,34 +246,7 @@ async def import_post(request: web.Request) -> web.StreamResponse:
         inferred=_placed(engine, outcome.inferred),
         inferred_count=outcome.inferred_count,
     )
-    return await _with_carried(request, page, data)
-
-
-_CARRIED = "carried-file-" + secrets.token_hex(8)
-"""Where the checked page's form carries the file: written into the page as it is sent."""
-
-
-async def _with_carried(
-    request: web.Request, page: web.Response, data: bytes
-) -> web.StreamResponse:
-    """``page`` sent with the checked file's base64 in place of ``_CARRIED``, a slice at a
-    time: as one string in the template, a region's file (16 MB of base64) was encoded,
-    copied by the HTML escaper, joined into the page and encoded again on the event loop,
-    60-80 ms in all. Base64 holds nothing HTML escapes."""
-    head, found, tail = (page.text or "").partition(_CARRIED)
-    if not found:  # pragma: no cover - the template writes the field on this stage
-        raise web.HTTPInternalServerError(text="the checked page has no place for the file")
-    stream = web.StreamResponse(status=page.status)
-    stream.content_type, stream.charset = "text/html", "utf-8"
-    for name, morsel in page.cookies.items():
-        stream.cookies[name] = morsel
-    await stream.prepare(request)
-    await stream.write(head.encode())
-    for start in range(0, len(data), B64_SLICE):  # a multiple of 3: the slices join up
-        await stream.write(base64.b64encode(data[start : start + B64_SLICE]))
-    await stream.write(tail.encode())
-    await stream.write_eof()
-    return stream
+    return await carried_file.send_with(request, page, data)
 
 
 # -- people and roles ------------------------------------------------------------------------
