@@ -38,8 +38,8 @@ CHILD = "switchboard.cli.import_child"
 
 @dataclass(frozen=True, slots=True)
 class ImportRequest:
-    """What the child is told, pickled; the file's bytes follow it on the pipe as they are
-    (pickling 12 MB on the event loop would be a copy for nothing)."""
+    """What the child is told, pickled; the file's bytes follow it on the pipe as they
+    are, not pickled."""
 
     settings: bytes
     """``Settings``, pickled once when ``serve`` starts: the first pickling of its many
