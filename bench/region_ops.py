@@ -57,7 +57,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.fixtures.region import region_people  # noqa: E402
-from tests.fixtures.region_serve import CONFIG, Pinger, cli, rss_mb, write_directory  # noqa: E402
+from tests.fixtures.region_serve import (  # noqa: E402
+    CONFIG,
+    SERVE,
+    Pinger,
+    clean_env,
+    cli,
+    command,
+    rss_mb,
+    write_directory,
+)
 
 QUERIES = (
     "anna andersson", "johan berg", "fatima haddad", "lars lindqvist", "søren ærø",
@@ -165,7 +174,7 @@ class Serve:
         self.conn.request("POST", "/admin/import", body=body, headers=headers | {
             "Content-Type": f"multipart/form-data; boundary={boundary}"})  # fmt: skip
         response = self.conn.getresponse()
-        page = response.read()
+        page: bytes = response.read()
         if response.status != 200:
             raise RuntimeError(f"POST /admin/import: {response.status} {page[-300:]!r}")
         return page
@@ -176,23 +185,13 @@ class Serve:
 
 
 def start_serve(config: Path, data: Path, log: Path) -> Serve:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    command = [
-        sys.executable,
-        *os.environ.get("REGION_SERVE_WRAP", "").split(),
-        "-m",
-        "switchboard",
-        "--config",
-        str(config),
-        "--data",
-        str(data),
-    ]
-    command += ["--log-level", "INFO", "serve", "--sip-listen", "127.0.0.1:0"]
-    command += ["--http-listen", "127.0.0.1:0", "--trunk", "127.0.0.1:5999"]
-    command += ["--trusted", "127.0.0.1/32"]
+    # REGION_SERVE_WRAP="bench/stall_stacks.py --over 15": serve under the stall watchdog.
+    wrap = tuple(os.environ.get("REGION_SERVE_WRAP", "").split())
+    extra = ("--trunk", "127.0.0.1:5999", "--trusted", "127.0.0.1/32")
+    line = command(config, data, *SERVE, *extra, wrap=wrap)
     with log.open("w") as err:
         process = subprocess.Popen(  # noqa: S603 - our own command line
-            command, stdout=subprocess.PIPE, stderr=err, text=True, env=env
+            line, stdout=subprocess.PIPE, stderr=err, text=True, env=clean_env()
         )
     if process.stdout is None:
         raise RuntimeError("serve has no stdout to say it is ready on")
@@ -366,11 +365,8 @@ def measure(size: int, searches: int, rate: int, work: Path) -> list[str]:
     first_import = time.monotonic() - started
     cli(config, data, "users", "add", "desk", "--role", "receptionist", "--no-password")
     cli(config, data, "users", "add", "prometheus", "--role", "admin", "--no-password")
-    subprocess.run(  # noqa: S603 - our own command line
-        [sys.executable, "-m", "switchboard", "--config", str(config), "--data", str(data),
-         "users", "add", "clerk", "--role", "admin", "--password-stdin"],
-        input=f"{CLERK_PASSWORD}\n", text=True, check=True, capture_output=True,
-    )  # fmt: skip
+    cli(config, data, "users", "add", "clerk", "--role", "admin", "--password-stdin",
+        input=f"{CLERK_PASSWORD}\n")  # fmt: skip
     tokens = []
     for user in ("desk", "prometheus"):
         found = re.search(r"sbt_\S+", cli(config, data, "users", "token", user, "--name", "t"))

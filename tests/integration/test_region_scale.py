@@ -15,10 +15,8 @@ measured by bench/search_region.py; a shared CI machine's timing belongs there, 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -28,7 +26,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.region_serve import CONFIG, Pinger, rss_mb, write_directory
+from tests.fixtures.region_serve import (
+    CONFIG,
+    SERVE,
+    Pinger,
+    clean_env,
+    command,
+    rss_mb,
+    write_directory,
+)
 from tests.fixtures.region_serve import cli as _cli
 
 
@@ -78,12 +84,14 @@ def test_a_region_is_served_without_a_stall(tmp_path: Path, pinged: list[Pinger]
     token, admin = tokens
 
     log = tmp_path / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    command = [sys.executable, "-m", "switchboard", "--config", str(config), "--data", str(data)]
-    command += ["--log-level", "INFO", "serve", "--sip-listen", "127.0.0.1:0"]
-    command += ["--http-listen", "127.0.0.1:0"]
     with log.open("w") as err:
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        server = subprocess.Popen(
+            command(config, data, *SERVE),
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=clean_env(),
+        )
     assert server.stdout is not None
     try:
         ready = json.loads(server.stdout.readline())["ready"]
