@@ -26,7 +26,14 @@ from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
     pytest.importorskip("playwright", reason="playwright is not installed (the test extra)")
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    FilePayload,
+    Page,
+    ViewportSize,
+    expect,
+)
 
 SIZES: dict[str, ViewportSize] = {
     "desktop": {"width": 1280, "height": 900},
@@ -169,6 +176,30 @@ def test_admin_pages(
     page = sign_in(contexts(), "admin", "/reception")
     page.goto(path)
     _check(page, axe, artifacts, "admin" + path.removeprefix("/admin").replace("/", "-"), size)
+
+
+def test_a_large_check_of_the_import_page(
+    contexts: Callable[[], BrowserContext], axe: Path, artifacts: Path, size: str
+) -> None:
+    """A region-sized check lists the first 200 people of each kind, and the organisations
+    it inferred, each with a line saying how many more (issue 15); in Swedish, at both
+    sizes, nothing wider than the screen."""
+    page = sign_in(contexts(), "admin", "/reception")
+    page.goto("/admin/import")
+    rows = "".join(f"Ny Person {n},070-9{n:06d},ny.person{n}@sotenas.example\n" for n in range(230))
+    csv = ("name,mobile,email\n" + rows).encode()
+    region: FilePayload = {"name": "region.csv", "mimeType": "text/csv", "buffer": csv}
+    page.set_input_files("#import-file", files=[region])
+    page.click("#import-check")
+    expect(page.locator("#import-more")).to_contain_text("ytterligare 30 nya")
+    expect(page.locator("#import-inferred-more")).to_contain_text("ytterligare 30 listas inte")
+    expect(page.locator("#import-changes tbody tr")).to_have_count(200)
+    # A line number is one word: at 390 px "201" broke into a digit per line.
+    line = page.locator("#import-inferred td.mono", has_text="201")
+    lines_drawn = "el => { const r = document.createRange(); r.selectNodeContents(el);"
+    lines_drawn += " return r.getClientRects().length; }"
+    assert line.evaluate(lines_drawn) == 1
+    _check(page, axe, artifacts, "admin-import-large-check", size)
 
 
 @pytest.mark.parametrize(
