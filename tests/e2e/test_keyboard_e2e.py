@@ -219,17 +219,48 @@ def test_the_end_of_the_session_is_said_with_a_way_back(browser: Browser, served
     # request renews the session, so it ends only when the screen is left without search.)
     page = _signed_in_with_a_clock(browser, served, "anna", "/me")
     try:
+        expect(page.locator("#status-card")).not_to_have_attribute("data-state", "loading")
         session_id = _session_id(page)
         _age_session(served, session_id, 31)  # already over on the server
         page.clock.fast_forward("27:30")
-        dialog = page.locator("#session-dialog")
-        expect(dialog).to_be_visible()
-        expect(dialog).to_contain_text("Du har loggats ut")
-        link = page.get_by_role("link", name="Logga in igen")
-        expect(link).to_be_focused()
-        assert link.get_attribute("href") == "/signin?next=/me"
+        _the_end_is_said(page)
     finally:
         page.context.close()
+
+
+def test_a_request_that_finds_the_session_over_says_so_and_keeps_the_page(
+    browser: Browser, served: Served
+) -> None:
+    """The first to find the end may be a request of the page rather than its timer: the
+    same dialog says so, and the page stays with what was typed (WCAG 2.2.5), instead of
+    going to the sign-in page and losing it."""
+    page = _signed_in_with_a_clock(browser, served, "anna", "/me")
+    try:
+        expect(page.locator("#status-card")).not_to_have_attribute("data-state", "loading")
+        if page.locator("#status-card").get_attribute("data-state") != "available":
+            page.click("#toggle")
+            expect(page.locator("#status-card")).to_have_attribute("data-state", "available")
+        page.click("#toggle")
+        note = page.locator("#me-picker-text")
+        page.select_option("#me-picker-reason", "meeting")
+        note.fill("Ring växeln så länge")
+        _age_session(served, _session_id(page), 31)
+        page.click('#me-picker button[type="submit"]')
+        _the_end_is_said(page)
+        assert urlsplit(page.url).path == "/me"
+        expect(note).to_have_value("Ring växeln så länge")
+        expect(page.locator("#status-card")).not_to_have_attribute("data-state", "away")
+    finally:
+        page.context.close()
+
+
+def _the_end_is_said(page: Page) -> None:
+    dialog = page.locator("#session-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Du har loggats ut")
+    link = page.get_by_role("link", name="Logga in igen")
+    expect(link).to_be_focused()
+    assert link.get_attribute("href") == "/signin?next=/me"
 
 
 def test_the_connection_state_is_announced(browser: Browser, served: Served) -> None:

@@ -3,10 +3,10 @@ message-waiting summaries it was notified of.
 
 ``sndfile`` writes ``dump-YYYY-MM-DD-HH-MM-SS-dec.wav`` (what the phone received, after
 the decoder: what its user would hear) and ``...-enc.wav`` (what it sent, before the
-encoder: its microphone) into ``snd_path``, named by the second the audio started; two
-calls that start in one second overwrite each other, so give each phone its own
-directory and let a second pass between its calls. The WAV header gets its sizes when
-the call's audio is destroyed, just after ``CALL_CLOSED``.
+encoder: its microphone) into ``snd_path``, each named by the second it was opened (the
+two may differ by one); two calls that start in one second overwrite each other, so give
+each phone its own directory and let a second pass between its calls. The WAV header
+gets its sizes when the call's audio is destroyed, just after ``CALL_CLOSED``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import re
 import struct
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 DTMF_KEYS = frozenset("0123456789*#ABCD")
 """What ``sndcode`` sends as RFC 4733 events (baresip 1.0 telev: events 0-15)."""
+_STAMP = "%Y-%m-%d-%H-%M-%S"
 _DUMP = re.compile(r"^dump-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})-(dec|enc)\.wav$")
 _SUMMARY_LINE = re.compile(r"^\s*([A-Za-z-]+)\s*:\s*(.*?)\s*$")
 _COUNTS = re.compile(r"^(\d+)/(\d+)")
@@ -37,18 +39,37 @@ class CallRecording:
     """``YYYY-MM-DD-HH-MM-SS`` from the file names (local time, one-second resolution)."""
 
 
+PAIRED_WITHIN = timedelta(seconds=2)
+"""How far apart one call's two files may be named: sndfile stamps each file when it
+opens it, and the encoder's and the decoder's filters open one after the other, so on a
+busy machine they can fall in two different seconds."""
+
+
 def recordings(directory: Path) -> list[CallRecording]:
-    """Every complete (both files) recording in ``directory``, oldest first."""
-    found: dict[str, dict[str, Path]] = {}
+    """Every complete (both files) recording in ``directory``, oldest first, named by its
+    earlier file's second."""
+    found: dict[str, list[tuple[datetime, Path]]] = {"dec": [], "enc": []}
     for path in directory.glob("dump-*.wav"):
         match = _DUMP.match(path.name)
         if match:
-            found.setdefault(match.group(1), {})[match.group(2)] = path
-    return [
-        CallRecording(received=files["dec"], sent=files["enc"], started=stamp)
-        for stamp, files in sorted(found.items())
-        if "dec" in files and "enc" in files
-    ]
+            # Local wall time, only ever compared with its own kind: no zone needed.
+            at = datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
+            found[match.group(2)].append((at, path))
+    encoders = sorted(found["enc"])
+    paired: list[CallRecording] = []
+    for at, received in sorted(found["dec"]):
+        near = [each for each in encoders if abs(each[0] - at) <= PAIRED_WITHIN]
+        if near:
+            sent_at, sent = min(near, key=lambda each: abs(each[0] - at))
+            encoders.remove((sent_at, sent))
+            started = min(at, sent_at).strftime(_STAMP)
+            paired.append(CallRecording(received=received, sent=sent, started=started))
+    return paired
+
+
+def dump_names(directory: Path) -> list[str]:
+    """Every sndfile dump in ``directory`` by name, for a message that says what is there."""
+    return sorted(path.name for path in directory.glob("dump-*.wav"))
 
 
 def wav_is_closed(path: Path) -> bool:
@@ -79,10 +100,10 @@ async def wait_closed_recording(
         ):
             return candidates[-1]
         if time.monotonic() >= deadline:
-            names = [each.started for each in recordings(directory)]
+            names = dump_names(directory)
             raise TimeoutError(
                 f"no closed sndfile recording since {after or 'start'} in {directory} "
-                f"(recordings started {names})"
+                f"(its files: {names})"
             )
         await asyncio.sleep(0.05)
 

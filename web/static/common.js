@@ -185,6 +185,16 @@ export function refusalOf(response, json) {
   );
 }
 
+/** The session is over (an answer was 401). A page with the session dialog says so there,
+ * with the page and what was typed left as they are (WCAG 2.2.5); any other page goes to
+ * the sign-in, which brings the reader back here. */
+export function sessionEnded() {
+  const event = new CustomEvent("switchboard:session-ended", { cancelable: true });
+  if (document.dispatchEvent(event)) {
+    window.location.assign(`/signin?next=${encodeURIComponent(window.location.pathname)}`);
+  }
+}
+
 /** The JSON API, as this browser's session (the CSRF token rides on every change). */
 export async function api(method, url, body) {
   const headers = { Accept: "application/json" };
@@ -202,9 +212,7 @@ export async function api(method, url, body) {
     json = null;
   }
   if (!response.ok) {
-    if (response.status === 401) {
-      window.location.assign(`/signin?next=${encodeURIComponent(window.location.pathname)}`);
-    }
+    if (response.status === 401) sessionEnded();
     throw refusalOf(response, json);
   }
   return json;

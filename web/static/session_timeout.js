@@ -3,7 +3,8 @@
 // focus back where it was and nothing typed lost. The page asks the server how long is
 // left (GET /api/v1/session, which does not renew it) before it warns, so activity in
 // another tab or any request of this one simply moves the warning on. If the end comes,
-// the dialog says so and offers to sign in again.
+// found by this timer or by any request of the page, the dialog says so and offers to
+// sign in again; the page stays as it was underneath.
 
 import { announce, localTime, page, serverNow, t } from "./common.js";
 
@@ -82,6 +83,7 @@ function close() {
 }
 
 function end() {
+  if (ended) return; // said once: a second request finding the end changes nothing
   ended = true;
   window.clearTimeout(timer);
   title.textContent = t("session.ended_title");
@@ -127,4 +129,9 @@ dialog.addEventListener("close", () => {
 
 if (dialog && page.session) {
   plan(page.session);
+  // Any request of the page may be the first to find the end (common.js's api()).
+  document.addEventListener("switchboard:session-ended", (event) => {
+    event.preventDefault();
+    end();
+  });
 }

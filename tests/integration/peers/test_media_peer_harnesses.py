@@ -18,6 +18,7 @@ import pytest
 from tests.peers import audio
 from tests.peers.audio import Samples
 from tests.peers.baresip import Account, Baresip
+from tests.peers.baresip_media import recordings
 from tests.peers.rtp import (
     PCMU,
     TELEPHONE_EVENT,
@@ -290,3 +291,30 @@ async def test_baresip_hears_itself_through_the_sipp_echo(tmp_path: Path, lunch_
     found = audio.best_correlation(audio.read_wav(recording.received), lunch)
     assert found.peak > 0.9, found
     assert found.lag_seconds < 0.3
+
+
+def test_one_calls_two_recordings_pair_across_a_second_boundary(tmp_path: Path) -> None:
+    """sndfile names each file by the second it opens it: the decoder's file of a call may
+    carry the next second's stamp. Both still make one recording; a later call's files do
+    not join an earlier call's."""
+    for name in (
+        "dump-2026-12-07-04-18-19-enc.wav",
+        "dump-2026-12-07-04-18-20-dec.wav",
+        "dump-2026-12-07-04-18-30-enc.wav",
+        "dump-2026-12-07-04-18-30-dec.wav",
+        "dump-2026-12-07-04-18-40-dec.wav",  # its encoder's file never came
+    ):
+        (tmp_path / name).write_bytes(b"")
+    found = recordings(tmp_path)
+    assert [(r.started, r.received.name, r.sent.name) for r in found] == [
+        (
+            "2026-12-07-04-18-19",
+            "dump-2026-12-07-04-18-20-dec.wav",
+            "dump-2026-12-07-04-18-19-enc.wav",
+        ),
+        (
+            "2026-12-07-04-18-30",
+            "dump-2026-12-07-04-18-30-dec.wav",
+            "dump-2026-12-07-04-18-30-enc.wav",
+        ),
+    ]
