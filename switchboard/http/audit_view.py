@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from switchboard.directory.hours import HoursError, WorkingHours
+from switchboard.http.page_views import hours_lines
 from switchboard.store.audit import Arg, ArgKind, AuditEntry, ChangeWords, Words
 
 LOCAL_TIME = "%Y-%m-%d %H:%M"
@@ -61,6 +63,8 @@ def _arg(arg: Arg, strings: Mapping[str, str], zone: tzinfo) -> str | None:
         return None
     if arg.kind is ArgKind.WORD:
         return strings.get(f"{arg.catalog}.{got}")
+    if arg.kind is ArgKind.HOURS:
+        return _hours(str(got), strings)
     if arg.kind is ArgKind.INSTANT:
         try:
             at = datetime.fromisoformat(str(got))
@@ -68,6 +72,19 @@ def _arg(arg: Arg, strings: Mapping[str, str], zone: tzinfo) -> str | None:
             return None
         return at.astimezone(zone).strftime(LOCAL_TIME) if at.tzinfo is not None else None
     return str(got)  # TEXT, CODE, COUNT: as written
+
+
+def _hours(written: str, strings: Mapping[str, str]) -> str | None:
+    """``mon-fri 08:00-16:00`` as the person's page says it: ``mån–fre 08:00–16:00``."""
+    if not written:
+        return ""
+    if any(f"day.{day}" not in strings for day in range(7)):
+        return None
+    try:
+        week = WorkingHours.parse(written)
+    except HoursError:
+        return None  # written by a version that wrote hours otherwise: its English
+    return ", ".join(f"{line.days} {line.times}" for line in hours_lines(week, strings.__getitem__))
 
 
 def say(said: Words, strings: Mapping[str, str], zone: tzinfo) -> str | None:

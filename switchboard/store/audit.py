@@ -52,6 +52,10 @@ class ArgKind(StrEnum):
     """An enum value, shown through the catalog key ``<catalog>.<value>``."""
     WORDS = "words"
     """Several enum values, each through ``<catalog>.<value>``; "none" when there are none."""
+    HOURS = "hours"
+    """Working hours in their written form (``mon-fri 08:00-16:00``, English day names):
+    shown with the catalog's day names (``day.0`` .. ``day.6``), as the person's page shows
+    them."""
 
 
 @dataclass(frozen=True, slots=True)

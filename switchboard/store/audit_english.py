@@ -206,6 +206,11 @@ def words(catalog: str, values: Iterable[Enum | str], *, keep_order: bool = Fals
     return Arg(ArgKind.WORDS, tuple(found if keep_order else sorted(found)), catalog)
 
 
+def hours(written: str) -> Arg:
+    """Working hours as ``WorkingHours.format`` writes them; English as written."""
+    return Arg(ArgKind.HOURS, written)
+
+
 def value(name: str) -> Words:
     """One of the plain words of ``audit.value.*`` (yes, no, set, none, ...)."""
     return (Phrase(f"audit.value.{name}"),)

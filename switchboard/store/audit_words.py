@@ -28,6 +28,7 @@ from switchboard.store.audit_english import (
     code,
     count,
     english,
+    hours,
     instant,
     plain,
     text,
@@ -128,7 +129,8 @@ def _words(value: object) -> Words | str:
     if isinstance(value, Enum):  # a person field of a kind added later: its value, as is
         return str(value.value)
     if isinstance(value, WorkingHours):
-        return value.format()  # the form an import file writes, in no language
+        # The form an import file writes in English; the page says its days in its language.
+        return say("audit.say.word", word=hours(value.format()))
     return plain(str(value))
 
 

@@ -421,5 +421,46 @@ def test_every_kind_of_person_field_is_said_in_swedish() -> None:
         ("Titel", "", "Samordnare"),
         ("Dölj mobilen", "nej", "ja"),
         ("Mobilavtal", "privat", "endast arbete"),
-        ("Arbetstid", "", "mon-fri 08:00-16:00"),
+        ("Arbetstid", "", "mån–fre 08:00–16:00"),
     ]
+    assert Change("hours", "", "mon-fri 08:00-16:00") in entry.changes  # English, as written
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("sv", "mån–tor 08:00–12:00, 13:00–16:30, fre 08:00–15:00"),
+        ("nb", "man–tor 08:00–12:00, 13:00–16:30, fre 08:00–15:00"),
+        ("en", "Mon–Thu 08:00–12:00, 13:00–16:30, Fri 08:00–15:00"),
+    ],
+)
+def test_working_hours_are_said_with_the_readers_day_names(language: str, shown: str) -> None:
+    strings = _catalogs()[language]
+    old = replace(ANNA, hours=WorkingHours.parse("mon-fri 08:00-16:00"))
+    new = replace(
+        ANNA, hours=WorkingHours.parse("mån-tor 08:00-12:00, mån-tor 13:00-16:30; fre 08:00-15:00")
+    )
+    changes = audit_words.person_changes(old, new)
+    stored = words_from_json(words_json(EntryWords(audit_words.person_change(old, new), changes)))
+    assert stored is not None
+    english_changes = tuple(audit_words.english_change(c) for c in changes)
+    assert english_changes == (
+        Change(
+            "hours",
+            "mon-fri 08:00-16:00",
+            "mon-thu 08:00-12:00, mon-thu 13:00-16:30, fri 08:00-15:00",
+        ),
+    )
+    entry = AuditEntry(
+        1, T0, "root", "person_updated", "p1", "", changes=english_changes, words=stored
+    )
+    (change,) = audit_row(entry, "", None, strings, STOCKHOLM).changes
+    assert change.new == shown
+    assert not change.english
+
+
+def test_hours_this_version_cannot_read_are_shown_in_the_stores_english() -> None:
+    sv = _catalogs()["sv"]
+    odd = (Phrase("audit.say.word", (("word", Arg(ArgKind.HOURS, "weekdays 9 to 5")),)),)
+    assert say(odd, sv, STOCKHOLM) is None
+    assert english(odd) == "weekdays 9 to 5"
