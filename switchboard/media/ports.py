@@ -89,7 +89,9 @@ class PortPool:
     def allocate(self) -> RtpPort:
         """The next free even port, bound; ``PortsExhaustedError`` when none will bind."""
         count = len(self._ports)
-        for step in range(count):
+        # Every port held by a call here: say so at once, without walking the range (a
+        # switchboard at its limit refuses each further call, and a refusal must be cheap).
+        for step in range(count if len(self._in_use) < count else 0):
             index = (self._next + step) % count
             port = self._ports[index]
             if port in self._in_use:

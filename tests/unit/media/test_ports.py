@@ -30,6 +30,8 @@ def test_ports_are_even_bound_and_in_range(pool: PortPool) -> None:
             assert h.socket.type == socket.SOCK_DGRAM
             assert not h.socket.getblocking()
         assert pool.in_use == 4
+        with pytest.raises(PortsExhaustedError, match=r"all 4 RTP ports .*\(4 by calls here"):
+            pool.allocate()
     finally:
         for h in held:
             pool.release(h)
