@@ -10,7 +10,8 @@ across a daylight-saving change, with its ``RECURRENCE-ID`` overrides and ``EXDA
 
 One broken VEVENT never breaks the feed: each series (one UID) is expanded on its own, and
 what cannot be read is reported in :attr:`FeedResult.problems` with its UID and line, never
-dropped silently. The HTTP side lives in :mod:`.fetch` and is re-exported here.
+dropped silently. The HTTP side lives in :mod:`.fetch`: not imported here, so the process
+feeds are parsed in (:mod:`.parse_process`) loads no HTTP client.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import icalendar
 import recurring_ical_events  # type: ignore[import-untyped]  # no py.typed marker
 
 from switchboard.calendar_sync.errors import CalendarError
-from switchboard.calendar_sync.fetch import FetchResult, fetch_feed, mask_url
 from switchboard.calendar_sync.zones import normalise_tzids
 from switchboard.presence.calendar import (
     Attendee,
@@ -37,15 +37,6 @@ from switchboard.presence.calendar import (
     Transp,
 )
 from switchboard.presence.model import BusyClass, PresenceError
-
-__all__ = [
-    "FeedProblem",
-    "FeedResult",
-    "FetchResult",
-    "fetch_feed",
-    "mask_url",
-    "parse_feed",
-]
 
 # What can go wrong inside one VEVENT: icalendar's and recurring-ical-events' errors are
 # ValueErrors; the others come from properties of an unexpected type.

@@ -6,10 +6,10 @@ round of 1,000 feeds the loop waited for the lock at every syscall, and SIP answ
 68-110 ms late at 100,000 people. In a process of its own the parse takes a core, not the
 lock: only the feed's bytes go there and its items come back.
 
-The child is ``python -m switchboard.calendar_sync.parse_process``, started on the first
+The child is ``python -m switchboard.calendar_sync.parse_child``, started on the first
 parse and stopped after a minute without one (``stop_when_idle``); it imports the parser
-and nothing else of the switchboard. One feed at a time
-travels on its stdin and stdout as a length and a pickle: ``(data, start, end, zone)`` there,
+and nothing else of the switchboard (no event loop, no HTTP client: about 21 MB). One feed
+at a time travels on its stdin and stdout as a length and a pickle: ``(data, start, end, zone)`` there,
 ``("ok", FeedResult)``, ``("calendar", source, problem)`` (a ``CalendarError``) or
 ``("failed", text)`` back. When the child dies (killed, out of memory) the parse it had
 fails as a read of its feed, which the worker reports and tries again next round, and the
@@ -25,17 +25,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import pickle
-import struct
 import sys
-import traceback
 from datetime import datetime
-from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from switchboard.calendar_sync import parse_child
 from switchboard.calendar_sync.errors import CalendarError
-from switchboard.calendar_sync.ics import FeedResult, parse_feed
+from switchboard.calendar_sync.ics import FeedResult
+from switchboard.calendar_sync.parse_child import LENGTH as _LENGTH
 
-_LENGTH = struct.Struct("!I")
 STOP_SECONDS = 2.0
 """How long ``close`` waits for the child to exit after its stdin closes, before a kill."""
 IDLE_SECONDS = 60.0
@@ -85,7 +83,7 @@ class ParseProcess:
 
     async def stop_when_idle(self, idle: float = IDLE_SECONDS) -> None:
         """Until cancelled: stop the child once it has parsed nothing for ``idle`` seconds
-        (about 40 MB the rest of the time); the next parse starts another."""
+        (about 21 MB the rest of the time); the next parse starts another."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(idle / 4)
@@ -99,7 +97,7 @@ class ParseProcess:
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            __name__,
+            parse_child.__name__,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
@@ -138,31 +136,3 @@ def _answer(reply: object) -> FeedResult:
         case ("failed", str(text)):
             raise RuntimeError(f"parsing a feed failed in the parse process:\n{text}")
     raise RuntimeError(f"the parse process answered {type(reply).__name__}")
-
-
-# -- the child -------------------------------------------------------------------------------
-def serve_parses(stdin: BinaryIO, stdout: BinaryIO) -> int:
-    """Parse feeds from ``stdin`` until it closes."""
-    while True:
-        head = stdin.read(_LENGTH.size)
-        if len(head) < _LENGTH.size:
-            return 0
-        (length,) = _LENGTH.unpack(head)
-        data, start, end, zone = pickle.loads(stdin.read(length))  # noqa: S301 - our parent
-        reply: tuple[object, ...]
-        try:
-            reply = ("ok", parse_feed(data, window_start=start, window_end=end, default_zone=zone))
-        except CalendarError as exc:
-            reply = ("calendar", exc.source, exc.problem)
-        except Exception:  # noqa: BLE001 - told to the parent, which raises it there
-            reply = ("failed", traceback.format_exc())
-        out = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        stdout.write(_LENGTH.pack(len(out)) + out)
-        stdout.flush()
-
-
-if __name__ == "__main__":
-    # As the package's module, not ``__main__``: the results pickle by their module's name.
-    from switchboard.calendar_sync import parse_process
-
-    sys.exit(parse_process.serve_parses(sys.stdin.buffer, sys.stdout.buffer))

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import structlog
 
 from switchboard.calendar_sync import CalendarError
-from switchboard.calendar_sync.ics import FeedResult, fetch_feed, mask_url, parse_feed
+from switchboard.calendar_sync.fetch import fetch_feed, mask_url
+from switchboard.calendar_sync.ics import FeedResult, parse_feed
 from switchboard.cli.time import parse_instant
 from switchboard.directory.hours import HoursError, WorkingHours
 from switchboard.http.render import instant

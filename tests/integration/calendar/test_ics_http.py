@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from switchboard.calendar_sync import CalendarError
-from switchboard.calendar_sync.ics import fetch_feed, parse_feed
+from switchboard.calendar_sync.fetch import fetch_feed
+from switchboard.calendar_sync.ics import parse_feed
 from switchboard.directory.hours import WorkingHours
 from switchboard.presence.calendar import ExplainKind, explain
 from tests.integration.calendar.server import LAST_MODIFIED, feed_server

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from switchboard.calendar_sync import CalendarError
-from switchboard.calendar_sync.ics import FeedResult, mask_url, parse_feed
+from switchboard.calendar_sync.fetch import mask_url
+from switchboard.calendar_sync.ics import FeedResult, parse_feed
 from switchboard.calendar_sync.zones import WINDOWS_ZONES, iana_name, normalise_tzids
 from switchboard.directory.hours import WorkingHours
 from switchboard.presence.calendar import Explanation, explain, map_items
