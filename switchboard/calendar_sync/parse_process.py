@@ -8,13 +8,14 @@ lock: only the feed's bytes go there and its items come back.
 
 The child is ``python -m switchboard.calendar_sync.parse_child``, started on the first
 parse and stopped after a minute without one (``stop_when_idle``); it imports the parser
-and nothing else of the switchboard (no event loop, no HTTP client: about 21 MB). One feed
-at a time travels on its stdin and stdout as a length and a pickle: ``(data, start, end, zone)`` there,
-``("ok", FeedResult)``, ``("calendar", source, problem)`` (a ``CalendarError``) or
-``("failed", text)`` back. When the child dies (killed, out of memory) the parse it had
-fails as a read of its feed, which the worker reports and tries again next round, and the
-next parse starts a new child. A parse cancelled halfway (``serve`` stopping) stops the
-child too: its answer would otherwise be read as the next feed's.
+and nothing else of the switchboard (no event loop, no HTTP client: about 21 MB). One
+feed at a time travels on its stdin and stdout as a length and a pickle: ``(data, start,
+end, zone)`` there, ``("ok", FeedResult)``, ``("calendar", source, problem)`` (a
+``CalendarError``) or ``("failed", text)`` back. When the child dies (killed, out of
+memory) the parse it had fails as a read of its feed, which the worker reports and tries
+again next round, and the next parse starts a new child. A parse cancelled halfway
+(``serve`` stopping) stops the child too: its answer would otherwise be read as the next
+feed's.
 
 (``multiprocessing`` was the first try: its ``spawn`` start imports the parent's main
 module again in the child, which under ``serve`` meant the whole switchboard, 113 MB.)
