@@ -27,7 +27,7 @@ from switchboard.settings.resources import bundled
 from tests.peers.tools import missing
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize
 
 MONDAY_10 = "2026-11-23T10:00:00+01:00"
 CHROMIUM = "/usr/bin/chromium"
@@ -174,6 +174,19 @@ def sign_in(context: BrowserContext, username: str, lands_on: str) -> Page:
     page.click("#signin-submit")
     page.wait_for_url(f"**{lands_on}")
     return page
+
+
+def made_available(page: Page) -> Locator:
+    """The employee's page loaded and its owner available (the demo sends Anna to lunch;
+    another test may have left her away): its status card."""
+    from playwright.sync_api import expect
+
+    card = page.locator("#status-card")
+    expect(card).not_to_have_attribute("data-state", "loading")
+    if card.get_attribute("data-state") != "available":
+        page.click("#toggle")
+        expect(card).to_have_attribute("data-state", "available")
+    return card
 
 
 def page_api(page: Page, method: str, url: str, body: dict[str, Any] | None = None) -> Any:

@@ -21,7 +21,7 @@ from tests.e2e.a11y import (
     fill_contrasts,
     wider_than_viewport,
 )
-from tests.e2e.conftest import Served, page_api, sign_in
+from tests.e2e.conftest import Served, made_available, page_api, sign_in
 from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
@@ -268,11 +268,7 @@ def test_the_announcement_is_marked_swedish_on_an_english_page(
         page = sign_in(context, "anna", "/me")
         page.goto("/me?lang=en")
         expect(page.locator("html")).to_have_attribute("lang", "en")
-        card = page.locator("#status-card")
-        expect(card).not_to_have_attribute("data-state", "loading")
-        if card.get_attribute("data-state") != "available":
-            page.click("#toggle")
-            expect(card).to_have_attribute("data-state", "available")
+        card = made_available(page)
         page.click("#toggle")
         page.click('#me-picker [data-quick="lunch"]')
         page.click('#me-picker button[type="submit"]')

@@ -22,12 +22,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.e2e.a11y import audit, axe_script
-from tests.e2e.conftest import DEMO_PASSWORDS, Served, new_context, sign_in
+from tests.e2e.conftest import DEMO_PASSWORDS, Served, made_available, new_context, sign_in
 from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
     pytest.importorskip("playwright", reason="playwright is not installed (the test extra)")
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 LIVE = 2000
 
@@ -65,11 +65,7 @@ def test_focus_stays_and_changes_are_announced_at_the_reception(
 
         # A status change made elsewhere (Anna's own browser) is said, without focus moving.
         anna = sign_in(anna_context, "anna", "/me")
-        card = anna.locator("#status-card")
-        expect(card).not_to_have_attribute("data-state", "loading")
-        if card.get_attribute("data-state") != "available":
-            anna.click("#toggle")
-            expect(card).to_have_attribute("data-state", "available")
+        made_available(anna)
         expect(row).to_have_attribute("data-state", "available", timeout=LIVE)
         page.focus("#search")
         anna.click("#toggle")
@@ -182,12 +178,7 @@ def test_the_session_warns_before_it_ends_and_can_be_extended(
 ) -> None:
     page = _signed_in_with_a_clock(browser, served, "anna", "/me")
     try:
-        expect(page.locator("#status-card")).not_to_have_attribute("data-state", "loading")
-        if page.locator("#status-card").get_attribute("data-state") != "available":
-            page.click("#toggle")
-            expect(page.locator("#status-card")).to_have_attribute("data-state", "available")
-        page.click("#toggle")
-        note = page.locator("#me-picker-text")
+        note = _writing_a_referral(page)
         note.fill("Ring växeln så länge")
         note.focus()
         dialog = page.locator("#session-dialog")
@@ -236,12 +227,7 @@ def test_a_request_that_finds_the_session_over_says_so_and_keeps_the_page(
     going to the sign-in page and losing it."""
     page = _signed_in_with_a_clock(browser, served, "anna", "/me")
     try:
-        expect(page.locator("#status-card")).not_to_have_attribute("data-state", "loading")
-        if page.locator("#status-card").get_attribute("data-state") != "available":
-            page.click("#toggle")
-            expect(page.locator("#status-card")).to_have_attribute("data-state", "available")
-        page.click("#toggle")
-        note = page.locator("#me-picker-text")
+        note = _writing_a_referral(page)
         page.select_option("#me-picker-reason", "meeting")
         note.fill("Ring växeln så länge")
         _age_session(served, _session_id(page), 31)
@@ -252,6 +238,13 @@ def test_a_request_that_finds_the_session_over_says_so_and_keeps_the_page(
         expect(page.locator("#status-card")).not_to_have_attribute("data-state", "away")
     finally:
         page.context.close()
+
+
+def _writing_a_referral(page: Page) -> Locator:
+    """Anna's page, loaded, with the referral picker open (she was available): its note."""
+    made_available(page)
+    page.click("#toggle")
+    return page.locator("#me-picker-text")
 
 
 def _the_end_is_said(page: Page) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Served, new_context, sign_in
+from tests.e2e.conftest import Served, made_available, new_context, sign_in
 from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
@@ -81,11 +81,7 @@ def test_overview_before_typing_live_filtered_and_by_keyboard(
 
         # Live: Anna comes back in her own browser, and goes away again until 13:00.
         anna = sign_in(anna_context, "anna", "/me")
-        card = anna.locator("#status-card")
-        expect(card).not_to_have_attribute("data-state", "loading")
-        if card.get_attribute("data-state") != "available":
-            anna.click("#toggle")
-            expect(card).to_have_attribute("data-state", "available")
+        card = made_available(anna)
         expect(back_soon.filter(has_text="Anna Berg")).to_have_count(0, timeout=LIVE)
         anna.click("#toggle")
         anna.get_by_role("button", name="Lunch 1 h").click()

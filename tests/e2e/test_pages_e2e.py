@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Served, new_context, sign_in
+from tests.e2e.conftest import Served, made_available, new_context, sign_in
 from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
@@ -47,11 +47,7 @@ def test_away_with_a_referral_reaches_the_reception_live(
 
         anna = sign_in(anna_context, "anna", "/me")
         expect(anna.locator("html")).to_have_attribute("lang", "sv")
-        card = anna.locator("#status-card")
-        expect(card).not_to_have_attribute("data-state", "loading")
-        if card.get_attribute("data-state") != "available":  # the demo sends her to lunch
-            anna.click("#toggle")
-            expect(card).to_have_attribute("data-state", "available")
+        card = made_available(anna)  # the demo sends her to lunch
         expect(row).to_have_attribute("data-state", "available", timeout=LIVE)
 
         anna.click("#toggle")
@@ -221,11 +217,7 @@ def test_employee_plans_a_holiday_in_advance_and_cancels_it(
     context = new_context(browser, served)
     try:
         anna = sign_in(context, "anna", "/me")
-        card = anna.locator("#status-card")
-        expect(card).not_to_have_attribute("data-state", "loading")
-        if card.get_attribute("data-state") != "available":
-            anna.click("#toggle")
-            expect(card).to_have_attribute("data-state", "available")
+        card = made_available(anna)
         anna.click("#toggle")
         anna.get_by_role("button", name="Semester till…").click()
         expect(anna.locator("#me-picker-until-date")).to_be_focused()

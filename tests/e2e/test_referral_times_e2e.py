@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Served, new_context, sign_in
+from tests.e2e.conftest import Served, made_available, new_context, sign_in
 from tests.peers.tools import in_ci
 
 if not in_ci():  # in CI a missing Playwright is an error, not a skip
@@ -35,11 +35,7 @@ def anna(browser: Browser, served: Served) -> Iterator[Page]:
     context = new_context(browser, served)
     try:
         page = sign_in(context, "anna", "/me")
-        card = page.locator("#status-card")
-        expect(card).not_to_have_attribute("data-state", "loading")
-        if card.get_attribute("data-state") != "available":  # the demo sends her to lunch
-            page.click("#toggle")
-            expect(card).to_have_attribute("data-state", "available")
+        made_available(page)  # the demo sends her to lunch
         page.click("#toggle")
         expect(page.locator("#picker-card")).to_be_visible()
         yield page
