@@ -3,7 +3,6 @@ directory file in a form no longer holds the event loop while it is parsed."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -12,6 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from switchboard.http.forms import CHUNK, MAX_PARTS, Upload, read_form
+from tests.fixtures.loop_turns import LoopTurns
 
 LIMIT = 8 * 1024 * 1024
 pytestmark = pytest.mark.filterwarnings(
@@ -23,20 +23,9 @@ pytestmark = pytest.mark.filterwarnings(
 @pytest.fixture
 async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
     async def echo(request: web.Request) -> web.Response:
-        ticks = 0
-
-        async def tick() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0)
-                ticks += 1
-
-        ticker = asyncio.create_task(tick())
-        try:
+        async with LoopTurns() as turns:
             form = await read_form(request)
             again = await read_form(request)  # kept: read once per request
-        finally:
-            ticker.cancel()
         assert again is form
         shown = {
             name: f"{value.filename}:{len(value.data)}"
@@ -44,7 +33,7 @@ async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
             else f"{len(value)}"
             for name, value in form.items()
         }
-        return web.json_response({"form": shown, "ticks": ticks})
+        return web.json_response({"form": shown, "ticks": turns.count})
 
     app = web.Application(client_max_size=LIMIT)
     app.router.add_post("/", echo)

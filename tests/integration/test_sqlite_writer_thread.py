@@ -22,6 +22,7 @@ from switchboard.store import sqlite as sqlite_store
 from switchboard.store.bus import EventBus
 from switchboard.store.sqlite import SqliteStore
 from tests.contract.values import ADMIN, T0, lunch_referral, person
+from tests.fixtures.loop_turns import LoopTurns
 
 REGION_SLICE = 20_000
 """People imported in one go: on the loop, their import held it about 0.7 s here."""
@@ -52,26 +53,19 @@ async def test_a_large_imports_events_are_published_a_slice_per_loop_turn(
 ) -> None:
     bus = EventBus()
     store = await SqliteStore.open(tmp_path / "store.db", bus)
-    turns = 0
+    turns = LoopTurns()
     seen_at: list[int] = []
 
     def record(event: Event) -> None:
         if isinstance(event, PersonSaved):
-            seen_at.append(turns)
-
-    async def counting() -> None:
-        nonlocal turns
-        while True:
-            await asyncio.sleep(0)
-            turns += 1
+            seen_at.append(turns.count)
 
     bus.add_listener(record)
-    counter = asyncio.create_task(counting())
+    count = 4 * sqlite_store.PUBLISH_SLICE + 1
     try:
-        count = 4 * sqlite_store.PUBLISH_SLICE + 1
-        await store.import_people([person(n) for n in range(1, count + 1)], ADMIN, T0)
+        async with turns:
+            await store.import_people([person(n) for n in range(1, count + 1)], ADMIN, T0)
     finally:
-        counter.cancel()
         await store.close()
     assert len(seen_at) == count
     # Every slice in a turn of its own: the loop ran between them.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from switchboard.routing.decide import availability_of, decide
 from switchboard.routing.model import Call
 from switchboard.settings.config import Settings, load_settings
 from switchboard.store.protocol import StoreState
+from tests.fixtures.loop_turns import LoopTurns
 
 REPO = Path(__file__).resolve().parents[2]
 ANNA = Person("p1", "Anna Berg", "64123", "+46701740605", "anna@sotenas.example", "sotenas")
@@ -243,19 +243,9 @@ async def test_a_reloads_old_tables_are_let_go_of_a_slice_at_a_time() -> None:
     big = {f"p{i}": object() for i in range(3 * RELEASE_SLICE + 1)}
     small = {"p1": object()}
     retired: list[object] = [big, small, ("not", "a", "dict")]
-    turns = 0
-
-    async def count_turns() -> None:
-        nonlocal turns
-        while True:
-            await asyncio.sleep(0)
-            turns += 1
-
-    async with asyncio.TaskGroup() as group:
-        counter = group.create_task(count_turns())
+    async with LoopTurns() as turns:
         await release(retired)
-        counter.cancel()
     assert retired == []
     assert big == {}
     assert small == {}
-    assert turns >= 4  # a turn of the loop between the big dict's slices
+    assert turns.count >= 4  # a turn of the loop between the big dict's slices
