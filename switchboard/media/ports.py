@@ -89,20 +89,21 @@ class PortPool:
     def allocate(self) -> RtpPort:
         """The next free even port, bound; ``PortsExhaustedError`` when none will bind."""
         count = len(self._ports)
-        # Every port held by a call here: say so at once, without walking the range (a
+        # Every port held by a call here: refuse at once, without walking the range (a
         # switchboard at its limit refuses each further call, and a refusal must be cheap).
-        for step in range(count if len(self._in_use) < count else 0):
-            index = (self._next + step) % count
-            port = self._ports[index]
-            if port in self._in_use:
-                continue
-            sock = self._bind(port)
-            if sock is None:
-                continue
-            self._next = (index + 1) % count
-            handle = RtpPort(self.host, port, sock)
-            self._in_use[port] = handle
-            return handle
+        if len(self._in_use) < count:
+            for step in range(count):
+                index = (self._next + step) % count
+                port = self._ports[index]
+                if port in self._in_use:
+                    continue
+                sock = self._bind(port)
+                if sock is None:
+                    continue
+                self._next = (index + 1) % count
+                handle = RtpPort(self.host, port, sock)
+                self._in_use[port] = handle
+                return handle
         raise PortsExhaustedError(
             f"all {count} RTP ports of {self.first}-{self.last} on {self.host} are in use "
             f"({len(self._in_use)} by calls here, the rest by other programs); "
